@@ -1,0 +1,95 @@
+"""The ``minecalc`` command line: click commands and one error formatter."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+
+import click
+
+from . import __version__
+from .config import ConfigError, load_config
+from .model import run as run_model
+from .results import summary_dict, yearly
+
+EXIT_BAD_INPUT = 2
+
+
+def _friendly_errors(command):
+    """Turn bad input into one line per problem and exit code 2; ``--debug`` keeps the traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, ValueError) as err:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            for line in str(err).splitlines():
+                click.echo(f"error: {line}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="minecalc")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+def main(debug):
+    """Plan Bitcoin mining at national energy scale.
+
+    \b
+    Example:
+      minecalc run configs/pk2000mw.yaml
+      minecalc run configs/pk2000mw.yaml --set site.pue=1.05 --format json
+    """
+
+
+def _table(summary: dict, ds) -> str:
+    """The summary as a readable text table."""
+    eh = summary["fleet_hashrate_eh_s"]
+    lines = [
+        f"{summary['name']} - {summary['horizon_months']} months from {summary['start_date']}",
+        "",
+        f"  Fleet hashrate                {eh:10.1f} EH/s",
+        f"  Network share, first month   {100 * summary['network_share_first_month']:10.2f} %",
+        f"  BTC/day, first month         {summary['btc_per_day_first_month']:10.2f} BTC/d",
+        f"  BTC/day, full deployment     {summary['btc_per_day_full_deployment']:10.2f} BTC/d",
+        f"  BTC total                    {summary['btc_total']:10.0f} BTC",
+    ]
+    if summary["halving_date"]:
+        lines.append(f"  Block {summary['halving_height']:,} (halving)    "
+                     f"{summary['halving_date'][:10]:>10}")
+    else:
+        lines.append("  Next halving                  not within the horizon")
+    lines.append(f"  Final difficulty             {summary['final_difficulty'] / 1e12:10.2f} T")
+    lines += ["", "  Year   BTC mined    BTC/day   share %   difficulty end (T)   network EH/s"]
+    years = yearly(ds)
+    for y in years.project_year.values:
+        row = years.sel(project_year=y)
+        lines.append(
+            f"  {y:>4} {float(row.fleet_btc):11.0f} {float(row.fleet_btc_per_day):10.2f}"
+            f" {100 * float(row.network_share):9.2f} {float(row.difficulty_end) / 1e12:20.2f}"
+            f" {float(row.network_hashrate_eh_s):14.0f}"
+        )
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="How to print the summary.")
+@_friendly_errors
+def run(config, overrides, fmt):
+    """Run a scenario file and print its summary.
+
+    \b
+    Example:
+      minecalc run configs/pk2000mw.yaml --set market.btc_price_usd=90000
+    """
+    ds = run_model(load_config(config, overrides))
+    summary = summary_dict(ds)
+    click.echo(json.dumps(summary, indent=2) if fmt == "json" else _table(summary, ds))

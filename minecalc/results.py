@@ -1,0 +1,130 @@
+"""Headline figures of a run: scalar variables in the Dataset and a JSON-ready dict.
+
+Every function here reduces over ``time`` (or ``halving``) and keeps any scenario
+dimensions, so the same summary serves one run and a sweep.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year")
+
+
+def _attrs(da: xr.DataArray, units: str | None, long_name: str) -> xr.DataArray:
+    da.attrs = {"long_name": long_name} if units is None else {"units": units, "long_name": long_name}
+    return da
+
+
+def yearly(ds: xr.Dataset) -> xr.Dataset:
+    """Per project year: BTC, BTC/day, network share, end difficulty, mean network hashrate.
+
+    Project year k covers months ``12 (k - 1)`` to ``12 k - 1`` (the last may be partial).
+    """
+    year = xr.DataArray(np.arange(ds.sizes["time"]) // 12 + 1, dims="time", name="project_year")
+    sums = ds[["fleet_btc", "fleet_blocks", "network_blocks", "period_days"]].groupby(year).sum()
+    grouped = ds[["difficulty_end", "network_hashrate_eh_s"]].groupby(year)
+    return xr.Dataset({
+        "fleet_btc": _attrs(sums.fleet_btc, "BTC", "BTC mined in the project year"),
+        "fleet_btc_per_day": _attrs(sums.fleet_btc / sums.period_days, "BTC/d",
+                                    "BTC mined per day in the project year"),
+        "network_share": _attrs(sums.fleet_blocks / sums.network_blocks, "1",
+                                "fleet's share of the year's blocks"),
+        "difficulty_end": _attrs(grouped.last().difficulty_end, "1",
+                                 "difficulty at the end of the project year"),
+        "network_hashrate_eh_s": _attrs(grouped.mean().network_hashrate_eh_s, "EH/s",
+                                        "mean network hashrate including the fleet"),
+    })
+
+
+def summarize(ds: xr.Dataset) -> xr.Dataset:
+    """Add the headline figures of a run as variables without ``time``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of :func:`minecalc.model.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` with ``btc_total`` [BTC], ``btc_by_year`` [BTC] on ``project_year``,
+        ``network_share_first_month`` [1], ``btc_per_day_first_month`` [BTC/d],
+        ``btc_per_day_full_deployment`` [BTC/d], ``halving_date``,
+        ``final_difficulty`` [1].
+
+    Notes
+    -----
+    Full deployment is the month after the fleet first runs at its largest
+    hashrate for a whole month: by then the network has retargeted to it, so
+    the entrant's windfall of the first weeks is not counted as its steady rate.
+    Project years as in :func:`yearly`.
+    """
+    first = ds.isel(time=0)
+    full = ds.fleet_hashrate_eh_s >= ds.fleet_hashrate_eh_s.max("time") * (1 - 1e-9)
+    steady = np.minimum(full.argmax("time") + 1, ds.sizes["time"] - 1)
+    btc_by_year = yearly(ds).fleet_btc
+    halving = (ds.halving_time.isel(halving=0) if ds.sizes["halving"]
+               else xr.full_like(first.fleet_btc, np.datetime64("NaT", "ns"), dtype="datetime64[ns]"))
+    out = {
+        "btc_total": _attrs(ds.fleet_btc.sum("time"), "BTC", "BTC mined over the horizon"),
+        "btc_by_year": _attrs(btc_by_year, "BTC", "BTC mined in each project year"),
+        "network_share_first_month": _attrs(first.network_share, "1",
+                                            "fleet's share of blocks in the first month"),
+        "btc_per_day_first_month": _attrs(first.fleet_btc_per_day, "BTC/d",
+                                          "BTC per day in the first month"),
+        "btc_per_day_full_deployment": _attrs(ds.fleet_btc_per_day.isel(time=steady), "BTC/d",
+                                              "BTC per day once the network has retargeted "
+                                              "to the full fleet"),
+        "halving_date": _attrs(halving, None, "date of the next halving block"),
+        "final_difficulty": _attrs(ds.difficulty_end.isel(time=-1), "1",
+                                   "difficulty at the end of the horizon"),
+    }
+    out = {k: v.drop_vars([c for c in v.coords if c not in v.dims], errors="ignore")
+           for k, v in out.items()}
+    return ds.assign(out)
+
+
+def _plain(value):
+    """A JSON-ready Python value from a 0-d array."""
+    value = np.asarray(value)
+    if np.issubdtype(value.dtype, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value[()]).isoformat(timespec="seconds")
+    value = value.item()
+    return None if isinstance(value, float) and not np.isfinite(value) else value
+
+
+def summary_dict(ds: xr.Dataset) -> dict:
+    """The headline figures of a single run (no scenario dimensions) as plain Python.
+
+    Keys follow the Dataset's variable names; ``btc_by_year`` maps project year
+    to BTC; ``difficulty_path`` lists the difficulty at the end of each project year.
+    """
+    extra = [d for d in ds.dims if d not in SCENARIO_FREE_DIMS]
+    if extra:
+        raise ValueError(f"summary_dict: expected a single run, got scenario dimensions {extra}")
+    start = pd.Timestamp(ds.time.values[0])
+    end = start + pd.DateOffset(months=ds.sizes["time"])
+    year_end = yearly(ds).difficulty_end
+    return {
+        "name": ds.attrs.get("title"),
+        "start_date": pd.Timestamp(ds.time.values[0]).date().isoformat(),
+        "horizon_months": ds.sizes["time"],
+        "fleet_hashrate_eh_s": _plain(ds.fleet_hashrate_eh_s.max()),
+        "network_share_first_month": _plain(ds.network_share_first_month),
+        "btc_per_day_first_month": _plain(ds.btc_per_day_first_month),
+        "btc_per_day_full_deployment": _plain(ds.btc_per_day_full_deployment),
+        "btc_total": _plain(ds.btc_total),
+        "btc_by_year": {str(int(y)): _plain(v) for y, v in
+                        zip(ds.project_year.values, ds.btc_by_year.values)},
+        "halving_height": _plain(ds.halving_height[0]) if ds.sizes["halving"] else None,
+        "halving_date": _plain(ds.halving_date),
+        "final_difficulty": _plain(ds.final_difficulty),
+        "difficulty_path": [
+            {"date": min(start + pd.DateOffset(years=int(y)), end).date().isoformat(),
+             "difficulty": float(d)}
+            for y, d in zip(year_end.project_year.values, year_end.values)
+        ],
+    }
