@@ -100,19 +100,24 @@ def _as_arrays(params: dict):
     core only does the work the parameters really need (a fee sweep does not
     re-run the chain per fee).
     """
-    dims = list(dict.fromkeys(d for p in params.values() for d in p.dims))
+    sizes = {}
+    for p in params.values():
+        for d, n in p.sizes.items():
+            if sizes.setdefault(d, n) != n:
+                raise ValueError(f"{d}: expected the same length ({sizes[d]}) everywhere, got {n}")
+    dims = list(sizes)
     arrays = {}
     for name, p in params.items():
         full = p.expand_dims([d for d in dims if d not in p.dims]).transpose(*dims)
         arrays[name] = np.asarray(full.data)
-    return dims, arrays
+    return dims, sizes, arrays
 
 
 def _scenario_coords(params: dict, dims) -> dict:
     """Coordinates of the scenario dimensions, from the parameters that carry them."""
     coords = {}
     for p in params.values():
-        coords.update({d: p[d] for d in p.dims if d in p.coords and d not in coords})
+        coords.update({d: p[d].variable for d in p.dims if d in p.coords and d not in coords})
     return {d: coords.get(d, np.arange(next(p.sizes[d] for p in params.values() if d in p.dims)))
             for d in dims}
 
@@ -139,9 +144,20 @@ def _other_network_path(scenario: Scenario, arrays: dict, edges_s: np.ndarray):
     return chain.log_linear_path(knot_s, knot_h, edges_s)
 
 
-def _var(data, dims, units, long_name):
-    """A variable with its attrs; datetimes get no ``units`` (xarray encodes those itself)."""
+def _var(data, dims, units, long_name, scenario_sizes=None):
+    """A variable with its attrs; datetimes get no ``units`` (xarray encodes those itself).
+
+    With ``scenario_sizes`` the leading axes of ``data`` are scenario dimensions, and
+    those on which it has size 1 but the scenario does not (it does not vary along
+    them) are dropped rather than stored repeated.
+    """
     attrs = {"long_name": long_name} if units is None else {"units": units, "long_name": long_name}
+    if scenario_sizes:
+        data = np.asarray(data)
+        lead = list(scenario_sizes.items())
+        keep = [i for i, (d, n) in enumerate(lead) if data.shape[i] == n]
+        data = data[tuple(slice(None) if i in keep else 0 for i in range(len(lead)))]
+        dims = (*(lead[i][0] for i in keep), *dims[len(lead):])
     return xr.Variable(dims, data, attrs=attrs)
 
 
@@ -162,9 +178,9 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
         Monthly variables on ``time``, per-epoch ones on ``epoch``, halvings on
         ``halving``; the scenario and package version in ``attrs``.
     """
-    all_params = _parameters(scenario)
-    all_params.update(params or {})
-    dims, a = _as_arrays(all_params)
+    params = dict(params or {})  # its dimensions come first, in the caller's order
+    all_params = {**params, **{k: v for k, v in _parameters(scenario).items() if k not in params}}
+    dims, sizes, a = _as_arrays(all_params)
     edges = month_edges(scenario.start_date, scenario.horizon_months)
     edges_s = (edges - edges[0]).total_seconds().to_numpy()
     period_s = np.diff(edges_s)
@@ -197,8 +213,11 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
     other = proj.mined_hashrate_h_s - np.where(a["network.include_fleet_in_network"][..., None],
                                                fleet_monthly, 0.0)
 
-    t = (*dims, "time")
-    e = (*dims, "epoch")
+    def v(data, tail, units, long_name):
+        """A variable over the scenario dimensions it varies along, then ``tail``."""
+        return _var(data, (*dims, *tail), units, long_name, sizes)
+
+    t, e = ("time",), ("epoch",)
     start_ns = np.datetime64(edges[0].to_datetime64(), "ns")
 
     def to_time(seconds):
@@ -209,41 +228,41 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
 
     data = {
         "period_days": _var(days, "time", "d", "length of the period"),
-        "fleet_hashrate_eh_s": _var(np.broadcast_to(fleet_monthly, proj.blocks.shape) / EH, t,
+        "fleet_hashrate_eh_s": v(fleet_monthly / EH, t,
                                     "EH/s", "fleet hashrate"),
-        "other_hashrate_eh_s": _var(other / EH, t, "EH/s",
+        "other_hashrate_eh_s": v(other / EH, t, "EH/s",
                                     "hashrate of the rest of the network (mean)"),
-        "network_hashrate_eh_s": _var((other + fleet_monthly) / EH, t, "EH/s",
+        "network_hashrate_eh_s": v((other + fleet_monthly) / EH, t, "EH/s",
                                       "network hashrate including the fleet (mean)"),
-        "difficulty": _var(period_s / proj.time_over_difficulty_s, t, "1",
+        "difficulty": v(period_s / proj.time_over_difficulty_s, t, "1",
                            "difficulty (time-weighted harmonic mean)"),
-        "difficulty_end": _var(proj.difficulty_end, t, "1", "difficulty at the end of the period"),
-        "network_blocks": _var(proj.blocks, t, "blocks",
+        "difficulty_end": v(proj.difficulty_end, t, "1", "difficulty at the end of the period"),
+        "network_blocks": v(proj.blocks, t, "blocks",
                                "expected blocks found by the network"),
-        "block_interval_s": _var(period_s / proj.blocks, t, "s", "mean block interval"),
-        "height_end": _var(proj.height_end, t, "blocks",
+        "block_interval_s": v(period_s / proj.blocks, t, "s", "mean block interval"),
+        "height_end": v(proj.height_end, t, "blocks",
                            "expected chain height at the end of the period"),
-        "subsidy_btc_per_block": _var(proj.subsidy_btc / proj.blocks, t, "BTC/block",
+        "subsidy_btc_per_block": v(proj.subsidy_btc / proj.blocks, t, "BTC/block",
                                       "mean block subsidy"),
-        "fleet_blocks": _var(fleet_blocks, t, "blocks", "expected blocks won by the fleet"),
-        "network_share": _var(fleet_blocks / proj.blocks, t, "1",
+        "fleet_blocks": v(fleet_blocks, t, "blocks", "expected blocks won by the fleet"),
+        "network_share": v(fleet_blocks / proj.blocks, t, "1",
                               "fleet's share of the network's blocks"),
-        "fleet_subsidy_btc": _var(fleet_subsidy, t, "BTC", "subsidy won by the fleet"),
-        "fleet_fees_btc": _var(fleet_btc - fleet_subsidy, t, "BTC", "fees won by the fleet"),
-        "fleet_btc": _var(fleet_btc, t, "BTC", "BTC mined by the fleet (subsidy + fees)"),
-        "fleet_btc_per_day": _var(fleet_btc / days, t, "BTC/d", "BTC mined per day"),
-        "fleet_btc_cumulative": _var(np.cumsum(fleet_btc, axis=-1), t, "BTC",
+        "fleet_subsidy_btc": v(fleet_subsidy, t, "BTC", "subsidy won by the fleet"),
+        "fleet_fees_btc": v(fleet_btc - fleet_subsidy, t, "BTC", "fees won by the fleet"),
+        "fleet_btc": v(fleet_btc, t, "BTC", "BTC mined by the fleet (subsidy + fees)"),
+        "fleet_btc_per_day": v(fleet_btc / days, t, "BTC/d", "BTC mined per day"),
+        "fleet_btc_cumulative": v(np.cumsum(fleet_btc, axis=-1), t, "BTC",
                                      "cumulative BTC mined by the fleet"),
-        "hashvalue_btc_per_ph_day": _var(hashvalue, t, "BTC/(PH/s)/d",
+        "hashvalue_btc_per_ph_day": v(hashvalue, t, "BTC/(PH/s)/d",
                                          "expected BTC per PH/s per day"),
-        "hashprice_usd_per_ph_day": _var(hashvalue * price, t, "USD/(PH/s)/d",
+        "hashprice_usd_per_ph_day": v(hashvalue * price, t, "USD/(PH/s)/d",
                                          "expected revenue per PH/s per day"),
-        "epoch_start_time": _var(dated(proj.epoch_start_s), e, None,
+        "epoch_start_time": v(dated(proj.epoch_start_s), e, None,
                                  "time of the epoch's first block (UTC)"),
-        "epoch_difficulty": _var(proj.epoch_difficulty, e, "1", "difficulty of the epoch"),
-        "epoch_block_interval_s": _var(proj.epoch_block_interval_s, e, "s",
+        "epoch_difficulty": v(proj.epoch_difficulty, e, "1", "difficulty of the epoch"),
+        "epoch_block_interval_s": v(proj.epoch_block_interval_s, e, "s",
                                        "mean block interval of the epoch (retarget timespan / 2015)"),
-        "halving_time": _var(dated(proj.halving_time_s), (*dims, "halving"), None,
+        "halving_time": v(dated(proj.halving_time_s), ("halving",), None,
                              "time the first block of the halving era is found (UTC)"),
     }
     coords = {

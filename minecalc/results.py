@@ -23,7 +23,8 @@ def yearly(ds: xr.Dataset) -> xr.Dataset:
 
     Project year k covers months ``12 (k - 1)`` to ``12 k - 1`` (the last may be partial).
     """
-    year = xr.DataArray(np.arange(ds.sizes["time"]) // 12 + 1, dims="time", name="project_year")
+    year = xr.DataArray(np.arange(ds.sizes["time"]) // 12 + 1, dims="time", name="project_year",
+                        attrs={"units": "1", "long_name": "project year (12 months from start_date)"})
     sums = ds[["fleet_btc", "fleet_blocks", "network_blocks", "period_days"]].groupby(year).sum()
     grouped = ds[["difficulty_end", "network_hashrate_eh_s"]].groupby(year)
     return xr.Dataset({
