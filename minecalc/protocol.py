@@ -86,7 +86,9 @@ def nbits_to_target(nbits: int) -> int:
     nbits = int(nbits)
     size = nbits >> 24
     word = nbits & 0x007FFFFF
-    target = word >> 8 * (3 - size) if size <= 3 else word << 8 * (size - 3)
+    if size <= 3:
+        word >>= 8 * (3 - size)  # Core tests the sign on the word after this shift
+    target = word if size <= 3 else word << 8 * (size - 3)
     if word and nbits & 0x00800000:
         raise ValueError(f"nbits: expected a non-negative compact target, got {nbits:#010x}")
     if target > POW_LIMIT:
@@ -188,7 +190,7 @@ def retarget_difficulty(difficulty, timespan_s):
     per epoch. Unlike the integer form, no compact truncation (<= 2**-15 relative).
     """
     clamped = np.clip(timespan_s, MIN_TIMESPAN_S, MAX_TIMESPAN_S)
-    return np.maximum(np.multiply(difficulty, TARGET_TIMESPAN_S) / clamped, 1.0)
+    return np.maximum(np.multiply(difficulty, TARGET_TIMESPAN_S / clamped), 1.0)
 
 
 def hashrate_from_difficulty(difficulty, block_time_s=TARGET_BLOCK_TIME_S):

@@ -246,15 +246,8 @@ def test_above_pow_limit_raises(nbits):
         nbits_to_target(nbits)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "BUG: nbits_to_target tests the sign bit on the unshifted word; Core's SetCompact "
-        "tests it on the word after the right shift (size <= 3), so these decode to 0, "
-        "not negative (arith_uint256_tests.cpp bignum_SetCompact)"
-    ),
-)
+# Core's SetCompact tests the sign on the word after the right shift (size <= 3), so these
+# decode to 0, not negative (arith_uint256_tests.cpp, bignum_SetCompact).
 @pytest.mark.parametrize("nbits", [0x00923456, 0x01803456, 0x02800056], ids=lambda n: f"{n:#010x}")
 def test_core_sign_bit_shifted_out_is_not_negative(nbits):
     assert nbits_to_target(nbits) == 0
@@ -354,6 +347,15 @@ def test_difficulty_to_target_inverts(t):
     # The float difficulty carries 2**-53 relative error; the floor() adds up to one unit,
     # which only matters for toy targets of a few units.
     assert abs(back - target) <= Fraction(target, 2**50) + 1
+    # And it is the exact floor of the rational quotient, not a float division.
+    d = nbits_to_difficulty(n)
+    assert back == min(math.floor(Fraction(DIFF1_TARGET) / Fraction(d)), POW_LIMIT)
+
+
+def test_difficulty_to_target_exact_floor():
+    assert difficulty_to_target(2.0) == DIFF1_TARGET // 2
+    assert difficulty_to_target(3.0) == DIFF1_TARGET // 3  # not representable as a float
+    assert difficulty_to_target(149.30e12) == DIFF1_TARGET * 100 // 14_930_000_000_000_000
 
 
 @pytest.mark.parametrize("bad", [0.5, 0.0, -1.0, float("nan")])
@@ -391,23 +393,25 @@ def test_retarget_float_bounds_and_ulp_accuracy(d, ts):
     # Two correctly rounded operations: at most ~2 ulp.
     assert abs(Fraction(got) - exact) <= exact * Fraction(1, 2**51)
     assert got >= 1.0
-    # Not exact at the clamps (see the xfail below): allow the same 2 ulp.
-    assert got <= 4 * d * (1 + 2**-51)
-    assert got >= max(d / 4, 1.0) * (1 - 2**-51)
+    assert got <= 4 * d
+    assert got >= max(d / 4, 1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (1 ulp): retarget_difficulty computes (D*1209600)/clamped with two roundings, "
-        "so the on-schedule, x2, x4 and /4 cases are not exact for ~7 % of difficulties; "
-        "D * (1209600/clamped) would be exact there"
-    ),
-)
+# Regression values: (D*1209600)/clamped (two roundings) was 1 ulp off for these, and for
+# ~7 % of all difficulties; D*(1209600/clamped) is exact because the ratio is exact.
 @pytest.mark.parametrize("d", [521332316361777.8, 503008571669088.4, 7870275794551834.0])
-def test_retarget_float_exact_at_special_timespans_for_all_d(d):
+def test_retarget_float_exact_regressions(d):
     assert retarget_difficulty(d, 1_209_600) == d
     assert retarget_difficulty(d, 1) == 4 * d
+    assert retarget_difficulty(d, 10**9) == d / 4
+
+
+@given(st.floats(4.0, 1e300))
+def test_retarget_float_exact_at_power_of_two_ratios(d):
+    assert retarget_difficulty(d, 1_209_600) == d
+    assert retarget_difficulty(d, 604_800) == 2 * d
+    assert retarget_difficulty(d, 1) == 4 * d
+    assert retarget_difficulty(d, 2_419_200) == d / 2
     assert retarget_difficulty(d, 10**9) == d / 4
 
 

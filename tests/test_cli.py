@@ -1,0 +1,70 @@
+"""The command line, through click's runner: output, JSON contract, overrides, errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from minecalc import __version__
+from minecalc.cli import main
+
+PK = str(Path(__file__).parents[1] / "configs" / "pk2000mw.yaml")
+JSON_KEYS = {"fleet_hashrate_eh_s", "network_share_first_month", "btc_per_day_first_month",
+             "btc_total", "btc_by_year", "halving_date", "final_difficulty"}
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture(scope="module")
+def summary():
+    result = invoke("run", PK, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_json_contract(summary):
+    assert JSON_KEYS <= summary.keys()
+    assert summary["fleet_hashrate_eh_s"] == pytest.approx(103.896, rel=1e-4)
+    assert summary["halving_date"].startswith("2028-")
+    assert sum(summary["btc_by_year"].values()) == pytest.approx(summary["btc_total"], rel=1e-12)
+    assert len(summary["difficulty_path"]) == 5
+
+
+def test_table_shows_the_headline_figures(summary):
+    result = invoke("run", PK)
+    assert result.exit_code == 0, result.output
+    for text in ("Pakistan 2,000 MW", "103.9 EH/s", "BTC total", "Block 1,050,000", "Year"):
+        assert text in result.output
+    assert f"{summary['btc_total']:.0f}" in result.output
+
+
+def test_override_changes_the_result(summary):
+    result = invoke("run", PK, "--format", "json", "--set", "site.capacity_mw=1000")
+    assert result.exit_code == 0, result.output
+    half = json.loads(result.output)
+    assert half["fleet_hashrate_eh_s"] == pytest.approx(summary["fleet_hashrate_eh_s"] / 2)
+    # Half the fleet dilutes the network less, so it earns more than half as much.
+    assert summary["btc_total"] / 2 < half["btc_total"] < summary["btc_total"] / 2 * 1.1
+
+
+@pytest.mark.parametrize("args, field", [
+    (["run", "no-such-file.yaml"], "no-such-file.yaml"),
+    (["run", PK, "--set", "site.pue=0.5"], "site.pue"),
+    (["run", PK, "--set", "site.capacty_mw=5"], "capacity_mw"),
+    (["run", PK, "--set", "network.difficulty=nan"], "network.difficulty"),
+    (["run", PK, "--set", "pue"], "override"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, field):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert field in result.output
+    assert "Traceback" not in result.output
+    assert result.output.startswith("error: ")
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and __version__ in result.output
