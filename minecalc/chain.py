@@ -301,7 +301,7 @@ def project(
         work_left = span * (other_now * exprel(rate * span) + f)  # hashes to month end
         out["mined"][j] = work_left / span + np.where(in_network, 0.0, fleet_j)
         t = np.zeros(size)
-        blocks, issued, tod, stod = out["blocks"][j], out["subsidy"][j], out["tod"][j], out["stod"][j]
+        blocks, issued, tod, stod = (np.zeros(size) for _ in range(4))  # cache-friendly sums
         # Each pass takes every scenario to its next retarget, halving or the month's
         # end; scenarios already at the month's end pass through with zero work.
         while True:
@@ -354,20 +354,20 @@ def project(
                     block_s = work_per_block[hal] / hashrate_now[hal]
                     halvings.put("time", hal, era[hal] - first_era - 1, edges[j] + t[hal] + block_s)
                 to_halving[hal] = HALVING_INTERVAL
+        out["blocks"][j], out["subsidy"][j], out["tod"][j], out["stod"][j] = blocks, issued, tod, stod
         out["d_end"][j] = d
 
     def months(x):
         return np.moveaxis(x, 0, -1).reshape(*shape, n)
 
-    blocks = months(out["blocks"])
     return Projection(
-        blocks=blocks,
+        blocks=months(out["blocks"]),
         subsidy_btc=months(out["subsidy"]),
         time_over_difficulty_s=months(out["tod"]),
         subsidy_time_over_difficulty_btc_s=months(out["stod"]),
         mined_hashrate_h_s=months(out["mined"]),
         difficulty_end=months(out["d_end"]),
-        height_end=np.broadcast_to(height, shape)[..., None] + np.cumsum(blocks, axis=-1),
+        height_end=np.broadcast_to(height, shape)[..., None] + months(np.cumsum(out["blocks"], axis=0)),
         first_epoch=first_epoch if record_epochs else None,
         epoch_start_s=epochs.get("start", shape) if record_epochs else None,
         epoch_difficulty=epochs.get("difficulty", shape) if record_epochs else None,
