@@ -138,6 +138,8 @@ class Projection(NamedTuple):
     mined_hashrate_h_s: np.ndarray
     """Mean hashrate that set the block rate in each month (rest of network, plus the fleet
     where it is included) [H/s]."""
+    fleet_hashrate_h_s: np.ndarray
+    """The fleet's mean hashrate in each month, after ``run_fraction`` [H/s]."""
     difficulty_end: np.ndarray
     """Difficulty in force at the end of each month [-]."""
     height_end: np.ndarray
@@ -207,6 +209,7 @@ def project(
     height,
     epoch_elapsed_s=None,
     include_fleet_in_network=True,
+    run_fraction=None,
     record_epochs=True,
 ):
     """Project difficulty, block times, halvings and issuance month by month.
@@ -230,6 +233,11 @@ def project(
     include_fleet_in_network : bool or array_like of bool
         Whether the fleet's hashrate counts toward the block rate and so the
         retargets (self-dilution). False gives the price-taker view.
+    run_fraction : callable, optional
+        ``run_fraction(j, difficulty, subsidy_btc)`` -> fraction of month ``j`` the
+        fleet runs, given the difficulty [-] and block subsidy [BTC] in force when
+        the month starts (arrays of the scenario shape). This is where economic
+        dispatch decides, stepping forward in time. Default: always 1.
     record_epochs : bool
         Keep per-epoch and per-halving records (memory grows with scenarios x
         epochs: turn off for large sweeps).
@@ -290,13 +298,17 @@ def project(
         epochs.put("start", all_rows, epoch - first_epoch, -clock)
         epochs.put("difficulty", all_rows, epoch - first_epoch, d)
 
-    out = {k: np.zeros((n, size)) for k in ("blocks", "subsidy", "tod", "stod", "mined", "d_end")}
+    out = {k: np.zeros((n, size))
+           for k in ("blocks", "subsidy", "tod", "stod", "mined", "d_end", "fleet")}
     for j in range(n):
         span = edges[j + 1] - edges[j]
         other_now = flat(other[..., j])
         other_next = flat(other[..., j + 1])
         rate = np.log(other_next / other_now) / span
         fleet_j = flat(fleet[..., j])
+        if run_fraction is not None:
+            fleet_j *= flat(run_fraction(j, d.reshape(shape), subsidy.reshape(shape)))
+        out["fleet"][j] = fleet_j
         f = np.where(in_network, fleet_j, 0.0)
         work_left = span * (other_now * exprel(rate * span) + f)  # hashes to month end
         out["mined"][j] = work_left / span + np.where(in_network, 0.0, fleet_j)
@@ -366,6 +378,7 @@ def project(
         time_over_difficulty_s=months(out["tod"]),
         subsidy_time_over_difficulty_btc_s=months(out["stod"]),
         mined_hashrate_h_s=months(out["mined"]),
+        fleet_hashrate_h_s=months(out["fleet"]),
         difficulty_end=months(out["d_end"]),
         height_end=np.broadcast_to(height, shape)[..., None] + months(np.cumsum(out["blocks"], axis=0)),
         first_epoch=first_epoch if record_epochs else None,
@@ -377,15 +390,13 @@ def project(
     )
 
 
-def fleet_yield(projection, fleet_hashrate_h_s, fees_btc_per_block):
-    """Blocks and BTC won by a fleet in each month of a projection.
+def fleet_yield(projection, fees_btc_per_block):
+    """Blocks and BTC won by the fleet in each month of a projection.
 
     Parameters
     ----------
     projection : Projection
-        Output of :func:`project` run with this fleet.
-    fleet_hashrate_h_s : array_like, shape (..., n)
-        The fleet's mean hashrate in each month [H/s].
+        Output of :func:`project`.
     fees_btc_per_block : array_like, broadcastable to (..., n)
         Mean transaction fees per block in each month [BTC]; give a per-scenario
         constant as ``fees[..., None]``.
@@ -397,10 +408,11 @@ def fleet_yield(projection, fleet_hashrate_h_s, fees_btc_per_block):
 
     Notes
     -----
+    With ``h`` the fleet's mean hashrate in the month (constant within it):
     ``blocks = h / K * integral dt / D``;
     ``btc = h / K * (integral subsidy dt / D + fees * integral dt / D)``.
     """
-    h = np.asarray(fleet_hashrate_h_s, dtype=np.float64) / _K
+    h = projection.fleet_hashrate_h_s / _K
     fees = np.asarray(fees_btc_per_block, dtype=np.float64)
     blocks = h * projection.time_over_difficulty_s
     subsidy = h * projection.subsidy_time_over_difficulty_btc_s

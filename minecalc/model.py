@@ -203,7 +203,7 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
         include_fleet_in_network=a["network.include_fleet_in_network"],
     )
     fees = a["network.fees_btc_per_block"][..., None]
-    fleet_blocks, fleet_subsidy, fleet_btc = chain.fleet_yield(proj, fleet_monthly, fees)
+    fleet_blocks, fleet_subsidy, fleet_btc = chain.fleet_yield(proj, fees)
     price = a["market.btc_price_usd"][..., None]
     # Revenue of one PH/s for a day [BTC], averaged over the period.
     hashvalue = 1e15 * SECONDS_PER_DAY / HASHES_PER_DIFFICULTY * (

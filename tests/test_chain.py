@@ -93,7 +93,7 @@ def test_step_ratio_matches_the_float_retarget_rule():
 def test_self_dilution_share(include):
     h = 103.9e18
     proj, fleet = run(months=6, fleet_h_s=h, include=include)
-    blocks, _, _ = chain.fleet_yield(proj, fleet, 0.0)
+    blocks, _, _ = chain.fleet_yield(proj, 0.0)
     share = h / (H0 + h) if include else h / H0
     assert_allclose(blocks / proj.blocks, share, rtol=1e-12)
     # Once difficulty has adjusted, the network is back to 600.298 s blocks and the fleet
@@ -144,7 +144,7 @@ def _brute_force(months, growth_per_year, fleet_h_s, step_s=MONTH_S / 4400):
 def test_matches_a_fine_time_step_reference_to_0_01_percent():
     h = 103.9e18
     proj, fleet = run(months=6, growth_per_year=0.5, fleet_h_s=h)
-    _, _, btc = chain.fleet_yield(proj, fleet, 0.0)
+    _, _, btc = chain.fleet_yield(proj, 0.0)
     assert_allclose(btc, _brute_force(6, 0.5, h), rtol=1e-4)
 
 
@@ -175,7 +175,7 @@ settings_fast = settings(max_examples=25, deadline=None)
 @given(growth=st.floats(-0.5, 1.5), small=st.floats(0, 150e18), extra=st.floats(1e15, 100e18))
 def test_btc_rises_with_fleet_hashrate(growth, small, extra):
     proj, fleet = run(months=12, growth_per_year=growth, fleet_h_s=np.array([small, small + extra]))
-    _, _, btc = chain.fleet_yield(proj, fleet, 0.03)
+    _, _, btc = chain.fleet_yield(proj, 0.03)
     assert btc[1].sum() > btc[0].sum()
 
 
@@ -183,7 +183,7 @@ def test_btc_rises_with_fleet_hashrate(growth, small, extra):
 @given(growth=st.floats(-0.5, 1.5), more=st.floats(0.01, 1.0), h=st.floats(1e15, 200e18))
 def test_btc_falls_with_faster_network_growth(growth, more, h):
     proj, fleet = run(months=12, growth_per_year=np.array([growth, growth + more]), fleet_h_s=h)
-    _, _, btc = chain.fleet_yield(proj, fleet, 0.03)
+    _, _, btc = chain.fleet_yield(proj, 0.03)
     assert btc[1].sum() < btc[0].sum()
 
 
@@ -191,6 +191,27 @@ def test_btc_falls_with_faster_network_growth(growth, more, h):
 @given(growth=st.floats(-0.5, 1.5), h=st.floats(0, 5000e18), height=st.integers(0, 6_000_000))
 def test_fleet_never_wins_more_than_was_issued(growth, h, height):
     proj, fleet = run(months=12, growth_per_year=growth, fleet_h_s=h, height=height)
-    blocks, subsidy, _ = chain.fleet_yield(proj, fleet, 0.0)
+    blocks, subsidy, _ = chain.fleet_yield(proj, 0.0)
     assert np.all(subsidy <= proj.subsidy_btc * (1 + 1e-12))
     assert np.all(blocks <= proj.blocks * (1 + 1e-12))
+
+
+def test_run_fraction_scales_the_fleet_and_sees_the_current_difficulty():
+    h = 100e18
+    half, _ = run(months=12, fleet_h_s=h, growth_per_year=0.5, run_fraction=lambda j, d, s: 0.5)
+    smaller, _ = run(months=12, fleet_h_s=h / 2, growth_per_year=0.5)
+    assert_allclose(half.blocks, smaller.blocks, rtol=1e-13)
+    assert_allclose(half.fleet_hashrate_h_s, h / 2)
+    # A fleet that switches off once difficulty passes a threshold (as dispatch would).
+    limit = D0 * 1.2
+    seen = []
+
+    def below_limit(j, difficulty, subsidy):
+        seen.append(float(difficulty))
+        assert subsidy == 3.125
+        return (difficulty < limit).astype(float)
+
+    proj, _ = run(months=12, fleet_h_s=h, growth_per_year=0.5, run_fraction=below_limit)
+    assert_allclose(seen, np.concatenate([[D0], proj.difficulty_end[:-1]]))
+    assert_allclose(proj.fleet_hashrate_h_s, np.where(np.array(seen) < limit, h, 0.0))
+    assert 0 < np.count_nonzero(proj.fleet_hashrate_h_s) < 12
