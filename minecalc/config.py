@@ -22,22 +22,32 @@ import difflib
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from . import hardware
+
 __all__ = [
     "ConfigError",
+    "Costs",
+    "Finance",
     "Fleet",
     "HashrateGrowth",
+    "Machine",
     "Market",
     "Network",
     "PathPoint",
+    "PricePoint",
+    "Ramp",
+    "RampPoint",
+    "Refresh",
     "Scenario",
     "Site",
+    "Tariff",
     "config_from_dict",
     "load_config",
 ]
@@ -101,6 +111,18 @@ class _OneOf(_Model):
         return next(name for name in type(self).model_fields if getattr(self, name) is not None)
 
 
+def _dates_increasing(points):
+    """Check that a list of dated points is non-empty with strictly increasing dates."""
+    # checked here, not with min_length, which pydantic also reports on a tuple
+    # whose only item is invalid
+    if points == ():
+        raise _problem("at least one point", "[]")
+    for i, (before, point) in enumerate(pairwise(points or ()), start=1):
+        if point.date <= before.date:
+            raise _problem(f"a date after {before.date}", str(point.date), field=f"[{i}].date")
+    return points
+
+
 class PathPoint(_Model):
     """One point of a hashrate path."""
 
@@ -134,14 +156,7 @@ class HashrateGrowth(_OneOf):
     @field_validator("path")
     @classmethod
     def _points_in_order(cls, path):
-        # checked here, not with min_length, which pydantic also reports on a tuple
-        # whose only item is invalid
-        if path == ():
-            raise _problem("at least one point", "[]")
-        for i, (before, point) in enumerate(pairwise(path or ()), start=1):
-            if point.date <= before.date:
-                raise _problem(f"a date after {before.date}", str(point.date), field=f"[{i}].date")
-        return path
+        return _dates_increasing(path)
 
 
 class Network(_Model):
@@ -182,6 +197,29 @@ class Network(_Model):
         return value.astimezone(dt.timezone.utc)
 
 
+class RampPoint(_Model):
+    """Capacity online from a date."""
+
+    date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
+    capacity_mw: float = Field(ge=0, description="Capacity online from that date [MW].")
+
+
+class Ramp(_Model):
+    """Deployment: capacity online by date."""
+
+    shape: Literal["steps", "linear"] = Field(
+        "steps",
+        description="steps: capacity jumps at each point; linear: straight lines between "
+        "points (0 before the first point) [-].",
+    )
+    points: tuple[RampPoint, ...] = Field(description="Capacity online by date [-].")
+
+    @field_validator("points")
+    @classmethod
+    def _points_in_order(cls, points):
+        return _dates_increasing(points)
+
+
 class Site(_Model):
     """The power site."""
 
@@ -192,18 +230,254 @@ class Site(_Model):
     pue: float = Field(
         1.10, ge=1, le=3, description="Power usage effectiveness, site power / IT power [-]."
     )
+    uptime: float = Field(
+        1.0, gt=0, le=1, description="Share of the time machines hash when power is there "
+        "[fraction]."
+    )
+    availability_by_month: tuple[float, ...] = Field(
+        (1.0,) * 12,
+        min_length=12,
+        max_length=12,
+        description="Share of the capacity available in each calendar month, January to "
+        "December [fraction].",
+    )
+    ramp: Ramp | None = Field(
+        None, description="Deployment by date; null = all capacity from start_date [-]."
+    )
+
+    @field_validator("availability_by_month")
+    @classmethod
+    def _fractions(cls, values):
+        for i, value in enumerate(values):
+            if not 0 <= value <= 1:
+                raise _problem("a fraction in [0, 1]", f"{value:g}", field=f"[{i}]")
+        return values
+
+    @model_validator(mode="after")
+    def _ramp_within_capacity(self):
+        for i, point in enumerate(self.ramp.points if self.ramp else ()):
+            if point.capacity_mw > self.capacity_mw:
+                raise _problem(f"at most capacity_mw = {self.capacity_mw:g}",
+                               f"{point.capacity_mw:g}", field=f"ramp.points[{i}].capacity_mw")
+        return self
+
+
+class Machine(_Model):
+    """One machine type of the fleet: a catalogue model or custom figures."""
+
+    model: str | None = Field(
+        None, description="Catalogue model name (see `minecalc hardware`) [-]."
+    )
+    hashrate_th_s: float | None = Field(
+        None, gt=0, description="Custom machine: hashrate [TH/s]."
+    )
+    power_w: float | None = Field(None, gt=0, description="Custom machine: wall power [W].")
+    share: float = Field(gt=0, le=1, description="Share of the fleet's IT power [fraction].")
+
+    @model_validator(mode="after")
+    def _model_or_custom(self):
+        given = [k for k in ("model", "hashrate_th_s", "power_w") if getattr(self, k) is not None]
+        if given not in (["model"], ["hashrate_th_s", "power_w"]):
+            raise _problem("either model, or both hashrate_th_s and power_w",
+                           ", ".join(given) or "none")
+        if self.model is not None:
+            try:
+                hardware.get_machine(self.model)
+            except ValueError as err:
+                raise _problem("a catalogue model", f"{self.model!r} ({err})",
+                               field="model") from None
+        return self
+
+    @property
+    def efficiency_j_per_th(self) -> float:
+        """Energy per terahash [J/TH]."""
+        if self.model is not None:
+            return hardware.get_machine(self.model).efficiency_j_per_th
+        return self.power_w / self.hashrate_th_s
+
+    @property
+    def price_usd_per_th(self) -> float | None:
+        """Catalogue price [USD per TH/s]; None for custom machines or unpriced models."""
+        return hardware.get_machine(self.model).price_usd_per_th if self.model else None
+
+
+class Refresh(_Model):
+    """Replacement of machines at the end of their life."""
+
+    model: str | None = Field(None, description="Catalogue model bought at refresh [-].")
+    efficiency_j_per_th: float | None = Field(
+        None, gt=0, description="Efficiency of the machines bought at refresh [J/TH]."
+    )
+    hardware_usd_per_th: float | None = Field(
+        None, ge=0, description="Price of the new machines; null = catalogue price "
+        "[USD per TH/s]."
+    )
+
+    @model_validator(mode="after")
+    def _one_machine(self):
+        if (self.model is None) == (self.efficiency_j_per_th is None):
+            raise _problem("either model or efficiency_j_per_th",
+                           "both" if self.model else "neither")
+        if self.model is not None:
+            machine = hardware.get_machine(self.model)
+            if self.hardware_usd_per_th is None and machine.price_usd_per_th is None:
+                raise _problem("a price (the catalogue has none for this model)", "null",
+                               field="hardware_usd_per_th")
+        return self
 
 
 class Fleet(_Model):
-    """The mining hardware."""
+    """The mining hardware: one efficiency, or a mix of machines."""
 
-    efficiency_j_per_th: float = Field(gt=0, description="Energy per terahash [J/TH].")
+    efficiency_j_per_th: float | None = Field(
+        None, gt=0, description="Energy per terahash of the whole fleet [J/TH]."
+    )
+    machines: tuple[Machine, ...] | None = Field(
+        None, description="Mix of machines by share of IT power; shares sum to 1 [-]."
+    )
+    degradation_per_year: float = Field(
+        0.0, ge=0, lt=1, description="Hashrate lost per year of a machine's age [fraction]."
+    )
+    lifetime_years: float | None = Field(
+        None, gt=0, description="Machine life; null = beyond the horizon [years]."
+    )
+    refresh: Refresh | None = Field(
+        None, description="What replaces machines at the end of their life; null = they "
+        "retire and are not replaced [-]."
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if (self.efficiency_j_per_th is None) == (self.machines is None):
+            raise _problem("either efficiency_j_per_th or machines",
+                           "both" if self.machines else "neither")
+        total = sum(m.share for m in self.machines or ())
+        if self.machines and abs(total - 1) > 1e-9:
+            raise _problem("shares summing to 1", f"{total:g}", field="machines")
+        return self
+
+    @property
+    def machine_efficiencies_j_per_th(self) -> tuple[float, ...]:
+        """Efficiency of each machine type [J/TH] (one entry when given as one figure)."""
+        if self.machines is None:
+            return (self.efficiency_j_per_th,)
+        return tuple(m.efficiency_j_per_th for m in self.machines)
+
+    @property
+    def machine_shares(self) -> tuple[float, ...]:
+        """Share of IT power of each machine type [fraction]."""
+        return (1.0,) if self.machines is None else tuple(m.share for m in self.machines)
+
+
+class PricePoint(_Model):
+    """The BTC price on a date."""
+
+    date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
+    btc_price_usd: float = Field(gt=0, description="Bitcoin price on that date [USD].")
 
 
 class Market(_Model):
     """Market prices."""
 
-    btc_price_usd: float = Field(gt=0, description="Bitcoin price [USD].")
+    btc_price_usd: float = Field(gt=0, description="Bitcoin price at start_date [USD].")
+    btc_price_growth_per_year: float = Field(
+        0.0, gt=-1, description="Growth of the price per year of 365.2425 days [fraction]."
+    )
+    btc_price_path: tuple[PricePoint, ...] | None = Field(
+        None, description="Price by date, log-linear between points and flat after the last; "
+        "replaces the growth [-]."
+    )
+
+    @field_validator("btc_price_path")
+    @classmethod
+    def _points_in_order(cls, points):
+        return _dates_increasing(points)
+
+
+class Tariff(_Model):
+    """What the energy costs."""
+
+    currency: str = Field(
+        "USD", pattern=r"^[A-Z]{3}$", description="Currency of the tariff (ISO 4217) [-]."
+    )
+    usd_fx_rate: float = Field(
+        1.0, gt=0, description="Units of the tariff currency per USD at start_date "
+        "[currency/USD]."
+    )
+    usd_fx_change_per_year: float = Field(
+        0.0, gt=-1, description="Change of the currency units per USD per year (positive: "
+        "the currency weakens) [fraction]."
+    )
+    energy_price_per_kwh: float = Field(
+        ge=0, description="Energy price in the tariff currency [currency/kWh]."
+    )
+    time_of_use: tuple[tuple[float, ...], ...] | None = Field(
+        None, description="Hourly factors on energy_price_per_kwh: one list of 24 for every "
+        "month, or 12 lists (January to December); null = flat [-]."
+    )
+    dispatch: Literal["always", "economic"] = Field(
+        "always", description="always: run whenever power is available; economic: run an "
+        "hour only when its revenue covers its energy cost [-]."
+    )
+    take_or_pay_fraction: float = Field(
+        0.0, ge=0, le=1, description="Share of the available energy paid for whether used "
+        "or not [fraction]."
+    )
+
+    @field_validator("time_of_use")
+    @classmethod
+    def _profiles(cls, profiles):
+        if profiles is not None and len(profiles) not in (1, 12):
+            raise _problem("1 or 12 lists of 24 factors", f"{len(profiles)} lists")
+        for i, profile in enumerate(profiles or ()):
+            if len(profile) != 24 or min(profile) < 0:
+                raise _problem("24 factors >= 0", f"{len(profile)} values", field=f"[{i}]")
+        return profiles
+
+    @model_validator(mode="after")
+    def _usd_is_usd(self):
+        if self.currency == "USD" and self.usd_fx_rate != 1:
+            raise _problem("1 when currency is USD", f"{self.usd_fx_rate:g}",
+                           field="usd_fx_rate")
+        return self
+
+
+class Costs(_Model):
+    """Capital and operating costs besides energy."""
+
+    pool_fee: float = Field(
+        0.025, ge=0, lt=1, description="Pool fee on subsidy + fees (FPPS) [fraction]."
+    )
+    hardware_usd_per_th: float | None = Field(
+        None, ge=0, description="Machine price; null = the catalogue price of each model "
+        "[USD per TH/s]."
+    )
+    infrastructure_usd_per_mw: float = Field(
+        0.0, ge=0, description="Facilities excluding machines, per MW of capacity deployed "
+        "[USD/MW]."
+    )
+    om_usd_per_mw_year: float = Field(
+        0.0, ge=0, description="Operations and maintenance per MW online [USD/MW/year]."
+    )
+    fixed_usd_per_year: float = Field(0.0, ge=0, description="Fixed costs [USD/year].")
+    salvage_fraction: float = Field(
+        0.0, ge=0, le=1, description="Share of the machines' book value recovered at the "
+        "horizon's end [fraction]."
+    )
+
+
+class Finance(_Model):
+    """How money over time is judged."""
+
+    discount_rate: float = Field(0.10, gt=-1, description="Discount rate per year [fraction].")
+    btc_held_fraction: float = Field(
+        0.0, ge=0, le=1, description="Share of mined BTC kept in a reserve, not sold "
+        "[fraction]."
+    )
+    alternative_energy_price_per_kwh: float | None = Field(
+        None, ge=0, description="What the same energy would earn sold otherwise, in the "
+        "tariff currency; null = the tariff [currency/kWh]."
+    )
 
 
 class Scenario(_Model):
@@ -217,6 +491,9 @@ class Scenario(_Model):
     site: Site = Field(description="The power site [-].")
     fleet: Fleet = Field(description="The mining hardware [-].")
     market: Market = Field(description="Market prices [-].")
+    tariff: Tariff = Field(description="The energy tariff [-].")
+    costs: Costs = Field(Costs(), description="Costs besides energy [-].")
+    finance: Finance = Field(Finance(), description="Discounting and the reserve [-].")
 
     @model_validator(mode="after")
     def _epoch_started_by_start_date(self):

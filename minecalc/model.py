@@ -64,6 +64,12 @@ def fleet_hashrate_h_s(capacity_mw, mining_share, pue, efficiency_j_per_th):
     return it_power_w / efficiency_j_per_th * 1e12
 
 
+def _fleet_efficiency(scenario: Scenario) -> float:
+    """Efficiency of the fleet's mix by share of IT power [J/TH] (hashrate-weighted harmonic)."""
+    fleet = scenario.fleet
+    return 1 / sum(s / e for s, e in zip(fleet.machine_shares, fleet.machine_efficiencies_j_per_th))
+
+
 def _growth_value(scenario: Scenario):
     """The growth setting as (kind, value) with trend fits turned into a yearly rate."""
     growth = scenario.network.hashrate_growth
@@ -87,7 +93,7 @@ def _parameters(scenario: Scenario) -> dict:
         "site.capacity_mw": scenario.site.capacity_mw,
         "site.mining_share": scenario.site.mining_share,
         "site.pue": scenario.site.pue,
-        "fleet.efficiency_j_per_th": scenario.fleet.efficiency_j_per_th,
+        "fleet.efficiency_j_per_th": _fleet_efficiency(scenario),
         "market.btc_price_usd": scenario.market.btc_price_usd,
     }
     return {k: xr.DataArray(v) for k, v in values.items()}

@@ -36,6 +36,8 @@ fleet:
   efficiency_j_per_th: 17.5
 market:
   btc_price_usd: 90000
+tariff:
+  energy_price_per_kwh: 0.08
 """
 
 BASE = {
@@ -50,6 +52,7 @@ BASE = {
     "site": {"capacity_mw": 2000},
     "fleet": {"efficiency_j_per_th": 17.5},
     "market": {"btc_price_usd": 90000},
+    "tariff": {"energy_price_per_kwh": 0.08},
 }
 
 
@@ -279,7 +282,8 @@ def test_unknown_key_suggests_the_nearest_name():
 
 def test_unknown_key_without_a_near_name_lists_the_allowed_ones():
     (line,) = problems(changed("site.zzz", 1))
-    assert line == "site.zzz: unknown key; expected one of capacity_mw, mining_share, pue"
+    assert line == ("site.zzz: unknown key; expected one of capacity_mw, mining_share, pue, "
+                    "uptime, availability_by_month, ramp")
 
 
 def test_unknown_key_inside_a_list_item():
@@ -503,3 +507,48 @@ def test_extends_missing_base(tmp_path):
 def test_extends_not_a_path(tmp_path):
     path = write(tmp_path, MINIMAL + "extends: [a.yaml]\n")
     assert file_problem(path) == f"{path}: extends: expected a file path, got ['a.yaml']"
+
+
+def test_fleet_machines_from_the_catalogue_and_custom():
+    s = config_from_dict(changed("fleet", {"machines": [
+        {"model": "antminer s21", "share": 0.5},
+        {"hashrate_th_s": 200, "power_w": 3000, "share": 0.5}]}))
+    assert s.fleet.machine_efficiencies_j_per_th == (17.5, 15.0)
+    assert s.fleet.machines[0].price_usd_per_th == 13.5
+
+
+@pytest.mark.parametrize("fleet, expected", [
+    ({"machines": [{"model": "S21 XPP", "share": 1}]}, "fleet.machines[0].model: expected a "
+     "catalogue model, got 'S21 XPP' (unknown hardware model 'S21 XPP': expected one of the "
+     "catalogue models, closest: 'Antminer S21 XP'"),
+    ({"machines": [{"model": "S21", "share": 0.6}]}, "fleet.machines: expected shares summing "
+     "to 1, got 0.6"),
+    ({"machines": [{"hashrate_th_s": 200, "share": 1}]}, "fleet.machines[0]: expected either "
+     "model, or both hashrate_th_s and power_w, got hashrate_th_s"),
+    ({"efficiency_j_per_th": 17.5, "machines": [{"model": "S21", "share": 1}]},
+     "fleet: expected either efficiency_j_per_th or machines, got both"),
+])
+def test_fleet_problems_name_the_field(fleet, expected):
+    (line,) = problems(changed("fleet", fleet))
+    assert line.startswith(expected)
+
+
+def test_ramp_and_availability_checks():
+    ramp = {"points": [{"date": "2027-01-01", "capacity_mw": 500},
+                       {"date": "2026-12-01", "capacity_mw": 2500}]}
+    lines = problems(changed("site", {"capacity_mw": 2000, "ramp": ramp,
+                                      "availability_by_month": [1] * 11}))
+    assert "site.ramp.points[1].date: expected a date after 2027-01-01, got 2026-12-01" in lines
+    assert any(line.startswith("site.availability_by_month: expected") for line in lines)
+    ok = {"points": [{"date": "2027-01-01", "capacity_mw": 500},
+                     {"date": "2027-06-01", "capacity_mw": 2500}]}
+    (line,) = problems(changed("site", {"capacity_mw": 2000, "ramp": ok}))
+    assert line == "site.ramp.points[1].capacity_mw: expected at most capacity_mw = 2000, got 2500"
+
+
+def test_tariff_checks():
+    assert problems(changed("tariff", {"energy_price_per_kwh": 22, "usd_fx_rate": 280})) == [
+        "tariff.usd_fx_rate: expected 1 when currency is USD, got 280"]
+    (line,) = problems(changed("tariff", {"energy_price_per_kwh": 22, "currency": "PKR",
+                                          "usd_fx_rate": 280, "time_of_use": [[1] * 23]}))
+    assert line.startswith("tariff.time_of_use[0]: expected 24 factors >= 0")
