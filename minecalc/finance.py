@@ -1,0 +1,664 @@
+"""Money: discounting, NPV, IRR, payback, breakevens, cost per BTC, depreciation, treasury.
+
+Every function takes numpy arrays with a trailing time axis of periods (monthly
+in minecalc), shape ``(..., n)``, and any number of leading scenario dimensions;
+scalar summaries come back with shape ``(...)``. Nothing here loops over
+scenarios; the root finders iterate over all scenarios at once.
+
+Time conventions
+----------------
+Period ``k`` covers ``[k, k + 1)`` periods from the start. Discounting needs the
+*time of each period's cash flow* in years from the start, ``t_k``; the caller
+chooses it: mid-period (operating margins that accrue through the month) or
+end-period (the spreadsheet convention). :func:`cash_flow_times` turns period
+edges into either. A payment at ``t = 0`` (the initial capex) is either put in
+period 0's cash flow (it is then discounted like period 0) or given its own
+column at ``t = 0`` in front of the periodic flows (:func:`prepend_initial`);
+the latter is exact for NPV and IRR. Payback counts periods and expects the
+capex inside period 0 (no extra column), so its answer is in months from the
+start.
+
+Rates are annual effective rates: ``(1 + r)**t`` with ``t`` in years, so a
+monthly rate ``m`` is the annual ``(1 + m)**12 - 1`` exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+from scipy.optimize import elementwise
+
+IRR_BRACKET_PER_YEAR = (-0.9999, 10.0)
+"""Default search interval of :func:`irr` [fraction per year]: -99.99 % to +1000 %."""
+
+IRR_OK = 0
+"""Reason code: a unique IRR was found in the bracket."""
+IRR_NO_SIGN_CHANGE = 1
+"""Reason code: the cash flows never change sign (all >= 0 or all <= 0): no IRR exists."""
+IRR_NO_ROOT = 2
+"""Reason code: no root in the bracket (or non-finite cash flows or times)."""
+IRR_MULTIPLE = 3
+"""Reason code: several IRRs in the bracket; the one nearest zero (in ``log(1 + r)``)
+is returned."""
+
+# Grid of u = log(1 + r) [per year] scanned for roots when the cash flows change
+# sign more than once: fine (0.02) for |u| <= 1 (rates -63 % .. +172 %), coarse
+# outside. Roots closer together than the spacing can be missed (NPV then
+# barely touches zero); see irr_with_reason.
+_FINE_U = np.linspace(-1.0, 1.0, 101)
+_COARSE_STEP_U = 0.1
+
+
+def cash_flow_times(period_edges, timing="mid"):
+    """Time of each period's cash flow from its edges.
+
+    Parameters
+    ----------
+    period_edges : array_like, shape (..., n + 1)
+        Period edges, increasing, in any unit (pass years for discounting:
+        seconds / 31,556,952 for years of 365.2425 days).
+    timing : {"mid", "end", "start"}
+        Where in the period the cash flow is taken to fall.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n)
+        Times in the unit of ``period_edges``.
+
+    Notes
+    -----
+    mid: ``(e_k + e_{k+1}) / 2``; end: ``e_{k+1}``; start: ``e_k``.
+    """
+    e = np.asarray(period_edges, dtype=np.float64)
+    if timing == "mid":
+        return 0.5 * (e[..., :-1] + e[..., 1:])
+    if timing == "end":
+        return e[..., 1:]
+    if timing == "start":
+        return e[..., :-1]
+    raise ValueError(f"timing: expected 'mid', 'end' or 'start', got {timing!r}")
+
+
+def prepend_initial(initial_usd, cash_flow_usd, period_years):
+    """Put a payment at ``t = 0`` in front of periodic cash flows.
+
+    Parameters
+    ----------
+    initial_usd : array_like, shape (...)
+        Cash flow at the start, signed (capex is negative) [USD].
+    cash_flow_usd : array_like, shape (..., n)
+        Periodic cash flows [USD].
+    period_years : array_like, shape (n,) or (..., n)
+        Their times [years from start].
+
+    Returns
+    -------
+    cash_flow_usd, period_years : numpy.ndarray, shape (..., n + 1)
+        The flows and times with the initial payment at time 0 first; pass
+        them to :func:`npv` or :func:`irr` (not to the payback functions,
+        which count periods).
+    """
+    cf = np.asarray(cash_flow_usd, dtype=np.float64)
+    t = np.asarray(period_years, dtype=np.float64)
+    first = np.asarray(initial_usd, dtype=np.float64)[..., None]
+    shape = np.broadcast_shapes(cf.shape[:-1], first.shape[:-1])
+    cf = np.concatenate(
+        [np.broadcast_to(first, (*shape, 1)), np.broadcast_to(cf, (*shape, cf.shape[-1]))], axis=-1
+    )
+    t = np.concatenate([np.zeros((*t.shape[:-1], 1)), t], axis=-1)
+    return cf, t
+
+
+def discount_factors(discount_rate_per_year, period_mid_years):
+    """Present value of one USD paid at each period's cash-flow time.
+
+    Parameters
+    ----------
+    discount_rate_per_year : array_like, shape (...)
+        Annual effective discount rate [fraction per year], > -1.
+    period_mid_years : array_like, shape (n,) or (..., n)
+        Time of each period's cash flow [years from start]: mid-period or
+        end-period times, the caller's choice (see :func:`cash_flow_times`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n)
+        Discount factors [-].
+
+    Notes
+    -----
+    ``DF_k = (1 + r)**(-t_k)``.
+    """
+    r = np.asarray(discount_rate_per_year, dtype=np.float64)[..., None]
+    return np.power(1.0 + r, -np.asarray(period_mid_years, dtype=np.float64))
+
+
+def npv(cash_flow_usd, discount_rate_per_year, period_years):
+    """Net present value of a cash-flow series.
+
+    Parameters
+    ----------
+    cash_flow_usd : array_like, shape (..., n)
+        Signed cash flow of each period [USD]; capex in the first period (or in
+        a column at ``t = 0``, see :func:`prepend_initial`).
+    discount_rate_per_year : array_like, shape (...)
+        Annual effective discount rate [fraction per year], > -1.
+    period_years : array_like, shape (n,) or (..., n)
+        Time of each period's cash flow [years from start].
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        NPV [USD]; leading shapes of the three inputs broadcast.
+
+    Notes
+    -----
+    ``NPV = sum_k CF_k (1 + r)**(-t_k)``. With ``t_k = k`` this is
+    ``numpy_financial.npv(r, CF)`` (first flow undiscounted).
+    """
+    cf = np.asarray(cash_flow_usd, dtype=np.float64)
+    return np.sum(cf * discount_factors(discount_rate_per_year, period_years), axis=-1)
+
+
+class IRRResult(NamedTuple):
+    """Result of :func:`irr_with_reason`; both fields have the scenario shape ``(...)``."""
+
+    irr_per_year: np.ndarray
+    """Annual IRR [fraction per year]; NaN where ``reason`` is 1 or 2."""
+    reason: np.ndarray
+    """int8: 0 ok, 1 no sign change, 2 no root in the bracket, 3 several roots (the one
+    nearest zero returned)."""
+
+
+def _scaled_npv(rate, cf, t, t_lo, t_hi):
+    """``sum CF_k (1+r)**(s - t_k)`` with ``s`` chosen so no factor exceeds 1.
+
+    Same sign and roots as the NPV; ``s = t_hi`` where ``1 + r < 1`` and ``t_lo``
+    elsewhere, so nothing overflows at the ends of the bracket (far terms
+    underflow to 0 harmlessly). ``rate`` (k,), ``cf`` (k, n), ``t`` (n,) or (k, n),
+    ``t_lo``/``t_hi`` scalars or (k,).
+    """
+    u = np.log1p(rate)
+    s = np.where(u < 0, t_hi, t_lo)
+    return np.sum(cf * np.exp(-u[:, None] * (t - s[..., None])), axis=-1)
+
+
+def _sign_changes(cf):
+    """Number of sign changes along the last axis, zeros skipped."""
+    s = np.sign(cf)
+    n = cf.shape[-1]
+    last_nonzero = np.maximum.accumulate(np.where(s != 0, np.arange(n), 0), axis=-1)
+    filled = np.take_along_axis(s, last_nonzero, axis=-1)
+    return np.count_nonzero(filled[..., 1:] * filled[..., :-1] < 0, axis=-1)
+
+
+def _solve(f, lo, hi, args):
+    """``find_root`` on 1-D brackets; returns the root, NaN where it did not converge."""
+    if lo.size == 0:
+        return np.empty(0)
+    res = elementwise.find_root(f, (lo, hi), args=args)
+    return np.where(res.success, res.x, np.nan)
+
+
+def irr_with_reason(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
+    """Annual internal rate of return, vectorized, with the reason where there is none.
+
+    Parameters
+    ----------
+    cash_flow_usd : array_like, shape (..., n)
+        Signed cash flows [USD], finite.
+    period_years : array_like, shape (n,) or (..., n)
+        Time of each cash flow [years from start]; may be non-uniform (months
+        of 28-31 days). A shared (n,) axis is fastest.
+    bracket : (float, float)
+        Search interval for the annual rate [fraction per year], ``-1 < lo < hi``.
+
+    Returns
+    -------
+    IRRResult
+        ``irr_per_year`` [fraction per year] and ``reason`` (int8), shape ``(...)``:
+
+        - 0: the IRR, unique in the bracket;
+        - 1: the cash flows never change sign (all >= 0 or all <= 0): NaN;
+        - 2: no root strictly inside the bracket, or non-finite input: NaN;
+        - 3: several IRRs in the bracket: the one nearest zero in ``log(1 + r)``
+          (scale-free: the same root whether rates are monthly or annual).
+
+    Notes
+    -----
+    Solves ``sum_k CF_k (1 + r)**(-t_k) = 0`` for ``r`` by Chandrupatla's
+    bracketing method (``scipy.optimize.elementwise.find_root``) to full double
+    precision. By Descartes' rule of signs (which holds for real exponents),
+    cash flows with one sign change have at most one IRR, and the bracket's
+    ends decide whether it lies inside. Where the flows change sign more than
+    once, NPV is scanned on a grid of ``log(1 + r)`` (spacing 0.02 for rates
+    between -63 % and +172 % a year, 0.1 outside; 0 is a grid point) and the
+    sign change nearest zero on each side of 0 is refined; a pair of roots
+    closer than the spacing can go unseen. For ``t_k = k / 12`` this is
+    ``(1 + m)**12 - 1`` with ``m = numpy_financial.irr(CF)`` the monthly IRR
+    (up to which root is called nearest zero when there are several).
+    """
+    cf = np.asarray(cash_flow_usd, dtype=np.float64)
+    t = np.asarray(period_years, dtype=np.float64)
+    if cf.ndim == 0 or t.ndim == 0 or t.shape[-1] != cf.shape[-1]:
+        raise ValueError(
+            f"period_years: expected a time axis matching cash_flow_usd {cf.shape}, got {t.shape}"
+        )
+    lo, hi = (float(b) for b in bracket)
+    if not -1.0 < lo < hi:
+        raise ValueError(f"bracket: expected -1 < lo < hi, got {bracket}")
+    n = cf.shape[-1]
+    shape = np.broadcast_shapes(cf.shape[:-1], t.shape[:-1])
+    size = int(np.prod(shape))
+    cf2 = np.broadcast_to(cf, (*shape, n)).reshape(size, n)
+    shared = t.ndim == 1
+    t2 = t if shared else np.broadcast_to(t, (*shape, n)).reshape(size, n)
+    t_lo, t_hi = (t2.min(), t2.max()) if shared else (t2.min(axis=-1), t2.max(axis=-1))
+
+    def rows_t(rows):
+        return (t2, t_lo, t_hi) if shared else (t2[rows], t_lo[rows], t_hi[rows])
+
+    def f(rate, rows):
+        return _scaled_npv(rate, cf2[rows], *rows_t(rows))
+
+    finite = np.isfinite(cf2).all(axis=-1) & (np.isfinite(t2).all(axis=-1) if not shared
+                                              else bool(np.isfinite(t2).all()))
+    changes = np.where(finite, _sign_changes(np.where(finite[:, None], cf2, 0.0)), 0)
+    reason = np.full(size, IRR_NO_ROOT, dtype=np.int8)
+    reason[finite & (changes == 0)] = IRR_NO_SIGN_CHANGE
+    out = np.full(size, np.nan)
+
+    # One sign change: at most one root; the bracket's ends tell whether it is inside.
+    one = np.flatnonzero(changes == 1)
+    ends = [f(np.full(one.size, x), one) for x in (lo, hi)]
+    bracketed = one[np.sign(ends[0]) * np.sign(ends[1]) < 0]
+    out[bracketed] = _solve(f, np.full(bracketed.size, lo), np.full(bracketed.size, hi),
+                            (bracketed,))
+    reason[bracketed] = IRR_OK
+
+    # Several sign changes: scan a grid, refine the sign change nearest zero on each side.
+    many = np.flatnonzero(changes >= 2)
+    if many.size:
+        u_lo, u_hi = np.log1p(lo), np.log1p(hi)
+        coarse = np.concatenate([
+            np.linspace(u_lo, -1.0, max(2, int(np.ceil((-1.0 - u_lo) / _COARSE_STEP_U)) + 1)),
+            np.linspace(1.0, u_hi, max(2, int(np.ceil((u_hi - 1.0) / _COARSE_STEP_U)) + 1)),
+        ])
+        u = np.unique(np.concatenate([[u_lo, u_hi, 0.0], _FINE_U, coarse]))
+        u = u[(u >= u_lo) & (u <= u_hi)]
+        grid = np.expm1(u)
+        grid[0], grid[-1] = lo, hi
+        if shared:  # one matrix product for every scenario
+            s = np.where(u < 0, t_hi, t_lo)
+            values = cf2[many] @ np.exp(-u[:, None] * (t2[None, :] - s[:, None])).T
+        else:
+            values = np.stack([f(np.full(many.size, g), many) for g in grid], axis=-1)
+        sign = np.sign(values)
+        # Markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1.
+        marks = np.zeros((many.size, 2 * u.size - 1), dtype=bool)
+        marks[:, 0::2] = sign == 0
+        marks[:, 1::2] = sign[:, :-1] * sign[:, 1:] < 0
+        where_u = np.empty(2 * u.size - 1)
+        where_u[0::2] = u
+        where_u[1::2] = 0.5 * (u[:-1] + u[1:])
+        count = marks.sum(axis=-1)
+        reason[many] = np.where(count == 0, IRR_NO_ROOT,
+                                np.where(count == 1, IRR_OK, IRR_MULTIPLE))
+        candidates = []
+        for upward in (True, False):
+            m = marks & ((where_u >= 0) if upward else (where_u < 0))
+            has = m.any(axis=-1)
+            # nearest zero: the first marker at or above 0, the last one below 0
+            j = np.argmax(m, axis=-1) if upward else m.shape[1] - 1 - np.argmax(m[:, ::-1], axis=-1)
+            on_point = has & (j % 2 == 0)
+            between = has & (j % 2 == 1)
+            root = np.full(many.size, np.nan)
+            root[on_point] = grid[j[on_point] // 2]
+            k = j[between] // 2
+            root[between] = _solve(f, grid[k], grid[k + 1], (many[between],))
+            candidates.append(root)
+        pos, neg = candidates
+        best = np.where(np.isnan(neg) | (np.abs(np.log1p(pos)) <= np.abs(np.log1p(neg))), pos, neg)
+        out[many] = best
+
+    failed = np.isnan(out) & ((reason == IRR_OK) | (reason == IRR_MULTIPLE))
+    reason[failed] = IRR_NO_ROOT
+    return IRRResult(out.reshape(shape)[()], reason.reshape(shape)[()])
+
+
+def irr(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
+    """Annual internal rate of return [fraction per year], shape ``(...)``.
+
+    NaN where there is none in the bracket; :func:`irr_with_reason` gives the
+    reason in the same solve (see it for parameters and method).
+    """
+    return irr_with_reason(cash_flow_usd, period_years, bracket).irr_per_year
+
+
+def irr_reason(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
+    """Reason code of :func:`irr` (int8, shape ``(...)``): 0 ok, 1 no sign change,
+    2 no root in the bracket, 3 several roots (nearest zero returned).
+
+    Solves again; call :func:`irr_with_reason` to get both at once.
+    """
+    return irr_with_reason(cash_flow_usd, period_years, bracket).reason
+
+
+def _cumulative(cash_flow_usd):
+    cf = np.asarray(cash_flow_usd, dtype=np.float64)
+    if cf.ndim == 0:
+        raise ValueError(f"cash_flow_usd: expected a time axis, got shape {cf.shape}")
+    return np.cumsum(cf, axis=-1), np.isfinite(cf).all(axis=-1)
+
+
+def _payback_index(cum, finite):
+    n = cum.shape[-1]
+    neg = cum < 0
+    last_neg = n - 1 - np.argmax(neg[..., ::-1], axis=-1)
+    p = np.where(neg.any(axis=-1), last_neg + 1, 0)
+    return np.where((p >= n) | ~finite, -1, p)
+
+
+def payback_period_index(cash_flow_usd):
+    """Index of the period from which the cumulative cash flow stays >= 0.
+
+    Parameters
+    ----------
+    cash_flow_usd : array_like, shape (..., n)
+        Signed cash flow of each period [USD], capex in period 0.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (...)
+        The smallest ``p`` with ``C_j >= 0`` for every ``j >= p``, where
+        ``C_j = sum_{k <= j} CF_k``: 0 if the cumulative is never negative; -1
+        if it is negative at the end of the horizon ("does not pay back within
+        the horizon") or the flows are not finite. A cumulative that turns
+        positive and then negative again has not paid back at the first crossing.
+
+    Notes
+    -----
+    ``p = 1 + max{j : C_j < 0}``.
+    """
+    cum, finite = _cumulative(cash_flow_usd)
+    return _payback_index(cum, finite)
+
+
+def payback_months(cash_flow_usd):
+    """Payback time with linear interpolation inside the crossing period [months].
+
+    Parameters
+    ----------
+    cash_flow_usd : array_like, shape (..., n)
+        Signed cash flow of each monthly period [USD], capex in period 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        Months from the start until the cumulative cash flow is back to zero for
+        good; 0 if it is never negative; NaN if it does not pay back within the
+        horizon (or the flows are not finite).
+
+    Notes
+    -----
+    Period ``k`` covers months ``[k, k + 1)`` and its cash flow accrues evenly
+    through it. With ``p`` = :func:`payback_period_index` > 0,
+    ``payback = p - C_{p-1} / (C_p - C_{p-1})``, in ``(p, p + 1]`` (``p`` itself
+    when ``C_{p-1}`` is negligible next to ``C_p``).
+    """
+    cum, finite = _cumulative(cash_flow_usd)
+    p = _payback_index(cum, finite)
+    k = np.maximum(p, 1)[..., None]
+    before = np.take_along_axis(cum, k - 1, axis=-1)[..., 0]
+    at = np.take_along_axis(cum, np.minimum(k, cum.shape[-1] - 1), axis=-1)[..., 0]
+    crossing = p > 0
+    frac = np.divide(-before, at - before, out=np.zeros_like(before), where=crossing)
+    return np.where(p < 0, np.nan, np.where(crossing, p + frac, 0.0))[()]
+
+
+def cost_per_btc(cost_usd, btc):
+    """Cost per BTC mined, NaN where nothing was mined.
+
+    Parameters
+    ----------
+    cost_usd : array_like
+        Cost over the same span as ``btc`` [USD]: cash cost (energy + opex) or
+        all-in cost (plus depreciation), the caller's choice.
+    btc : array_like
+        BTC mined [BTC]; shapes broadcast.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``cost_usd / btc`` [USD/BTC]; NaN (no warning) where ``btc == 0``.
+    """
+    cost = np.asarray(cost_usd, dtype=np.float64)
+    btc = np.asarray(btc, dtype=np.float64)
+    shape = np.broadcast_shapes(cost.shape, btc.shape)
+    out = np.full(shape, np.nan)
+    # btc == 0 means no production, not an infinitely expensive coin: leave NaN.
+    np.divide(cost, btc, out=out, where=btc != 0)
+    return out[()]
+
+
+def breakeven_linear(margin_at_zero, margin_slope):
+    """Where a linear margin ``m(x) = m0 + s x`` is zero.
+
+    Parameters
+    ----------
+    margin_at_zero : array_like
+        ``m(0)`` [USD].
+    margin_slope : array_like
+        ``dm/dx`` [USD per unit of x].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x = -m0 / s`` [unit of x]; NaN (no warning) where ``s == 0``.
+    """
+    m0 = np.asarray(margin_at_zero, dtype=np.float64)
+    s = np.asarray(margin_slope, dtype=np.float64)
+    out = np.full(np.broadcast_shapes(m0.shape, s.shape), np.nan)
+    np.divide(-m0, s, out=out, where=s != 0)
+    return out[()]
+
+
+def breakeven_of_linear(npv_at_a, npv_at_b, a, b):
+    """Zero of the line through ``(a, NPV(a))`` and ``(b, NPV(b))``.
+
+    Exact (to rounding) when NPV is linear in ``x``: NPV is linear in the
+    energy price, and in a multiplier of the BTC price path (held BTC valued at
+    the same prices included), as long as nothing else depends on them — no
+    dispatch or switch-off rule, no tax on positive profits, no price-dependent
+    network response. Otherwise use :func:`breakeven`.
+
+    Parameters
+    ----------
+    npv_at_a, npv_at_b : array_like, shape (...)
+        NPV at ``x = a`` and ``x = b`` [USD].
+    a, b : array_like, shape (...)
+        The two values of the parameter, ``a != b`` [unit of x].
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        Breakeven ``x`` [unit of x]; NaN where ``NPV(a) == NPV(b)`` (NPV does
+        not depend on x).
+
+    Notes
+    -----
+    ``x* = a - NPV(a) (b - a) / (NPV(b) - NPV(a))``.
+    """
+    fa = np.asarray(npv_at_a, dtype=np.float64)
+    fb = np.asarray(npv_at_b, dtype=np.float64)
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    step = np.full(np.broadcast_shapes(fa.shape, fb.shape, a.shape, b.shape), np.nan)
+    np.divide(fa * (b - a), fb - fa, out=step, where=fb != fa)
+    return (a - step)[()]
+
+
+def breakeven(
+    f: Callable[[np.ndarray], np.ndarray],
+    lo,
+    hi,
+    *,
+    xmin=None,
+    xmax=None,
+    tolerances=None,
+    maxiter=None,
+):
+    """Per-scenario root of ``f(x) = 0`` for a scalar parameter ``x``, vectorized.
+
+    Parameters
+    ----------
+    f : callable
+        Maps ``x`` of the scenario shape ``(...)`` to NPV of shape ``(...)``
+        [USD]; it must broadcast ``x`` against its own scenario arrays (called
+        first with ``lo`` as given, then with full ``(...)`` arrays). Each call
+        evaluates every scenario; converged ones are held at their root.
+    lo, hi : array_like, broadcastable to (...)
+        Bracket [unit of x], ``lo < hi``.
+    xmin, xmax : array_like, optional
+        If either is given, brackets without a sign change are first widened
+        (``scipy.optimize.elementwise.bracket_root``, factor 2) within
+        ``[xmin, xmax]``.
+    tolerances : dict, optional
+        Passed to ``scipy.optimize.elementwise.find_root`` (default: full
+        double precision in x).
+    maxiter : int, optional
+        Passed to ``find_root``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        ``x`` with ``f(x) = 0`` [unit of x]; NaN where the (widened) bracket has
+        no sign change or the solver did not converge. Where ``f`` crosses zero
+        several times, one of the crossings.
+
+    Notes
+    -----
+    Chandrupatla's bracketing method; needs ``f`` continuous in ``x`` but not
+    linear (dispatch rules make NPV piecewise linear in prices). For NPV known
+    to be linear, :func:`breakeven_of_linear` needs two evaluations.
+    """
+    x_lo = np.asarray(lo, dtype=np.float64)
+    shape = np.broadcast_shapes(x_lo.shape, np.shape(hi), np.shape(f(x_lo)))
+    size = int(np.prod(shape))
+    def flat(v):
+        return np.broadcast_to(np.asarray(v, dtype=np.float64), shape).reshape(size).copy()
+
+    x_full = flat(x_lo)
+
+    def g(x, rows):
+        # find_root hands over only the scenarios still iterating; f wants them all.
+        x_full[rows] = x
+        return flat(f(x_full.reshape(shape)))[rows]
+
+    rows = np.arange(size)
+    a, b = flat(x_lo), flat(hi)
+    if xmin is not None or xmax is not None:
+        wide = elementwise.bracket_root(
+            g, a, b,
+            xmin=None if xmin is None else flat(xmin),
+            xmax=None if xmax is None else flat(xmax),
+            args=(rows,),
+        )
+        a = np.where(wide.success, wide.bracket[0], a)
+        b = np.where(wide.success, wide.bracket[1], b)
+    res = elementwise.find_root(g, (a, b), args=(rows,), tolerances=tolerances, maxiter=maxiter)
+    return np.where(res.success, res.x, np.nan).reshape(shape)[()]
+
+
+def straight_line_depreciation(capex_usd_by_period, life_months, n):
+    """Straight-line depreciation of capex spent over several periods.
+
+    Parameters
+    ----------
+    capex_usd_by_period : array_like, shape (..., m)
+        Capex spent in each period [USD]; periods ``>= n`` are ignored.
+    life_months : array_like of int, shape (...)
+        Depreciation life [months], >= 1; may differ by scenario.
+    n : int
+        Number of periods of the result (the horizon).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n)
+        Depreciation in each period [USD]. Capex of period ``j`` is written off
+        in equal parts over periods ``j .. j + L - 1``; parts after the horizon
+        are dropped (so the sum is below total capex when ``j + L > n``).
+
+    Notes
+    -----
+    ``Dep_k = (K_k - K_{k-L}) / L`` with ``K_k = sum_{j <= k} capex_j`` and
+    ``K_{k-L} = 0`` for ``k < L``.
+    """
+    capex = np.asarray(capex_usd_by_period, dtype=np.float64)
+    life = np.asarray(life_months)
+    if capex.ndim == 0:
+        raise ValueError(f"capex_usd_by_period: expected a time axis, got shape {capex.shape}")
+    if not (np.all(life >= 1) and np.all(np.mod(life, 1) == 0)):
+        raise ValueError(f"life_months: expected whole months >= 1, got {life}")
+    n = int(n)
+    capex = capex[..., :n]
+    if capex.shape[-1] < n:
+        capex = np.concatenate(
+            [capex, np.zeros((*capex.shape[:-1], n - capex.shape[-1]))], axis=-1
+        )
+    shape = np.broadcast_shapes(capex.shape[:-1], life.shape)
+    cum = np.broadcast_to(np.cumsum(capex, axis=-1), (*shape, n))
+    life = np.broadcast_to(life.astype(np.int64), shape)[..., None]
+    back = np.arange(n) - life
+    before = np.where(back >= 0, np.take_along_axis(cum, np.maximum(back, 0), axis=-1), 0.0)
+    return (cum - before) / life
+
+
+class Treasury(NamedTuple):
+    """Result of :func:`treasury`, each of shape ``(..., n)``."""
+
+    reserve_btc: np.ndarray
+    """BTC held at the end of each period (cumulative) [BTC]."""
+    btc_sold: np.ndarray
+    """BTC sold in each period [BTC]."""
+    sales_usd: np.ndarray
+    """Proceeds of the sales in each period [USD]."""
+    reserve_value_usd: np.ndarray
+    """Reserve valued at the period's price [USD]."""
+
+
+def treasury(btc_mined, btc_price_usd, held_fraction):
+    """Split production into BTC held in a reserve and BTC sold.
+
+    Parameters
+    ----------
+    btc_mined : array_like, shape (..., n)
+        BTC mined in each period [BTC].
+    btc_price_usd : array_like, broadcastable to (..., n)
+        BTC price in each period, at which sales are made and the reserve is
+        valued [USD/BTC]; a per-scenario constant as ``price[..., None]``.
+    held_fraction : array_like, broadcastable to (..., n)
+        Share of each period's production kept [fraction], in [0, 1]; a
+        per-scenario constant as ``held[..., None]``.
+
+    Returns
+    -------
+    Treasury
+        ``reserve_btc``, ``btc_sold``, ``sales_usd``, ``reserve_value_usd``,
+        shape ``(..., n)``.
+
+    Notes
+    -----
+    ``held_k = h_k B_k``, ``sold_k = B_k - held_k``, ``reserve_k = sum_{j<=k} held_j``,
+    ``sales_k = sold_k P_k``, ``value_k = reserve_k P_k``. The reserve is never sold.
+    """
+    mined = np.asarray(btc_mined, dtype=np.float64)
+    price = np.asarray(btc_price_usd, dtype=np.float64)
+    h = np.asarray(held_fraction, dtype=np.float64)
+    if np.any((h < 0) | (h > 1)):
+        raise ValueError(f"held_fraction: expected values in [0, 1], got {h}")
+    held = np.broadcast_to(h * mined, np.broadcast_shapes(mined.shape, h.shape, price.shape))
+    sold = mined - held
+    reserve = np.cumsum(held, axis=-1)
+    return Treasury(reserve, sold, sold * price, reserve * price)

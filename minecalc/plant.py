@@ -1,0 +1,860 @@
+"""The plant: from allocated megawatts to hashrate, energy and energy cost, month by month.
+
+Pure functions over numpy arrays. Monthly quantities have a trailing month axis
+``(..., n)``; any leading axes are scenario dimensions. Hourly tariffs add a
+trailing hour axis ``(..., n, 24)``; fleet mixes a trailing machine axis
+``(..., m)``.
+
+Broadcasting follows numpy's rules: a per-scenario constant of shape ``(...)``
+goes in as ``x[..., None]`` against a month axis (as in
+:func:`minecalc.chain.fleet_yield`). The exceptions say so in their docstrings:
+:func:`fleet_vintages` is a stateful model over months (like
+:func:`minecalc.chain.project`) and takes its per-scenario parameters as ``(...)``,
+and :func:`tariff_by_hour` adds the axes its ``profile`` names.
+
+Conventions
+-----------
+- Power: the site's allocated MW for mining, ``capacity_mw * mining_share``, is
+  drawn at the meter; the machines get ``/ pue`` of it (IT power). Hashrate is IT
+  power / efficiency. Energy is counted at the meter (IT energy x PUE).
+- Degradation is a loss of hashrate at unchanged power: a machine of age ``t``
+  years hashes ``(1 - d)**t`` of its nameplate, so its effective efficiency is
+  ``efficiency / factor`` [J/TH]. Use that for hashcost and dispatch.
+- Availability (seasonal, the supplier's) and uptime (the fleet's own) scale the
+  hours a period's machines run; economic dispatch decides, hour of the day by
+  hour of the day, whether running pays. The three are taken as independent, so
+  the run fraction is their product.
+- Times are seconds from the start of the run; years are
+  :data:`minecalc.protocol.SECONDS_PER_YEAR` long (mean Gregorian year).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .protocol import SECONDS_PER_YEAR
+
+HOURS_PER_DAY = 24
+KWH_PER_MWH = 1000.0
+W_PER_MW = 1e6
+H_PER_TH = 1e12
+TH_PER_PH = 1000.0
+
+RAMP_KINDS = ("steps", "linear")
+DISPATCH_MODES = ("always", "economic")
+TARIFF_PROFILES = ("flat", "daily", "monthly")
+
+_SHARE_ATOL = 1e-6
+"""Tolerance on a fleet mix's shares summing to 1."""
+
+
+def _problem(field, expected, got):
+    return ValueError(f"{field}: expected {expected}, got {got}")
+
+
+def _f(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- fleet mix
+
+
+class FleetMix(NamedTuple):
+    """Result of :func:`fleet_mix`."""
+
+    efficiency_j_per_th: np.ndarray
+    """Fleet efficiency, IT power / hashrate [J/TH], shape ``(...)``."""
+    hashrate_share: np.ndarray
+    """Each machine's share of the fleet's hashrate [fraction], shape ``(..., m)``."""
+
+
+def fleet_mix(shares, efficiency_j_per_th):
+    """Efficiency of a mix of machines given by their shares of IT power.
+
+    Parameters
+    ----------
+    shares : array_like, shape (..., m)
+        Share of the fleet's IT power drawn by each machine model [fraction],
+        >= 0, summing to 1 along the last axis.
+    efficiency_j_per_th : array_like, broadcastable to (..., m)
+        Nameplate efficiency of each model [J/TH], > 0.
+
+    Returns
+    -------
+    FleetMix
+        Fleet efficiency [J/TH] ``(...)`` and each model's hashrate share ``(..., m)``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``fleet.machines[i].share`` (or ``.efficiency_j_per_th``) when a share
+        is negative, an efficiency not positive, or the shares do not sum to 1.
+
+    Notes
+    -----
+    Model ``i`` draws ``s_i P`` of the IT power ``P`` and so hashes
+    ``h_i = s_i P / e_i``. The fleet hashes ``h = P sum_i s_i / e_i``, hence
+
+    ``e_fleet = P / h = 1 / sum_i (s_i / e_i)``
+
+    (the power-weighted harmonic mean of the efficiencies, which is also the
+    hashrate-weighted arithmetic mean ``sum_i (h_i / h) e_i``), and model ``i``'s
+    share of the hashrate is ``h_i / h = (s_i / e_i) e_fleet``.
+    """
+    s = _f(shares)
+    e = _f(efficiency_j_per_th)
+    s, e = np.broadcast_arrays(s, e)
+    if s.ndim == 0 or s.shape[-1] == 0:
+        raise _problem("fleet.machines", "at least one machine", "none")
+    m = s.shape[-1]
+    for i in range(m):
+        if np.any(~(s[..., i] >= 0)):
+            raise _problem(f"fleet.machines[{i}].share", "a share >= 0",
+                           float(np.nanmin(s[..., i])))
+        if np.any(~(e[..., i] > 0)):
+            raise _problem(f"fleet.machines[{i}].efficiency_j_per_th", "a value > 0 [J/TH]",
+                           float(np.nanmin(e[..., i])))
+    total = s.sum(axis=-1)
+    worst = np.max(np.abs(total - 1))
+    if worst > _SHARE_ATOL:
+        names = " + ".join(f"fleet.machines[{i}].share" for i in range(m))
+        got = float(np.ravel(total)[np.argmax(np.ravel(np.abs(total - 1)))])
+        raise _problem(names, "a sum of 1", got)
+    per_power = s / e  # hashrate per unit of IT power [TH/J]
+    eff = 1.0 / per_power.sum(axis=-1)
+    return FleetMix(efficiency_j_per_th=eff, hashrate_share=per_power * eff[..., None])
+
+
+# --------------------------------------------------------------------------- ramp
+
+
+class _Ramp(NamedTuple):
+    times: np.ndarray  # (..., p)
+    mw: np.ndarray  # (..., p)
+    slope: np.ndarray  # (..., p): MW/s after each point (0 after the last, and for steps)
+    cum: np.ndarray  # (..., p): integral of the ramp from the first point to each point [MW s]
+
+
+def _ramp(ramp_times_s, ramp_mw, kind):
+    """Validate a ramp and precompute its pieces, broadcast to one leading shape."""
+    if kind not in RAMP_KINDS:
+        raise _problem("kind", "'steps' or 'linear'", repr(kind))
+    times, mw = _f(ramp_times_s), _f(ramp_mw)
+    if times.ndim == 0 or mw.ndim == 0 or times.shape[-1] == 0 or times.shape[-1] != mw.shape[-1]:
+        raise _problem("ramp_times_s, ramp_mw", "the same number (>= 1) of points",
+                       f"shapes {times.shape} and {mw.shape}")
+    shape = np.broadcast_shapes(times.shape, mw.shape)
+    times, mw = np.broadcast_to(times, shape), np.broadcast_to(mw, shape)
+    if not np.all(np.isfinite(times)) or not np.all(np.isfinite(mw)):
+        raise _problem("ramp_times_s, ramp_mw", "finite values", f"{times} and {mw}")
+    dt = np.diff(times, axis=-1)
+    if np.any(dt <= 0):
+        raise _problem("ramp_times_s", "strictly increasing times [s]", times)
+    if kind == "steps":
+        slope = np.zeros(shape)
+        seg = mw[..., :-1] * dt
+    else:
+        slope = np.concatenate([np.diff(mw, axis=-1) / dt, np.zeros((*shape[:-1], 1))], axis=-1)
+        seg = 0.5 * (mw[..., :-1] + mw[..., 1:]) * dt
+    cum = np.concatenate([np.zeros((*shape[:-1], 1)), np.cumsum(seg, axis=-1)], axis=-1)
+    return _Ramp(times, mw, slope, cum)
+
+
+def _at(ramp, t, strict):
+    """Index of the last ramp point at (or, if ``strict``, before) each time, and what to gather.
+
+    Returns the piece index ``k`` (-1 before the first point), and a function that
+    gathers a ``(..., p)`` array of the ramp at ``k``; all of shape ``(..., n)``.
+    """
+    t = _f(t)
+    compare = np.less if strict else np.less_equal
+    before = compare(ramp.times[..., None, :], t[..., None])
+    k = before.sum(axis=-1) - 1
+    shape = np.broadcast_shapes(k.shape, (*ramp.times.shape[:-1], 1))
+    k = np.broadcast_to(k, shape)
+    kk = np.maximum(k, 0)
+
+    def gather(a):
+        return np.take_along_axis(np.broadcast_to(a, (*shape[:-1], a.shape[-1])), kk, axis=-1)
+
+    return k, gather
+
+
+def _ramp_integral(ramp, t):
+    """``integral of the ramp from -inf to t`` [MW s], shape (..., n)."""
+    t = _f(t)
+    k, g = _at(ramp, t, strict=False)
+    dt = t - g(ramp.times)
+    return np.where(k >= 0, g(ramp.cum) + dt * (g(ramp.mw) + 0.5 * g(ramp.slope) * dt), 0.0)
+
+
+def _ramp_level_before(ramp, t):
+    """Left limit of the ramp at each time, ``r(t-)`` [MW], shape (..., n)."""
+    t = _f(t)
+    k, g = _at(ramp, t, strict=True)
+    return np.where(k >= 0, g(ramp.mw) + g(ramp.slope) * (t - g(ramp.times)), 0.0)
+
+
+def ramp_mw(month_start_s, month_end_s, ramp_times_s, ramp_mw, kind):
+    """Mean MW online in each month of a deployment ramp given as points.
+
+    Parameters
+    ----------
+    month_start_s, month_end_s : array_like, shape (n,)
+        Start and end of each month [s from start], end > start.
+    ramp_times_s : array_like, shape (p,) or (..., p)
+        Times of the ramp points [s from start], strictly increasing; may be
+        negative (capacity online before the run starts).
+    ramp_mw : array_like, shape (p,) or (..., p)
+        MW online at each point [MW].
+    kind : {"steps", "linear"}
+        ``"steps"``: the MW jump to each point's value at its time and hold it;
+        ``"linear"``: linear between points. Either way the ramp is 0 before the
+        first point and flat at the last value after the last point; so a linear
+        ramp from nothing starts with a point of 0 MW (at time 0 or later).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n)
+        Time-average of the ramp over each month [MW].
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``, times not strictly increasing, mismatched point
+        counts, or a month with ``end <= start``.
+
+    Notes
+    -----
+    With ``F(t) = integral_{-inf}^t r(u) du`` (exact for a piecewise-linear
+    ``r``: on the piece after point k, ``F(t) = F(t_k) + r_k dt + slope_k dt**2 / 2``
+    with ``dt = t - t_k``), the month's mean is ``(F(end) - F(start)) / (end - start)``.
+    """
+    start, end = _f(month_start_s), _f(month_end_s)
+    if np.any(~(end > start)):
+        raise _problem("month_end_s", "each month to end after it starts", f"{start} to {end}")
+    ramp = _ramp(ramp_times_s, ramp_mw, kind)
+    return (_ramp_integral(ramp, end) - _ramp_integral(ramp, start)) / (end - start)
+
+
+# ------------------------------------------------------------------- degradation and vintages
+
+
+def degradation_factor(month_mid_years, degradation_per_year):
+    """Share of nameplate hashrate left after a number of years of degradation.
+
+    Parameters
+    ----------
+    month_mid_years : array_like, shape (n,) or (..., n)
+        Age of the machines [years], e.g. at each month's midpoint; >= 0.
+    degradation_per_year : array_like, broadcastable against ``month_mid_years``
+        Hashrate lost per year [fraction], in [0, 1); a per-scenario constant as
+        ``d[..., None]``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n)
+        Factor on the nameplate hashrate [fraction].
+
+    Notes
+    -----
+    ``factor = (1 - d)**t``, a constant fraction lost each year, compounded
+    continuously within the year (``exp(t ln(1 - d))``).
+    """
+    d = _f(degradation_per_year)
+    if np.any(~((d >= 0) & (d < 1))):
+        raise _problem("degradation_per_year", "a fraction in [0, 1)", d)
+    return np.exp(_f(month_mid_years) * np.log1p(-d))
+
+
+class Vintages(NamedTuple):
+    """Result of :func:`fleet_vintages`; every field has shape ``(..., n)``.
+
+    MW are in the unit of the ramp given (pass IT MW to get IT MW out).
+    """
+
+    mw: np.ndarray
+    """Machines in service, mean over the month [MW]."""
+    efficiency_j_per_th: np.ndarray
+    """Nameplate efficiency of the machines in service: MW / sum(MW_c / e_c) [J/TH]
+    (the initial efficiency where nothing is in service)."""
+    degradation_factor: np.ndarray
+    """Hashrate-weighted degradation factor of the machines in service [fraction]
+    (1 where nothing is in service)."""
+    bought_mw: np.ndarray
+    """Initial machines bought (installed) in the month, from the ramp [MW]."""
+    refresh_bought_mw: np.ndarray
+    """Refresh machines bought at the start of the month to replace retired ones [MW]."""
+    retired_mw: np.ndarray
+    """Machines retired at the start of the month (initial and refresh) [MW]."""
+
+    @property
+    def effective_efficiency_j_per_th(self):
+        """Energy per hash actually delivered, efficiency / degradation factor [J/TH]."""
+        return self.efficiency_j_per_th / self.degradation_factor
+
+
+def lifetime_months(lifetime_years, n):
+    """Machine lifetime in whole months, ``round(12 * lifetime_years)``; ``n + 1`` for inf.
+
+    Parameters
+    ----------
+    lifetime_years : array_like
+        Lifetime [years], > 1/24 (at least one month after rounding); ``inf`` = never
+        retire.
+    n : int
+        Number of months in the run.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Lifetime [months], at most ``n + 1`` (never reached within the run).
+    """
+    years = _f(lifetime_years)
+    if np.any(~(years * 12 >= 0.5)):
+        raise _problem("lifetime_years", "at least half a month (>= 1/24) [years]", years)
+    months = np.where(np.isfinite(years), np.rint(np.minimum(years, n) * 12), n + 1)
+    return np.minimum(months, n + 1).astype(np.int64)
+
+
+def fleet_vintages(
+    month_edges_s,
+    ramp_times_s,
+    ramp_mw,
+    kind,
+    efficiency_j_per_th,
+    degradation_per_year=0.0,
+    lifetime_years=np.inf,
+    refresh_efficiency_j_per_th=np.nan,
+):
+    """A cohort model of the fleet: purchases, retirements, refreshes and ageing.
+
+    Parameters
+    ----------
+    month_edges_s : array_like, shape (n + 1,)
+        Edges of the months [s from start], increasing.
+    ramp_times_s, ramp_mw, kind
+        The deployment ramp, as in :func:`ramp_mw`; ``ramp_mw`` must be >= 0 and
+        non-decreasing (the ramp only adds machines; retirement is this model's job).
+    efficiency_j_per_th : array_like, shape (...)
+        Nameplate efficiency of the initial machines [J/TH] (of a mix: the
+        :func:`fleet_mix` efficiency).
+    degradation_per_year : array_like, shape (...)
+        Hashrate lost per year of age [fraction], in [0, 1).
+    lifetime_years : array_like, shape (...)
+        Service life of a machine [years]; ``inf`` = never retire. Rounded to whole
+        months (:func:`lifetime_months`).
+    refresh_efficiency_j_per_th : array_like, shape (...)
+        Nameplate efficiency of the model that replaces retired machines [J/TH];
+        NaN = no refresh (retired capacity stays empty).
+
+    Returns
+    -------
+    Vintages
+        MW in service, nameplate efficiency and degradation factor of the machines
+        in service, MW bought (initial and refresh) and MW retired, each ``(..., n)``.
+        The fleet hashes ``fleet_hashrate_h_s(mw, efficiency, degradation_factor)``.
+
+    Notes
+    -----
+    A cohort is what is bought in one month. The initial cohort of month ``j`` is
+    the ramp's increase over the month, ``P_j = r(e_{j+1}-) - r(e_j-)`` (with
+    ``r(e_0-) = 0``, so what is online at the start is bought in month 0), installed
+    at its MW-weighted mean time ``tau_j = e_j + (e_{j+1} - e_j)(r(e_{j+1}-) - rbar_j) / P_j``
+    (``rbar_j`` the month's mean ramp; by parts). In month ``j`` it serves
+    ``rbar_j - r(e_j-)`` MW on average (exact), then ``P_j`` in full.
+
+    Every cohort retires at the start of month ``j + L``, ``L`` the lifetime in
+    whole months. With a refresh, a cohort of the refresh model of the same MW is
+    bought and installed at that moment (``R_k = P_{k-L} + R_{k-L}``, so refreshes
+    are refreshed in turn); with a refresh the MW in service is the ramp's mean.
+
+    A cohort of efficiency ``e_c`` and age ``a`` hashes ``MW_c / e_c (1 - d)**a``;
+    age is taken at the month's midpoint (at least 0 in the month of install),
+    from ``tau_j`` for initial cohorts and from the month's start for refreshes.
+    Summed over cohorts in service (MW ``m_c``):
+
+    ``efficiency = sum m_c / sum (m_c / e_c)``,
+    ``factor = sum (m_c / e_c (1 - d)**a_c) / sum (m_c / e_c)``,
+
+    so ``MW / efficiency * factor`` is the fleet's hashrate per 1e6/1e12. Because
+    ``(1 - d)**(t - tau) = (1 - d)**t (1 - d)**(-tau)``, the sums over a window of
+    cohorts are differences of cumulative sums: the cost is linear in the number of
+    months.
+    """
+    edges = _f(month_edges_s)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise _problem("month_edges_s", "at least two increasing edges [s]", edges)
+    ramp = _ramp(ramp_times_s, ramp_mw, kind)
+    if np.any(ramp.mw < 0) or np.any(np.diff(ramp.mw, axis=-1) < 0):
+        raise _problem("ramp_mw", "non-negative, non-decreasing MW", ramp.mw)
+    n = edges.size - 1
+    start, end = edges[:-1], edges[1:]
+    span = end - start
+    e0 = _f(efficiency_j_per_th)
+    if np.any(~(e0 > 0)):
+        raise _problem("efficiency_j_per_th", "a value > 0 [J/TH]", e0)
+    er = _f(np.nan if refresh_efficiency_j_per_th is None else refresh_efficiency_j_per_th)
+    refresh = ~np.isnan(er)
+    if np.any(~(er[refresh] > 0)):
+        raise _problem("refresh_efficiency_j_per_th", "a value > 0 [J/TH] or NaN (no refresh)", er)
+    d = _f(degradation_per_year)
+    if np.any(~((d >= 0) & (d < 1))):
+        raise _problem("degradation_per_year", "a fraction in [0, 1)", d)
+    q_log = np.log1p(-d)  # ln(1 - d) [1/year]
+    life = lifetime_months(lifetime_years, n)
+
+    lead = np.broadcast_shapes(ramp.times.shape[:-1], e0.shape, er.shape, d.shape, life.shape)
+
+    def per_month(x):
+        return np.broadcast_to(x, (*lead, n))
+
+    def per_scenario(x):
+        return np.broadcast_to(x, lead)[..., None]
+
+    level = _ramp_level_before(ramp, edges)  # r(e_k-), (..., n + 1)
+    level = np.concatenate([np.zeros_like(level[..., :1]), level[..., 1:]], axis=-1)
+    rbar = (_ramp_integral(ramp, end) - _ramp_integral(ramp, start)) / span
+    bought = per_month(np.diff(level, axis=-1))
+    rbar = per_month(rbar)
+    partial = np.clip(rbar - level[..., :-1], 0.0, bought)  # first month of each cohort
+    has = bought > 0
+    frac_after = np.divide(bought - partial, bought, out=np.zeros_like(bought), where=has)
+    tau = start + span * np.clip(frac_after, 0.0, 1.0)  # mean install time [s]
+
+    e0_, er_, ql = per_scenario(e0), per_scenario(np.where(refresh, er, 1.0)), per_scenario(q_log)
+    life_ = per_scenario(life)
+    k = np.arange(n)
+
+    # Refresh purchases: every earlier cohort (initial or refresh) retiring now.
+    refresh_bought = np.zeros((*lead, n))
+    if np.any(refresh):
+        for g in range(1, n // max(int(life.min()), 1) + 1):
+            src = k - g * life_
+            refresh_bought += np.where(
+                src >= 0, np.take_along_axis(bought, np.maximum(src, 0), axis=-1), 0.0)
+        refresh_bought *= per_scenario(refresh)
+    src = k - life_
+    back = np.maximum(src, 0)
+    retired = np.where(src >= 0, np.take_along_axis(bought + refresh_bought, back, axis=-1), 0.0)
+
+    # Window sums over cohorts in service in month k: initial cohorts j in
+    # (k - L, k) in full plus month k's partial one; refresh cohorts j in (k - L, k].
+    t0 = edges[0]
+    mid_years = ((start + end) / 2 - t0) / SECONDS_PER_YEAR
+    grow_init = np.exp(-ql * (tau - t0) / SECONDS_PER_YEAR)  # (1 - d)**(-tau)
+    grow_refresh = np.exp(-ql * (start - t0) / SECONDS_PER_YEAR)
+    lo = np.maximum(k - life_ + 1, 0)
+
+    def window(x, upto):
+        """sum_{j = lo}^{k - 1 + upto} x_j for each month k."""
+        c = np.concatenate([np.zeros((*lead, 1)), np.cumsum(x, axis=-1)], axis=-1)
+        hi = np.broadcast_to(k + upto, (*lead, n))
+        return np.take_along_axis(c, hi, axis=-1) - np.take_along_axis(c, lo, axis=-1)
+
+    mw = partial + window(bought, 0) + window(refresh_bought, 1)
+    hash_w = partial / e0_ + window(bought / e0_, 0) + window(refresh_bought / er_, 1)
+    age_partial = np.maximum(mid_years - (tau - t0) / SECONDS_PER_YEAR, 0.0)
+    hash_d = partial / e0_ * np.exp(ql * age_partial) + np.exp(ql * mid_years) * (
+        window(bought / e0_ * grow_init, 0) + window(refresh_bought / er_ * grow_refresh, 1)
+    )
+    # Differences of cumulative sums leave round-off where nothing is in service.
+    scale = np.max(np.maximum(mw, 0.0), axis=-1, keepdims=True)
+    on = mw > 1e-12 * scale
+    mw = np.where(on, mw, 0.0)
+    eff = np.where(on, mw / np.where(on, hash_w, 1.0), np.broadcast_to(e0_, mw.shape))
+    factor = np.where(on, hash_d / np.where(on, hash_w, 1.0), 1.0)
+    return Vintages(
+        mw=mw,
+        efficiency_j_per_th=eff,
+        degradation_factor=np.minimum(factor, 1.0),
+        bought_mw=bought.copy(),
+        refresh_bought_mw=refresh_bought,
+        retired_mw=retired,
+    )
+
+
+# --------------------------------------------------------------------------- power and hashrate
+
+
+def it_power_mw(capacity_mw, mining_share, pue):
+    """IT power of the machines from the site's allocated capacity.
+
+    Parameters
+    ----------
+    capacity_mw : array_like
+        Grid capacity of the site [MW] (or a ramp of it, ``(..., n)``).
+    mining_share : array_like
+        Share of the capacity given to mining [fraction].
+    pue : array_like
+        Power usage effectiveness, meter power / IT power [-], >= 1.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        IT power [MW], broadcast of the inputs.
+
+    Notes
+    -----
+    ``it_mw = capacity_mw * mining_share / pue``.
+    """
+    return np.multiply(capacity_mw, mining_share) / _f(pue)
+
+
+def fleet_hashrate_h_s(it_mw, efficiency_j_per_th, degradation_factor=1.0):
+    """Hashrate of machines drawing a given IT power.
+
+    Parameters
+    ----------
+    it_mw : array_like
+        IT power of the machines [MW].
+    efficiency_j_per_th : array_like
+        Nameplate efficiency [J/TH].
+    degradation_factor : array_like, optional
+        Share of nameplate hashrate left [fraction].
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Hashrate [H/s], broadcast of the inputs.
+
+    Notes
+    -----
+    ``h = it_mw * 1e6 [W/MW] / efficiency [J/TH] * 1e12 [H/TH] * factor``.
+    """
+    return _f(it_mw) * W_PER_MW / _f(efficiency_j_per_th) * H_PER_TH * degradation_factor
+
+
+def hardware_capex_usd(it_mw, efficiency_j_per_th, price_usd_per_th):
+    """Price of machines drawing a given IT power.
+
+    Parameters
+    ----------
+    it_mw : array_like
+        IT power of the machines bought [MW] (e.g. :attr:`Vintages.bought_mw` in IT MW).
+    efficiency_j_per_th : array_like
+        Their nameplate efficiency [J/TH].
+    price_usd_per_th : array_like
+        Their price [USD per TH/s of nameplate hashrate].
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Hardware capital expenditure [USD].
+
+    Notes
+    -----
+    ``capex = it_mw * 1e6 / efficiency * price_usd_per_th`` (nameplate TH/s times price).
+    """
+    return _f(it_mw) * W_PER_MW / _f(efficiency_j_per_th) * _f(price_usd_per_th)
+
+
+# --------------------------------------------------------------------------- availability
+
+
+def available_fraction(calendar_month_index, availability_by_month, uptime=1.0):
+    """Fraction of each period the machines have power and are up.
+
+    Parameters
+    ----------
+    calendar_month_index : array_like of int, shape (n,) or (..., n)
+        Calendar month of each period, 0 = January .. 11 = December (for monthly
+        periods starting at ``start_date``: ``(start_date.month - 1 + k) % 12``).
+    availability_by_month : array_like, shape (12,) or (..., 12)
+        Share of the hours in each calendar month (Jan..Dec) in which the supplier
+        delivers power [fraction], in [0, 1].
+    uptime : array_like, optional
+        Share of time the fleet itself is up [fraction], in [0, 1]; broadcastable
+        to ``(..., n)`` (a per-scenario constant as ``uptime[..., None]``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n)
+        ``availability_by_month[month] * uptime`` [fraction].
+
+    Notes
+    -----
+    Supplier outages and the fleet's own downtime are taken as independent, so
+    the fractions multiply. For a take-or-pay contract the supplier's part alone
+    (``uptime=1``) defines the energy made available.
+    """
+    idx = np.asarray(calendar_month_index)
+    if not np.issubdtype(idx.dtype, np.integer) or np.any((idx < 0) | (idx > 11)):
+        raise _problem("calendar_month_index", "integers 0..11", idx)
+    avail = _f(availability_by_month)
+    if avail.ndim == 0 or avail.shape[-1] != 12:
+        raise _problem("availability_by_month", "12 values (January..December)",
+                       f"shape {avail.shape}")
+    for name, x in (("availability_by_month", avail), ("uptime", _f(uptime))):
+        if np.any(~((x >= 0) & (x <= 1))):
+            raise _problem(name, "fractions in [0, 1]", x)
+    shape = np.broadcast_shapes(avail.shape[:-1] + (1,), idx.shape)
+    by_period = np.take_along_axis(np.broadcast_to(avail, (*shape[:-1], 12)),
+                                   np.broadcast_to(idx, shape), axis=-1)
+    return by_period * _f(uptime)
+
+
+# --------------------------------------------------------------------------- tariffs and dispatch
+
+
+def tariff_by_hour(tariff, calendar_month_index, profile):
+    """Hourly prices of each period from a tariff given flat, per day or per month.
+
+    Parameters
+    ----------
+    tariff : array_like
+        Prices [currency/kWh]: shape ``(...)`` for ``"flat"``, ``(..., 24)`` (hours
+        0..23, one profile for every month) for ``"daily"``, ``(..., 12, 24)``
+        (calendar months Jan..Dec by hour) for ``"monthly"``.
+    calendar_month_index : array_like of int, shape (n,)
+        Calendar month of each period, 0 = January.
+    profile : {"flat", "daily", "monthly"}
+        How ``tariff`` is laid out.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, 24)
+        Price in each hour of the day of each period [currency/kWh].
+    """
+    idx = np.asarray(calendar_month_index)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or np.any((idx < 0) | (idx > 11)):
+        raise _problem("calendar_month_index", "integers 0..11, shape (n,)", idx)
+    p = _f(tariff)
+    n = idx.size
+    if profile == "flat":
+        return np.broadcast_to(p[..., None, None], (*p.shape, n, HOURS_PER_DAY)).copy()
+    if profile == "daily":
+        if p.ndim < 1 or p.shape[-1] != HOURS_PER_DAY:
+            raise _problem("tariff", "24 hourly prices (..., 24)", f"shape {p.shape}")
+        return np.broadcast_to(p[..., None, :], (*p.shape[:-1], n, HOURS_PER_DAY)).copy()
+    if profile == "monthly":
+        if p.ndim < 2 or p.shape[-2:] != (12, HOURS_PER_DAY):
+            raise _problem("tariff", "12 x 24 prices (..., 12, 24)", f"shape {p.shape}")
+        return p[..., idx, :]
+    raise _problem("profile", "'flat', 'daily' or 'monthly'", repr(profile))
+
+
+def breakeven_price_usd_per_kwh(hashprice_usd_per_ph_day, efficiency_j_per_th, pue):
+    """Electricity price at which one hour of mining just pays for its energy.
+
+    Parameters
+    ----------
+    hashprice_usd_per_ph_day : array_like
+        Revenue of 1 PH/s for a day [USD/(PH/s)/day].
+    efficiency_j_per_th : array_like
+        Effective efficiency of the machines [J/TH] (nameplate / degradation factor).
+    pue : array_like
+        Meter power / IT power [-].
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Price [USD/kWh] at the meter.
+
+    Notes
+    -----
+    1 PH/s at ``e`` J/TH draws ``e * 1000`` W at the chips and ``e * 1000 * pue`` W
+    at the meter: ``e * pue`` kWh in an hour. It earns ``hashprice / 24`` in that
+    hour, so it pays while ``price <= hashprice / (24 * e * pue)``. The inverse of
+    :func:`hashcost_usd_per_ph_day`.
+    """
+    return _f(hashprice_usd_per_ph_day) / (HOURS_PER_DAY * _f(efficiency_j_per_th) * _f(pue))
+
+
+class Dispatch(NamedTuple):
+    """Result of :func:`dispatch_fraction`; shapes as the hourly prices without the hour axis."""
+
+    run_fraction: np.ndarray
+    """Share of the hours the fleet runs [fraction]."""
+    mean_price_usd_per_kwh: np.ndarray
+    """Mean price over the hours run (energy-weighted: the fleet draws the same power
+    in each) [USD/kWh]; where no hour runs, the cheapest hour's price."""
+
+
+def dispatch_fraction(hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th,
+                      pue, mode="always"):
+    """Which hours of the day the fleet runs, and the price it pays for them.
+
+    Parameters
+    ----------
+    hourly_price_per_kwh_usd : array_like, shape (..., n, 24)
+        Price in each hour of the day of each period [USD/kWh] (see
+        :func:`tariff_by_hour`; divide a local-currency tariff by the FX rate first).
+        Any trailing hour axis works, e.g. ``(..., 24)`` for one period.
+    hashprice_usd_per_ph_day : array_like, broadcastable to (..., n)
+        Revenue of 1 PH/s for a day [USD/(PH/s)/day].
+    efficiency_j_per_th : array_like, broadcastable to (..., n)
+        Effective efficiency of the fleet [J/TH] (nameplate / degradation factor).
+    pue : array_like, broadcastable to (..., n)
+        Meter power / IT power [-]; a per-scenario constant as ``pue[..., None]``.
+    mode : {"always", "economic"}
+        ``"always"`` runs every hour; ``"economic"`` runs an hour only when its
+        revenue covers its energy cost.
+
+    Returns
+    -------
+    Dispatch
+        Share of hours run and the mean price paid over them, each ``(..., n)``.
+
+    Notes
+    -----
+    Per PH/s and hour: revenue ``hashprice / 24`` [USD]; energy at the meter
+    ``e [J/TH] * 1000 [TH/PH] * pue`` W for 1 h, i.e. ``e * pue`` kWh, costing
+    ``e * pue * price``. An hour runs when revenue >= cost, i.e. when
+    ``price <= hashprice / (24 e pue)`` (:func:`breakeven_price_usd_per_kwh`; a tie
+    runs). The fleet is dispatched as one unit at its mean efficiency; revenue per
+    hour is the same in every hour of a period (hashprice is a period mean).
+    Take-or-pay is not part of this decision (see :func:`take_or_pay_mwh`).
+    """
+    price = _f(hourly_price_per_kwh_usd)
+    if mode == "always":
+        run = np.ones(price.shape, dtype=bool)
+    elif mode == "economic":
+        limit = breakeven_price_usd_per_kwh(hashprice_usd_per_ph_day, efficiency_j_per_th, pue)
+        run = price <= _f(limit)[..., None]
+    else:
+        raise _problem("mode", "'always' or 'economic'", repr(mode))
+    hours = run.sum(axis=-1)
+    paid = np.where(run, price, 0.0).sum(axis=-1)
+    mean = np.where(hours > 0, paid / np.maximum(hours, 1), price.min(axis=-1))
+    return Dispatch(run_fraction=hours / price.shape[-1], mean_price_usd_per_kwh=mean)
+
+
+# --------------------------------------------------------------------------- energy and its cost
+
+
+def energy_mwh(it_mw, pue, hours_in_period, run_fraction=1.0):
+    """Energy drawn at the meter in a period.
+
+    Parameters
+    ----------
+    it_mw : array_like
+        IT power of the machines [MW], e.g. ``(..., n)``.
+    pue : array_like
+        Meter power / IT power [-]; a per-scenario constant as ``pue[..., None]``.
+    hours_in_period : array_like, shape (n,)
+        Length of each period [h].
+    run_fraction : array_like, optional
+        Share of the period the machines run [fraction] (availability x uptime x
+        dispatch).
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Energy [MWh].
+
+    Notes
+    -----
+    ``E = it_mw * pue * hours * run_fraction``.
+    """
+    return _f(it_mw) * _f(pue) * _f(hours_in_period) * _f(run_fraction)
+
+
+class TakeOrPay(NamedTuple):
+    """Result of :func:`take_or_pay_mwh`."""
+
+    billed_mwh: np.ndarray
+    """Energy paid for [MWh]: the larger of the energy used and the minimum."""
+    unused_mwh: np.ndarray
+    """Energy paid for but not used [MWh], ``billed - used``."""
+
+
+def take_or_pay_mwh(energy_used_mwh, energy_available_mwh, take_or_pay_fraction):
+    """Energy billed under a take-or-pay minimum.
+
+    Parameters
+    ----------
+    energy_used_mwh : array_like
+        Energy the fleet drew [MWh].
+    energy_available_mwh : array_like
+        Energy the supplier made available in the period [MWh], e.g.
+        ``energy_mwh(it_mw, pue, hours, availability)`` (the fleet running in every
+        hour the supplier delivers).
+    take_or_pay_fraction : array_like
+        Minimum share of the available energy paid for whether used or not
+        [fraction], in [0, 1]; 0 = no minimum.
+
+    Returns
+    -------
+    TakeOrPay
+        Energy billed and energy billed but unused [MWh].
+
+    Notes
+    -----
+    ``billed = max(used, fraction * available)``; ``unused = billed - used``. The
+    unused energy is priced by the contract (e.g. at the period's mean tariff).
+    """
+    f = _f(take_or_pay_fraction)
+    if np.any(~((f >= 0) & (f <= 1))):
+        raise _problem("take_or_pay_fraction", "a fraction in [0, 1]", f)
+    used = _f(energy_used_mwh)
+    billed = np.maximum(used, f * _f(energy_available_mwh))
+    return TakeOrPay(billed_mwh=billed, unused_mwh=billed - used)
+
+
+class EnergyCost(NamedTuple):
+    """Result of :func:`energy_cost`."""
+
+    local: np.ndarray
+    """Cost in the tariff's currency [currency]."""
+    usd: np.ndarray
+    """Cost in US dollars [USD]."""
+
+
+def energy_cost(energy_mwh, price_per_kwh, fx_per_usd=1.0):
+    """Cost of energy in the tariff's currency and in US dollars.
+
+    Parameters
+    ----------
+    energy_mwh : array_like
+        Energy billed [MWh], e.g. ``(..., n)``.
+    price_per_kwh : array_like
+        Mean price paid [currency/kWh], broadcastable with ``energy_mwh``.
+    fx_per_usd : array_like, optional
+        Exchange rate [currency per USD] of each period, e.g. ``(..., n)``; 1 for a
+        tariff in USD.
+
+    Returns
+    -------
+    EnergyCost
+        ``local`` [currency] and ``usd`` [USD].
+
+    Notes
+    -----
+    ``local = energy_mwh * 1000 [kWh/MWh] * price_per_kwh``; ``usd = local / fx``.
+    """
+    fx = _f(fx_per_usd)
+    if np.any(~(fx > 0)):
+        raise _problem("fx_per_usd", "a rate > 0 [currency per USD]", fx)
+    local = _f(energy_mwh) * KWH_PER_MWH * _f(price_per_kwh)
+    return EnergyCost(local=local, usd=local / fx)
+
+
+def hashcost_usd_per_ph_day(efficiency_j_per_th, price_usd_per_kwh, pue=1.0):
+    """Energy cost of 1 PH/s for a day.
+
+    Parameters
+    ----------
+    efficiency_j_per_th : array_like
+        Efficiency [J/TH] (effective: nameplate / degradation factor).
+    price_usd_per_kwh : array_like
+        Electricity price at the meter [USD/kWh].
+    pue : array_like, optional
+        Meter power / IT power [-].
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Hashcost [USD/(PH/s)/day].
+
+    Notes
+    -----
+    ``hashcost = e * price_usd_per_mwh * 24 / 1000 * pue`` (domain.md section 2):
+    1 PH/s draws ``e * 1000`` W, ``e * 24`` kWh a day at the chips, ``* pue`` at the
+    meter. E.g. 17.5 J/TH, 80 USD/MWh, PUE 1.1: ``17.5 * 80 * 24 / 1000 * 1.1 = 36.96``.
+    A machine earns its running cost while hashprice >= hashcost.
+    """
+    price_usd_per_mwh = _f(price_usd_per_kwh) * KWH_PER_MWH
+    return _f(efficiency_j_per_th) * price_usd_per_mwh * HOURS_PER_DAY / 1000 * _f(pue)

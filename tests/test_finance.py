@@ -1,0 +1,348 @@
+"""Finance: NPV and IRR against numpy-financial, hand-computed payback, depreciation,
+treasury and cost per BTC, breakevens plugged back in, and properties."""
+
+import numpy as np
+import numpy_financial as npf
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import brentq
+
+from minecalc import finance as F
+
+NPF_SERIES = [
+    [-100, 39, 59, 55, 20],
+    [-100, 0, 0, 74],
+    [-100, 100, 0, 7],
+    [-5, 10.5, 1, -8, 1],
+    [-100, 100, 0, -7],
+    [-1000, 300, 300, 300, 300, 300],
+    [-250_000, 100_000, 150_000, 200_000, 250_000, 300_000],
+    [-1e9, 2e8, 2e8, 2e8, 2e8, 2e8, 2e8, -5e7],
+]
+
+
+# --- NPV ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", NPF_SERIES)
+@pytest.mark.parametrize("rate", [0.0, 0.05, 0.1, 0.281, -0.3, 2.0])
+def test_npv_matches_numpy_financial(values, rate):
+    got = F.npv(values, rate, np.arange(len(values)))
+    want = npf.npv(rate, values)
+    assert_allclose(got, want, rtol=1e-10, atol=1e-10 * np.abs(values).sum())
+
+
+def test_npv_broadcasts_rates_against_scenarios():
+    rng = np.random.default_rng(3)
+    cf = rng.normal(size=(3, 7))
+    rates = np.array([[0.02], [0.15]])  # (2, 1) against (3,) scenarios -> (2, 3)
+    got = F.npv(cf, rates, np.arange(7))
+    assert got.shape == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            assert_allclose(got[i, j], npf.npv(rates[i, 0], cf[j]), rtol=1e-12)
+
+
+def test_discount_factors_mid_period_by_hand():
+    t = F.cash_flow_times([0.0, 1.0, 2.0], "mid")
+    assert_array_equal(t, [0.5, 1.5])
+    assert_allclose(F.discount_factors(0.1, t), [1.1**-0.5, 1.1**-1.5], rtol=1e-15)
+    assert_allclose(F.discount_factors([0.0, 1.0], t), [[1, 1], [2**-0.5, 2**-1.5]], rtol=1e-15)
+    assert_array_equal(F.cash_flow_times([0.0, 1.0, 2.0], "end"), [1.0, 2.0])
+    assert_array_equal(F.cash_flow_times([0.0, 1.0, 2.0], "start"), [0.0, 1.0])
+    with pytest.raises(ValueError, match="timing"):
+        F.cash_flow_times([0.0, 1.0], "middle")
+
+
+def test_prepend_initial_puts_capex_at_time_zero():
+    flows = np.array([[30.0, 40.0, 50.0], [10.0, 10.0, 10.0]])
+    cf, t = F.prepend_initial([-100.0, -20.0], flows, [0.5, 1.5, 2.5])
+    assert_array_equal(cf, [[-100, 30, 40, 50], [-20, 10, 10, 10]])
+    assert_array_equal(t, [0, 0.5, 1.5, 2.5])
+    want = -100 + 30 / 1.1**0.5 + 40 / 1.1**1.5 + 50 / 1.1**2.5
+    assert_allclose(F.npv(cf, 0.1, t)[0], want, rtol=1e-14)
+
+
+# --- IRR ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", NPF_SERIES)
+def test_irr_matches_numpy_financial(values):
+    got, reason = F.irr_with_reason(values, np.arange(len(values)))
+    assert reason in (F.IRR_OK, F.IRR_MULTIPLE)
+    assert_allclose(got, npf.irr(values), rtol=0, atol=1e-8)
+    assert abs(F.npv(values, got, np.arange(len(values)))) <= 1e-9 * np.abs(values).sum()
+
+
+def test_irr_reason_codes():
+    t = np.arange(3)
+    cases = {
+        (1.0, 2.0, 3.0): F.IRR_NO_SIGN_CHANGE,
+        (-1.0, -2.0, 0.0): F.IRR_NO_SIGN_CHANGE,
+        (0.0, 0.0, 0.0): F.IRR_NO_SIGN_CHANGE,
+        (-100.0, 0.001, 0.0): F.IRR_NO_ROOT,  # IRR = -99.999 %/yr, below the bracket
+        (-1.0, 100.0, 0.0): F.IRR_NO_ROOT,  # IRR = 9900 %/yr, above it
+        (-100.0, 230.0, -132.0): F.IRR_MULTIPLE,  # roots at 10 % and 20 %
+        (-100.0, 50.0, 60.0): F.IRR_OK,
+        (np.nan, 50.0, 60.0): F.IRR_NO_ROOT,
+    }
+    cf = np.array(list(cases))
+    rate, reason = F.irr_with_reason(cf, t)
+    assert_array_equal(reason, list(cases.values()))
+    assert_array_equal(F.irr_reason(cf, t), reason)
+    assert_array_equal(np.isnan(rate), [True] * 5 + [False, False, True])
+    assert_allclose(rate[5], 0.1, atol=1e-12)  # the root nearest zero of 10 % and 20 %
+    assert_allclose(F.irr(cf, t), rate, equal_nan=True)
+
+
+def test_irr_vectorized_matches_numpy_financial_monthly():
+    """10,000 series of 24 months: npf.irr one by one on the monthly series, annualized."""
+    rng = np.random.default_rng(20250525)
+    size, n = 10_000, 24
+    capex = rng.uniform(500, 1500, size)
+    months_to_pay = rng.uniform(8, 40, size)  # IRRs from about -50 %/yr to well above 100 %/yr
+    cf = rng.normal(1.0, 0.6, (size, n)) * (capex / months_to_pay)[:, None]
+    cf[:, 0] = -capex
+    cf[:50, 0] = np.abs(cf[:50, 0])  # no sign change: all >= 0
+    cf[50:100] = -np.abs(cf[50:100])  # no sign change: all <= 0
+    rate, reason = F.irr_with_reason(cf, np.arange(n) / 12)
+    assert rate.shape == reason.shape == (size,)
+
+    lo, hi = F.IRR_BRACKET_PER_YEAR
+    compared = 0
+    for i in range(size):
+        monthly = npf.irr(cf[i])
+        if not (cf[i] > 0).any() or not (cf[i] < 0).any():
+            assert np.isnan(monthly) and np.isnan(rate[i]) and reason[i] == F.IRR_NO_SIGN_CHANGE
+            continue
+        roots = np.roots(cf[i][::-1])
+        x = roots[(roots.imag == 0) & (roots.real > 0)].real
+        annual_roots = (1 / x) ** 12 - 1
+        inside = annual_roots[(annual_roots > lo) & (annual_roots < hi)]
+        if inside.size == 1:
+            assert reason[i] == F.IRR_OK
+            assert_allclose(rate[i], inside[0], rtol=0, atol=1e-8 * max(1, abs(inside[0])))
+            if abs(inside[0] - ((1 + monthly) ** 12 - 1)) < 1e-6:
+                assert_allclose(rate[i], (1 + monthly) ** 12 - 1, rtol=0, atol=1e-8)
+                compared += 1
+        elif inside.size > 1:
+            assert reason[i] == F.IRR_MULTIPLE
+            nearest = inside[np.argmin(np.abs(np.log1p(inside)))]
+            assert_allclose(rate[i], nearest, rtol=0, atol=1e-8 * max(1, abs(nearest)))
+        else:
+            assert reason[i] == F.IRR_NO_ROOT and np.isnan(rate[i])
+    assert compared > 0.9 * size  # most series have one real IRR and were checked against npf
+
+
+def test_irr_non_uniform_calendar_months():
+    edges = pd.date_range("2025-01-01", periods=37, freq="MS")
+    years = (edges - edges[0]).total_seconds().to_numpy() / (365.2425 * 86400)
+    t = F.cash_flow_times(years, "end")
+    cf = np.full(36, 30.0)
+    cf[0] -= 800.0
+
+    def npv_of(r):
+        return np.sum(cf * (1 + r) ** -t)
+
+    want = brentq(npv_of, -0.5, 5.0, xtol=1e-15)
+    rate, reason = F.irr_with_reason(cf, t)
+    assert reason == F.IRR_OK
+    assert_allclose(rate, want, rtol=1e-12)
+    # Uniform twelfths give a different answer: the calendar matters.
+    assert abs(F.irr(cf, (np.arange(36) + 1) / 12) - want) > 1e-6
+
+
+def test_irr_keeps_scenario_dimensions_and_per_scenario_times():
+    rng = np.random.default_rng(5)
+    cf = rng.uniform(1, 3, (2, 3, 12))
+    cf[..., 0] = -15
+    t = np.arange(12) / 12
+    shared = F.irr(cf, t)
+    assert shared.shape == (2, 3)
+    per = F.irr(cf, np.broadcast_to(t, (2, 3, 12)) + np.zeros((2, 3, 1)))
+    assert_allclose(per, shared, rtol=1e-13)
+    for idx in np.ndindex(2, 3):
+        assert_allclose(shared[idx], F.irr(cf[idx], t), rtol=1e-13)
+
+
+# --- payback --------------------------------------------------------------------------
+
+
+def test_payback_crossing_back_negative_by_hand():
+    cf = np.array([
+        [-100.0, 60, 60, -50, 40, 10],  # cumulative -100 -40 20 -30 10 20: pays back in period 4
+        [-100.0, 50, 40, 0, 0, 0],  # ends at -10: never
+        [10.0, -5, 3, 0, 0, 0],  # never negative
+        [-100.0, 50, 50, 0, 0, 0],  # reaches exactly 0 at the end of period 2
+    ])
+    assert_array_equal(F.payback_period_index(cf), [4, -1, 0, 2])
+    assert_allclose(F.payback_months(cf), [4 + 30 / 40, np.nan, 0.0, 3.0], equal_nan=True)
+    assert F.payback_period_index(cf).dtype.kind == "i"
+
+
+def test_payback_keeps_scenario_dimensions():
+    cf = np.zeros((2, 3, 4))
+    cf[..., 0] = -10
+    cf[..., 1:] = np.arange(1, 7).reshape(2, 3, 1)
+    idx = F.payback_period_index(cf)
+    assert idx.shape == (2, 3)
+    # 1-3 a month never pay back 10 in 3 months; 4: -6, -2, 2; 5: -5, 0; 6: -4, 2
+    assert_array_equal(idx, [[-1, -1, -1], [3, 2, 2]])
+    assert_allclose(F.payback_months(cf), [[np.nan] * 3, [3.5, 3.0, 2 + 4 / 6]], equal_nan=True)
+
+
+# --- depreciation, treasury, cost per BTC ---------------------------------------------
+
+
+def test_straight_line_depreciation_by_hand():
+    capex = [120.0, 0, 60, 0, 0, 0]
+    # 120 over periods 0-2 (40 each), 60 over 2-4 (20 each)
+    assert_allclose(F.straight_line_depreciation(capex, 3, 6), [40, 40, 60, 20, 20, 0])
+    # life beyond the horizon: 12 and 6 a month, the rest never within the horizon
+    dep = F.straight_line_depreciation(capex, 10, 6)
+    assert_allclose(dep, [12, 12, 18, 18, 18, 18])
+    assert dep.sum() == pytest.approx(96)
+    both = F.straight_line_depreciation(capex, np.array([3, 10]), 6)
+    assert_allclose(both, [[40, 40, 60, 20, 20, 0], [12, 12, 18, 18, 18, 18]])
+    # capex shorter or longer than the horizon
+    assert_allclose(F.straight_line_depreciation([90.0], 3, 5), [30, 30, 30, 0, 0])
+    assert_allclose(F.straight_line_depreciation([0.0, 0, 9, 50], 3, 3), [0, 0, 3])
+    with pytest.raises(ValueError, match="life_months"):
+        F.straight_line_depreciation(capex, 0, 6)
+    with pytest.raises(ValueError, match="life_months"):
+        F.straight_line_depreciation(capex, 2.5, 6)
+
+
+def test_treasury_by_hand():
+    res = F.treasury([1.0, 2.0, 3.0], [10.0, 20.0, 30.0], 0.5)
+    assert_allclose(res.reserve_btc, [0.5, 1.5, 3.0])
+    assert_allclose(res.btc_sold, [0.5, 1.0, 1.5])
+    assert_allclose(res.sales_usd, [5, 20, 45])
+    assert_allclose(res.reserve_value_usd, [5, 30, 90])
+    # per-scenario policy: sell all, hold all
+    res = F.treasury([1.0, 2.0, 3.0], [10.0, 20.0, 30.0], np.array([0.0, 1.0])[:, None])
+    assert_allclose(res.reserve_btc, [[0, 0, 0], [1, 3, 6]])
+    assert_allclose(res.sales_usd, [[10, 40, 90], [0, 0, 0]])
+    assert_allclose(res.reserve_value_usd, [[0, 0, 0], [10, 60, 180]])
+    with pytest.raises(ValueError, match="held_fraction"):
+        F.treasury([1.0], [1.0], 1.5)
+
+
+def test_cost_per_btc_zero_btc_is_nan_without_warning():
+    got = F.cost_per_btc([100.0, 50.0, 0.0], [2.0, 0.0, 0.0])  # filterwarnings=error
+    assert_allclose(got, [50.0, np.nan, np.nan], equal_nan=True)
+    assert_allclose(F.cost_per_btc(np.array([[3.0], [6.0]]), [1.0, 3.0]), [[3, 1], [6, 2]])
+
+
+# --- breakevens -----------------------------------------------------------------------
+
+
+def _toy_plant(scenarios=40, n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    t = (np.arange(n) + 0.5) / 12
+    btc = rng.uniform(30, 50, (scenarios, 1)) * 0.97 ** np.arange(n)  # BTC/month
+    energy_kwh = rng.uniform(20e6, 30e6, (scenarios, 1)) * np.ones(n)  # kWh/month
+    capex = rng.uniform(1e7, 3e7, scenarios)
+    return t, btc, energy_kwh, capex
+
+
+def test_breakeven_tariff_plugged_back_gives_zero_npv():
+    t, btc, energy, capex = _toy_plant()
+
+    def npv_at_tariff(price_usd_per_kwh, btc_price=80_000.0):
+        cf = btc * btc_price - energy * np.asarray(price_usd_per_kwh)[..., None]
+        cf[..., 0] -= capex
+        return F.npv(cf, 0.10, t)
+
+    scale = capex.max()
+    linear = F.breakeven_of_linear(npv_at_tariff(np.zeros(40)), npv_at_tariff(np.full(40, 0.1)),
+                                   0.0, 0.1)
+    assert np.all(np.isfinite(linear)) and np.all(linear > 0)
+    assert np.max(np.abs(npv_at_tariff(linear))) <= 1e-6 * scale
+    general = F.breakeven(npv_at_tariff, 0.0, 1.0)
+    assert np.max(np.abs(npv_at_tariff(general))) <= 1e-6 * scale
+    assert_allclose(general, linear, rtol=1e-9)
+    # a bracket without the root: NaN unless it may be widened
+    assert np.all(np.isnan(F.breakeven(npv_at_tariff, 2.0, 3.0)))
+    widened = F.breakeven(npv_at_tariff, 0.0, 1e-4, xmin=0.0, xmax=10.0)
+    assert_allclose(widened, linear, rtol=1e-9)
+
+
+def test_breakeven_btc_price_with_switch_off_is_not_linear():
+    """Months whose margin is negative are switched off: NPV is piecewise linear in price."""
+    t, btc, energy, capex = _toy_plant(seed=1)
+    tariff = 0.08
+
+    def npv_at_price(btc_price_usd):
+        margin = btc * np.asarray(btc_price_usd)[..., None] - energy * tariff
+        cf = np.maximum(margin, 0.0)
+        cf[..., 0] -= capex
+        return F.npv(cf, 0.10, t)
+
+    x = F.breakeven(npv_at_price, 1_000.0, 1e6)
+    assert np.all(np.isfinite(x))
+    assert np.max(np.abs(npv_at_price(x))) <= 1e-6 * capex.max()
+    chord = F.breakeven_of_linear(npv_at_price(np.full(40, 1e5)), npv_at_price(np.full(40, 5e5)),
+                                  1e5, 5e5)
+    assert np.max(np.abs(chord - x)) > 1.0  # the chord misses: NPV is not linear here
+
+
+def test_breakeven_linear_by_hand():
+    assert_allclose(F.breakeven_linear([10.0, -6.0, 5.0], [-2.0, 3.0, 0.0]), [5.0, 2.0, np.nan],
+                    equal_nan=True)
+    assert_allclose(F.breakeven_of_linear([4.0, 1.0], [-4.0, 1.0], [1.0, 0.0], [3.0, 1.0]),
+                    [2.0, np.nan], equal_nan=True)
+
+
+# --- properties -----------------------------------------------------------------------
+
+flows = arrays(np.float64, st.integers(1, 30), elements=st.floats(-1e6, 1e6))
+
+
+@settings(deadline=None, max_examples=200)
+@given(cf=flows, rate=st.floats(-0.5, 1.0), c1=st.floats(1.0, 1e6), dc=st.floats(1.0, 1e6))
+def test_npv_decreases_with_an_added_uniform_cost(cf, rate, c1, dc):
+    t = (np.arange(cf.size) + 0.5) / 12
+    base = F.npv(cf, rate, t)
+    assert F.npv(cf - c1, rate, t) < base
+    assert F.npv(cf - (c1 + dc), rate, t) < F.npv(cf - c1, rate, t)
+
+
+@settings(deadline=None, max_examples=300)
+@given(cf=flows)
+def test_payback_agrees_with_cumulative_cash_flow(cf):
+    cum = np.cumsum(cf)
+    p = F.payback_period_index(cf)
+    months = F.payback_months(cf)
+    if p == -1:
+        assert cum[-1] < 0 and np.isnan(months)
+        return
+    assert np.all(cum[p:] >= 0)
+    if p > 0:
+        assert cum[p - 1] < 0
+        assert p <= months <= p + 1  # (p, p + 1], p itself after rounding
+    else:
+        assert months == 0
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    capex=st.floats(1.0, 1e9),
+    margins=arrays(np.float64, st.integers(2, 40), elements=st.floats(0.0, 1e8)),
+)
+def test_irr_of_conventional_project_zeroes_npv(capex, margins):
+    cf = margins.copy()
+    cf[0] -= capex
+    t = np.arange(cf.size) / 12
+    rate, reason = F.irr_with_reason(cf, t)
+    if not ((cf > 0).any() and (cf < 0).any()):
+        assert reason == F.IRR_NO_SIGN_CHANGE
+        return
+    assert reason in (F.IRR_OK, F.IRR_NO_ROOT)  # one sign change: never several roots
+    if reason == F.IRR_OK:
+        df = (1 + rate) ** -t
+        assert abs(np.sum(cf * df)) <= 1e-9 * np.sum(np.abs(cf) * df)
