@@ -46,6 +46,11 @@ def main(debug):
     """
 
 
+def _num(value, decimals, scale=1):
+    """A number for the table, or n/a where it is undefined."""
+    return "n/a" if value is None else f"{value * scale:,.{decimals}f}"
+
+
 def _table(summary: dict, ds) -> str:
     """The summary as a readable text table."""
     eh = summary["fleet_hashrate_eh_s"]
@@ -64,14 +69,34 @@ def _table(summary: dict, ds) -> str:
     else:
         lines.append("  Next halving                  not within the horizon")
     lines.append(f"  Final difficulty             {summary['final_difficulty'] / 1e12:10.2f} T")
-    lines += ["", "  Year   BTC mined    BTC/day   share %   difficulty end (T)   network EH/s"]
+    currency = ds.attrs.get("tariff_currency", "")
+    payback = summary["payback_months"]
+    irr = summary["irr"]
+    lines += [
+        "",
+        f"  Capex                        {summary['capex_usd'] / 1e6:10,.0f} M USD",
+        f"  NPV                          {summary['npv_usd'] / 1e6:10,.0f} M USD",
+        f"  IRR                          {'n/a' if irr is None else f'{100 * irr:.1f} %/yr':>10}",
+        f"  Payback                      "
+        f"{'never (within horizon)' if payback is None else f'{payback:.1f} months':>10}",
+        f"  Cost per BTC, cash           {summary['cost_per_btc_cash_usd']:10,.0f} USD",
+        f"  Cost per BTC, all-in         {summary['cost_per_btc_all_in_usd']:10,.0f} USD",
+        f"  Breakeven tariff             {_num(summary['breakeven_energy_price_per_kwh'], 2):>10}"
+        f" {currency}/kWh = {_num(summary['breakeven_energy_price_usd_per_kwh'], 2, 100)} US cents/kWh",
+        f"  Breakeven BTC price          {_num(summary['breakeven_btc_price_usd'], 0):>10} USD",
+        f"  Hashprice vs hashcost, month 1 "
+        f"{summary['hashprice_usd_per_ph_day_first_month']:8.2f} vs "
+        f"{summary['hashcost_usd_per_ph_day_first_month']:.2f} USD/PH/day",
+        "",
+        "  Year   BTC mined    BTC/day   share %   energy GWh   cash flow M USD   difficulty end (T)",
+    ]
     years = yearly(ds)
     for y in years.project_year.values:
         row = years.sel(project_year=y)
         lines.append(
             f"  {y:>4} {float(row.fleet_btc):11.0f} {float(row.fleet_btc_per_day):10.2f}"
-            f" {100 * float(row.network_share):9.2f} {float(row.difficulty_end) / 1e12:20.2f}"
-            f" {float(row.network_hashrate_eh_s):14.0f}"
+            f" {100 * float(row.network_share):9.2f} {float(row.energy_gwh):12,.0f}"
+            f" {float(row.cash_flow_usd) / 1e6:17,.0f} {float(row.difficulty_end) / 1e12:20.2f}"
         )
     return "\n".join(lines)
 

@@ -15,10 +15,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__, chain, history
-from .results import summarize
+from . import __version__, chain, finance, hardware, history, plant
 from .config import Scenario
-from .protocol import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY, hashrate_from_difficulty
+from .protocol import (
+    HASHES_PER_DIFFICULTY,
+    SECONDS_PER_DAY,
+    SECONDS_PER_YEAR,
+    hashrate_from_difficulty,
+)
+from .results import summarize
 
 EH = 1e18
 """Hashes per second in one EH/s."""
@@ -34,8 +39,24 @@ PARAMETERS = (
     "site.capacity_mw",
     "site.mining_share",
     "site.pue",
+    "site.uptime",
     "fleet.efficiency_j_per_th",
+    "fleet.degradation_per_year",
     "market.btc_price_usd",
+    "market.btc_price_growth_per_year",
+    "tariff.energy_price_per_kwh",
+    "tariff.usd_fx_rate",
+    "tariff.usd_fx_change_per_year",
+    "tariff.take_or_pay_fraction",
+    "costs.pool_fee",
+    "costs.hardware_usd_per_th",
+    "costs.infrastructure_usd_per_mw",
+    "costs.om_usd_per_mw_year",
+    "costs.fixed_usd_per_year",
+    "costs.salvage_fraction",
+    "finance.discount_rate",
+    "finance.btc_held_fraction",
+    "finance.alternative_energy_price_per_kwh",
 )
 
 
@@ -52,22 +73,38 @@ def month_edges(start_date, horizon_months):
     return pd.DatetimeIndex([start + pd.DateOffset(months=k) for k in range(horizon_months + 1)])
 
 
-def fleet_hashrate_h_s(capacity_mw, mining_share, pue, efficiency_j_per_th):
-    """Hashrate of the fleet the site can power [H/s].
-
-    Notes
-    -----
-    IT power = ``capacity_mw * mining_share / pue`` [MW];
-    hashrate = IT power [W] / efficiency [J/TH] [TH/s].
-    """
-    it_power_w = np.multiply(capacity_mw, mining_share) / pue * 1e6
-    return it_power_w / efficiency_j_per_th * 1e12
-
-
 def _fleet_efficiency(scenario: Scenario) -> float:
     """Efficiency of the fleet's mix by share of IT power [J/TH] (hashrate-weighted harmonic)."""
     fleet = scenario.fleet
     return 1 / sum(s / e for s, e in zip(fleet.machine_shares, fleet.machine_efficiencies_j_per_th))
+
+
+def _hardware_price(scenario: Scenario) -> float:
+    """Price of the fleet's machines [USD per TH/s]: the cost setting, else the catalogue's.
+
+    A mix is priced by hashrate share, so the price times the fleet's TH/s is what it costs.
+    """
+    if scenario.costs.hardware_usd_per_th is not None:
+        return scenario.costs.hardware_usd_per_th
+    machines = scenario.fleet.machines or ()
+    prices = [m.price_usd_per_th for m in machines]
+    if not machines or None in prices:
+        raise ValueError("costs.hardware_usd_per_th: expected a price (the fleet has a machine "
+                         "without a catalogue price), got null")
+    mix = plant.fleet_mix(scenario.fleet.machine_shares, scenario.fleet.machine_efficiencies_j_per_th)
+    return float(np.dot(mix.hashrate_share, prices))
+
+
+def _refresh(scenario: Scenario):
+    """Efficiency [J/TH] and price [USD per TH/s] of refresh machines; NaN when none."""
+    refresh = scenario.fleet.refresh
+    if refresh is None:
+        return np.nan, np.nan
+    if refresh.model is None:
+        return refresh.efficiency_j_per_th, refresh.hardware_usd_per_th or 0.0
+    machine = hardware.get_machine(refresh.model)
+    price = refresh.hardware_usd_per_th
+    return machine.efficiency_j_per_th, machine.price_usd_per_th if price is None else price
 
 
 def _growth_value(scenario: Scenario):
@@ -93,8 +130,27 @@ def _parameters(scenario: Scenario) -> dict:
         "site.capacity_mw": scenario.site.capacity_mw,
         "site.mining_share": scenario.site.mining_share,
         "site.pue": scenario.site.pue,
+        "site.uptime": scenario.site.uptime,
         "fleet.efficiency_j_per_th": _fleet_efficiency(scenario),
+        "fleet.degradation_per_year": scenario.fleet.degradation_per_year,
         "market.btc_price_usd": scenario.market.btc_price_usd,
+        "market.btc_price_growth_per_year": scenario.market.btc_price_growth_per_year,
+        "tariff.energy_price_per_kwh": scenario.tariff.energy_price_per_kwh,
+        "tariff.usd_fx_rate": scenario.tariff.usd_fx_rate,
+        "tariff.usd_fx_change_per_year": scenario.tariff.usd_fx_change_per_year,
+        "tariff.take_or_pay_fraction": scenario.tariff.take_or_pay_fraction,
+        "costs.pool_fee": scenario.costs.pool_fee,
+        "costs.hardware_usd_per_th": _hardware_price(scenario),
+        "costs.infrastructure_usd_per_mw": scenario.costs.infrastructure_usd_per_mw,
+        "costs.om_usd_per_mw_year": scenario.costs.om_usd_per_mw_year,
+        "costs.fixed_usd_per_year": scenario.costs.fixed_usd_per_year,
+        "costs.salvage_fraction": scenario.costs.salvage_fraction,
+        "finance.discount_rate": scenario.finance.discount_rate,
+        "finance.btc_held_fraction": scenario.finance.btc_held_fraction,
+        "finance.alternative_energy_price_per_kwh": (
+            scenario.tariff.energy_price_per_kwh
+            if scenario.finance.alternative_energy_price_per_kwh is None
+            else scenario.finance.alternative_energy_price_per_kwh),
     }
     return {k: xr.DataArray(v) for k, v in values.items()}
 
@@ -167,6 +223,123 @@ def _var(data, dims, units, long_name, scenario_sizes=None):
     return xr.Variable(dims, data, attrs=attrs)
 
 
+def _hashprice_usd_per_ph_day(reward_btc, difficulty, price_usd):
+    """Revenue of 1 PH/s for a day [USD]: ``86400 * 1e15 * R * price / (D * 2**48/0xffff)``."""
+    return SECONDS_PER_DAY * 1e15 * reward_btc * price_usd / (difficulty * HASHES_PER_DIFFICULTY)
+
+
+def _money(scenario, a, fleet_v, site_mw, run_share, supply, pue, hours, paid_usd,
+           mean_tariff_usd, fx, price, fleet_btc, pool_fee, mid_years, refresh, lifetime, n):
+    """Energy, costs, cash flows and the financial summary; ``name -> (data, tail, units, long_name)``.
+
+    Cash flows are placed at the middle of their month. Held BTC is valued at the last
+    month's price and counted, with the machines' salvage, in the last month.
+    """
+    def pm(key):
+        return np.asarray(a[key])[..., None]
+
+    period_years = hours * 3600 / SECONDS_PER_YEAR
+    energy_used = plant.energy_mwh(fleet_v.mw, pue, hours, run_share)
+    billed = plant.take_or_pay_mwh(energy_used, plant.energy_mwh(fleet_v.mw, pue, hours, supply),
+                                   pm("tariff.take_or_pay_fraction"))
+    energy_usd = 1000 * (energy_used * paid_usd + billed.unused_mwh * mean_tariff_usd)
+    btc_net = fleet_btc * (1 - pool_fee)
+    refresh_eff, refresh_price = refresh
+    hardware_usd = plant.hardware_capex_usd(fleet_v.bought_mw, pm("fleet.efficiency_j_per_th"),
+                                            pm("costs.hardware_usd_per_th"))
+    if not np.isnan(refresh_eff):
+        hardware_usd = hardware_usd + plant.hardware_capex_usd(fleet_v.refresh_bought_mw,
+                                                               refresh_eff, refresh_price)
+    capex = hardware_usd + fleet_v.bought_mw * pue / pm("site.mining_share") * pm(
+        "costs.infrastructure_usd_per_mw")
+    opex = (pm("costs.om_usd_per_mw_year") * site_mw + pm("costs.fixed_usd_per_year")) * period_years
+    life = plant.lifetime_months(lifetime, n) if np.isfinite(lifetime) else n
+    depreciation = finance.straight_line_depreciation(hardware_usd, life, n)
+    book_end = hardware_usd.sum(-1) - depreciation.sum(-1)
+    reserve = finance.treasury(btc_net, price, pm("finance.btc_held_fraction"))
+    end = np.zeros(n)
+    end[-1] = 1.0
+    terminal = (reserve.reserve_value_usd[..., -1] + a["costs.salvage_fraction"] * book_end)[..., None] * end
+    revenue = reserve.sales_usd + terminal
+    cash = revenue - energy_usd - opex - capex
+    rate = a["finance.discount_rate"]
+    npv = finance.npv(cash, rate, mid_years)
+    irr = finance.irr_with_reason(cash, mid_years)
+    btc_total = btc_net.sum(-1)
+    energy_total = energy_usd.sum(-1)
+    pv_energy = finance.npv(energy_usd, rate, mid_years)
+    pv_revenue = finance.npv(reserve.sales_usd + reserve.reserve_value_usd[..., -1:] * end, rate,
+                             mid_years)
+    tariff0 = a["tariff.energy_price_per_kwh"]
+    if scenario.tariff.dispatch == "economic":
+        # With dispatch, NPV is no longer linear in either price: not solved yet.
+        breakeven_tariff = breakeven_price = np.full(np.shape(npv), np.nan)
+    else:
+        # NPV is linear in the tariff (energy costs scale with it) and in the BTC price
+        # path (sales and the reserve's value scale with it): two points give the root.
+        breakeven_tariff = finance.breakeven_of_linear(npv + pv_energy, npv, 0.0, tariff0)
+        breakeven_price = a["market.btc_price_usd"] * finance.breakeven_of_linear(
+            npv - pv_revenue, npv, 0.0, 1.0)
+    out = {
+        "energy_mwh": (energy_used, "time", "MWh", "energy used at the meter"),
+        "energy_billed_mwh": (billed.billed_mwh, "time", "MWh", "energy paid for (take-or-pay)"),
+        "energy_price_usd_per_kwh": (paid_usd, "time", "USD/kWh", "mean price of the energy used"),
+        "energy_cost_usd": (energy_usd, "time", "USD", "energy cost"),
+        "energy_cost_local": (energy_usd * fx, "time", scenario.tariff.currency,
+                              "energy cost in the tariff currency"),
+        "run_fraction": (run_share, "time", "1", "share of the month the machines in service hash"),
+        "site_mw": (site_mw, "time", "MW", "grid capacity in service"),
+        "btc_price_usd": (price, "time", "USD", "BTC price"),
+        "usd_fx_rate": (fx, "time", f"{scenario.tariff.currency}/USD", "tariff currency per USD"),
+        "pool_fee_btc": (fleet_btc - btc_net, "time", "BTC", "pool fee"),
+        "btc_net": (btc_net, "time", "BTC", "BTC received after the pool fee"),
+        "btc_held": (btc_net - reserve.btc_sold, "time", "BTC", "BTC put in the reserve"),
+        "reserve_btc": (reserve.reserve_btc, "time", "BTC", "BTC in the reserve"),
+        "reserve_value_usd": (reserve.reserve_value_usd, "time", "USD", "value of the reserve"),
+        "sales_usd": (reserve.sales_usd, "time", "USD", "BTC sold"),
+        "capex_hardware_usd": (hardware_usd, "time", "USD", "machines bought"),
+        "capex_usd_by_month": (capex, "time", "USD", "capital spending"),
+        "opex_usd": (opex, "time", "USD", "operations, maintenance and fixed costs"),
+        "depreciation_usd": (depreciation, "time", "USD", "straight-line depreciation of machines"),
+        "cash_flow_usd": (cash, "time", "USD", "net cash flow (the last month includes the "
+                          "reserve's value and the salvage)"),
+        "cumulative_cash_usd": (np.cumsum(cash, axis=-1), "time", "USD", "cumulative cash flow"),
+        "hashcost_usd_per_ph_day": (plant.hashcost_usd_per_ph_day(
+            fleet_v.effective_efficiency_j_per_th, paid_usd, pue), "time", "USD/(PH/s)/d",
+            "energy cost of 1 PH/s for a day"),
+        "mining_value_usd_per_mwh": (finance.cost_per_btc(btc_net * price, energy_used), "time", "USD/MWh", "BTC mined per MWh, in USD"),
+        "energy_gwh_total": (energy_used.sum(-1) / 1000, (), "GWh", "energy used over the horizon"),
+        "fleet_nameplate_hashrate_eh_s": (
+            plant.fleet_hashrate_h_s(fleet_v.mw, fleet_v.efficiency_j_per_th).max(-1) / EH, (),
+            "EH/s", "nameplate hashrate of the largest fleet in service"),
+        "capex_usd": (capex.sum(-1), (), "USD", "capital spending over the horizon"),
+        "npv_usd": (npv, (), "USD", "net present value"),
+        "irr": (irr.irr_per_year, (), "1/year", "internal rate of return"),
+        "irr_reason": (irr.reason, (), "1", "0 ok, 1 no sign change, 2 no root, 3 several roots"),
+        "payback_months": (finance.payback_months(cash), (), "months",
+                           "months until the cumulative cash flow stays >= 0 (NaN: never)"),
+        "cost_per_btc_cash_usd": (finance.cost_per_btc(energy_total + opex.sum(-1), btc_total), (),
+                                  "USD/BTC", "energy and operating cost per BTC received"),
+        "cost_per_btc_all_in_usd": (finance.cost_per_btc(
+            energy_total + opex.sum(-1) + depreciation.sum(-1), btc_total), (), "USD/BTC",
+            "cash cost plus depreciation per BTC received"),
+        "energy_mwh_per_btc": (finance.cost_per_btc(energy_used.sum(-1), btc_total), (), "MWh/BTC",
+                               "energy per BTC received"),
+        "breakeven_energy_price_per_kwh": (breakeven_tariff, (), f"{scenario.tariff.currency}/kWh",
+                                           "tariff at which NPV is zero"),
+        "breakeven_energy_price_usd_per_kwh": (breakeven_tariff / a["tariff.usd_fx_rate"], (),
+                                               "USD/kWh", "tariff at which NPV is zero, at the "
+                                               "starting exchange rate"),
+        "breakeven_btc_price_usd": (breakeven_price, (), "USD", "starting BTC price (the path "
+                                    "scaled with it) at which NPV is zero"),
+        "reserve_btc_end": (reserve.reserve_btc[..., -1], (), "BTC", "BTC in the reserve at the end"),
+        "alternative_value_usd_per_mwh": (
+            1000 * pm("finance.alternative_energy_price_per_kwh") / fx, "time", "USD/MWh",
+            "what the energy would earn sold at the alternative price"),
+    }
+    return out
+
+
 def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
     """Run a scenario through the chain projection and label the results.
 
@@ -192,9 +365,72 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
     period_s = np.diff(edges_s)
     n = period_s.size
 
-    fleet = fleet_hashrate_h_s(a["site.capacity_mw"], a["site.mining_share"], a["site.pue"],
-                               a["fleet.efficiency_j_per_th"])
-    fleet_monthly = np.broadcast_to(fleet[..., None], (*fleet.shape, n))
+    years = edges_s / SECONDS_PER_YEAR
+    mid_years = finance.cash_flow_times(years)
+    month_index = edges[:-1].month.to_numpy() - 1
+    hours = period_s / 3600
+
+    def per_month(x):
+        return np.asarray(x)[..., None]
+
+    # The plant: machines in service by cohort, availability, hashrate available.
+    share, pue = per_month(a["site.mining_share"]), per_month(a["site.pue"])
+    ramp = scenario.site.ramp
+    if ramp is None:
+        ramp_s, ramp_site_mw, kind = np.zeros(1), per_month(a["site.capacity_mw"]), "steps"
+    else:
+        t0 = pd.Timestamp(scenario.start_date)
+        ramp_s = np.array([(pd.Timestamp(q.date) - t0).total_seconds() for q in ramp.points])
+        ramp_site_mw, kind = np.array([q.capacity_mw for q in ramp.points]), ramp.shape
+    refresh_eff, refresh_price = _refresh(scenario)
+    lifetime = scenario.fleet.lifetime_years or np.inf
+    fleet_v = plant.fleet_vintages(
+        edges_s, ramp_s, plant.it_power_mw(ramp_site_mw, share, pue), kind,
+        a["fleet.efficiency_j_per_th"], a["fleet.degradation_per_year"], lifetime, refresh_eff)
+    supply = plant.available_fraction(month_index, np.array(scenario.site.availability_by_month))
+    up = supply * per_month(a["site.uptime"])
+    available_h_s = plant.fleet_hashrate_h_s(fleet_v.mw * up, fleet_v.efficiency_j_per_th,
+                                             fleet_v.degradation_factor)
+    site_mw = fleet_v.mw * pue / share  # grid capacity in service
+
+    # Prices through time: BTC at each period's middle, FX, hourly tariff in USD.
+    market = scenario.market
+    if market.btc_price_path is None:
+        price = per_month(a["market.btc_price_usd"]) * (
+            1 + per_month(a["market.btc_price_growth_per_year"])) ** mid_years
+    else:
+        t0 = pd.Timestamp(scenario.start_date)
+        knot_s = np.array([(pd.Timestamp(q.date) - t0).total_seconds() for q in market.btc_price_path])
+        knot_usd = np.array([q.btc_price_usd for q in market.btc_price_path])
+        if knot_s[0] > 0:  # the path starts from today's price
+            knot_s = np.concatenate([[0.0], knot_s])
+            knot_usd = np.concatenate([np.broadcast_to(per_month(a["market.btc_price_usd"]),
+                                                       (*a["market.btc_price_usd"].shape, 1)),
+                                       np.broadcast_to(knot_usd, (*a["market.btc_price_usd"].shape,
+                                                                  knot_usd.size))], axis=-1)
+        price = chain.log_linear_path(knot_s, knot_usd, mid_years * SECONDS_PER_YEAR)
+    fx = per_month(a["tariff.usd_fx_rate"]) * (1 + per_month(a["tariff.usd_fx_change_per_year"])) ** mid_years
+    tou = scenario.tariff.time_of_use
+    profile = "flat" if tou is None else ("daily" if len(tou) == 1 else "monthly")
+    factors = 1.0 if tou is None else np.array(tou[0] if len(tou) == 1 else tou)
+    base = a["tariff.energy_price_per_kwh"].reshape(a["tariff.energy_price_per_kwh"].shape
+                                                    + (1,) * np.ndim(factors))
+    hourly_usd = plant.tariff_by_hour(base * factors, month_index, profile) / fx[..., None]
+    fees = per_month(a["network.fees_btc_per_block"])
+    pool_fee = per_month(a["costs.pool_fee"])
+    effective_eff = fleet_v.effective_efficiency_j_per_th
+
+    # Economic dispatch decides each month from the difficulty in force when it starts.
+    decided = {}
+
+    def run_fraction(j, difficulty, subsidy_btc):
+        hashprice = (1 - pool_fee[..., 0]) * _hashprice_usd_per_ph_day(
+            subsidy_btc + fees[..., 0], difficulty, price[..., j])
+        decided[j] = plant.dispatch_fraction(hourly_usd[..., j, :], hashprice,
+                                             effective_eff[..., j], pue[..., 0], "economic")
+        return decided[j].run_fraction
+
+    economic = scenario.tariff.dispatch == "economic"
     elapsed = None
     if scenario.network.epoch_start_date is not None:
         start = pd.Timestamp(scenario.start_date, tz="UTC")
@@ -202,15 +438,15 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
     proj = chain.project(
         edges_s,
         _other_network_path(scenario, a, edges_s),
-        fleet_monthly,
+        available_h_s,
         a["network.difficulty"],
         a["network.height"],
         epoch_elapsed_s=elapsed,
         include_fleet_in_network=a["network.include_fleet_in_network"],
+        run_fraction=run_fraction if economic else None,
     )
-    fees = a["network.fees_btc_per_block"][..., None]
+    fleet_monthly = proj.fleet_hashrate_h_s
     fleet_blocks, fleet_subsidy, fleet_btc = chain.fleet_yield(proj, fees)
-    price = a["market.btc_price_usd"][..., None]
     # Revenue of one PH/s for a day [BTC], averaged over the period.
     hashvalue = 1e15 * SECONDS_PER_DAY / HASHES_PER_DIFFICULTY * (
         proj.subsidy_time_over_difficulty_btc_s + fees * proj.time_over_difficulty_s
@@ -218,6 +454,14 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
     days = period_s / SECONDS_PER_DAY
     other = proj.mined_hashrate_h_s - np.where(a["network.include_fleet_in_network"][..., None],
                                                fleet_monthly, 0.0)
+    if economic:
+        dispatched = np.stack([decided[j].run_fraction for j in range(n)], axis=-1)
+        paid_usd = np.stack([decided[j].mean_price_usd_per_kwh for j in range(n)], axis=-1)
+    else:
+        dispatched, paid_usd = np.ones(n), hourly_usd.mean(axis=-1)
+    money = _money(scenario, a, fleet_v, site_mw, up * dispatched, supply, pue, hours, paid_usd,
+                   hourly_usd.mean(axis=-1), fx, price, fleet_btc, pool_fee, mid_years,
+                   (refresh_eff, refresh_price), lifetime, n)
 
     def v(data, tail, units, long_name):
         """A variable over the scenario dimensions it varies along, then ``tail``."""
@@ -261,8 +505,6 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
                                      "cumulative BTC mined by the fleet"),
         "hashvalue_btc_per_ph_day": v(hashvalue, t, "BTC/(PH/s)/d",
                                          "expected BTC per PH/s per day"),
-        "hashprice_usd_per_ph_day": v(hashvalue * price, t, "USD/(PH/s)/d",
-                                         "expected revenue per PH/s per day"),
         "epoch_start_time": v(dated(proj.epoch_start_s), e, None,
                                  "time of the epoch's first block (UTC)"),
         "epoch_difficulty": v(proj.epoch_difficulty, e, "1", "difficulty of the epoch"),
@@ -271,6 +513,10 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
         "halving_time": v(dated(proj.halving_time_s), ("halving",), None,
                              "time the first block of the halving era is found (UTC)"),
     }
+    data.update({name: v(x, (tail,) if tail else (), units, long_name)
+                 for name, (x, tail, units, long_name) in money.items()})
+    data["hashprice_usd_per_ph_day"] = v(hashvalue * price, t, "USD/(PH/s)/d",
+                                         "expected revenue per PH/s per day (before pool fee)")
     coords = {
         "time": _var(edges[:-1].to_numpy(), "time", None, "start of the monthly period (UTC)"),
         "epoch_start_height": _var(2016 * (proj.first_epoch + np.arange(proj.epoch_difficulty.shape[-1])),
@@ -282,6 +528,7 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
         title=scenario.name,
+        tariff_currency=scenario.tariff.currency,
         minecalc_version=__version__,
         scenario=json.dumps(scenario.to_dict()),
         hashes_per_difficulty=HASHES_PER_DIFFICULTY,

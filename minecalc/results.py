@@ -11,6 +11,12 @@ import pandas as pd
 import xarray as xr
 
 SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year")
+ECONOMICS = (
+    "energy_gwh_total", "capex_usd", "npv_usd", "irr", "payback_months", "cost_per_btc_cash_usd",
+    "cost_per_btc_all_in_usd", "energy_mwh_per_btc", "breakeven_energy_price_per_kwh",
+    "breakeven_energy_price_usd_per_kwh", "breakeven_btc_price_usd", "reserve_btc_end",
+)
+"""Scalar economic results copied as they are into the summary."""
 
 
 def _attrs(da: xr.DataArray, units: str | None, long_name: str) -> xr.DataArray:
@@ -25,7 +31,8 @@ def yearly(ds: xr.Dataset) -> xr.Dataset:
     """
     year = xr.DataArray(np.arange(ds.sizes["time"]) // 12 + 1, dims="time", name="project_year",
                         attrs={"units": "1", "long_name": "project year (12 months from start_date)"})
-    sums = ds[["fleet_btc", "fleet_blocks", "network_blocks", "period_days"]].groupby(year).sum()
+    sums = ds[["fleet_btc", "fleet_blocks", "network_blocks", "period_days", "energy_mwh",
+               "cash_flow_usd"]].groupby(year).sum()
     grouped = ds[["difficulty_end", "network_hashrate_eh_s"]].groupby(year)
     return xr.Dataset({
         "fleet_btc": _attrs(sums.fleet_btc, "BTC", "BTC mined in the project year"),
@@ -33,6 +40,8 @@ def yearly(ds: xr.Dataset) -> xr.Dataset:
                                     "BTC mined per day in the project year"),
         "network_share": _attrs(sums.fleet_blocks / sums.network_blocks, "1",
                                 "fleet's share of the year's blocks"),
+        "energy_gwh": _attrs(sums.energy_mwh / 1000, "GWh", "energy used in the project year"),
+        "cash_flow_usd": _attrs(sums.cash_flow_usd, "USD", "net cash flow in the project year"),
         "difficulty_end": _attrs(grouped.last().difficulty_end, "1",
                                  "difficulty at the end of the project year"),
         "network_hashrate_eh_s": _attrs(grouped.mean().network_hashrate_eh_s, "EH/s",
@@ -113,7 +122,7 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "name": ds.attrs.get("title"),
         "start_date": pd.Timestamp(ds.time.values[0]).date().isoformat(),
         "horizon_months": ds.sizes["time"],
-        "fleet_hashrate_eh_s": _plain(ds.fleet_hashrate_eh_s.max()),
+        "fleet_hashrate_eh_s": _plain(ds.fleet_nameplate_hashrate_eh_s),
         "network_share_first_month": _plain(ds.network_share_first_month),
         "btc_per_day_first_month": _plain(ds.btc_per_day_first_month),
         "btc_per_day_full_deployment": _plain(ds.btc_per_day_full_deployment),
@@ -123,6 +132,11 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "halving_height": _plain(ds.halving_height[0]) if ds.sizes["halving"] else None,
         "halving_date": _plain(ds.halving_date),
         "final_difficulty": _plain(ds.final_difficulty),
+        **{key: _plain(ds[key]) for key in ECONOMICS},
+        "hashprice_usd_per_ph_day_first_month": _plain(ds.hashprice_usd_per_ph_day[0]),
+        "hashcost_usd_per_ph_day_first_month": _plain(ds.hashcost_usd_per_ph_day[0]),
+        "energy_gwh_by_year": {str(int(y)): _plain(v) for y, v in
+                               zip(ds.project_year.values, yearly(ds).energy_gwh.values)},
         "difficulty_path": [
             {"date": min(start + pd.DateOffset(years=int(y)), end).date().isoformat(),
              "difficulty": float(d)}

@@ -42,8 +42,13 @@ def test_dimensions_and_provenance(ds, pk):
 
 
 def test_fleet_hashrate_by_hand(ds):
-    # 2,000 MW x 1.0 / 1.10 PUE = 1,818.18 MW of IT power; / 17.5 J/TH = 103.9 EH/s.
-    assert_allclose(ds.fleet_hashrate_eh_s, 2000e6 / 1.10 / 17.5 / 1e6, rtol=1e-12)
+    # 2,000 MW x 1.0 / 1.10 PUE = 1,818.18 MW of IT power; / 17.5 J/TH = 103.9 EH/s,
+    # losing 4 %/yr of it with age (measured at each month's middle).
+    nameplate = 2000e6 / 1.10 / 17.5 / 1e6
+    assert_allclose(ds.fleet_nameplate_hashrate_eh_s, nameplate, rtol=1e-12)
+    mid_days = (ds.time.values + ds.period_days.values * np.timedelta64(86400, "s") / 2
+                - ds.time.values[0]) / np.timedelta64(1, "D")
+    assert_allclose(ds.fleet_hashrate_eh_s, nameplate * 0.96 ** (mid_days / 365.2425), rtol=1e-9)
 
 
 def test_accounting_is_consistent(ds):
