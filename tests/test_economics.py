@@ -1,0 +1,118 @@
+"""The plant and the money through the whole model: plug-back checks and monotonicity."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from minecalc import model
+from minecalc.config import load_config
+
+PK = Path(__file__).parents[1] / "configs" / "pk2000mw.yaml"
+SHORT = ["horizon_months=24"]
+
+
+def run(*overrides):
+    return model.run(load_config(PK, [*SHORT, *overrides]))
+
+
+@pytest.fixture(scope="module")
+def base():
+    return run()
+
+
+def test_breakeven_tariff_plugged_back_gives_zero_npv(base):
+    x = float(base.breakeven_energy_price_per_kwh)
+    again = run(f"tariff.energy_price_per_kwh={x!r}") if x >= 0 else None
+    if again is None:  # below zero the schema refuses it: check linearity instead
+        lo, hi = run("tariff.energy_price_per_kwh=0"), base
+        slope = (float(hi.npv_usd) - float(lo.npv_usd)) / 22.5
+        assert_allclose(float(lo.npv_usd) + slope * x, 0, atol=1e-6 * float(base.capex_usd))
+    else:
+        assert abs(float(again.npv_usd)) <= 1e-6 * float(base.capex_usd)
+
+
+def test_breakeven_btc_price_plugged_back_gives_zero_npv(base):
+    x = float(base.breakeven_btc_price_usd)
+    again = run(f"market.btc_price_usd={x!r}")
+    assert abs(float(again.npv_usd)) <= 1e-6 * float(base.capex_usd)
+
+
+def test_cheap_power_breakeven_tariff_is_positive_and_plugs_back():
+    rich = run("market.btc_price_usd=150000")
+    x = float(rich.breakeven_energy_price_per_kwh)
+    assert x > 0
+    again = run("market.btc_price_usd=150000", f"tariff.energy_price_per_kwh={x!r}")
+    assert abs(float(again.npv_usd)) <= 1e-6 * float(rich.capex_usd)
+    assert_allclose(float(rich.breakeven_energy_price_usd_per_kwh), x / 280, rtol=1e-12)
+
+
+def test_energy_and_money_by_hand(base):
+    # 2,000 MW at the meter for every hour of the first month, at 22.5 PKR / 280 per kWh.
+    hours = float(base.period_days[0]) * 24
+    assert_allclose(base.energy_mwh[0], 2000 * hours, rtol=1e-12)
+    assert_allclose(base.energy_cost_usd[0], 2000 * hours * 1000 * 22.5 / 280, rtol=1e-12)
+    # Capex: 1,818 IT MW of 17.5 J/TH machines at $13.50/TH, and $430k per grid MW.
+    th = 2000e6 / 1.10 / 17.5
+    assert_allclose(base.capex_usd, th * 13.5 + 2000 * 430_000, rtol=1e-12)
+    assert_allclose(base.pool_fee_btc, 0.025 * base.fleet_btc, rtol=1e-12)
+    assert_allclose(base.sales_usd, base.btc_net * 63_400, rtol=1e-12)
+
+
+def test_economic_dispatch_flat_tariff_below_and_above_hashcost():
+    cheap = run("tariff.dispatch=economic", "tariff.energy_price_per_kwh=1")
+    dear = run("tariff.dispatch=economic", "tariff.energy_price_per_kwh=200")
+    assert_allclose(cheap.run_fraction, 1.0)
+    assert_allclose(dear.run_fraction, 0.0)
+    assert_allclose(dear.fleet_btc, 0.0)
+    assert_allclose(dear.energy_mwh, 0.0)
+
+
+def test_economic_dispatch_runs_only_the_cheap_hours():
+    # Half the day at a tenth of the price: with hashcost at 22.5 PKR ~37 USD/PH/day and
+    # hashprice ~30, only the cheap hours pay.
+    profile = "[" + ",".join(["0.1"] * 12 + ["1.0"] * 12) + "]"
+    ds = run("tariff.dispatch=economic", f"tariff.time_of_use=[{profile}]")
+    assert_allclose(ds.run_fraction, 0.5)
+    assert_allclose(ds.energy_price_usd_per_kwh, 2.25 / 280, rtol=1e-12)
+
+
+def test_reserve_holds_what_is_not_sold():
+    ds = run("finance.btc_held_fraction=1")
+    assert_allclose(ds.sales_usd, 0.0)
+    assert_allclose(ds.reserve_btc_end, ds.btc_net.sum(), rtol=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(tariff=st.floats(0, 40), more=st.floats(0.5, 20))
+def test_a_higher_tariff_never_raises_npv(tariff, more):
+    a = run(f"tariff.energy_price_per_kwh={tariff}", "tariff.dispatch=economic")
+    b = run(f"tariff.energy_price_per_kwh={tariff + more}", "tariff.dispatch=economic")
+    assert float(b.npv_usd) <= float(a.npv_usd) + 1e-6 * abs(float(a.npv_usd))
+
+
+@settings(max_examples=10, deadline=None)
+@given(price=st.floats(20_000, 300_000), more=st.floats(1_000, 100_000))
+def test_a_higher_btc_price_never_lowers_npv(price, more):
+    a = run(f"market.btc_price_usd={price}", "tariff.dispatch=economic")
+    b = run(f"market.btc_price_usd={price + more}", "tariff.dispatch=economic")
+    assert float(b.npv_usd) >= float(a.npv_usd) - 1e-6 * abs(float(a.npv_usd))
+
+
+@settings(max_examples=10, deadline=None)
+@given(price=st.floats(50_000, 400_000))
+def test_payback_agrees_with_the_cumulative_cash_flow(price):
+    ds = run(f"market.btc_price_usd={price}")
+    cum = ds.cumulative_cash_usd.values
+    payback = float(ds.payback_months)
+    if np.isnan(payback):
+        assert cum[-1] < 0 or np.any(cum < 0)
+    elif payback == 0:
+        assert np.all(cum >= 0)
+    else:
+        # Period p covers months [p, p + 1): the crossing lies inside the payback period.
+        p = int(np.ceil(payback)) - 1
+        assert np.all(cum[p:] >= 0) and (p == 0 or cum[p - 1] < 0)
