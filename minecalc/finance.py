@@ -187,6 +187,8 @@ def _scaled_npv(rate, cf, t, t_lo, t_hi):
 def _sign_changes(cf):
     """Number of sign changes along the last axis, zeros skipped."""
     s = np.sign(cf)
+    if s.all():  # the usual case: no zero flows to skip
+        return np.count_nonzero(s[..., 1:] != s[..., :-1], axis=-1)
     n = cf.shape[-1]
     last_nonzero = np.maximum.accumulate(np.where(s != 0, np.arange(n), 0), axis=-1)
     filled = np.take_along_axis(s, last_nonzero, axis=-1)

@@ -1,0 +1,48 @@
+"""Benchmark: the full model (plant + chain + money) over a grid of scenarios, 5 years of months.
+
+A grid of tariff x BTC price x network growth, as a sweep would build it: one
+vectorized ``model.run`` call. Prints seconds, microseconds per scenario and peak memory.
+
+Usage: python benchmarks/bench_model.py [--side N]   (N**3 scenarios; default 100)
+"""
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import xarray as xr
+
+from minecalc import model
+from minecalc.config import load_config
+
+PK = "configs/pk2000mw.yaml"
+
+
+def axis(name, values):
+    return xr.DataArray(values, dims=name, coords={name: values})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side", type=int, default=100)
+    args = parser.parse_args()
+    n = args.side
+    scenario = load_config(PK)
+    params = {
+        "tariff.energy_price_per_kwh": axis("tariff.energy_price_per_kwh", np.linspace(10, 35, n)),
+        "market.btc_price_usd": axis("market.btc_price_usd", np.linspace(40e3, 160e3, n)),
+        "network.hashrate_growth": axis("network.hashrate_growth", np.linspace(-0.2, 0.6, n)),
+    }
+    start = time.perf_counter()
+    ds = model.run(scenario, params)
+    elapsed = time.perf_counter() - start
+    count = n**3
+    assert ds.npv_usd.size == count and np.isfinite(ds.npv_usd).all()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"full model {count:,} scenarios x {ds.sizes['time']} months: {elapsed:.2f} s, "
+          f"{elapsed / count * 1e6:.2f} us/scenario, peak memory {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
