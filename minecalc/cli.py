@@ -14,6 +14,9 @@ from .model import run as run_model
 from .results import summary_dict, yearly
 
 EXIT_BAD_INPUT = 2
+IRR_REASONS = {0: "", 1: "       n/a (the cash flow never changes sign)",
+               2: "       n/a (no rate between -99.99 % and +1000 %/yr)",
+               3: " (the cash flow changes sign more than once: not unique)"}
 
 
 def _friendly_errors(command):
@@ -76,7 +79,8 @@ def _table(summary: dict, ds) -> str:
         "",
         f"  Capex                        {summary['capex_usd'] / 1e6:10,.0f} M USD",
         f"  NPV                          {summary['npv_usd'] / 1e6:10,.0f} M USD",
-        f"  IRR                          {'n/a' if irr is None else f'{100 * irr:.1f} %/yr':>10}",
+        f"  IRR                          "
+        f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{IRR_REASONS[summary['irr_reason']]}",
         f"  Payback                      "
         f"{'never (within horizon)' if payback is None else f'{payback:.1f} months':>10}",
         f"  Cost per BTC, cash           {summary['cost_per_btc_cash_usd']:10,.0f} USD",

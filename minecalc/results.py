@@ -15,6 +15,7 @@ ECONOMICS = (
     "energy_gwh_total", "capex_usd", "npv_usd", "irr", "payback_months", "cost_per_btc_cash_usd",
     "cost_per_btc_all_in_usd", "energy_mwh_per_btc", "breakeven_energy_price_per_kwh",
     "breakeven_energy_price_usd_per_kwh", "breakeven_btc_price_usd", "reserve_btc_end",
+    "irr_reason",
 )
 """Scalar economic results copied as they are into the summary."""
 
