@@ -554,9 +554,18 @@ def breakeven(
     x_full = flat(x_lo)
 
     def g(x, rows):
-        # find_root hands over only the scenarios still iterating; f wants them all.
-        x_full[rows] = x
-        return flat(f(x_full.reshape(shape)))[rows]
+        # The solvers hand over only the scenarios still iterating, and bracket_root
+        # may ask for two points of one scenario at once (growing left and right);
+        # f wants one x per scenario, so evaluate such duplicates in further calls.
+        out = np.empty_like(x)
+        todo = np.arange(x.size)
+        while todo.size:
+            _, first = np.unique(rows[todo], return_index=True)
+            now = todo[first]
+            x_full[rows[now]] = x[now]
+            out[now] = flat(f(x_full.reshape(shape)))[rows[now]]
+            todo = np.setdiff1d(todo, now)
+        return out
 
     rows = np.arange(size)
     a, b = flat(x_lo), flat(hi)

@@ -272,7 +272,8 @@ def _money(scenario, a, fleet_v, site_mw, run_share, supply, pue, hours, paid_us
                              mid_years)
     tariff0 = a["tariff.energy_price_per_kwh"]
     if scenario.tariff.dispatch == "economic":
-        # With dispatch, NPV is no longer linear in either price: not solved yet.
+        # With dispatch NPV is not linear in either price: run() solves these by root
+        # finding over whole runs (_solve_breakevens).
         breakeven_tariff = breakeven_price = np.full(np.shape(npv), np.nan)
     else:
         # NPV is linear in the tariff (energy costs scale with it) and in the BTC price
@@ -340,7 +341,52 @@ def _money(scenario, a, fleet_v, site_mw, run_share, supply, pue, hours, paid_us
     return out
 
 
-def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
+def _solve_breakevens(scenario: Scenario, params: dict, ds: xr.Dataset) -> xr.Dataset:
+    """Breakeven tariff and BTC price by root finding over whole model runs.
+
+    Needed with economic dispatch, where the fleet's switch-off moves difficulty and
+    NPV is no longer linear in either price. Each iteration is one vectorized run.
+    """
+    template = ds.npv_usd
+    for d in _params_dims(params):
+        if d not in template.dims:
+            template = template.expand_dims({d: ds.sizes[d]})
+    dims = tuple(d for d in template.dims)
+    shape = template.shape
+
+    def npv_at(key):
+        def f(x):
+            x = xr.DataArray(np.broadcast_to(x, shape), dims=dims)
+            again = run(scenario, {**params, key: x}, solve_breakevens=False)
+            return again.npv_usd.broadcast_like(template).transpose(*dims).values
+        return f
+
+    tariff = scenario.tariff.energy_price_per_kwh
+    scale = tariff + 1.0
+    x = finance.breakeven(npv_at("tariff.energy_price_per_kwh"), 0.0, 2 * scale,
+                          xmin=-1e3 * scale, xmax=1e3 * scale)
+    price = scenario.market.btc_price_usd
+    y = finance.breakeven(npv_at("market.btc_price_usd"), price / 4, price * 4,
+                          xmin=1.0, xmax=price * 1e3)
+    fx0 = params.get("tariff.usd_fx_rate", scenario.tariff.usd_fx_rate)
+    updates = {
+        "breakeven_energy_price_per_kwh": xr.DataArray(x, dims=dims),
+        "breakeven_energy_price_usd_per_kwh": xr.DataArray(x, dims=dims) / fx0,
+        "breakeven_btc_price_usd": xr.DataArray(y, dims=dims),
+    }
+    for name, value in updates.items():
+        value.attrs = ds[name].attrs
+        ds[name] = value.drop_vars([c for c in value.coords if c not in value.dims])
+    return ds
+
+
+def _params_dims(params: dict) -> list:
+    """Scenario dimensions of a parameter mapping, in order."""
+    return list(dict.fromkeys(d for p in params.values() for d in p.dims))
+
+
+def run(scenario: Scenario, params: dict | None = None, *,
+        solve_breakevens: bool = True) -> xr.Dataset:
     """Run a scenario through the chain projection and label the results.
 
     Parameters
@@ -350,6 +396,9 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
     params : dict of str to xarray.DataArray, optional
         Replacement values for entries of :data:`PARAMETERS`, each with its own
         named dimensions; the result gains those dimensions.
+    solve_breakevens : bool
+        With ``dispatch: economic``, find the breakeven tariff and BTC price by root
+        finding over whole model runs (about 20 runs each); False leaves them NaN.
 
     Returns
     -------
@@ -535,5 +584,7 @@ def run(scenario: Scenario, params: dict | None = None) -> xr.Dataset:
         conventions="monthly periods start at start_date + k months; expected values of a "
         "Poisson block process; 2**48/0xffff hashes per unit of difficulty",
     )
+    if solve_breakevens and economic:
+        ds = _solve_breakevens(scenario, params, ds)
     return summarize(ds)
 

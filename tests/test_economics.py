@@ -15,8 +15,9 @@ PK = Path(__file__).parents[1] / "configs" / "pk2000mw.yaml"
 SHORT = ["horizon_months=24"]
 
 
-def run(*overrides):
-    return model.run(load_config(PK, [*SHORT, *overrides]))
+def run(*overrides, solve=False):
+    """The Pakistan case over 24 months; economic breakevens solved only when asked."""
+    return model.run(load_config(PK, [*SHORT, *overrides]), solve_breakevens=solve)
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,18 @@ def test_cheap_power_breakeven_tariff_is_positive_and_plugs_back():
     again = run("market.btc_price_usd=150000", f"tariff.energy_price_per_kwh={x!r}")
     assert abs(float(again.npv_usd)) <= 1e-6 * float(rich.capex_usd)
     assert_allclose(float(rich.breakeven_energy_price_usd_per_kwh), x / 280, rtol=1e-12)
+
+
+def test_economic_dispatch_breakevens_plug_back():
+    ds = run("tariff.dispatch=economic", "market.btc_price_usd=120000", solve=True)
+    tariff, price = float(ds.breakeven_energy_price_per_kwh), float(ds.breakeven_btc_price_usd)
+    assert 0 < tariff and np.isfinite(price)
+    at_tariff = run("tariff.dispatch=economic", "market.btc_price_usd=120000",
+                    f"tariff.energy_price_per_kwh={tariff!r}")
+    at_price = run("tariff.dispatch=economic", f"market.btc_price_usd={price!r}")
+    scale = float(ds.capex_usd)
+    assert abs(float(at_tariff.npv_usd)) <= 1e-6 * scale
+    assert abs(float(at_price.npv_usd)) <= 1e-6 * scale
 
 
 def test_energy_and_money_by_hand(base):

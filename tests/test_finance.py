@@ -346,3 +346,12 @@ def test_irr_of_conventional_project_zeroes_npv(capex, margins):
     if reason == F.IRR_OK:
         df = (1 + rate) ** -t
         assert abs(np.sum(cf * df)) <= 1e-9 * np.sum(np.abs(cf) * df)
+
+
+def test_breakeven_widens_the_bracket_on_either_side():
+    # The roots lie left of the starting bracket for one scenario and right for the other;
+    # bracket_root grows both sides at once, which must not mix up the two points.
+    def f(x):
+        return np.array([-2.0, 3.0]) * (np.asarray(x) - np.array([-7.5, 40.0]))
+
+    assert_allclose(F.breakeven(f, 0.0, 1.0, xmin=-1e3, xmax=1e3), [-7.5, 40.0], rtol=1e-12)
