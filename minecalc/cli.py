@@ -83,8 +83,8 @@ def _table(summary: dict, ds) -> str:
         f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{IRR_REASONS[summary['irr_reason']]}",
         f"  Payback                      "
         f"{'never (within horizon)' if payback is None else f'{payback:.1f} months':>10}",
-        f"  Cost per BTC, cash           {summary['cost_per_btc_cash_usd']:10,.0f} USD",
-        f"  Cost per BTC, all-in         {summary['cost_per_btc_all_in_usd']:10,.0f} USD",
+        f"  Cost per BTC, cash           {_num(summary['cost_per_btc_cash_usd'], 0):>10} USD",
+        f"  Cost per BTC, all-in         {_num(summary['cost_per_btc_all_in_usd'], 0):>10} USD",
         f"  Breakeven tariff             {_num(summary['breakeven_energy_price_per_kwh'], 2):>10}"
         f" {currency}/kWh = {_num(summary['breakeven_energy_price_usd_per_kwh'], 2, 100)} US cents/kWh",
         f"  Breakeven BTC price          {_num(summary['breakeven_btc_price_usd'], 0):>10} USD",
