@@ -196,14 +196,24 @@ def _other_network_path(scenario: Scenario, arrays: dict, edges_s: np.ndarray):
         kind, _ = _growth_value(scenario)
         rate = chain.growth_rate_per_s(arrays["network.hashrate_growth"], kind)
         return chain.exponential_path(start, rate, edges_s)
-    t0 = pd.Timestamp(scenario.start_date)
-    knot_s = np.array([(pd.Timestamp(p.date) - t0).total_seconds() for p in growth.path])
-    knot_h = np.array([p.hashrate_eh_s * EH for p in growth.path])
-    if knot_s[0] > 0:  # the path starts from today's network
+    return _dated_path(scenario.start_date, [(p.date, p.hashrate_eh_s * EH) for p in growth.path],
+                       start, edges_s)
+
+
+def _dated_path(start_date, points, today, times_s):
+    """Log-linear path through dated ``(date, value)`` points, from ``today`` at start_date.
+
+    ``today`` (shape ``(...)``) is the value at the start unless the first point is
+    on or before start_date; after the last point the path stays flat.
+    """
+    t0 = pd.Timestamp(start_date)
+    knot_s = np.array([(pd.Timestamp(d) - t0).total_seconds() for d, _ in points])
+    today = np.asarray(today, dtype=np.float64)
+    knots = np.broadcast_to(np.array([v for _, v in points]), (*today.shape, len(points)))
+    if knot_s[0] > 0:
         knot_s = np.concatenate([[0.0], knot_s])
-        knot_h = np.concatenate([np.broadcast_to(start[..., None], (*start.shape, 1)),
-                                 np.broadcast_to(knot_h, (*start.shape, knot_h.size))], axis=-1)
-    return chain.log_linear_path(knot_s, knot_h, edges_s)
+        knots = np.concatenate([today[..., None], knots], axis=-1)
+    return chain.log_linear_path(knot_s, knots, times_s)
 
 
 def _var(data, dims, units, long_name, scenario_sizes=None):
@@ -448,16 +458,9 @@ def run(scenario: Scenario, params: dict | None = None, *,
         price = per_month(a["market.btc_price_usd"]) * (
             1 + per_month(a["market.btc_price_growth_per_year"])) ** mid_years
     else:
-        t0 = pd.Timestamp(scenario.start_date)
-        knot_s = np.array([(pd.Timestamp(q.date) - t0).total_seconds() for q in market.btc_price_path])
-        knot_usd = np.array([q.btc_price_usd for q in market.btc_price_path])
-        if knot_s[0] > 0:  # the path starts from today's price
-            knot_s = np.concatenate([[0.0], knot_s])
-            knot_usd = np.concatenate([np.broadcast_to(per_month(a["market.btc_price_usd"]),
-                                                       (*a["market.btc_price_usd"].shape, 1)),
-                                       np.broadcast_to(knot_usd, (*a["market.btc_price_usd"].shape,
-                                                                  knot_usd.size))], axis=-1)
-        price = chain.log_linear_path(knot_s, knot_usd, mid_years * SECONDS_PER_YEAR)
+        price = _dated_path(scenario.start_date,
+                            [(q.date, q.btc_price_usd) for q in market.btc_price_path],
+                            a["market.btc_price_usd"], mid_years * SECONDS_PER_YEAR)
     fx = per_month(a["tariff.usd_fx_rate"]) * (1 + per_month(a["tariff.usd_fx_change_per_year"])) ** mid_years
     tou = scenario.tariff.time_of_use
     profile = "flat" if tou is None else ("daily" if len(tou) == 1 else "monthly")
