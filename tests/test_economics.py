@@ -99,14 +99,17 @@ def test_reserve_holds_what_is_not_sold():
     assert_allclose(ds.reserve_btc_end, ds.btc_net.sum(), rtol=1e-12)
 
 
-# With self-dilution a myopic switch-off can raise NPV: a month the fleet skips keeps the
-# difficulty it faces later lower (hypothesis found tariff 17 -> 17.5 PKR raising NPV by
-# 0.07 %). The monotone properties hold when dispatch cannot move difficulty.
-MONOTONE_CASES = [["tariff.dispatch=always"],
-                  ["tariff.dispatch=economic", "network.include_fleet_in_network=false"]]
+# Economic dispatch decides each month from the difficulty in force when it starts, so
+# NPV need not be monotone there: with self-dilution a skipped month keeps later
+# difficulty lower (hypothesis found tariff 17 -> 17.5 PKR raising NPV by 0.07 %), and
+# even as a price-taker a month started just profitable can end unprofitable after a
+# retarget (price 106,396 -> 108,293 USD lowering NPV by 5e-6). With dispatch: always
+# NPV is linear in both prices, so the properties hold exactly, diluting or not.
+MONOTONE_CASES = [["network.include_fleet_in_network=true"],
+                  ["network.include_fleet_in_network=false"]]
 
 
-@pytest.mark.parametrize("case", MONOTONE_CASES, ids=["always", "economic-price-taker"])
+@pytest.mark.parametrize("case", MONOTONE_CASES, ids=["diluting", "price-taker"])
 @settings(max_examples=10, deadline=None)
 @given(tariff=st.floats(0, 40), more=st.floats(0.5, 20))
 def test_a_higher_tariff_never_raises_npv(case, tariff, more):
@@ -115,7 +118,7 @@ def test_a_higher_tariff_never_raises_npv(case, tariff, more):
     assert float(b.npv_usd) <= float(a.npv_usd) + 1e-9 * abs(float(a.npv_usd))
 
 
-@pytest.mark.parametrize("case", MONOTONE_CASES, ids=["always", "economic-price-taker"])
+@pytest.mark.parametrize("case", MONOTONE_CASES, ids=["diluting", "price-taker"])
 @settings(max_examples=10, deadline=None)
 @given(price=st.floats(20_000, 300_000), more=st.floats(1_000, 100_000))
 def test_a_higher_btc_price_never_lowers_npv(case, price, more):
