@@ -72,13 +72,16 @@ def _table(summary: dict, ds) -> str:
     else:
         lines.append("  Next halving                  not within the horizon")
     lines.append(f"  Final difficulty             {summary['final_difficulty'] / 1e12:10.2f} T")
-    currency = ds.attrs.get("tariff_currency", "")
+    currency = summary["tariff_currency"]
+    fx = summary["usd_fx_rate_start"]
     payback = summary["payback_months"]
     irr = summary["irr"]
     lines += [
         "",
         f"  Capex                        {summary['capex_usd'] / 1e6:10,.0f} M USD",
-        f"  NPV                          {summary['npv_usd'] / 1e6:10,.0f} M USD",
+        f"  NPV                          {summary['npv_usd'] / 1e6:10,.0f} M USD"
+        + ("" if currency == "USD" else
+           f" = {summary['npv_usd'] * fx / 1e9:,.0f} bn {currency} at the starting rate"),
         f"  IRR                          "
         f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{IRR_REASONS[summary['irr_reason']]}",
         f"  Payback                      "
@@ -91,6 +94,8 @@ def _table(summary: dict, ds) -> str:
         f"  Hashprice vs hashcost, month 1 "
         f"{summary['hashprice_usd_per_ph_day_first_month']:8.2f} vs "
         f"{summary['hashcost_usd_per_ph_day_first_month']:.2f} USD/PH/day",
+        f"  Mining earns, per MWh         {_num(summary['mining_value_usd_per_mwh_mean'], 1):>10}"
+        f" USD vs {summary['alternative_value_usd_per_mwh_mean']:.1f} USD selling the energy",
         "",
         "  Year   BTC mined    BTC/day   share %   energy GWh   cash flow M USD   difficulty end (T)",
     ]

@@ -344,6 +344,9 @@ def _money(scenario, a, fleet_v, site_mw, run_share, supply, pue, hours, paid_us
         "breakeven_btc_price_usd": (breakeven_price, (), "USD", "starting BTC price (the path "
                                     "scaled with it) at which NPV is zero"),
         "reserve_btc_end": (reserve.reserve_btc[..., -1], (), "BTC", "BTC in the reserve at the end"),
+        "mining_value_usd_per_mwh_mean": (finance.cost_per_btc((btc_net * price).sum(-1),
+                                                               energy_used.sum(-1)), (), "USD/MWh",
+                                          "BTC mined per MWh over the horizon, in USD"),
         "alternative_value_usd_per_mwh": (
             1000 * pm("finance.alternative_energy_price_per_kwh") / fx, "time", "USD/MWh",
             "what the energy would earn sold at the alternative price"),

@@ -15,7 +15,7 @@ ECONOMICS = (
     "energy_gwh_total", "capex_usd", "npv_usd", "irr", "payback_months", "cost_per_btc_cash_usd",
     "cost_per_btc_all_in_usd", "energy_mwh_per_btc", "breakeven_energy_price_per_kwh",
     "breakeven_energy_price_usd_per_kwh", "breakeven_btc_price_usd", "reserve_btc_end",
-    "irr_reason",
+    "irr_reason", "mining_value_usd_per_mwh_mean",
 )
 """Scalar economic results copied as they are into the summary."""
 
@@ -136,6 +136,9 @@ def summary_dict(ds: xr.Dataset) -> dict:
         **{key: _plain(ds[key]) for key in ECONOMICS},
         "hashprice_usd_per_ph_day_first_month": _plain(ds.hashprice_usd_per_ph_day[0]),
         "hashcost_usd_per_ph_day_first_month": _plain(ds.hashcost_usd_per_ph_day[0]),
+        "alternative_value_usd_per_mwh_mean": _plain(ds.alternative_value_usd_per_mwh.mean()),
+        "tariff_currency": ds.attrs.get("tariff_currency"),
+        "usd_fx_rate_start": _plain(ds.usd_fx_rate[0]),
         "energy_gwh_by_year": {str(int(y)): _plain(v) for y, v in
                                zip(ds.project_year.values, yearly(ds).energy_gwh.values)},
         "difficulty_path": [

@@ -11,7 +11,13 @@ from minecalc.cli import main
 
 PK = str(Path(__file__).parents[1] / "configs" / "pk2000mw.yaml")
 JSON_KEYS = {"fleet_hashrate_eh_s", "network_share_first_month", "btc_per_day_first_month",
-             "btc_total", "btc_by_year", "halving_date", "final_difficulty"}
+             "btc_total", "btc_by_year", "halving_date", "final_difficulty",
+             # the plant and the money
+             "energy_gwh_total", "cost_per_btc_cash_usd", "cost_per_btc_all_in_usd", "npv_usd",
+             "irr", "payback_months", "breakeven_energy_price_per_kwh",
+             "breakeven_energy_price_usd_per_kwh", "breakeven_btc_price_usd",
+             "hashprice_usd_per_ph_day_first_month", "hashcost_usd_per_ph_day_first_month",
+             "capex_usd", "reserve_btc_end"}
 
 
 def invoke(*args):
@@ -31,12 +37,18 @@ def test_json_contract(summary):
     assert summary["halving_date"].startswith("2028-")
     assert sum(summary["btc_by_year"].values()) == pytest.approx(summary["btc_total"], rel=1e-12)
     assert len(summary["difficulty_path"]) == 5
+    assert summary["payback_months"] is None  # never pays back: null, not a huge number
+    assert summary["breakeven_energy_price_usd_per_kwh"] == pytest.approx(
+        summary["breakeven_energy_price_per_kwh"] / 280, rel=1e-12)
 
 
 def test_table_shows_the_headline_figures(summary):
     result = invoke("run", PK)
     assert result.exit_code == 0, result.output
-    for text in ("Pakistan 2,000 MW", "103.9 EH/s", "BTC total", "Block 1,050,000", "Year"):
+    for text in ("Pakistan 2,000 MW", "103.9 EH/s", "BTC total", "Block 1,050,000", "Year",
+                 "NPV", "IRR", "Payback", "never", "Cost per BTC, cash", "Cost per BTC, all-in",
+                 "PKR/kWh", "US cents/kWh", "Breakeven BTC price", "energy GWh",
+                 "Hashprice vs hashcost"):
         assert text in result.output
     assert f"{summary['btc_total']:.0f}" in result.output
 
