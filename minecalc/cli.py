@@ -11,6 +11,7 @@ import click
 from . import __version__
 from .config import ConfigError, load_config
 from .model import run as run_model
+from .output import monthly_table, write_results
 from .results import summary_dict, yearly
 
 EXIT_BAD_INPUT = 2
@@ -114,16 +115,26 @@ def _table(summary: dict, ds) -> str:
 @click.argument("config", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="How to print the summary.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="How to print the results: summary table, summary JSON, "
+              "or the monthly table as CSV.")
+@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
+              help="Also write results.nc, monthly.csv and summary.json into this folder.")
+@click.option("--force", is_flag=True, help="Replace results already in --out.")
 @_friendly_errors
-def run(config, overrides, fmt):
+def run(config, overrides, fmt, out_dir, force):
     """Run a scenario file and print its summary.
 
     \b
     Example:
       minecalc run configs/pk2000mw.yaml --set market.btc_price_usd=90000
+      minecalc run configs/pk2000mw.yaml --out results/pk --format json
     """
     ds = run_model(load_config(config, overrides))
     summary = summary_dict(ds)
-    click.echo(json.dumps(summary, indent=2) if fmt == "json" else _table(summary, ds))
+    if out_dir is not None:
+        write_results(ds, summary, out_dir, force=force)
+    if fmt == "csv":
+        click.echo(monthly_table(ds).to_csv(), nl=False)
+    else:
+        click.echo(json.dumps(summary, indent=2) if fmt == "json" else _table(summary, ds))

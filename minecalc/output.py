@@ -1,0 +1,79 @@
+"""Writing a run's files: nothing a user already has is replaced without being asked.
+
+Every file is written under a temporary name in its folder and renamed into place,
+so an interrupted run leaves no half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import xarray as xr
+
+RESULT_FILES = ("results.nc", "monthly.csv", "summary.json")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` and rename the temporary file to ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; give it a normal file's mode
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def monthly_table(ds: xr.Dataset):
+    """The monthly variables as a table (one row per month and scenario), units in headers."""
+    names = [k for k, v in ds.data_vars.items() if "time" in v.dims]
+    table = ds[names].to_dataframe()
+    return table.rename(columns={k: f"{k} [{ds[k].attrs['units']}]" if ds[k].attrs.get("units")
+                                 else k for k in names})
+
+
+def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False) -> list[Path]:
+    """Write ``results.nc`` (the whole Dataset), ``monthly.csv`` and ``summary.json``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run's results.
+    summary : dict
+        Its headline figures (:func:`minecalc.results.summary_dict`).
+    out_dir : path-like
+        Folder to write into; created if missing.
+    force : bool
+        Replace files that already exist.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    ValueError
+        If ``out_dir`` is a file, or any output exists and ``force`` is false
+        (then nothing is written).
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: expected a folder, got the file {out}")
+    paths = [out / name for name in RESULT_FILES]
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not force:
+        raise ValueError(f"--out: expected no existing results (use --force to replace them), "
+                         f"got {', '.join(existing)}")
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(paths[0], lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
+    _atomic_write(paths[1], lambda tmp: monthly_table(ds).to_csv(tmp))
+    _atomic_write(paths[2], lambda tmp: tmp.write_text(json.dumps(summary, indent=2) + "\n"))
+    return paths
