@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from functools import wraps
+from importlib.resources import files
+from pathlib import Path
 
 import click
+import pandas as pd
 
 from . import __version__
-from .config import ConfigError, load_config
+from .config import ConfigError, load_config, schema_rows
+from .hardware import load_hardware
 from .model import run as run_model
 from .output import monthly_table, write_results
 from .results import summary_dict, yearly
@@ -44,9 +48,11 @@ def main(debug):
     """Plan Bitcoin mining at national energy scale.
 
     \b
-    Example:
+    Examples:
+      minecalc init my.yaml              # a commented starter scenario
       minecalc run configs/pk2000mw.yaml
       minecalc run configs/pk2000mw.yaml --set site.pue=1.05 --format json
+      minecalc validate my.yaml          # every problem at once
     """
 
 
@@ -138,3 +144,80 @@ def run(config, overrides, fmt, out_dir, force):
         click.echo(monthly_table(ds).to_csv(), nl=False)
     else:
         click.echo(json.dumps(summary, indent=2) if fmt == "json" else _table(summary, ds))
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=str))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field before checking it (repeatable).")
+@_friendly_errors
+def validate(config, overrides):
+    """Check a scenario file and report every problem at once.
+
+    \b
+    Example:
+      minecalc validate configs/pk2000mw.yaml
+    """
+    scenario = load_config(config, overrides)
+    click.echo(f"ok: {config} ({scenario.name}, {scenario.horizon_months} months "
+               f"from {scenario.start_date})")
+
+
+@main.command("hardware")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def hardware_command(as_json):
+    """List the packaged catalogue of mining machines (nameplate figures, 2025 prices).
+
+    \b
+    Example:
+      minecalc hardware --json
+    """
+    table = load_hardware()
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+        return
+    click.echo(f"{'model':<26}{'maker':<10}{'TH/s':>7}{'W':>7}{'J/TH':>7}  {'cooling':<10}"
+               f"{'year':>5}{'USD/TH':>8}")
+    for row in table.itertuples():
+        price = "" if pd.isna(row.price_usd_per_th) else f"{row.price_usd_per_th:.2f}"
+        click.echo(f"{row.model:<26}{row.manufacturer:<10}{row.hashrate_th_s:>7g}"
+                   f"{row.power_w:>7.0f}{row.efficiency_j_per_th:>7.1f}  {row.cooling:<10}"
+                   f"{row.release_year:>5}{price:>8}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON.")
+def schema(as_json):
+    """Every field of a scenario file: type, default, unit and meaning.
+
+    \b
+    Example:
+      minecalc schema | grep tariff
+    """
+    rows = schema_rows()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for row in rows:
+        default = row["default"]
+        shown = "required" if default == "required" else json.dumps(default, default=str)
+        click.echo(f"{row['field']}  ({row['type']}; default {shown})\n    {row['description']}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@_friendly_errors
+def init(path, force):
+    """Write a commented starter scenario to PATH.
+
+    \b
+    Example:
+      minecalc init my.yaml && minecalc run my.yaml
+    """
+    if path.exists() and not force:
+        raise ValueError(f"{path}: expected a new file (use --force to replace it), "
+                         "got an existing one")
+    path.write_text(files("minecalc").joinpath("data/starter.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    click.echo(f"wrote {path}; edit it, then: minecalc run {path}")

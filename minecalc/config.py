@@ -50,6 +50,7 @@ __all__ = [
     "Tariff",
     "config_from_dict",
     "load_config",
+    "schema_rows",
 ]
 
 
@@ -517,6 +518,45 @@ class Scenario(_Model):
             to :func:`config_from_dict` gives back an equal scenario.
         """
         return self.model_dump(mode="json", exclude_none=True)
+
+
+def _type_name(annotation: Any) -> str:
+    """A reader's name for a field type: ``number``, ``list of PathPoint``, ``always|economic``."""
+    if get_origin(annotation) is Literal:
+        return "|".join(map(str, get_args(annotation)))
+    names = {float: "number", int: "integer", str: "text", bool: "true/false",
+             dt.date: "date", dt.datetime: "date-time", type(None): "null"}
+    if annotation in names:
+        return names[annotation]
+    args = [a for a in get_args(annotation) if a is not Ellipsis]
+    if get_origin(annotation) is tuple:
+        return "list of " + _type_name(args[0])
+    if args:
+        return " or ".join(_type_name(a) for a in args)
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[dict]:
+    """Every field of the scenario schema: path, type, default and description.
+
+    Returns
+    -------
+    list of dict
+        ``{"field", "type", "default", "description"}``, sub-models expanded in place;
+        ``default`` is ``"required"`` for fields without one.
+    """
+    rows = []
+    for name, info in (model or Scenario).model_fields.items():
+        path = f"{prefix}{name}"
+        sub = _submodel(info.annotation)
+        default = "required" if info.is_required() else info.default
+        if isinstance(default, BaseModel):
+            default = "see below"
+        rows.append({"field": path, "type": _type_name(info.annotation), "default": default,
+                     "description": info.description or ""})
+        if sub is not None:
+            rows += schema_rows(sub, f"{path}.")
+    return rows
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:

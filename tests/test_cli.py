@@ -80,3 +80,50 @@ def test_bad_input_is_one_line_and_exit_2(args, field):
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_validate_reports_every_problem_at_once(tmp_path):
+    assert invoke("validate", PK).exit_code == 0
+    result = invoke("validate", PK, "--set", "site.pue=0.5", "--set", "site.capacty_mw=3")
+    assert result.exit_code == 2
+    assert "site.pue" in result.output and "capacity_mw" in result.output
+
+
+def test_hardware_lists_the_catalogue():
+    table = invoke("hardware")
+    assert table.exit_code == 0 and "Antminer S21 XP" in table.output
+    records = json.loads(invoke("hardware", "--json").output)
+    assert len(records) == 32
+    s21 = next(r for r in records if r["model"] == "Antminer S21")
+    assert s21["efficiency_j_per_th"] == 17.5
+
+
+def test_schema_lists_every_field_with_unit_and_default():
+    rows = json.loads(invoke("schema", "--json").output)
+    fields = {r["field"]: r for r in rows}
+    assert fields["site.pue"]["default"] == 1.1
+    assert "[-]" in fields["site.pue"]["description"]
+    assert fields["network.difficulty"]["default"] == "required"
+    assert "tariff.time_of_use" in fields and "finance.btc_held_fraction" in fields
+    assert "site.capacity_mw  (number; default required)" in invoke("schema").output
+
+
+def test_init_writes_a_starter_that_runs_and_is_never_overwritten(tmp_path):
+    path = tmp_path / "my.yaml"
+    assert invoke("init", str(path)).exit_code == 0
+    assert invoke("run", str(path)).exit_code == 0
+    path.write_text(path.read_text().replace("capacity_mw: 100", "capacity_mw: 50"))
+    again = invoke("init", str(path))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert "capacity_mw: 50" in path.read_text()
+    assert invoke("init", str(path), "--force").exit_code == 0
+    assert "capacity_mw: 100" in path.read_text()
+
+
+def test_package_api_mirrors_the_cli():
+    import minecalc
+
+    ds = minecalc.run(minecalc.load_config(PK, overrides=["horizon_months=12"]))
+    assert ds.sizes["time"] == 12
+    with pytest.raises(minecalc.ConfigError, match="site.pue"):
+        minecalc.load_config(PK, overrides=["site.pue=0"])
