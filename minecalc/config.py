@@ -742,8 +742,12 @@ def _check_override_path(keys: list[str]) -> str | None:
     return None
 
 
-def _apply_overrides(data: Mapping, overrides: Iterable[str]) -> dict:
-    """Apply ``"key.path=value"`` overrides to ``data`` (not modified); see :func:`load_config`."""
+def _apply_overrides(data: Mapping, overrides: Iterable[str]) -> tuple[dict, list[str]]:
+    """Apply ``"key.path=value"`` overrides to ``data`` (not modified); see :func:`load_config`.
+
+    Returns the merged mapping and the problems of the overrides that could not be
+    applied, so that validation can still report everything else at once.
+    """
     merged, problems = dict(data), []
     for item in overrides:
         key, sep, raw = item.partition("=")
@@ -764,9 +768,7 @@ def _apply_overrides(data: Mapping, overrides: Iterable[str]) -> dict:
         for name in reversed(keys):
             value = {name: value}
         merged = _merge(merged, value, Scenario)
-    if problems:
-        raise ConfigError(problems)
-    return merged
+    return merged, problems
 
 
 def config_from_dict(data: Mapping, overrides: Iterable[str] = ()) -> Scenario:
@@ -791,10 +793,14 @@ def config_from_dict(data: Mapping, overrides: Iterable[str] = ()) -> Scenario:
     """
     if not isinstance(data, Mapping):
         raise ConfigError([f"(top level): expected a mapping, got {_show(data)}"])
+    merged, problems = _apply_overrides(data, overrides)
     try:
-        return Scenario.model_validate(_apply_overrides(data, overrides))
+        scenario = Scenario.model_validate(merged)
     except ValidationError as err:
-        raise ConfigError(map(_describe, err.errors(include_url=False))) from err
+        raise ConfigError([*problems, *map(_describe, err.errors(include_url=False))]) from err
+    if problems:
+        raise ConfigError(problems)
+    return scenario
 
 
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
