@@ -9,6 +9,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -56,6 +57,12 @@ def main(debug):
     """
 
 
+def _sig(value, unit):
+    """About four significant digits, so a 1.5 MW site reads as well as a 2,000 MW one."""
+    digits = max(0, 3 - int(np.floor(np.log10(abs(value))))) if value else 0
+    return f"{value:10,.{digits}f} {unit}"
+
+
 def _num(value, decimals, scale=1):
     """A number for the table, or n/a where it is undefined."""
     return "n/a" if value is None else f"{value * scale:,.{decimals}f}"
@@ -67,11 +74,11 @@ def _table(summary: dict, ds) -> str:
     lines = [
         f"{summary['name']} - {summary['horizon_months']} months from {summary['start_date']}",
         "",
-        f"  Fleet hashrate                {eh:10.1f} EH/s",
+        f"  Fleet hashrate               {_sig(eh, 'EH/s')}",
         f"  Network share, first month   {100 * summary['network_share_first_month']:10.2f} %",
-        f"  BTC/day, first month         {summary['btc_per_day_first_month']:10.2f} BTC/d",
-        f"  BTC/day, full deployment     {summary['btc_per_day_full_deployment']:10.2f} BTC/d",
-        f"  BTC total                    {summary['btc_total']:10.0f} BTC",
+        f"  BTC/day, first month         {_sig(summary['btc_per_day_first_month'], 'BTC/d')}",
+        f"  BTC/day, full deployment     {_sig(summary['btc_per_day_full_deployment'], 'BTC/d')}",
+        f"  BTC mined (before pool fee)  {_sig(summary['btc_total'], 'BTC')}",
     ]
     if summary["halving_date"]:
         lines.append(f"  Block {summary['halving_height']:,} (halving)    "
@@ -85,8 +92,8 @@ def _table(summary: dict, ds) -> str:
     irr = summary["irr"]
     lines += [
         "",
-        f"  Capex                        {summary['capex_usd'] / 1e6:10,.0f} M USD",
-        f"  NPV                          {summary['npv_usd'] / 1e6:10,.0f} M USD"
+        f"  Capex                        {_sig(summary['capex_usd'] / 1e6, 'M USD')}",
+        f"  NPV                          {_sig(summary['npv_usd'] / 1e6, 'M USD')}"
         + ("" if currency == "USD" else
            f" = {summary['npv_usd'] * fx / 1e9:,.0f} bn {currency} at the starting rate"),
         f"  IRR                          "

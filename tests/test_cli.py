@@ -45,12 +45,12 @@ def test_json_contract(summary):
 def test_table_shows_the_headline_figures(summary):
     result = invoke("run", PK)
     assert result.exit_code == 0, result.output
-    for text in ("Pakistan 2,000 MW", "103.9 EH/s", "BTC total", "Block 1,050,000", "Year",
+    for text in ("Pakistan 2,000 MW", "103.9 EH/s", "BTC mined", "Block 1,050,000", "Year",
                  "NPV", "IRR", "Payback", "never", "Cost per BTC, cash", "Cost per BTC, all-in",
                  "PKR/kWh", "US cents/kWh", "Breakeven BTC price", "energy GWh",
                  "Hashprice vs hashcost"):
         assert text in result.output
-    assert f"{summary['btc_total']:.0f}" in result.output
+    assert f"{summary['btc_total']:,.0f}" in result.output
 
 
 def test_override_changes_the_result(summary):
@@ -127,3 +127,13 @@ def test_package_api_mirrors_the_cli():
     assert ds.sizes["time"] == 12
     with pytest.raises(minecalc.ConfigError, match="site.pue"):
         minecalc.load_config(PK, overrides=["site.pue=0"])
+
+
+@pytest.mark.parametrize("config", sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_every_packaged_scenario_validates_and_runs(config):
+    assert invoke("validate", str(config)).exit_code == 0
+    result = invoke("run", str(config), "--format", "json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["btc_total"] > 0 and summary["npv_usd"] is not None
