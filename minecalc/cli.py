@@ -32,10 +32,12 @@ def _friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, ValueError) as err:
+        except (ConfigError, ValueError, OSError) as err:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            for line in str(err).splitlines():
+            text = (f"{err.filename}: {err.strerror}" if isinstance(err, OSError) and err.filename
+                    else str(err))
+            for line in text.splitlines():
                 click.echo(f"error: {line}", err=True)
             sys.exit(EXIT_BAD_INPUT)
 
@@ -208,7 +210,9 @@ def schema(as_json):
     for row in rows:
         default = row["default"]
         shown = "required" if default == "required" else json.dumps(default, default=str)
-        click.echo(f"{row['field']}  ({row['type']}; default {shown})\n    {row['description']}")
+        limits = f"; {row['range']}" if row["range"] else ""
+        click.echo(f"{row['field']}  ({row['type']}; default {shown}{limits})\n"
+                   f"    {row['description']}")
 
 
 @main.command()

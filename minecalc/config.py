@@ -542,7 +542,7 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
     Returns
     -------
     list of dict
-        ``{"field", "type", "default", "description"}``, sub-models expanded in place;
+        ``{"field", "type", "default", "range", "description"}``, sub-models expanded in place;
         ``default`` is ``"required"`` for fields without one.
     """
     rows = []
@@ -552,8 +552,11 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
         default = "required" if info.is_required() else info.default
         if isinstance(default, BaseModel):
             default = "see below"
+        bounds = [f"{op} {getattr(m, attr):g}" for m in info.metadata
+                  for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+                  if hasattr(m, attr)]
         rows.append({"field": path, "type": _type_name(info.annotation), "default": default,
-                     "description": info.description or ""})
+                     "range": ", ".join(bounds), "description": info.description or ""})
         if sub is not None:
             rows += schema_rows(sub, f"{path}.")
     return rows
@@ -659,8 +662,16 @@ def _describe(error: ErrorDetails) -> str:
 
 
 def _yaml_load(text: str) -> Any:
-    """Parse YAML 1.2 text into plain Python objects."""
-    return YAML(typ="safe", pure=True).load(text)
+    """Parse YAML 1.2 text into plain Python objects.
+
+    Dates stay text here so that validation, which knows the field, parses them: an
+    impossible date such as 2026-13-05 then names its field instead of failing inside
+    the YAML reader.
+    """
+    yaml = YAML(typ="safe", pure=True)
+    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp",
+                                     lambda loader, node: loader.construct_scalar(node))
+    return yaml.load(text)
 
 
 def _yaml_problem(err: YAMLError) -> str:

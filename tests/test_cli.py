@@ -105,7 +105,16 @@ def test_schema_lists_every_field_with_unit_and_default():
     assert "[-]" in fields["site.pue"]["description"]
     assert fields["network.difficulty"]["default"] == "required"
     assert "tariff.time_of_use" in fields and "finance.btc_held_fraction" in fields
-    assert "site.capacity_mw  (number; default required)" in invoke("schema").output
+    assert fields["site.pue"]["range"] == ">= 1, <= 3"
+    assert "site.capacity_mw  (number; default required; > 0)" in invoke("schema").output
+
+
+def test_an_unwritable_output_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke("run", PK, "--out", str(blocker / "sub"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith("error: ")
 
 
 def test_init_writes_a_starter_that_runs_and_is_never_overwritten(tmp_path):
@@ -137,3 +146,46 @@ def test_every_packaged_scenario_validates_and_runs(config):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["btc_total"] > 0 and summary["npv_usd"] is not None
+
+
+GOOD = (Path(__file__).parents[1] / "configs" / "pk2000mw.yaml").read_text()
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "file not found"),
+    ("", "empty file"),
+    ("name: [unclosed\nhorizon_months: 3\n", "invalid YAML at line 2, column 15"),
+    (b"name: caf\xe9\n", "UTF-8"),
+    ("- 1\n- 2\n", "expected a mapping at the top level"),
+    (GOOD.replace("horizon_months: 60", "horizon_months: sixty"), "horizon_months: expected an integer"),
+    (GOOD.replace("capacity_mw: 2000 ", "capacity_mw: .nan "), "site.capacity_mw: expected a finite"),
+    (GOOD.replace("capacity_mw: 2000 ", "capacity_mw: -5 "), "site.capacity_mw: expected a number > 0, got -5"),
+    (GOOD.replace("pue: 1.10", "pue: 7"), "site.pue: expected a number <= 3, got 7"),
+    (GOOD.replace("  pue: 1.10", "  peu: 1.10"), "site.peu: unknown key; did you mean 'pue'?"),
+    (GOOD.replace("model: Antminer S21 ", "model: Antminer S21 XPP "), "closest: 'Antminer S21 XP'"),
+    (GOOD.replace("start_date: 2026-09-05", "start_date: 2026-13-05"), "start_date: expected a date"),
+    ("extends: loop.yaml\n", "expected no loop"),
+], ids=["missing", "empty", "yaml-syntax", "not-utf8", "not-mapping", "wrong-type", "nan",
+        "negative", "out-of-range", "unknown-key", "unknown-hardware", "bad-date", "extends-loop"])
+def test_every_error_class_is_one_line_exit_2_no_traceback(tmp_path, content, expected):
+    path = tmp_path / "loop.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    for command in ("run", "validate"):
+        result = invoke(command, str(path))
+        assert result.exit_code == 2, result.output
+        assert expected in result.output
+        assert "Traceback" not in result.output
+        assert all(line.startswith("error: ") for line in result.output.splitlines())
+
+
+def test_a_directory_is_not_a_scenario(tmp_path):
+    result = invoke("run", str(tmp_path))
+    assert result.exit_code == 2 and "directory" in result.output
+
+
+def test_debug_shows_the_traceback():
+    result = invoke("--debug", "run", PK, "--set", "site.pue=0")
+    assert result.exit_code != 0 and isinstance(result.exception, ValueError)
