@@ -87,12 +87,28 @@ def _problem(expected: str, got: str, field: str = "") -> PydanticCustomError:
 class _Model(BaseModel):
     """Base of all config models: unknown keys forbidden, frozen, finite numbers only.
 
-    Numbers given for a string field (``name: 2026``) are taken as text.
+    Numbers given for a string field (``name: 2026``) are taken as text; true/false
+    given for a number is an error (pydantic would read it as 1/0).
     """
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, allow_inf_nan=False, coerce_numbers_to_str=True
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value, info):
+        if isinstance(value, bool):
+            kinds = set(_leaf_types(cls.model_fields[info.field_name].annotation))
+            if bool not in kinds and kinds & {int, float}:
+                raise _problem("a number", str(value).lower())
+        return value
+
+
+def _leaf_types(annotation: Any) -> list:
+    """The plain types inside an annotation (``float | None`` -> float, NoneType)."""
+    args = get_args(annotation)
+    return [t for a in args for t in _leaf_types(a)] if args else [annotation]
 
 
 class _OneOf(_Model):

@@ -552,3 +552,9 @@ def test_tariff_checks():
     (line,) = problems(changed("tariff", {"energy_price_per_kwh": 22, "currency": "PKR",
                                           "usd_fx_rate": 280, "time_of_use": [[1] * 23]}))
     assert line.startswith("tariff.time_of_use[0]: expected 24 factors >= 0")
+
+
+def test_true_or_false_is_not_a_number():
+    (line,) = problems(changed("site.capacity_mw", True))
+    assert line == "site.capacity_mw: expected a number, got true"
+    assert config_from_dict(changed("network.include_fleet_in_network", False))
