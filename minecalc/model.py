@@ -116,6 +116,12 @@ def _growth_value(scenario: Scenario):
     return kind, getattr(growth, kind)
 
 
+def base_parameters(scenario: Scenario) -> dict:
+    """The scenario's value of each entry of :data:`PARAMETERS`, resolved (catalogue prices,
+    growth trends) as the model uses it."""
+    return {k: v.item() for k, v in _parameters(scenario).items()}
+
+
 def _parameters(scenario: Scenario) -> dict:
     """The scenario's array parameters (0-d here; sweeps replace them by labelled arrays)."""
     net = scenario.network
@@ -176,12 +182,14 @@ def _as_arrays(params: dict):
 
 
 def _scenario_coords(params: dict, dims) -> dict:
-    """Coordinates of the scenario dimensions, from the parameters that carry them."""
+    """Coordinates of the scenario dimensions (and any others the parameters carry, such
+    as the values of fields varied together along one dimension)."""
     coords = {}
     for p in params.values():
-        coords.update({d: p[d].variable for d in p.dims if d in p.coords and d not in coords})
-    return {d: coords.get(d, np.arange(next(p.sizes[d] for p in params.values() if d in p.dims)))
-            for d in dims}
+        coords.update({c: p.coords[c].variable for c in p.coords if c not in coords})
+    for d in dims:
+        coords.setdefault(d, np.arange(next(p.sizes[d] for p in params.values() if d in p.dims)))
+    return coords
 
 
 def _other_network_path(scenario: Scenario, arrays: dict, edges_s: np.ndarray):

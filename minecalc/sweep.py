@@ -1,0 +1,187 @@
+"""Sweeps and one-at-a-time sensitivity: many scenarios in one vectorized model call.
+
+A sweep gives each varied config field its own dimension, named by the field's path
+(or one shared dimension for fields varied together, "zipped"). The model is called
+once with those labelled arrays; nothing loops over scenarios.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from . import model
+from .config import Scenario, config_from_dict
+
+GROWTH = "network.hashrate_growth"
+
+
+def _resolve(scenario: Scenario, field: str, first) -> tuple[Scenario, str]:
+    """The model parameter behind a config field, and the scenario set up to use it.
+
+    ``network.hashrate_growth.per_year`` (or per_epoch / per_month) becomes the
+    ``network.hashrate_growth`` parameter; a scenario with another kind of growth is
+    switched to this one, starting from ``first``.
+    """
+    if field.startswith(GROWTH + "."):
+        kind = field.rsplit(".", 1)[1]
+        if kind in ("per_epoch", "per_month", "per_year"):
+            if scenario.network.hashrate_growth.kind != kind:
+                scenario = with_overrides(scenario, [f"{field}={json.dumps(first)}"])
+            return scenario, GROWTH
+    if field not in model.PARAMETERS or field == GROWTH:
+        allowed = [p for p in model.PARAMETERS if p != GROWTH] + [
+            f"{GROWTH}.{k}" for k in ("per_epoch", "per_month", "per_year")]
+        close = difflib.get_close_matches(field, allowed, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"{field}: expected a field that can be swept{hint}, got one that "
+                         f"cannot; sweepable: {', '.join(allowed)}")
+    return scenario, field
+
+
+def with_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
+    """The scenario with ``key.path=value`` overrides applied and validated."""
+    return config_from_dict(scenario.to_dict(), overrides)
+
+
+def _check(scenario: Scenario, field: str, values: np.ndarray) -> None:
+    """Validate every value of a varied field as the config file would (one line each)."""
+    for value in np.unique(values):
+        with_overrides(scenario, [f"{field}={json.dumps(value.item())}"])
+
+
+def parameters(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
+               zipped: Mapping[str, Sequence] | None = None, zipped_dim: str | None = None):
+    """Labelled model parameters for a sweep, and the scenario they apply to.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario.
+    grid : mapping of field path to values
+        Each field gets its own dimension, named by the path, with the values as coordinate.
+    zipped : mapping of field path to values
+        Fields varied together along one dimension (all the same length).
+    zipped_dim : str, optional
+        Name of that dimension; default the paths joined by ``+``.
+
+    Returns
+    -------
+    scenario : Scenario
+        The base scenario, adjusted where a field needs it (growth kind).
+    params : dict of str to xarray.DataArray
+        Input for :func:`minecalc.model.run`.
+    """
+    params = {}
+    for field, values in (grid or {}).items():
+        values = np.asarray(values, dtype=np.float64)
+        scenario, key = _resolve(scenario, field, values.flat[0].item())
+        _check(scenario, field, values)
+        params[key] = xr.DataArray(values, dims=field, coords={field: values})
+    if zipped:
+        lengths = {len(v) for v in zipped.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"zipped: expected fields of one length, got lengths "
+                             f"{sorted(lengths)}")
+        dim = zipped_dim or "+".join(zipped)
+        for field, values in zipped.items():
+            values = np.asarray(values, dtype=np.float64)
+            scenario, key = _resolve(scenario, field, values.flat[0].item())
+            _check(scenario, field, values)
+            params[key] = xr.DataArray(values, dims=dim, coords={field: (dim, values)})
+    return scenario, params
+
+
+def sweep(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
+          zipped: Mapping[str, Sequence] | None = None, *, zipped_dim: str | None = None,
+          **run_options) -> xr.Dataset:
+    """Run a scenario over a grid of values of any sweepable config fields, in one call.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario.
+    grid, zipped, zipped_dim
+        As in :func:`parameters`.
+    **run_options
+        Passed to :func:`minecalc.model.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The model's results with one more dimension per varied field (or zipped group).
+
+    Examples
+    --------
+    >>> ds = sweep(scenario, {"tariff.energy_price_per_kwh": np.linspace(15, 35, 21),
+    ...                       "market.btc_price_usd": [40e3, 60e3, 90e3, 120e3]})
+    >>> ds.npv_usd.dims
+    ('tariff.energy_price_per_kwh', 'market.btc_price_usd')
+    """
+    scenario, params = parameters(scenario, grid, zipped, zipped_dim)
+    return model.run(scenario, params, **run_options)
+
+
+def tornado(scenario: Scenario, ranges: Mapping[str, tuple[float, float]],
+            **run_options) -> xr.Dataset:
+    """One-at-a-time sensitivity: each field at its low and high value, the rest at base.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario.
+    ranges : mapping of field path to (low, high)
+        The values each field takes.
+    **run_options
+        Passed to :func:`minecalc.model.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The scalar results (no ``time``) on dimensions ``parameter`` and ``case``
+        (``low``, ``high``), plus ``base_*`` copies of them at the base scenario; the
+        low and high inputs as ``low_value`` / ``high_value``.
+
+    Notes
+    -----
+    All 2 P + 1 cases run in one vectorized call: every varied field is an array over
+    a ``tornado_case`` dimension that holds its base value except in its own two cases.
+    """
+    fields = list(ranges)
+    n = 2 * len(fields) + 1
+    zipped = {}
+    for i, field in enumerate(fields):
+        low, high = (float(v) for v in ranges[field])
+        if field.startswith(GROWTH + ".") and field.rsplit(".", 1)[1] != (
+                scenario.network.hashrate_growth.kind):
+            raise ValueError(f"{field}: expected the scenario's own kind of growth "
+                             f"({scenario.network.hashrate_growth.kind}) for a tornado, "
+                             f"got {field.rsplit('.', 1)[1]}")
+        scenario, key = _resolve(scenario, field, low)
+        values = np.full(n, float(model.base_parameters(scenario)[key]))
+        values[2 * i + 1], values[2 * i + 2] = low, high
+        zipped[field] = values
+    ds = sweep(scenario, zipped=zipped, zipped_dim="tornado_case", **run_options)
+    scalars = ds[[k for k, v in ds.data_vars.items() if "time" not in v.dims
+                  and "epoch" not in v.dims and "halving" not in v.dims
+                  and "project_year" not in v.dims]]
+    scalars = scalars.broadcast_like(ds.tornado_case).drop_vars(list(zipped))
+
+    cases = xr.DataArray(np.arange(1, n).reshape(len(fields), 2), dims=("parameter", "case"),
+                         coords={"parameter": fields, "case": ["low", "high"]})
+    out = scalars.isel(tornado_case=cases).drop_vars("tornado_case")
+    for name in scalars.data_vars:
+        out[f"base_{name}"] = scalars[name].isel(tornado_case=0, drop=True)
+        out[f"base_{name}"].attrs = {**scalars[name].attrs,
+                                     "long_name": "base case: " + scalars[name].attrs["long_name"]}
+    inputs = np.array([ranges[f] for f in fields], dtype=np.float64)
+    out["low_value"] = xr.DataArray(inputs[:, 0], dims="parameter",
+                                    attrs={"units": "", "long_name": "low value of the input"})
+    out["high_value"] = xr.DataArray(inputs[:, 1], dims="parameter",
+                                     attrs={"units": "", "long_name": "high value of the input"})
+    out.attrs = ds.attrs
+    return out

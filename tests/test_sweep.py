@@ -1,0 +1,72 @@
+"""Sweeps and tornado: one vectorized call equals the scenarios run one by one."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import minecalc
+from minecalc.sweep import sweep, tornado
+
+PK = Path(__file__).parents[1] / "configs" / "pk2000mw.yaml"
+
+
+@pytest.fixture(scope="module")
+def pk():
+    return minecalc.load_config(PK, ["horizon_months=24"])
+
+
+def test_a_sweep_equals_the_same_scenarios_run_one_by_one(pk):
+    tariffs, prices = [15.0, 22.5, 35.0], [40e3, 120e3]
+    ds = sweep(pk, {"tariff.energy_price_per_kwh": tariffs, "market.btc_price_usd": prices,
+                    "network.hashrate_growth.per_epoch": [0.0, 0.02]})
+    assert ds.npv_usd.dims == ("tariff.energy_price_per_kwh", "market.btc_price_usd",
+                               "network.hashrate_growth.per_epoch")
+    for i, tariff in enumerate(tariffs):
+        for j, price in enumerate(prices):
+            for k, growth in enumerate([0.0, 0.02]):
+                one = minecalc.run(minecalc.load_config(PK, [
+                    "horizon_months=24", f"tariff.energy_price_per_kwh={tariff}",
+                    f"market.btc_price_usd={price}",
+                    f"network.hashrate_growth={{per_epoch: {growth}}}"]))
+                point = {"tariff.energy_price_per_kwh": i, "market.btc_price_usd": j,
+                         "network.hashrate_growth.per_epoch": k}
+                for name in ("npv_usd", "btc_total", "breakeven_btc_price_usd", "fleet_btc"):
+                    # a variable keeps only the dimensions it varies along
+                    here = ds[name].isel({d: v for d, v in point.items() if d in ds[name].dims})
+                    assert_allclose(here, one[name], rtol=1e-12)
+    assert ds.btc_total.dims == ("network.hashrate_growth.per_epoch",)
+
+
+def test_zipped_fields_share_one_dimension(pk):
+    ds = sweep(pk, zipped={"site.pue": [1.05, 1.2], "site.capacity_mw": [1000, 2000]})
+    assert ds.npv_usd.dims == ("site.pue+site.capacity_mw",)
+    assert list(ds["site.pue"].values) == [1.05, 1.2]
+    one = minecalc.run(minecalc.load_config(PK, ["horizon_months=24", "site.pue=1.2",
+                                                 "site.capacity_mw=2000"]))
+    assert_allclose(ds.npv_usd[1], one.npv_usd, rtol=1e-12)
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"site.capacty_mw": [1]}, "site.capacty_mw: expected a field that can be swept (did you "
+     "mean site.capacity_mw"),
+    ({"site.pue": [0.9, 1.1]}, "site.pue: expected a number >= 1, got 0.9"),
+])
+def test_bad_sweeps_name_the_field(pk, grid, message):
+    with pytest.raises(ValueError, match=None) as err:
+        sweep(pk, grid)
+    assert message in str(err.value)
+
+
+def test_tornado_low_and_high_bracket_the_base(pk):
+    ranges = {"tariff.energy_price_per_kwh": (15, 30), "market.btc_price_usd": (40e3, 120e3),
+              "network.hashrate_growth.per_year": (0.0, 0.5), "site.pue": (1.05, 1.2)}
+    t = tornado(pk, ranges)
+    base = float(t.base_npv_usd)
+    low, high = t.npv_usd.sel(case="low"), t.npv_usd.sel(case="high")
+    assert np.all(np.minimum(low, high) <= base) and np.all(np.maximum(low, high) >= base)
+    one = minecalc.run(minecalc.load_config(PK, ["horizon_months=24", "site.pue=1.05"]))
+    assert_allclose(t.npv_usd.sel(parameter="site.pue", case="low"), one.npv_usd, rtol=1e-12)
+    assert_allclose(base, minecalc.run(pk).npv_usd, rtol=1e-12)
+    assert list(t.high_value.values) == [30, 120e3, 0.5, 1.2]
