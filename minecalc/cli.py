@@ -16,7 +16,9 @@ from . import __version__
 from .config import ConfigError, load_config, schema_rows
 from .hardware import load_hardware
 from .model import run as run_model
-from .output import monthly_table, write_results
+from .output import monthly_table, write_dataset, write_results
+from .sweep import sweep as sweep_model
+from .sweep import tornado as tornado_model
 from .results import summary_dict, yearly
 
 EXIT_BAD_INPUT = 2
@@ -232,3 +234,101 @@ def init(path, force):
     path.write_text(files("minecalc").joinpath("data/starter.yaml").read_text(encoding="utf-8"),
                     encoding="utf-8")
     click.echo(f"wrote {path}; edit it, then: minecalc run {path}")
+
+
+HEADLINE = ("npv_usd", "irr", "payback_months", "btc_total", "cost_per_btc_all_in_usd",
+            "breakeven_energy_price_per_kwh", "breakeven_btc_price_usd")
+MAX_ROWS = 200
+
+
+def _vary(spec: str):
+    """``FIELD=START:STOP:NUM`` (evenly spaced) or ``FIELD=V1,V2,...`` -> (field, values)."""
+    field, sep, values = spec.partition("=")
+    if not sep or not values:
+        raise ValueError(f"--vary: expected FIELD=START:STOP:NUM or FIELD=V1,V2,..., got {spec!r}")
+    try:
+        if ":" in values:
+            start, stop, num = values.split(":")
+            return field, np.linspace(float(start), float(stop), int(num))
+        return field, np.array([float(v) for v in values.split(",")])
+    except ValueError:
+        raise ValueError(f"--vary {field}: expected numbers as START:STOP:NUM or V1,V2,..., "
+                         f"got {values!r}") from None
+
+
+def _scalar_table(ds, names):
+    """The headline scalars of a multi-scenario Dataset as one row per scenario."""
+    frame = ds[[n for n in names if n in ds]].to_dataframe()
+    return frame[[n for n in names if n in frame.columns]]
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=str))
+@click.option("--vary", "varies", multiple=True, required=True, metavar="FIELD=SPEC",
+              help="A field and its values: FIELD=START:STOP:NUM or FIELD=V1,V2,... "
+              "(repeatable; each gets its own dimension).")
+@click.option("--zip", "zipped", is_flag=True,
+              help="Vary the fields together along one dimension instead of a grid.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field of the base scenario (repeatable).")
+@click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
+              help="Write the whole result (every scenario, every month) to this netCDF file.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@_friendly_errors
+def sweep(config, varies, zipped, overrides, out_file, force):
+    """Run a grid of scenarios in one vectorized call and print their headline figures.
+
+    \b
+    Example:
+      minecalc sweep configs/pk2000mw.yaml --vary tariff.energy_price_per_kwh=15:35:21 \\
+          --vary market.btc_price_usd=40000,60000,90000,120000 --out sweep.nc
+    """
+    fields = dict(_vary(v) for v in varies)
+    scenario = load_config(config, overrides)
+    ds = sweep_model(scenario, zipped=fields) if zipped else sweep_model(scenario, fields)
+    if out_file is not None:
+        write_dataset(ds, out_file, force=force)
+    table = _scalar_table(ds, HEADLINE)
+    if len(table) > MAX_ROWS:
+        click.echo(f"{len(table):,} scenarios; quantiles of the headline figures:")
+        table = table.quantile([0.0, 0.1, 0.5, 0.9, 1.0])
+    click.echo(table.to_string(float_format=lambda x: f"{x:,.4g}"))
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=str))
+@click.option("--range", "ranges", multiple=True, required=True, metavar="FIELD=LOW:HIGH",
+              help="A field and its low and high values (repeatable).")
+@click.option("--output", "output_name", default="npv_usd", show_default=True,
+              help="The result to rank the fields by.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field of the base scenario (repeatable).")
+@_friendly_errors
+def tornado(config, ranges, output_name, overrides):
+    """One-at-a-time sensitivity: each field at its low and high value, the rest at base.
+
+    \b
+    Example:
+      minecalc tornado configs/pk2000mw.yaml --range tariff.energy_price_per_kwh=15:30 \\
+          --range market.btc_price_usd=40000:120000 --range site.pue=1.05:1.2
+    """
+    parsed = {}
+    for spec in ranges:
+        field, values = _vary(spec.replace(":", ",", 1) if spec.count(":") == 1 else spec)
+        if values.size != 2:
+            raise ValueError(f"--range {field}: expected LOW:HIGH, got {spec.partition('=')[2]!r}")
+        parsed[field] = tuple(values)
+    t = tornado_model(load_config(config, overrides), parsed)
+    if output_name not in t or "parameter" not in t[output_name].dims:
+        raise ValueError(f"--output: expected a scalar result such as npv_usd, got {output_name!r}")
+    result = t[output_name].broadcast_like(t.npv_usd)
+    base = float(t[f"base_{output_name}"])
+    swing = abs(result.sel(case="high") - result.sel(case="low"))
+    units = t[output_name].attrs.get("units", "")
+    click.echo(f"{output_name} [{units}] at base: {base:,.4g}")
+    click.echo(f"{'field':<40}{'low':>12}{'high':>12}{'at low':>16}{'at high':>16}")
+    for field in swing.sortby(swing, ascending=False).parameter.values:
+        row = t.sel(parameter=field)
+        click.echo(f"{field:<40}{float(row.low_value):>12,.4g}{float(row.high_value):>12,.4g}"
+                   f"{float(result.sel(parameter=field, case='low')):>16,.4g}"
+                   f"{float(result.sel(parameter=field, case='high')):>16,.4g}")

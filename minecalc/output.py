@@ -31,6 +31,16 @@ def _atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
+def write_dataset(ds: xr.Dataset, path, force: bool = False) -> Path:
+    """Write a Dataset to netCDF at ``path``, atomically; an existing file needs ``force``."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise ValueError(f"--out: expected a new file (use --force to replace it), got {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
+    return path
+
+
 def monthly_table(ds: xr.Dataset):
     """The monthly variables as a table (one row per month and scenario), units in headers."""
     names = [k for k, v in ds.data_vars.items() if "time" in v.dims]

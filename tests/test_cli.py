@@ -189,3 +189,44 @@ def test_a_directory_is_not_a_scenario(tmp_path):
 def test_debug_shows_the_traceback():
     result = invoke("--debug", "run", PK, "--set", "site.pue=0")
     assert result.exit_code != 0 and isinstance(result.exception, ValueError)
+
+
+def test_sweep_prints_and_writes_every_scenario(tmp_path):
+    out = tmp_path / "sweep.nc"
+    result = invoke("sweep", PK, "--vary", "tariff.energy_price_per_kwh=15:35:3",
+                    "--vary", "market.btc_price_usd=40000,120000", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "npv_usd" in result.output and len(result.output.splitlines()) == 2 + 6
+    import xarray as xr
+
+    with xr.open_dataset(out) as ds:
+        assert ds.npv_usd.shape == (3, 2)
+        assert list(ds["tariff.energy_price_per_kwh"].values) == [15, 25, 35]
+    again = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--out", str(out))
+    assert again.exit_code == 2 and "--force" in again.output
+    zipped = invoke("sweep", PK, "--zip", "--vary", "site.pue=1.05,1.2",
+                    "--vary", "site.capacity_mw=1000,2000")
+    assert zipped.exit_code == 0 and "site.pue+site.capacity_mw" in zipped.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--vary", "site.pue"], "--vary: expected FIELD=START:STOP:NUM"),
+    (["--vary", "site.pue=a,b"], "--vary site.pue: expected numbers"),
+    (["--vary", "site.peu=1,2"], "did you mean site.pue"),
+    (["--vary", "site.pue=0.5,1"], "site.pue: expected a number >= 1, got 0.5"),
+])
+def test_sweep_errors_are_one_line(args, message):
+    result = invoke("sweep", PK, *args)
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_tornado_ranks_the_fields_by_swing():
+    result = invoke("tornado", PK, "--range", "site.pue=1.05:1.2",
+                    "--range", "tariff.energy_price_per_kwh=15:30")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("npv_usd [USD] at base")
+    assert lines[2].startswith("tariff.energy_price_per_kwh") and lines[3].startswith("site.pue")
+    bad = invoke("tornado", PK, "--range", "site.pue=1.05")
+    assert bad.exit_code == 2 and "LOW:HIGH" in bad.output
