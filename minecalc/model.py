@@ -161,6 +161,18 @@ def _parameters(scenario: Scenario) -> dict:
     return {k: xr.DataArray(v) for k, v in values.items()}
 
 
+TIME_AXES = ("time", "edge")
+"""Trailing axes of per-month paths (``time``) and of values at month edges (``edge``)."""
+
+PATHS = {
+    "btc_price_usd": "BTC price in each month [USD], dims (..., time)",
+    "fees_btc_per_block": "fees per block in each month [BTC], dims (..., time)",
+    "other_hashrate_factor": "rest of the network's hashrate relative to the start at each "
+                             "month edge [-], dims (..., edge); replaces the growth setting",
+}
+"""Monthly paths :func:`run` accepts in ``paths`` (Monte Carlo draws them)."""
+
+
 def _as_arrays(params: dict):
     """Numpy views of labelled parameters on one shared dimension order.
 
@@ -171,12 +183,13 @@ def _as_arrays(params: dict):
     sizes = {}
     for p in params.values():
         for d, n in p.sizes.items():
-            if sizes.setdefault(d, n) != n:
+            if d not in TIME_AXES and sizes.setdefault(d, n) != n:
                 raise ValueError(f"{d}: expected the same length ({sizes[d]}) everywhere, got {n}")
     dims = list(sizes)
     arrays = {}
     for name, p in params.items():
-        full = p.expand_dims([d for d in dims if d not in p.dims]).transpose(*dims)
+        tail = [d for d in TIME_AXES if d in p.dims]
+        full = p.expand_dims([d for d in dims if d not in p.dims]).transpose(*dims, *tail)
         arrays[name] = np.asarray(full.data)
     return dims, sizes, arrays
 
@@ -186,7 +199,8 @@ def _scenario_coords(params: dict, dims) -> dict:
     as the values of fields varied together along one dimension)."""
     coords = {}
     for p in params.values():
-        coords.update({c: p.coords[c].variable for c in p.coords if c not in coords})
+        coords.update({c: p.coords[c].variable for c in p.coords
+                       if c not in coords and c not in TIME_AXES})
     for d in dims:
         coords.setdefault(d, np.arange(next(p.sizes[d] for p in params.values() if d in p.dims)))
     return coords
@@ -362,7 +376,8 @@ def _money(scenario, a, fleet_v, site_mw, run_share, supply, pue, hours, paid_us
     return out
 
 
-def _solve_breakevens(scenario: Scenario, params: dict, ds: xr.Dataset) -> xr.Dataset:
+def _solve_breakevens(scenario: Scenario, params: dict, paths: dict,
+                      ds: xr.Dataset) -> xr.Dataset:
     """Breakeven tariff and BTC price by root finding over whole model runs.
 
     Needed with economic dispatch, where the fleet's switch-off moves difficulty and
@@ -378,7 +393,7 @@ def _solve_breakevens(scenario: Scenario, params: dict, ds: xr.Dataset) -> xr.Da
     def npv_at(key):
         def f(x):
             x = xr.DataArray(np.broadcast_to(x, shape), dims=dims)
-            again = run(scenario, {**params, key: x}, solve_breakevens=False)
+            again = run(scenario, {**params, key: x}, paths=paths, solve_breakevens=False)
             return again.npv_usd.broadcast_like(template).transpose(*dims).values
         return f
 
@@ -406,7 +421,7 @@ def _params_dims(params: dict) -> list:
     return list(dict.fromkeys(d for p in params.values() for d in p.dims))
 
 
-def run(scenario: Scenario, params: dict | None = None, *,
+def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = None,
         solve_breakevens: bool = True) -> xr.Dataset:
     """Run a scenario through the chain projection and label the results.
 
@@ -417,6 +432,9 @@ def run(scenario: Scenario, params: dict | None = None, *,
     params : dict of str to xarray.DataArray, optional
         Replacement values for entries of :data:`PARAMETERS`, each with its own
         named dimensions; the result gains those dimensions.
+    paths : dict of str to xarray.DataArray, optional
+        Monthly paths replacing the scenario's constant or trend values (see
+        :data:`PATHS`); their other dimensions (e.g. ``path``) become scenario dimensions.
     solve_breakevens : bool
         With ``dispatch: economic``, find the breakeven tariff and BTC price by root
         finding over whole model runs (about 20 runs each); False leaves them NaN.
@@ -429,7 +447,11 @@ def run(scenario: Scenario, params: dict | None = None, *,
     """
     params = dict(params or {})  # its dimensions come first, in the caller's order
     all_params = {**params, **{k: v for k, v in _parameters(scenario).items() if k not in params}}
-    dims, sizes, a = _as_arrays(all_params)
+    paths = dict(paths or {})
+    unknown = sorted(set(paths) - set(PATHS))
+    if unknown:
+        raise ValueError(f"paths: expected keys among {', '.join(PATHS)}, got {', '.join(unknown)}")
+    dims, sizes, a = _as_arrays({**all_params, **{f"path:{k}": v for k, v in paths.items()}})
     edges = month_edges(scenario.start_date, scenario.horizon_months)
     edges_s = (edges - edges[0]).total_seconds().to_numpy()
     period_s = np.diff(edges_s)
@@ -465,7 +487,9 @@ def run(scenario: Scenario, params: dict | None = None, *,
 
     # Prices through time: BTC at each period's middle, FX, hourly tariff in USD.
     market = scenario.market
-    if market.btc_price_path is None:
+    if "path:btc_price_usd" in a:
+        price = a["path:btc_price_usd"]
+    elif market.btc_price_path is None:
         price = per_month(a["market.btc_price_usd"]) * (
             1 + per_month(a["market.btc_price_growth_per_year"])) ** mid_years
     else:
@@ -479,7 +503,7 @@ def run(scenario: Scenario, params: dict | None = None, *,
     base = a["tariff.energy_price_per_kwh"].reshape(a["tariff.energy_price_per_kwh"].shape
                                                     + (1,) * np.ndim(factors))
     hourly_usd = plant.tariff_by_hour(base * factors, month_index, profile) / fx[..., None]
-    fees = per_month(a["network.fees_btc_per_block"])
+    fees = a.get("path:fees_btc_per_block", per_month(a["network.fees_btc_per_block"]))
     pool_fee = per_month(a["costs.pool_fee"])
     effective_eff = fleet_v.effective_efficiency_j_per_th
 
@@ -500,7 +524,7 @@ def run(scenario: Scenario, params: dict | None = None, *,
         elapsed = (start - pd.Timestamp(scenario.network.epoch_start_date)).total_seconds()
     proj = chain.project(
         edges_s,
-        _other_network_path(scenario, a, edges_s),
+        _other_network_path(scenario, a, edges_s) * a.get("path:other_hashrate_factor", 1.0),
         available_h_s,
         a["network.difficulty"],
         a["network.height"],
@@ -587,7 +611,7 @@ def run(scenario: Scenario, params: dict | None = None, *,
         "halving_height": _var(210_000 * (proj.first_halving + np.arange(proj.halving_time_s.shape[-1])),
                                "halving", "blocks", "height of the first block of the era"),
     }
-    coords.update(_scenario_coords(all_params, dims))
+    coords.update(_scenario_coords({**all_params, **paths}, dims))
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
         title=scenario.name,
@@ -599,6 +623,6 @@ def run(scenario: Scenario, params: dict | None = None, *,
         "Poisson block process; 2**48/0xffff hashes per unit of difficulty",
     )
     if solve_breakevens and economic:
-        ds = _solve_breakevens(scenario, params, ds)
+        ds = _solve_breakevens(scenario, params, paths, ds)
     return summarize(ds)
 

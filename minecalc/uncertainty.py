@@ -1,0 +1,250 @@
+"""Random paths for Monte Carlo: BTC price, network growth and fees, month by month.
+
+Every generator takes an explicit ``numpy.random.Generator`` (same seed, same numbers)
+and returns arrays with a leading ``paths`` axis and a trailing month axis, ready to be
+labelled and passed to :func:`minecalc.model.run` as ``paths``.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+
+from . import history
+from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
+
+HALVING_2024_EPOCH = 840_672
+"""First epoch after the April 2024 halving: the default start of bootstrapped history."""
+
+
+def correlated_normals(rng, paths, n, rho):
+    """Two (paths, n) arrays of standard normals with correlation ``rho`` month by month."""
+    z1 = rng.standard_normal((paths, n))
+    z2 = rho * z1 + np.sqrt(1 - rho**2) * rng.standard_normal((paths, n))
+    return z1, z2
+
+
+def gbm_price_paths(start_usd, drift_per_year, volatility_per_year, times_years, z):
+    """BTC price by geometric Brownian motion, sampled at given times.
+
+    Parameters
+    ----------
+    start_usd : float
+        Price at time 0 [USD].
+    drift_per_year, volatility_per_year : float
+        Drift ``mu`` and volatility ``sigma`` of the log price [1/year, 1/sqrt(year)].
+    times_years : array_like, shape (n,)
+        Sample times, increasing, >= 0 [years].
+    z : numpy.ndarray, shape (paths, n)
+        Standard normal draws, one per sample (correlate them with other paths first).
+
+    Returns
+    -------
+    numpy.ndarray, shape (paths, n)
+        Prices [USD].
+
+    Notes
+    -----
+    ``ln S(t_k) = ln S(t_{k-1}) + (mu - sigma^2/2) dt + sigma sqrt(dt) z_k``, so the
+    mean price grows as ``exp(mu t)``.
+    """
+    dt = np.diff(np.concatenate([[0.0], np.asarray(times_years, dtype=np.float64)]))
+    steps = (drift_per_year - volatility_per_year**2 / 2) * dt + volatility_per_year * np.sqrt(dt) * z
+    return start_usd * np.exp(np.cumsum(steps, axis=-1))
+
+
+def monthly_log_returns():
+    """Monthly log returns of the packaged BTC price history (monthly means) [-]."""
+    table = pd.read_csv(files("minecalc").joinpath("data/btc_price_monthly.csv").open())
+    return np.diff(np.log(table["btc_price_usd_mean"].to_numpy(dtype=np.float64)))
+
+
+def bootstrap_price_paths(start_usd, returns, rng, paths, n):
+    """BTC price paths resampling historical monthly log returns with replacement.
+
+    Returns
+    -------
+    numpy.ndarray, shape (paths, n)
+        Prices [USD] at the middle of each month (the first month moves half a draw).
+    """
+    draws = rng.choice(returns, size=(paths, n))
+    draws[:, 0] *= 0.5  # from the start to the first month's middle
+    return start_usd * np.exp(np.cumsum(draws, axis=-1))
+
+
+def epoch_log_changes(start_height=HALVING_2024_EPOCH):
+    """Log difficulty changes per epoch of the packaged history since a height [-]."""
+    return np.log(history.difficulty_changes(start_height))
+
+
+def bootstrap_growth_factors(changes, rng, paths, edges_years):
+    """Growth of the rest of the network by resampling epoch-to-epoch difficulty changes.
+
+    Parameters
+    ----------
+    changes : array_like
+        Historical log difficulty changes per epoch [-].
+    rng : numpy.random.Generator
+    paths : int
+    edges_years : array_like, shape (n + 1,)
+        Month edges [years], first 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape (paths, n + 1)
+        Hashrate relative to the start at each edge [-] (1 at the first).
+
+    Notes
+    -----
+    Each month draws the number of nominal epochs it spans (``month / 14 d``, rounded up)
+    and scales their summed log change to the month's length, so a month of 30.4 days
+    takes 3 draws weighted 30.4 / 42.
+    """
+    span_epochs = np.diff(np.asarray(edges_years, dtype=np.float64)) * SECONDS_PER_YEAR / (
+        TARGET_TIMESPAN_S)
+    k = int(np.ceil(span_epochs.max()))
+    draws = rng.choice(np.asarray(changes), size=(paths, span_epochs.size, k))
+    monthly = draws.sum(axis=-1) * span_epochs / k
+    return np.exp(np.concatenate([np.zeros((paths, 1)), np.cumsum(monthly, axis=-1)], axis=-1))
+
+
+def lognormal_growth_factors(growth_per_year, volatility_per_year, edges_years, z):
+    """Growth of the rest of the network as a lognormal walk around a yearly trend.
+
+    Returns
+    -------
+    numpy.ndarray, shape (paths, n + 1)
+        Hashrate relative to the start at each edge [-].
+
+    Notes
+    -----
+    ``ln H(t_k) - ln H(t_{k-1}) = (ln(1 + g) - s^2/2) dt + s sqrt(dt) z_k``.
+    """
+    dt = np.diff(np.asarray(edges_years, dtype=np.float64))
+    steps = (np.log1p(growth_per_year) - volatility_per_year**2 / 2) * dt + (
+        volatility_per_year * np.sqrt(dt) * z)
+    return np.exp(np.concatenate([np.zeros((z.shape[0], 1)), np.cumsum(steps, axis=-1)], axis=-1))
+
+
+def lognormal_fees(mean_btc, sigma, rng, paths, n):
+    """Fees per block, lognormal each month with the given mean [BTC]."""
+    return mean_btc * np.exp(sigma * rng.standard_normal((paths, n)) - sigma**2 / 2)
+
+
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0,
+                volatility_per_year=0.6, network="bootstrap", network_volatility_per_year=0.3,
+                fees_sigma=0.5, correlation=0.0, **run_options):
+    """Run a scenario over random paths of BTC price, network growth and fees.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario; its BTC price, growth and fees are the paths' starting points
+        (and the lognormal network's trend).
+    paths : int
+        Number of paths.
+    seed : int
+        Seed of the ``numpy.random.Generator``; same seed, same numbers.
+    price : {"gbm", "bootstrap"}
+        Geometric Brownian motion with ``drift_per_year`` and ``volatility_per_year``, or
+        a bootstrap of the packaged monthly returns (Jan 2024 - Aug 2026).
+    network : {"bootstrap", "lognormal"}
+        A bootstrap of the packaged epoch-to-epoch difficulty changes since the 2024
+        halving, or a lognormal walk around the scenario's yearly growth with
+        ``network_volatility_per_year``.
+    fees_sigma : float
+        Log standard deviation of monthly fees around the scenario's mean [-].
+    correlation : float
+        Correlation of the price and network shocks, month by month (gbm and lognormal).
+    **run_options
+        Passed to :func:`minecalc.model.run` (breakevens are not solved per path).
+
+    Returns
+    -------
+    xarray.Dataset
+        The run with a ``path`` dimension, plus ``prob_npv_negative`` [1], quantiles of
+        NPV, BTC mined and payback on ``quantile``, and P10/P50/P90 bands per month of
+        cumulative BTC, cumulative cash and the BTC price.
+    """
+    import xarray as xr
+
+    from . import model
+
+    rng = np.random.default_rng(seed)
+    edges = model.month_edges(scenario.start_date, scenario.horizon_months)
+    edges_years = (edges - edges[0]).total_seconds().to_numpy() / SECONDS_PER_YEAR
+    mid_years = (edges_years[1:] + edges_years[:-1]) / 2
+    n = mid_years.size
+    z_price, z_network = correlated_normals(rng, paths, n, correlation)
+    start_price = scenario.market.btc_price_usd
+    if price == "gbm":
+        price_paths = gbm_price_paths(start_price, drift_per_year, volatility_per_year,
+                                      mid_years, z_price)
+    elif price == "bootstrap":
+        price_paths = bootstrap_price_paths(start_price, monthly_log_returns(), rng, paths, n)
+    else:
+        raise ValueError(f"price: expected gbm or bootstrap, got {price!r}")
+    if network == "bootstrap":
+        factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
+    elif network == "lognormal":
+        factors = lognormal_growth_factors(_growth_per_year(scenario), network_volatility_per_year,
+                                           edges_years, z_network)
+    else:
+        raise ValueError(f"network: expected bootstrap or lognormal, got {network!r}")
+    scenario = _without_growth(scenario)  # the paths carry all the growth
+    fees = lognormal_fees(scenario.network.fees_btc_per_block, fees_sigma, rng, paths, n)
+    coords = {"path": np.arange(paths)}
+    ds = model.run(scenario, paths={
+        "btc_price_usd": xr.DataArray(price_paths, dims=("path", "time"), coords=coords),
+        "other_hashrate_factor": xr.DataArray(factors, dims=("path", "edge"), coords=coords),
+        "fees_btc_per_block": xr.DataArray(fees, dims=("path", "time"), coords=coords),
+    }, solve_breakevens=False, **run_options)
+    q = list(QUANTILES)
+
+    def quantiles(var, long_name):
+        out = ds[var].quantile(q, dim="path")
+        out.attrs = {"units": ds[var].attrs.get("units", ""), "long_name": long_name}
+        return out
+
+    prob = (ds.npv_usd < 0).mean("path")
+    prob.attrs = {"units": "1", "long_name": "probability that NPV is negative"}
+    never = np.isnan(ds.payback_months).mean("path")
+    never.attrs = {"units": "1", "long_name": "probability of no payback within the horizon"}
+    return ds.assign(
+        prob_npv_negative=prob,
+        prob_no_payback=never,
+        npv_usd_quantiles=quantiles("npv_usd", "quantiles of NPV over the paths"),
+        btc_total_quantiles=quantiles("btc_total", "quantiles of BTC mined over the paths"),
+        fleet_btc_cumulative_band=quantiles("fleet_btc_cumulative",
+                                            "P10/P50/P90 of cumulative BTC mined"),
+        cumulative_cash_usd_band=quantiles("cumulative_cash_usd",
+                                           "P10/P50/P90 of the cumulative cash flow"),
+        btc_price_usd_band=quantiles("btc_price_usd", "P10/P50/P90 of the BTC price"),
+    ).assign_attrs(monte_carlo=f"paths={paths} seed={seed} price={price} network={network} "
+                   f"correlation={correlation}")
+
+
+def _growth_per_year(scenario) -> float:
+    """The scenario's growth of the rest of the network as a fraction per year."""
+    from .chain import growth_rate_per_s
+    from .model import base_parameters
+
+    kind = scenario.network.hashrate_growth.kind
+    if kind == "path":
+        raise ValueError("network.hashrate_growth: expected per_epoch, per_month, per_year or "
+                         "trend_epochs for a lognormal network, got path")
+    kind = "per_year" if kind == "trend_epochs" else kind
+    rate = growth_rate_per_s(base_parameters(scenario)["network.hashrate_growth"], kind)
+    return float(np.expm1(rate * SECONDS_PER_YEAR))
+
+
+def _without_growth(scenario):
+    """The scenario with no growth of its own."""
+    from .config import config_from_dict
+
+    return config_from_dict(scenario.to_dict(), ["network.hashrate_growth={per_year: 0}"])
