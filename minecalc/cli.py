@@ -19,6 +19,7 @@ from .model import run as run_model
 from .output import monthly_table, write_dataset, write_results
 from .sweep import sweep as sweep_model
 from .sweep import tornado as tornado_model
+from .uncertainty import monte_carlo
 from .results import summary_dict, yearly
 
 EXIT_BAD_INPUT = 2
@@ -332,3 +333,64 @@ def tornado(config, ranges, output_name, overrides):
         click.echo(f"{field:<40}{float(row.low_value):>12,.4g}{float(row.high_value):>12,.4g}"
                    f"{float(result.sel(parameter=field, case='low')):>16,.4g}"
                    f"{float(result.sel(parameter=field, case='high')):>16,.4g}")
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=str))
+@click.option("--paths", "n_paths", type=click.IntRange(1, 10_000_000), default=1000,
+              show_default=True, help="Number of random paths.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--price", type=click.Choice(["gbm", "bootstrap"]), default="gbm",
+              show_default=True, help="BTC price model.")
+@click.option("--drift", type=float, default=0.0, show_default=True,
+              help="GBM drift of the BTC price [1/year].")
+@click.option("--volatility", type=float, default=0.6, show_default=True,
+              help="GBM volatility of the BTC price [1/sqrt(year)].")
+@click.option("--network", type=click.Choice(["bootstrap", "lognormal"]), default="bootstrap",
+              show_default=True, help="Network growth model.")
+@click.option("--network-volatility", type=float, default=0.3, show_default=True,
+              help="Volatility of the lognormal network growth [1/sqrt(year)].")
+@click.option("--fees-sigma", type=float, default=0.5, show_default=True,
+              help="Log standard deviation of monthly fees.")
+@click.option("--correlation", type=click.FloatRange(-1, 1), default=0.0, show_default=True,
+              help="Correlation of price and network shocks.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field of the scenario (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
+              help="Write every path (netCDF).")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@_friendly_errors
+def montecarlo(config, n_paths, seed, price, drift, volatility, network, network_volatility,
+               fees_sigma, correlation, overrides, fmt, out_file, force):
+    """Risk: the distribution of NPV, BTC mined and payback over random paths.
+
+    \b
+    Example:
+      minecalc montecarlo configs/pk2000mw.yaml --paths 10000 --seed 1 --format json
+    """
+    ds = monte_carlo(load_config(config, overrides), n_paths, seed, price=price,
+                     drift_per_year=drift, volatility_per_year=volatility, network=network,
+                     network_volatility_per_year=network_volatility, fees_sigma=fees_sigma,
+                     correlation=correlation)
+    if out_file is not None:
+        write_dataset(ds, out_file, force=force)
+    npv, btc = ds.npv_usd_quantiles, ds.btc_total_quantiles
+    summary = {
+        "paths": n_paths, "seed": seed,
+        "prob_npv_negative": float(ds.prob_npv_negative),
+        "prob_no_payback": float(ds.prob_no_payback),
+        **{f"npv_usd_p{round(100 * q)}": float(npv.sel(quantile=q)) for q in npv["quantile"].values},
+        **{f"btc_total_p{round(100 * q)}": float(btc.sel(quantile=q)) for q in btc["quantile"].values},
+    }
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"{ds.attrs['title']}: {n_paths:,} paths (seed {seed}, price {price}, "
+               f"network {network})")
+    click.echo(f"  P(NPV < 0)           {100 * summary['prob_npv_negative']:8.1f} %")
+    click.echo(f"  P(no payback)        {100 * summary['prob_no_payback']:8.1f} %")
+    for q in (10, 50, 90):
+        click.echo(f"  NPV P{q:<2}              {summary[f'npv_usd_p{q}'] / 1e6:12,.0f} M USD"
+                   f"    BTC mined P{q:<2} {summary[f'btc_total_p{q}']:12,.0f}")

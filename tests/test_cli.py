@@ -230,3 +230,18 @@ def test_tornado_ranks_the_fields_by_swing():
     assert lines[2].startswith("tariff.energy_price_per_kwh") and lines[3].startswith("site.pue")
     bad = invoke("tornado", PK, "--range", "site.pue=1.05")
     assert bad.exit_code == 2 and "LOW:HIGH" in bad.output
+
+
+def test_montecarlo_json_contract_and_seed():
+    args = ("montecarlo", PK, "--paths", "300", "--seed", "3", "--set", "horizon_months=24",
+            "--format", "json")
+    first, second = invoke(*args), invoke(*args)
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.output)
+    assert summary == json.loads(second.output)
+    for key in ("prob_npv_negative", "npv_usd_p10", "npv_usd_p50", "npv_usd_p90",
+                "btc_total_p50"):
+        assert key in summary
+    assert summary["npv_usd_p10"] <= summary["npv_usd_p50"] <= summary["npv_usd_p90"]
+    table = invoke("montecarlo", PK, "--paths", "100", "--set", "horizon_months=12")
+    assert table.exit_code == 0 and "P(NPV < 0)" in table.output
