@@ -18,6 +18,7 @@ from .hardware import load_hardware
 from .model import run as run_model
 from .output import monthly_table, write_dataset, write_results
 from .sweep import sweep as sweep_model
+from .sweep import sobol as sobol_model
 from .sweep import tornado as tornado_model
 from .uncertainty import monte_carlo
 from .results import summary_dict, yearly
@@ -257,6 +258,17 @@ def _vary(spec: str):
                          f"got {values!r}") from None
 
 
+def _ranges(specs) -> dict:
+    """``FIELD=LOW:HIGH`` options -> {field: (low, high)}."""
+    parsed = {}
+    for spec in specs:
+        field, values = _vary(spec.replace(":", ",", 1) if spec.count(":") == 1 else spec)
+        if values.size != 2:
+            raise ValueError(f"--range {field}: expected LOW:HIGH, got {spec.partition('=')[2]!r}")
+        parsed[field] = tuple(values)
+    return parsed
+
+
 def _scalar_table(ds, names):
     """The headline scalars of a multi-scenario Dataset as one row per scenario."""
     frame = ds[[n for n in names if n in ds]].to_dataframe()
@@ -313,13 +325,7 @@ def tornado(config, ranges, output_name, overrides):
       minecalc tornado configs/pk2000mw.yaml --range tariff.energy_price_per_kwh=15:30 \\
           --range market.btc_price_usd=40000:120000 --range site.pue=1.05:1.2
     """
-    parsed = {}
-    for spec in ranges:
-        field, values = _vary(spec.replace(":", ",", 1) if spec.count(":") == 1 else spec)
-        if values.size != 2:
-            raise ValueError(f"--range {field}: expected LOW:HIGH, got {spec.partition('=')[2]!r}")
-        parsed[field] = tuple(values)
-    t = tornado_model(load_config(config, overrides), parsed)
+    t = tornado_model(load_config(config, overrides), _ranges(ranges))
     if output_name not in t or "parameter" not in t[output_name].dims:
         raise ValueError(f"--output: expected a scalar result such as npv_usd, got {output_name!r}")
     result = t[output_name].broadcast_like(t.npv_usd)
@@ -394,3 +400,32 @@ def montecarlo(config, n_paths, seed, price, drift, volatility, network, network
     for q in (10, 50, 90):
         click.echo(f"  NPV P{q:<2}              {summary[f'npv_usd_p{q}'] / 1e6:12,.0f} M USD"
                    f"    BTC mined P{q:<2} {summary[f'btc_total_p{q}']:12,.0f}")
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=str))
+@click.option("--range", "ranges", multiple=True, required=True, metavar="FIELD=LOW:HIGH",
+              help="A field and its uniform range (repeatable).")
+@click.option("--output", "output_name", default="npv_usd", show_default=True,
+              help="The scalar result to explain.")
+@click.option("-n", "n", type=int, default=1024, show_default=True,
+              help="Base sample size, a power of 2; the model runs n (fields + 2) scenarios.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field of the scenario (repeatable).")
+@_friendly_errors
+def sobol(config, ranges, output_name, n, seed, overrides):
+    """Global sensitivity: Sobol indices (SALib) of a result over uniform input ranges.
+
+    \b
+    Example:
+      minecalc sobol configs/pk2000mw.yaml --range tariff.energy_price_per_kwh=15:30 \\
+          --range market.btc_price_usd=40000:160000 --range site.pue=1.05:1.2
+    """
+    s = sobol_model(load_config(config, overrides), _ranges(ranges), output_name, n, seed)
+    click.echo(f"Sobol indices of {output_name} ({s.attrs['evaluations']:,} model runs)")
+    click.echo(f"{'field':<40}{'S1':>8}{'+/-':>7}{'ST':>8}{'+/-':>7}")
+    for field in s.sortby("ST", ascending=False).parameter.values:
+        row = s.sel(parameter=field)
+        click.echo(f"{field:<40}{float(row.S1):8.3f}{float(row.S1_conf):7.3f}"
+                   f"{float(row.ST):8.3f}{float(row.ST_conf):7.3f}")

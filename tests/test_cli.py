@@ -245,3 +245,12 @@ def test_montecarlo_json_contract_and_seed():
     assert summary["npv_usd_p10"] <= summary["npv_usd_p50"] <= summary["npv_usd_p90"]
     table = invoke("montecarlo", PK, "--paths", "100", "--set", "horizon_months=12")
     assert table.exit_code == 0 and "P(NPV < 0)" in table.output
+
+
+def test_sobol_command():
+    result = invoke("sobol", PK, "--range", "tariff.energy_price_per_kwh=15:30",
+                    "--range", "site.pue=1.05:1.2", "-n", "128", "--set", "horizon_months=12")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "512 model runs" in lines[0] and lines[2].startswith("tariff.energy_price_per_kwh")
+    assert invoke("sobol", PK, "--range", "site.pue=1.05:1.2", "-n", "100").exit_code == 2

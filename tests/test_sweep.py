@@ -70,3 +70,31 @@ def test_tornado_low_and_high_bracket_the_base(pk):
     assert_allclose(t.npv_usd.sel(parameter="site.pue", case="low"), one.npv_usd, rtol=1e-12)
     assert_allclose(base, minecalc.run(pk).npv_usd, rtol=1e-12)
     assert list(t.high_value.values) == [30, 120e3, 0.5, 1.2]
+
+
+def ishigami(x, a=7.0, b=0.1):
+    return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_sobol_indices_of_the_ishigami_function():
+    from minecalc.sweep import sobol_indices
+
+    # Analytic values for a = 7, b = 0.1 (Ishigami & Homma 1990; Saltelli et al. 2008).
+    a, b = 7.0, 0.1
+    var = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
+    v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    s = sobol_indices(["x1", "x2", "x3"], [(-np.pi, np.pi)] * 3, ishigami, n=4096, seed=2)
+    assert_allclose(s.S1, [v1 / var, v2 / var, 0.0], atol=0.02)
+    assert_allclose(s.ST, [(v1 + v13) / var, v2 / var, v13 / var], atol=0.02)
+
+
+def test_sobol_on_the_model_ranks_what_drives_npv(pk):
+    from minecalc.sweep import sobol
+
+    s = sobol(pk, {"tariff.energy_price_per_kwh": (15, 30), "site.pue": (1.05, 1.2)}, n=256)
+    assert float(s.ST.sel(parameter="tariff.energy_price_per_kwh")) > 0.9
+    assert float(s.ST.sel(parameter="site.pue")) < 0.1
+    with pytest.raises(ValueError, match="power of 2"):
+        sobol(pk, {"site.pue": (1.05, 1.2)}, n=100)
