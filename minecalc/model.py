@@ -422,7 +422,7 @@ def _params_dims(params: dict) -> list:
 
 
 def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = None,
-        solve_breakevens: bool = True) -> xr.Dataset:
+        solve_breakevens: bool = True, record_epochs: bool = True) -> xr.Dataset:
     """Run a scenario through the chain projection and label the results.
 
     Parameters
@@ -435,6 +435,9 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     paths : dict of str to xarray.DataArray, optional
         Monthly paths replacing the scenario's constant or trend values (see
         :data:`PATHS`); their other dimensions (e.g. ``path``) become scenario dimensions.
+    record_epochs : bool
+        Keep the per-epoch and halving variables (scenarios x epochs values: turn off for
+        large sweeps and Monte Carlo).
     solve_breakevens : bool
         With ``dispatch: economic``, find the breakeven tariff and BTC price by root
         finding over whole model runs (about 20 runs each); False leaves them NaN.
@@ -531,6 +534,7 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
         epoch_elapsed_s=elapsed,
         include_fleet_in_network=a["network.include_fleet_in_network"],
         run_fraction=run_fraction if economic else None,
+        record_epochs=record_epochs,
     )
     fleet_monthly = proj.fleet_hashrate_h_s
     fleet_blocks, fleet_subsidy, fleet_btc = chain.fleet_yield(proj, fees)
@@ -592,25 +596,28 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
                                      "cumulative BTC mined by the fleet"),
         "hashvalue_btc_per_ph_day": v(hashvalue, t, "BTC/(PH/s)/d",
                                          "expected BTC per PH/s per day"),
-        "epoch_start_time": v(dated(proj.epoch_start_s), e, None,
-                                 "time of the epoch's first block (UTC)"),
-        "epoch_difficulty": v(proj.epoch_difficulty, e, "1", "difficulty of the epoch"),
-        "epoch_block_interval_s": v(proj.epoch_block_interval_s, e, "s",
-                                       "mean block interval of the epoch (retarget timespan / 2015)"),
-        "halving_time": v(dated(proj.halving_time_s), ("halving",), None,
-                             "time the first block of the halving era is found (UTC)"),
     }
+    coords = {"time": _var(edges[:-1].to_numpy(), "time", None, "start of the monthly period (UTC)")}
+    if record_epochs:
+        data.update({
+            "epoch_start_time": v(dated(proj.epoch_start_s), e, None,
+                                  "time of the epoch's first block (UTC)"),
+            "epoch_difficulty": v(proj.epoch_difficulty, e, "1", "difficulty of the epoch"),
+            "epoch_block_interval_s": v(proj.epoch_block_interval_s, e, "s", "mean block "
+                                        "interval of the epoch (retarget timespan / 2015)"),
+            "halving_time": v(dated(proj.halving_time_s), ("halving",), None,
+                              "time the first block of the halving era is found (UTC)"),
+        })
+        coords["epoch_start_height"] = _var(
+            2016 * (proj.first_epoch + np.arange(proj.epoch_difficulty.shape[-1])), "epoch",
+            "blocks", "height of the epoch's first block")
+        coords["halving_height"] = _var(
+            210_000 * (proj.first_halving + np.arange(proj.halving_time_s.shape[-1])), "halving",
+            "blocks", "height of the first block of the era")
     data.update({name: v(x, (tail,) if tail else (), units, long_name)
                  for name, (x, tail, units, long_name) in money.items()})
     data["hashprice_usd_per_ph_day"] = v(hashvalue * price, t, "USD/(PH/s)/d",
                                          "expected revenue per PH/s per day (before pool fee)")
-    coords = {
-        "time": _var(edges[:-1].to_numpy(), "time", None, "start of the monthly period (UTC)"),
-        "epoch_start_height": _var(2016 * (proj.first_epoch + np.arange(proj.epoch_difficulty.shape[-1])),
-                                   "epoch", "blocks", "height of the epoch's first block"),
-        "halving_height": _var(210_000 * (proj.first_halving + np.arange(proj.halving_time_s.shape[-1])),
-                               "halving", "blocks", "height of the first block of the era"),
-    }
     coords.update(_scenario_coords({**all_params, **paths}, dims))
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(

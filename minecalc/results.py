@@ -77,7 +77,7 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     full = ds.fleet_hashrate_eh_s >= ds.fleet_hashrate_eh_s.max("time") * (1 - 1e-9)
     steady = np.minimum(full.argmax("time") + 1, ds.sizes["time"] - 1)
     btc_by_year = yearly(ds).fleet_btc
-    halving = (ds.halving_time.isel(halving=0) if ds.sizes["halving"]
+    halving = (ds.halving_time.isel(halving=0) if ds.sizes.get("halving")
                else xr.full_like(first.fleet_btc, np.datetime64("NaT", "ns"), dtype="datetime64[ns]"))
     out = {
         "btc_total": _attrs(ds.fleet_btc.sum("time"), "BTC", "BTC mined over the horizon"),
@@ -130,7 +130,7 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "btc_total": _plain(ds.btc_total),
         "btc_by_year": {str(int(y)): _plain(v) for y, v in
                         zip(ds.project_year.values, ds.btc_by_year.values)},
-        "halving_height": _plain(ds.halving_height[0]) if ds.sizes["halving"] else None,
+        "halving_height": _plain(ds.halving_height[0]) if ds.sizes.get("halving") else None,
         "halving_date": _plain(ds.halving_date),
         "final_difficulty": _plain(ds.final_difficulty),
         **{key: _plain(ds[key]) for key in ECONOMICS},

@@ -203,7 +203,7 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         "btc_price_usd": xr.DataArray(price_paths, dims=("path", "time"), coords=coords),
         "other_hashrate_factor": xr.DataArray(factors, dims=("path", "edge"), coords=coords),
         "fees_btc_per_block": xr.DataArray(fees, dims=("path", "time"), coords=coords),
-    }, solve_breakevens=False, **run_options)
+    }, **{"solve_breakevens": False, "record_epochs": False, **run_options})
     q = list(QUANTILES)
 
     def quantiles(var, long_name):
