@@ -18,6 +18,7 @@ from .hardware import load_hardware
 from .model import run as run_model
 from .output import monthly_table, write_dataset, write_results
 from .sweep import sweep as sweep_model
+from .sweep import lazy_sweep, write_lazy
 from .sweep import sobol as sobol_model
 from .sweep import tornado as tornado_model
 from .uncertainty import monte_carlo
@@ -285,10 +286,18 @@ def _scalar_table(ds, names):
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a field of the base scenario (repeatable).")
 @click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
-              help="Write the whole result (every scenario, every month) to this netCDF file.")
+              help="Write the whole result (every scenario, every month) to this netCDF file, "
+              "or with --chunks to a .zarr or .nc path, chunk by chunk.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--chunks", type=click.IntRange(1), default=None,
+              help="Run through dask in chunks of this many values per swept field and "
+              "stream the results to --out (for sweeps larger than memory).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --chunks: a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option("--variables", default=None, metavar="A,B,...",
+              help="With --chunks: keep only these result variables.")
 @_friendly_errors
-def sweep(config, varies, zipped, overrides, out_file, force):
+def sweep(config, varies, zipped, overrides, out_file, force, chunks, scheduler, variables):
     """Run a grid of scenarios in one vectorized call and print their headline figures.
 
     \b
@@ -298,6 +307,16 @@ def sweep(config, varies, zipped, overrides, out_file, force):
     """
     fields = dict(_vary(v) for v in varies)
     scenario = load_config(config, overrides)
+    if chunks is not None:
+        if out_file is None or zipped:
+            raise ValueError("--chunks: expected --out (a .zarr or .nc path) and a grid, "
+                             "got " + ("--zip" if zipped else "no --out"))
+        lazy = lazy_sweep(scenario, fields, chunks,
+                          variables=variables.split(",") if variables else None)
+        write_lazy(lazy, out_file, force=force, scheduler=scheduler)
+        click.echo(f"wrote {out_file}: {lazy.npv_usd.size:,} scenarios" if "npv_usd" in lazy
+                   else f"wrote {out_file}")
+        return
     ds = sweep_model(scenario, zipped=fields) if zipped else sweep_model(scenario, fields)
     if out_file is not None:
         write_dataset(ds, out_file, force=force)

@@ -264,3 +264,112 @@ def sobol(scenario: Scenario, ranges: Mapping[str, tuple[float, float]], output:
 
     out = sobol_indices(fields, [ranges[f] for f in fields], evaluate, n, seed)
     return out.assign_attrs(output=output, title=scenario.name)
+
+
+def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping[str, int] | int,
+               variables: Sequence[str] | None = None, **run_options) -> xr.Dataset:
+    """A sweep as a lazy, chunked (dask) Dataset: nothing runs until it is computed or written.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario.
+    grid : mapping of field path to values
+        As in :func:`sweep`.
+    chunks : int or mapping of field path to int
+        Chunk length along each swept dimension (an int applies to all). Each chunk
+        is one vectorized model run; keep chunk x months x variables near 100 MB.
+    variables : sequence of str, optional
+        Keep only these result variables (all by default).
+    **run_options
+        Passed to :func:`minecalc.model.run` (per-epoch records and breakeven root
+        finding are off: their sizes differ from chunk to chunk).
+
+    Returns
+    -------
+    xarray.Dataset
+        Every variable on all swept dimensions, backed by dask; write it with
+        ``to_zarr`` or ``to_netcdf`` so no more than a few chunks are in memory.
+    """
+    import dask.array as da
+
+    scenario, params = parameters(scenario, grid)
+    dims = list(grid)
+    chunks = {d: chunks for d in dims} if isinstance(chunks, int) else dict(chunks)
+    options = {**run_options, "record_epochs": False, "solve_breakevens": False}
+    keys = {field: key for field, key in zip(grid, params)}
+
+    def block(inputs: xr.Dataset) -> xr.Dataset:
+        sub = {keys[f]: xr.DataArray(inputs[f"value:{f}"].values, dims=f,
+                                     coords={f: inputs[f].values}) for f in dims}
+        out = model.run(scenario, sub, **options)
+        out = out.drop_vars([v for v in out.data_vars if "project_year" in out[v].dims])
+        if variables is not None:
+            unknown = sorted(set(variables) - set(out.data_vars))
+            if unknown:
+                raise ValueError(f"variables: expected results of the model, got {unknown}")
+            out = out[list(variables)]
+        # every variable on every swept dimension, so all chunks have one shape
+        grid_coords = xr.Dataset(coords={d: inputs[d] for d in dims})
+        return out.map(lambda v: v.broadcast_like(grid_coords).transpose(*dims, ...))
+
+    # The swept values are chunked data variables: chunking an index coordinate does nothing.
+    inputs = xr.Dataset({f"value:{f}": (f, np.asarray(v, dtype=np.float64)) for f, v in grid.items()},
+                        coords={f: np.asarray(v, dtype=np.float64) for f, v in grid.items()})
+    one = block(inputs.isel({d: slice(0, 1) for d in dims}))
+    template = xr.Dataset(
+        {name: (var.dims, da.empty(tuple(inputs.sizes.get(d, var.sizes[d]) for d in var.dims),
+                                   chunks=tuple(chunks.get(d, -1) for d in var.dims),
+                                   dtype=var.dtype), var.attrs)
+         for name, var in one.data_vars.items()},
+        coords={**{c: one[c] for c in one.coords if c not in dims},
+                **{d: inputs[d] for d in dims}},
+        attrs=one.attrs,
+    )
+    return xr.map_blocks(block, inputs.chunk(chunks), template=template)
+
+
+def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None = None) -> None:
+    """Compute a lazy Dataset chunk by chunk into Zarr (``.zarr``) or netCDF, with progress.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A dask-backed Dataset (e.g. from :func:`lazy_sweep`).
+    path : path-like
+        ``*.zarr`` (a folder) or ``*.nc``; an existing one needs ``force``.
+    force : bool
+        Replace an existing output.
+    scheduler : str, optional
+        Address of a ``dask.distributed`` scheduler (``tcp://host:8786``); default the
+        local threaded scheduler.
+    """
+    import shutil
+    from pathlib import Path
+
+    import dask
+    from dask.diagnostics import ProgressBar
+
+    path = Path(path)
+    if path.exists() and not force:
+        raise ValueError(f"--out: expected a new path (use --force to replace it), got {path}")
+    if path.suffix not in (".zarr", ".nc"):
+        raise ValueError(f"--out: expected a .zarr or .nc path, got {path}")
+    tmp = path.with_name(f".{path.name}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    delayed = (ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
+               if path.suffix == ".zarr" else ds.to_netcdf(tmp, compute=False, engine="netcdf4"))
+    if scheduler is None:
+        with ProgressBar():
+            dask.compute(delayed)
+    else:
+        from distributed import Client, progress
+
+        with Client(scheduler) as client:
+            future = client.compute(delayed)
+            progress(future)
+            future.result()
+    if path.exists():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    tmp.rename(path)

@@ -254,3 +254,19 @@ def test_sobol_command():
     lines = result.output.splitlines()
     assert "512 model runs" in lines[0] and lines[2].startswith("tariff.energy_price_per_kwh")
     assert invoke("sobol", PK, "--range", "site.pue=1.05:1.2", "-n", "100").exit_code == 2
+
+
+def test_chunked_sweep_streams_to_zarr(tmp_path):
+    import xarray as xr
+
+    out = tmp_path / "grid.zarr"
+    result = invoke("sweep", PK, "--set", "horizon_months=12",
+                    "--vary", "tariff.energy_price_per_kwh=15:35:5",
+                    "--vary", "market.btc_price_usd=40000,120000", "--chunks", "2",
+                    "--out", str(out), "--variables", "npv_usd,fleet_btc")
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "10 scenarios" in result.output
+    with xr.open_zarr(out, consolidated=False) as ds:
+        assert set(ds.data_vars) == {"npv_usd", "fleet_btc"}
+        assert ds.npv_usd.shape == (5, 2)
+    assert invoke("sweep", PK, "--vary", "site.pue=1.1,1.2", "--chunks", "1").exit_code == 2

@@ -98,3 +98,49 @@ def test_sobol_on_the_model_ranks_what_drives_npv(pk):
     assert float(s.ST.sel(parameter="site.pue")) < 0.1
     with pytest.raises(ValueError, match="power of 2"):
         sobol(pk, {"site.pue": (1.05, 1.2)}, n=100)
+
+
+GRID = {"tariff.energy_price_per_kwh": np.linspace(15, 35, 5), "market.btc_price_usd": [4e4, 9e4, 1.2e5]}
+
+
+def _raise_on_compute(*args, **kwargs):
+    raise AssertionError("the lazy sweep computed before it was written")
+
+
+def test_the_dask_path_stays_lazy_until_written(pk, tmp_path):
+    import dask
+    import xarray as xr
+
+    from minecalc.sweep import lazy_sweep, write_lazy
+
+    with dask.config.set(scheduler=_raise_on_compute):
+        lazy = lazy_sweep(pk, GRID, chunks=2, variables=["npv_usd", "fleet_btc"])
+        assert lazy.npv_usd.chunks == ((2, 2, 1), (2, 1))
+        doubled = lazy.npv_usd * 2  # arithmetic stays lazy too
+        assert doubled.chunks is not None
+    out = tmp_path / "sweep.zarr"
+    write_lazy(lazy, out)
+    eager = sweep(pk, GRID, record_epochs=False)
+    with xr.open_zarr(out, consolidated=False) as on_disk:
+        xr.testing.assert_allclose(on_disk.npv_usd, eager.npv_usd, rtol=1e-13)
+        xr.testing.assert_allclose(on_disk.fleet_btc,
+                                   eager.fleet_btc.broadcast_like(eager.npv_usd)
+                                   .transpose(*on_disk.fleet_btc.dims), rtol=1e-13)
+    with pytest.raises(ValueError, match="--force"):
+        write_lazy(lazy, out)
+
+
+def test_a_local_cluster_sweep_equals_the_in_memory_one(pk):
+    from distributed import Client, LocalCluster
+
+    from minecalc.sweep import lazy_sweep
+
+    eager = sweep(pk, GRID, record_epochs=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        lazy = lazy_sweep(pk, GRID, chunks=2, variables=["npv_usd", "btc_total", "fleet_btc"])
+        result = client.compute(lazy).result()
+    assert (result.npv_usd.values == eager.npv_usd.transpose(*result.npv_usd.dims).values).all()
+    assert (result.btc_total.values ==
+            eager.btc_total.broadcast_like(eager.npv_usd).transpose(*result.btc_total.dims)
+            .values).all()
