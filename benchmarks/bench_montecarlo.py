@@ -14,10 +14,11 @@ from minecalc.uncertainty import monte_carlo
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=100_000)
+    parser.add_argument("--chunks", type=int, default=None, help="paths per dask chunk")
     args = parser.parse_args()
     scenario = load_config("configs/pk2000mw.yaml")
     start = time.perf_counter()
-    ds = monte_carlo(scenario, args.paths, seed=1)
+    ds = monte_carlo(scenario, args.paths, seed=1, chunks=args.chunks)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"monte carlo {args.paths:,} paths x {ds.sizes['time']} months: {elapsed:.2f} s, "

@@ -386,9 +386,13 @@ def tornado(config, ranges, output_name, overrides):
 @click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
               help="Write every path (netCDF).")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--chunks", type=click.IntRange(2), default=None,
+              help="Run through dask in chunks of this many paths (same numbers).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --chunks: a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786.")
 @_friendly_errors
 def montecarlo(config, n_paths, seed, price, drift, volatility, network, network_volatility,
-               fees_sigma, correlation, overrides, fmt, out_file, force):
+               fees_sigma, correlation, overrides, fmt, out_file, force, chunks, scheduler):
     """Risk: the distribution of NPV, BTC mined and payback over random paths.
 
     \b
@@ -398,7 +402,7 @@ def montecarlo(config, n_paths, seed, price, drift, volatility, network, network
     ds = monte_carlo(load_config(config, overrides), n_paths, seed, price=price,
                      drift_per_year=drift, volatility_per_year=volatility, network=network,
                      network_volatility_per_year=network_volatility, fees_sigma=fees_sigma,
-                     correlation=correlation)
+                     correlation=correlation, chunks=chunks, scheduler=scheduler)
     if out_file is not None:
         write_dataset(ds, out_file, force=force)
     npv, btc = ds.npv_usd_quantiles, ds.btc_total_quantiles

@@ -138,7 +138,7 @@ QUANTILES = (0.1, 0.5, 0.9)
 
 def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0,
                 volatility_per_year=0.6, network="bootstrap", network_volatility_per_year=0.3,
-                fees_sigma=0.5, correlation=0.0, **run_options):
+                fees_sigma=0.5, correlation=0.0, chunks=None, scheduler=None, **run_options):
     """Run a scenario over random paths of BTC price, network growth and fees.
 
     Parameters
@@ -161,6 +161,12 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         Log standard deviation of monthly fees around the scenario's mean [-].
     correlation : float
         Correlation of the price and network shocks, month by month (gbm and lognormal).
+    chunks : int, optional
+        Run through dask in chunks of this many paths (same numbers as in memory: the
+        paths are drawn first), with a progress bar.
+    scheduler : str, optional
+        With ``chunks``: "threads" (default), "processes", or the address of a
+        ``dask.distributed`` scheduler (``tcp://host:8786``).
     **run_options
         Passed to :func:`minecalc.model.run` (breakevens are not solved per path).
 
@@ -199,11 +205,44 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
     scenario = _without_growth(scenario)  # the paths carry all the growth
     fees = lognormal_fees(scenario.network.fees_btc_per_block, fees_sigma, rng, paths, n)
     coords = {"path": np.arange(paths)}
-    ds = model.run(scenario, paths={
-        "btc_price_usd": xr.DataArray(price_paths, dims=("path", "time"), coords=coords),
-        "other_hashrate_factor": xr.DataArray(factors, dims=("path", "edge"), coords=coords),
-        "fees_btc_per_block": xr.DataArray(fees, dims=("path", "time"), coords=coords),
-    }, **{"solve_breakevens": False, "record_epochs": False, **run_options})
+    inputs = xr.Dataset({
+        "btc_price_usd": (("path", "time"), price_paths),
+        "other_hashrate_factor": (("path", "edge"), factors),
+        "fees_btc_per_block": (("path", "time"), fees),
+    }, coords=coords)
+    options = {"solve_breakevens": False, "record_epochs": False, **run_options}
+
+    def run(block):
+        return model.run(scenario, paths={k: block[k] for k in block.data_vars}, **options)
+
+    if chunks is None:
+        ds = run(inputs)
+    else:  # dask: each chunk of paths is one vectorized run, on both cores or a cluster
+        import dask
+        from dask.diagnostics import ProgressBar
+
+        two = run(inputs.isel(path=slice(0, 2)))  # what varies by path, and what does not
+        varying = [v for v in two.data_vars if "path" in two[v].dims]
+
+        def run_paths(block):
+            out = run(block)
+            return xr.Dataset({v: out[v].broadcast_like(block.path).transpose(*two[v].dims)
+                               for v in varying})
+
+        template = two[varying].isel(path=np.zeros(paths, dtype=int)).assign_coords(coords)
+        lazy = xr.map_blocks(run_paths, inputs.chunk({"path": chunks}),
+                             template=template.chunk({"path": chunks}))
+        if scheduler is not None and "://" in scheduler:  # a dask.distributed cluster
+            from distributed import Client, progress
+
+            with Client(scheduler) as client:
+                future = client.compute(lazy)
+                progress(future)
+                computed = future.result()
+        else:
+            with ProgressBar(), dask.config.set(scheduler=scheduler or "threads"):
+                computed = lazy.compute()
+        ds = computed.merge(two.drop_vars(varying + ["path"]))
     q = list(QUANTILES)
 
     def quantiles(var, long_name):

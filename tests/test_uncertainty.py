@@ -62,3 +62,24 @@ def test_bootstrapped_growth_matches_the_history_on_average():
 def test_correlated_normals():
     z1, z2 = u.correlated_normals(np.random.default_rng(0), 100_000, 1, 0.7)
     assert_allclose(np.corrcoef(z1[:, 0], z2[:, 0])[0, 1], 0.7, atol=0.01)
+
+
+def test_monte_carlo_through_dask_equals_in_memory(pk):
+    import xarray as xr
+
+    a = u.monte_carlo(pk, paths=301, seed=3)
+    b = u.monte_carlo(pk, paths=301, seed=3, chunks=100)
+    assert set(a.data_vars) == set(b.data_vars)
+    xr.testing.assert_allclose(a.npv_usd, b.npv_usd, rtol=1e-12)
+    xr.testing.assert_allclose(a.cumulative_cash_usd_band, b.cumulative_cash_usd_band, rtol=1e-12)
+    assert float(a.prob_npv_negative) == float(b.prob_npv_negative)
+
+
+def test_monte_carlo_on_a_local_cluster_by_address(pk):
+    from distributed import LocalCluster
+
+    a = u.monte_carlo(pk, paths=40, seed=5)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        b = u.monte_carlo(pk, paths=40, seed=5, chunks=20, scheduler=cluster.scheduler_address)
+    assert_allclose(a.npv_usd, b.npv_usd, rtol=1e-12)
