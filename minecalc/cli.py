@@ -30,6 +30,12 @@ IRR_REASONS = {0: "", 1: "       n/a (the cash flow never changes sign)",
                3: " (the cash flow changes sign more than once: not unique)"}
 
 
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+    help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable; validated "
+    "like the file).")
+
+
 def _friendly_errors(command):
     """Turn bad input into one line per problem and exit code 2; ``--debug`` keeps the traceback."""
 
@@ -133,8 +139,7 @@ def _table(summary: dict, ds) -> str:
 
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=True, path_type=str))
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable).")
+@set_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="How to print the results: summary table, summary JSON, "
               "or the monthly table as CSV.")
@@ -162,8 +167,7 @@ def run(config, overrides, fmt, out_dir, force):
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=str))
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a field before checking it (repeatable).")
+@set_option
 @_friendly_errors
 def validate(config, overrides):
     """Check a scenario file and report every problem at once.
@@ -283,8 +287,7 @@ def _scalar_table(ds, names):
               "(repeatable; each gets its own dimension).")
 @click.option("--zip", "zipped", is_flag=True,
               help="Vary the fields together along one dimension instead of a grid.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a field of the base scenario (repeatable).")
+@set_option
 @click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
               help="Write the whole result (every scenario, every month) to this netCDF file, "
               "or with --chunks to a .zarr or .nc path, chunk by chunk.")
@@ -333,8 +336,7 @@ def sweep(config, varies, zipped, overrides, out_file, force, chunks, scheduler,
               help="A field and its low and high values (repeatable).")
 @click.option("--output", "output_name", default="npv_usd", show_default=True,
               help="The result to rank the fields by.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a field of the base scenario (repeatable).")
+@set_option
 @_friendly_errors
 def tornado(config, ranges, output_name, overrides):
     """One-at-a-time sensitivity: each field at its low and high value, the rest at base.
@@ -379,8 +381,7 @@ def tornado(config, ranges, output_name, overrides):
               help="Log standard deviation of monthly fees.")
 @click.option("--correlation", type=click.FloatRange(-1, 1), default=0.0, show_default=True,
               help="Correlation of price and network shocks.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a field of the scenario (repeatable).")
+@set_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
@@ -434,8 +435,7 @@ def montecarlo(config, n_paths, seed, price, drift, volatility, network, network
 @click.option("-n", "n", type=int, default=1024, show_default=True,
               help="Base sample size, a power of 2; the model runs n (fields + 2) scenarios.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a field of the scenario (repeatable).")
+@set_option
 @_friendly_errors
 def sobol(config, ranges, output_name, n, seed, overrides):
     """Global sensitivity: Sobol indices (SALib) of a result over uniform input ranges.
