@@ -10,8 +10,8 @@ difficulty, subsidy and calendar time follow Bitcoin's rules exactly.
 Within a month the rest of the network grows exponentially between its values
 at the month's edges (exact for a constant growth rate) and the fleet mines at
 its monthly mean hashrate. Cumulative work then has the closed form
-``G(t) = a t exprel(r t) + f t``; the time of an event is found by Newton's
-method on that closed form to a relative error below 1e-12, so no sub-steps
+``G(t) = a t exprel(r t) + f t``; the time of an event is found by Halley's
+method on that closed form to a relative error of about 1e-12, so no sub-steps
 are needed.
 
 Every function broadcasts over any number of leading scenario dimensions;
@@ -154,6 +154,11 @@ class Projection(NamedTuple):
     first_halving: int
     halving_time_s: np.ndarray
     """Time the first block of each halving era is found [s from start]."""
+
+
+RECORD_FIELDS = ("first_epoch", "epoch_start_s", "epoch_difficulty", "epoch_block_interval_s",
+                 "first_halving", "halving_time_s")
+"""Fields of :class:`Projection` that are None when ``record_epochs`` is off."""
 
 
 class _Records:
@@ -381,12 +386,11 @@ def project(
         fleet_hashrate_h_s=months(out["fleet"]),
         difficulty_end=months(out["d_end"]),
         height_end=np.broadcast_to(height, shape)[..., None] + months(np.cumsum(out["blocks"], axis=0)),
-        first_epoch=first_epoch if record_epochs else None,
-        epoch_start_s=epochs.get("start", shape) if record_epochs else None,
-        epoch_difficulty=epochs.get("difficulty", shape) if record_epochs else None,
-        epoch_block_interval_s=epochs.get("interval", shape) if record_epochs else None,
-        first_halving=first_era + 1 if record_epochs else None,
-        halving_time_s=halvings.get("time", shape) if record_epochs else None,
+        **(dict(first_epoch=first_epoch, epoch_start_s=epochs.get("start", shape),
+                epoch_difficulty=epochs.get("difficulty", shape),
+                epoch_block_interval_s=epochs.get("interval", shape),
+                first_halving=first_era + 1, halving_time_s=halvings.get("time", shape))
+           if record_epochs else dict.fromkeys(RECORD_FIELDS)),
     )
 
 

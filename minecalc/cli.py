@@ -36,6 +36,14 @@ set_option = click.option(
     "like the file).")
 
 
+range_option = click.option(
+    "--range", "ranges", multiple=True, required=True, metavar="FIELD=LOW:HIGH",
+    help="A field and its low and high values (repeatable).")
+output_option = click.option(
+    "--output", "output_name", default="npv_usd", show_default=True,
+    help="The scalar result to rank the fields by, e.g. npv_usd or btc_total.")
+
+
 def _friendly_errors(command):
     """Turn bad input into one line per problem and exit code 2; ``--debug`` keeps the traceback."""
 
@@ -332,10 +340,8 @@ def sweep(config, varies, zipped, overrides, out_file, force, chunks, scheduler,
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=str))
-@click.option("--range", "ranges", multiple=True, required=True, metavar="FIELD=LOW:HIGH",
-              help="A field and its low and high values (repeatable).")
-@click.option("--output", "output_name", default="npv_usd", show_default=True,
-              help="The result to rank the fields by.")
+@range_option
+@output_option
 @set_option
 @_friendly_errors
 def tornado(config, ranges, output_name, overrides):
@@ -428,10 +434,8 @@ def montecarlo(config, n_paths, seed, price, drift, volatility, network, network
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=str))
-@click.option("--range", "ranges", multiple=True, required=True, metavar="FIELD=LOW:HIGH",
-              help="A field and its uniform range (repeatable).")
-@click.option("--output", "output_name", default="npv_usd", show_default=True,
-              help="The scalar result to explain.")
+@range_option
+@output_option
 @click.option("-n", "n", type=int, default=1024, show_default=True,
               help="Base sample size, a power of 2; the model runs n (fields + 2) scenarios.")
 @click.option("--seed", type=int, default=0, show_default=True)

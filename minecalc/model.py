@@ -73,12 +73,6 @@ def month_edges(start_date, horizon_months):
     return pd.DatetimeIndex([start + pd.DateOffset(months=k) for k in range(horizon_months + 1)])
 
 
-def _fleet_efficiency(scenario: Scenario) -> float:
-    """Efficiency of the fleet's mix by share of IT power [J/TH] (hashrate-weighted harmonic)."""
-    fleet = scenario.fleet
-    return 1 / sum(s / e for s, e in zip(fleet.machine_shares, fleet.machine_efficiencies_j_per_th))
-
-
 def _hardware_price(scenario: Scenario) -> float:
     """Price of the fleet's machines [USD per TH/s]: the cost setting, else the catalogue's.
 
@@ -91,8 +85,12 @@ def _hardware_price(scenario: Scenario) -> float:
     if not machines or None in prices:
         raise ValueError("costs.hardware_usd_per_th: expected a price (the fleet has a machine "
                          "without a catalogue price), got null")
-    mix = plant.fleet_mix(scenario.fleet.machine_shares, scenario.fleet.machine_efficiencies_j_per_th)
-    return float(np.dot(mix.hashrate_share, prices))
+    return float(np.dot(_fleet_mix(scenario).hashrate_share, prices))
+
+
+def _fleet_mix(scenario: Scenario) -> plant.FleetMix:
+    """The fleet's machine mix: efficiency [J/TH] and each machine's share of hashrate."""
+    return plant.fleet_mix(scenario.fleet.machine_shares, scenario.fleet.machine_efficiencies_j_per_th)
 
 
 def _refresh(scenario: Scenario):
@@ -108,12 +106,15 @@ def _refresh(scenario: Scenario):
 
 
 def _growth_value(scenario: Scenario):
-    """The growth setting as (kind, value) with trend fits turned into a yearly rate."""
+    """The growth setting as (kind, value) with trend fits turned into a yearly rate.
+
+    A path has no single value (NaN): its points shape the network directly.
+    """
     growth = scenario.network.hashrate_growth
     kind = growth.kind
     if kind == "trend_epochs":
         return "per_year", history.growth_trend_per_year(growth.trend_epochs)
-    return kind, getattr(growth, kind)
+    return kind, np.nan if kind == "path" else getattr(growth, kind)
 
 
 def base_parameters(scenario: Scenario) -> dict:
@@ -137,7 +138,7 @@ def _parameters(scenario: Scenario) -> dict:
         "site.mining_share": scenario.site.mining_share,
         "site.pue": scenario.site.pue,
         "site.uptime": scenario.site.uptime,
-        "fleet.efficiency_j_per_th": _fleet_efficiency(scenario),
+        "fleet.efficiency_j_per_th": float(_fleet_mix(scenario).efficiency_j_per_th),
         "fleet.degradation_per_year": scenario.fleet.degradation_per_year,
         "market.btc_price_usd": scenario.market.btc_price_usd,
         "market.btc_price_growth_per_year": scenario.market.btc_price_growth_per_year,
@@ -222,14 +223,19 @@ def _other_network_path(scenario: Scenario, arrays: dict, edges_s: np.ndarray):
                        start, edges_s)
 
 
+def _seconds_from(start_date, dates) -> np.ndarray:
+    """Dates as seconds after start_date [s]."""
+    t0 = pd.Timestamp(start_date)
+    return np.array([(pd.Timestamp(d) - t0).total_seconds() for d in dates])
+
+
 def _dated_path(start_date, points, today, times_s):
     """Log-linear path through dated ``(date, value)`` points, from ``today`` at start_date.
 
     ``today`` (shape ``(...)``) is the value at the start unless the first point is
     on or before start_date; after the last point the path stays flat.
     """
-    t0 = pd.Timestamp(start_date)
-    knot_s = np.array([(pd.Timestamp(d) - t0).total_seconds() for d, _ in points])
+    knot_s = _seconds_from(start_date, [d for d, _ in points])
     today = np.asarray(today, dtype=np.float64)
     knots = np.broadcast_to(np.array([v for _, v in points]), (*today.shape, len(points)))
     if knot_s[0] > 0:
@@ -376,19 +382,16 @@ def _money(scenario, a, fleet_v, site_mw, run_share, supply, pue, hours, paid_us
     return out
 
 
-def _solve_breakevens(scenario: Scenario, params: dict, paths: dict,
+def _solve_breakevens(scenario: Scenario, params: dict, paths: dict, sizes: dict,
                       ds: xr.Dataset) -> xr.Dataset:
     """Breakeven tariff and BTC price by root finding over whole model runs.
 
     Needed with economic dispatch, where the fleet's switch-off moves difficulty and
     NPV is no longer linear in either price. Each iteration is one vectorized run.
     """
-    template = ds.npv_usd
-    for d in _params_dims(params):
-        if d not in template.dims:
-            template = template.expand_dims({d: ds.sizes[d]})
-    dims = tuple(d for d in template.dims)
-    shape = template.shape
+    template = ds.npv_usd.expand_dims({d: n for d, n in sizes.items()
+                                       if d not in ds.npv_usd.dims})
+    dims, shape = template.dims, template.shape
 
     def npv_at(key):
         def f(x):
@@ -414,11 +417,6 @@ def _solve_breakevens(scenario: Scenario, params: dict, paths: dict,
         value.attrs = ds[name].attrs
         ds[name] = value.drop_vars([c for c in value.coords if c not in value.dims])
     return ds
-
-
-def _params_dims(params: dict) -> list:
-    """Scenario dimensions of a parameter mapping, in order."""
-    return list(dict.fromkeys(d for p in params.values() for d in p.dims))
 
 
 def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = None,
@@ -474,8 +472,7 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     if ramp is None:
         ramp_s, ramp_site_mw, kind = np.zeros(1), per_month(a["site.capacity_mw"]), "steps"
     else:
-        t0 = pd.Timestamp(scenario.start_date)
-        ramp_s = np.array([(pd.Timestamp(q.date) - t0).total_seconds() for q in ramp.points])
+        ramp_s = _seconds_from(scenario.start_date, [q.date for q in ramp.points])
         ramp_site_mw, kind = np.array([q.capacity_mw for q in ramp.points]), ramp.shape
     refresh_eff, refresh_price = _refresh(scenario)
     lifetime = scenario.fleet.lifetime_years or np.inf
@@ -630,6 +627,6 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
         "Poisson block process; 2**48/0xffff hashes per unit of difficulty",
     )
     if solve_breakevens and economic:
-        ds = _solve_breakevens(scenario, params, paths, ds)
+        ds = _solve_breakevens(scenario, params, paths, sizes, ds)
     return summarize(ds)
 

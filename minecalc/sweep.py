@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -291,7 +293,7 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping
         Every variable on all swept dimensions, backed by dask; write it with
         ``to_zarr`` or ``to_netcdf`` so no more than a few chunks are in memory.
     """
-    import dask.array as da
+    import dask.array as da  # imported here: only the chunked path needs dask
 
     scenario, params = parameters(scenario, grid)
     dims = list(grid)
@@ -344,10 +346,7 @@ def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None 
         Address of a ``dask.distributed`` scheduler (``tcp://host:8786``); default the
         local threaded scheduler.
     """
-    import shutil
-    from pathlib import Path
-
-    import dask
+    import dask  # imported here: only the chunked path needs dask
     from dask.diagnostics import ProgressBar
 
     path = Path(path)

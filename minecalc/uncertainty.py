@@ -11,8 +11,11 @@ from importlib.resources import files
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
-from . import history
+from . import history, model
+from .chain import growth_rate_per_s
+from .config import config_from_dict
 from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 
 HALVING_2024_EPOCH = 840_672
@@ -177,10 +180,6 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         NPV, BTC mined and payback on ``quantile``, and P10/P50/P90 bands per month of
         cumulative BTC, cumulative cash and the BTC price.
     """
-    import xarray as xr
-
-    from . import model
-
     rng = np.random.default_rng(seed)
     edges = model.month_edges(scenario.start_date, scenario.horizon_months)
     edges_years = (edges - edges[0]).total_seconds().to_numpy() / SECONDS_PER_YEAR
@@ -218,7 +217,7 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
     if chunks is None:
         ds = run(inputs)
     else:  # dask: each chunk of paths is one vectorized run, on both cores or a cluster
-        import dask
+        import dask  # imported here: only the chunked path needs dask
         from dask.diagnostics import ProgressBar
 
         two = run(inputs.isel(path=slice(0, 2)))  # what varies by path, and what does not
@@ -270,20 +269,15 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
 
 def _growth_per_year(scenario) -> float:
     """The scenario's growth of the rest of the network as a fraction per year."""
-    from .chain import growth_rate_per_s
-    from .model import base_parameters
-
     kind = scenario.network.hashrate_growth.kind
     if kind == "path":
         raise ValueError("network.hashrate_growth: expected per_epoch, per_month, per_year or "
                          "trend_epochs for a lognormal network, got path")
     kind = "per_year" if kind == "trend_epochs" else kind
-    rate = growth_rate_per_s(base_parameters(scenario)["network.hashrate_growth"], kind)
+    rate = growth_rate_per_s(model.base_parameters(scenario)["network.hashrate_growth"], kind)
     return float(np.expm1(rate * SECONDS_PER_YEAR))
 
 
 def _without_growth(scenario):
     """The scenario with no growth of its own."""
-    from .config import config_from_dict
-
     return config_from_dict(scenario.to_dict(), ["network.hashrate_growth={per_year: 0}"])
