@@ -101,6 +101,10 @@ def _table(summary: dict, ds) -> str:
         f"  BTC/day, full deployment     {_sig(summary['btc_per_day_full_deployment'], 'BTC/d')}",
         f"  BTC mined (before pool fee)  {_sig(summary['btc_total'], 'BTC')}",
     ]
+    undiluted = summary["btc_total_undiluted"]
+    if undiluted and undiluted != summary["btc_total"]:
+        lines.append(f"  ... if difficulty ignored it {_sig(undiluted, 'BTC')} "
+                     f"(self-dilution costs {100 * (1 - summary['btc_total'] / undiluted):.1f} %)")
     if summary["halving_date"]:
         lines.append(f"  Block {summary['halving_height']:,} (halving)    "
                      f"{summary['halving_date'][:10]:>10}")

@@ -420,7 +420,8 @@ def _solve_breakevens(scenario: Scenario, params: dict, paths: dict, sizes: dict
 
 
 def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = None,
-        solve_breakevens: bool = True, record_epochs: bool = True) -> xr.Dataset:
+        solve_breakevens: bool = True, record_epochs: bool = True,
+        without_fleet: bool = True) -> xr.Dataset:
     """Run a scenario through the chain projection and label the results.
 
     Parameters
@@ -439,6 +440,10 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     solve_breakevens : bool
         With ``dispatch: economic``, find the breakeven tariff and BTC price by root
         finding over whole model runs (about 20 runs each); False leaves them NaN.
+    without_fleet : bool
+        Also project the network as if the fleet had not come (one more chain run):
+        the ``*_without_fleet`` variables and the fleet's undiluted yield, which show
+        what the fleet's own hashrate does to difficulty and to its revenue.
 
     Returns
     -------
@@ -522,9 +527,10 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     if scenario.network.epoch_start_date is not None:
         start = pd.Timestamp(scenario.start_date, tz="UTC")
         elapsed = (start - pd.Timestamp(scenario.network.epoch_start_date)).total_seconds()
+    other_path = _other_network_path(scenario, a, edges_s) * a.get("path:other_hashrate_factor", 1.0)
     proj = chain.project(
         edges_s,
-        _other_network_path(scenario, a, edges_s) * a.get("path:other_hashrate_factor", 1.0),
+        other_path,
         available_h_s,
         a["network.difficulty"],
         a["network.height"],
@@ -615,6 +621,29 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
                  for name, (x, tail, units, long_name) in money.items()})
     data["hashprice_usd_per_ph_day"] = v(hashvalue * price, t, "USD/(PH/s)/d",
                                          "expected revenue per PH/s per day (before pool fee)")
+    if without_fleet:
+        # The same fleet hashing, but the network's difficulty never sees it: the
+        # network as it would be without the fleet, and the fleet as a price taker.
+        alone = chain.project(edges_s, other_path, fleet_monthly, a["network.difficulty"],
+                              a["network.height"], epoch_elapsed_s=elapsed,
+                              include_fleet_in_network=False, record_epochs=False)
+        blocks_u, _, btc_u = chain.fleet_yield(alone, fees)
+        hashvalue_u = 1e15 * SECONDS_PER_DAY / HASHES_PER_DIFFICULTY * (
+            alone.subsidy_time_over_difficulty_btc_s + fees * alone.time_over_difficulty_s) / period_s
+        data.update({
+            "difficulty_without_fleet": v(period_s / alone.time_over_difficulty_s, t, "1",
+                                          "difficulty without the fleet (time-weighted "
+                                          "harmonic mean)"),
+            "network_hashrate_without_fleet_eh_s": v(alone.mined_hashrate_h_s / EH, t, "EH/s",
+                                                     "network hashrate without the fleet (mean)"),
+            "hashprice_without_fleet_usd_per_ph_day": v(
+                hashvalue_u * price, t, "USD/(PH/s)/d",
+                "hashprice without the fleet (before pool fee)"),
+            "network_share_undiluted": v(blocks_u / alone.blocks, t, "1",
+                                         "fleet's share if difficulty ignored it (h / H)"),
+            "fleet_btc_undiluted": v(btc_u, t, "BTC",
+                                     "BTC the fleet would mine if difficulty ignored it"),
+        })
     coords.update(_scenario_coords({**all_params, **paths}, dims))
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(

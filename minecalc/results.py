@@ -64,7 +64,8 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
         ``ds`` with ``btc_total`` [BTC], ``btc_by_year`` [BTC] on ``project_year``,
         ``network_share_first_month`` [1], ``btc_per_day_first_month`` [BTC/d],
         ``btc_per_day_full_deployment`` [BTC/d], ``halving_date``,
-        ``final_difficulty`` [1].
+        ``final_difficulty`` [1], and ``btc_total_undiluted`` [BTC] when the run
+        has the fleet-free comparison.
 
     Notes
     -----
@@ -93,6 +94,9 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
         "final_difficulty": _attrs(ds.difficulty_end.isel(time=-1), "1",
                                    "difficulty at the end of the horizon"),
     }
+    if "fleet_btc_undiluted" in ds:
+        out["btc_total_undiluted"] = _attrs(ds.fleet_btc_undiluted.sum("time"), "BTC",
+                                            "BTC over the horizon if difficulty ignored the fleet")
     out = {k: v.drop_vars([c for c in v.coords if c not in v.dims], errors="ignore")
            for k, v in out.items()}
     return ds.assign(out)
@@ -130,6 +134,7 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "btc_total": _plain(ds.btc_total),
         "btc_by_year": {str(int(y)): _plain(v) for y, v in
                         zip(ds.project_year.values, ds.btc_by_year.values)},
+        "btc_total_undiluted": _plain(ds.btc_total_undiluted) if "btc_total_undiluted" in ds else None,
         "halving_height": _plain(ds.halving_height[0]) if ds.sizes.get("halving") else None,
         "halving_date": _plain(ds.halving_date),
         "final_difficulty": _plain(ds.final_difficulty),

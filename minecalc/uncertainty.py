@@ -209,7 +209,8 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         "other_hashrate_factor": (("path", "edge"), factors),
         "fees_btc_per_block": (("path", "time"), fees),
     }, coords=coords)
-    options = {"solve_breakevens": False, "record_epochs": False, **run_options}
+    options = {"solve_breakevens": False, "record_epochs": False, "without_fleet": False,
+               **run_options}
 
     def run(block):
         return model.run(scenario, paths={k: block[k] for k in block.data_vars}, **options)

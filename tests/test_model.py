@@ -109,6 +109,23 @@ def test_price_taker_switch(pk):
     assert float(off.final_difficulty) < float(on.final_difficulty)
 
 
+def test_the_network_without_the_fleet_is_the_price_taker_run(pk, ds):
+    # The fleet-free comparison inside one run equals a separate price-taker run, where
+    # difficulty never sees the fleet (same yield, same network path).
+    off = model.run(load_config(PK, ["network.include_fleet_in_network=false"]))
+    assert_allclose(ds.fleet_btc_undiluted, off.fleet_btc, rtol=1e-12)
+    assert_allclose(ds.difficulty_without_fleet, off.difficulty, rtol=1e-12)
+    assert_allclose(ds.network_hashrate_without_fleet_eh_s, off.other_hashrate_eh_s, rtol=1e-12)
+    assert_allclose(ds.btc_total_undiluted, off.btc_total, rtol=1e-12)
+    assert_allclose(off.fleet_btc_undiluted, off.fleet_btc, rtol=1e-12)
+    # Once difficulty has caught up, the shares are h/(H+h) and h/H (domain.md section 2).
+    h, other = ds.fleet_hashrate_eh_s[-1], ds.other_hashrate_eh_s[-1]
+    assert_allclose(ds.network_share[-1], h / (h + other), rtol=0.02)
+    assert_allclose(ds.network_share_undiluted[-1], h / other, rtol=0.02)
+    assert (ds.hashprice_without_fleet_usd_per_ph_day[1:] > ds.hashprice_usd_per_ph_day[1:]).all()
+    assert "difficulty_without_fleet" not in model.run(pk, without_fleet=False)
+
+
 def test_scenario_dimensions_equal_separate_runs(pk):
     caps = xr.DataArray([500.0, 2000.0], dims="site.capacity_mw",
                         coords={"site.capacity_mw": [500.0, 2000.0]})
