@@ -513,11 +513,12 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     effective_eff = fleet_v.effective_efficiency_j_per_th
 
     # Economic dispatch decides each month from the difficulty in force when it starts.
-    decided = {}
+    decided, net_hashprice = {}, {}
 
     def run_fraction(j, difficulty, subsidy_btc):
         hashprice = (1 - pool_fee[..., 0]) * _hashprice_usd_per_ph_day(
             subsidy_btc + fees[..., 0], difficulty, price[..., j])
+        net_hashprice[j] = hashprice
         decided[j] = plant.dispatch_fraction(hourly_usd[..., j, :], hashprice,
                                              effective_eff[..., j], pue[..., 0], "economic")
         return decided[j].run_fraction
@@ -614,6 +615,19 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
         coords["epoch_start_height"] = _var(
             2016 * (proj.first_epoch + np.arange(proj.epoch_difficulty.shape[-1])), "epoch",
             "blocks", "height of the epoch's first block")
+        # Month x hour detail: which hours the machines hash, and what the energy costs then.
+        decision = (np.stack([net_hashprice[j] for j in range(n)], axis=-1) if economic
+                    else np.nan)
+        hashing = plant.dispatch_hours(hourly_usd, decision, effective_eff, pue,
+                                       scenario.tariff.dispatch)
+        data.update({
+            "run_by_hour": v(up[..., None] * hashing, (*t, "hour"), "1",
+                             "share of the hour the machines hash (availability x uptime x "
+                             "dispatch)"),
+            "energy_price_by_hour_usd_per_kwh": v(hourly_usd, (*t, "hour"), "USD/kWh",
+                                                  "energy price by hour of day"),
+        })
+        coords["hour"] = _var(np.arange(24), "hour", "h", "hour of day (local time of the tariff)")
         coords["halving_height"] = _var(
             210_000 * (proj.first_halving + np.arange(proj.halving_time_s.shape[-1])), "halving",
             "blocks", "height of the first block of the era")

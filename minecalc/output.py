@@ -42,8 +42,11 @@ def write_dataset(ds: xr.Dataset, path, force: bool = False) -> Path:
 
 
 def monthly_table(ds: xr.Dataset):
-    """The monthly variables as a table (one row per month and scenario), units in headers."""
-    names = [k for k, v in ds.data_vars.items() if "time" in v.dims]
+    """The monthly variables as a table (one row per month and scenario), units in headers.
+
+    Month x hour detail stays in the Dataset (``results.nc``): it would repeat every row 24 times.
+    """
+    names = [k for k, v in ds.data_vars.items() if "time" in v.dims and "hour" not in v.dims]
     table = ds[names].to_dataframe()
     return table.rename(columns={k: f"{k} [{ds[k].attrs['units']}]" if ds[k].attrs.get("units")
                                  else k for k in names})

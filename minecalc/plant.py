@@ -673,6 +673,26 @@ class Dispatch(NamedTuple):
     in each) [USD/kWh]; where no hour runs, the cheapest hour's price."""
 
 
+def dispatch_hours(hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th,
+                   pue, mode="always"):
+    """Whether the fleet runs in each hour of the day.
+
+    Parameters are those of :func:`dispatch_fraction`.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape of ``hourly_price_per_kwh_usd`` (broadcast)
+        True where the fleet runs.
+    """
+    price = _f(hourly_price_per_kwh_usd)
+    if mode == "always":
+        return np.ones(price.shape, dtype=bool)
+    if mode == "economic":
+        limit = breakeven_price_usd_per_kwh(hashprice_usd_per_ph_day, efficiency_j_per_th, pue)
+        return price <= _f(limit)[..., None]
+    raise _problem("mode", "'always' or 'economic'", repr(mode))
+
+
 def dispatch_fraction(hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th,
                       pue, mode="always"):
     """Which hours of the day the fleet runs, and the price it pays for them.
@@ -709,13 +729,7 @@ def dispatch_fraction(hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, effici
     Take-or-pay is not part of this decision (see :func:`take_or_pay_mwh`).
     """
     price = _f(hourly_price_per_kwh_usd)
-    if mode == "always":
-        run = np.ones(price.shape, dtype=bool)
-    elif mode == "economic":
-        limit = breakeven_price_usd_per_kwh(hashprice_usd_per_ph_day, efficiency_j_per_th, pue)
-        run = price <= _f(limit)[..., None]
-    else:
-        raise _problem("mode", "'always' or 'economic'", repr(mode))
+    run = dispatch_hours(price, hashprice_usd_per_ph_day, efficiency_j_per_th, pue, mode)
     hours = run.sum(axis=-1)
     paid = np.where(run, price, 0.0).sum(axis=-1)
     mean = np.where(hours > 0, paid / np.maximum(hours, 1), price.min(axis=-1))

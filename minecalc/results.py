@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year")
+SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year", "hour")
 ECONOMICS = (
     "energy_gwh_total", "capex_usd", "npv_usd", "irr", "payback_months", "cost_per_btc_cash_usd",
     "cost_per_btc_all_in_usd", "energy_mwh_per_btc", "breakeven_energy_price_per_kwh",

@@ -139,3 +139,19 @@ def test_scenario_dimensions_equal_separate_runs(pk):
             assert_allclose(swept.fleet_btc[i, j], one.fleet_btc, rtol=1e-12)
             assert_allclose(swept.btc_total[i, j], one.btc_total, rtol=1e-12)
     assert swept.fleet_btc.attrs["units"] == "BTC"
+
+
+def test_month_by_hour_detail_matches_the_monthly_run_fraction():
+    # Cheap night hours run and the dear evening peak does not: the hour grid averages to
+    # the month's run fraction, and in the winter-surplus case it follows availability.
+    tou = "[" + ",".join(["0.6"] * 8 + ["1.0"] * 10 + ["1.8"] * 6) + "]"
+    s = load_config(PK.with_name("pk2000mw_winter_surplus.yaml"),
+                    ["tariff.dispatch=economic", f"tariff.time_of_use=[{tou}]",
+                     "tariff.energy_price_per_kwh=12"])
+    ds = model.run(s)
+    assert ds.run_by_hour.dims == ("time", "hour") and ds.hour.attrs["units"] == "h"
+    assert_allclose(ds.run_by_hour.mean("hour"), ds.run_fraction, atol=1e-12)
+    first = ds.run_by_hour.isel(time=0).values
+    assert (first[:8] > 0).all() and (first[-6:] == 0).all()
+    assert_allclose(ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=0) * 1.0 / 0.6,
+                    ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=8), rtol=1e-12)
