@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -576,6 +577,19 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
         if sub is not None:
             rows += schema_rows(sub, f"{path}.")
     return rows
+
+
+def field_attrs(path: str, currency: str = "currency") -> dict:
+    """``units`` and ``long_name`` of a config field, for labelling a swept dimension.
+
+    The units are the bracketed end of the field's description, with the tariff's
+    ``currency`` filled in; unknown paths get the path as name and no units.
+    """
+    row = next((r for r in schema_rows() if r["field"] == path), None)
+    match = re.fullmatch(r"(.*?)\s*\[(.*)\]\.?", row["description"]) if row else None
+    if match is None:
+        return {"long_name": path}
+    return {"units": match[2].replace("currency", currency), "long_name": match[1]}
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:

@@ -19,7 +19,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
 from . import model
-from .config import Scenario, config_from_dict
+from .config import Scenario, config_from_dict, field_attrs
 
 GROWTH = "network.hashrate_growth"
 
@@ -88,7 +88,8 @@ def parameters(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
         values = np.asarray(values, dtype=np.float64)
         scenario, key = _resolve(scenario, field, values.flat[0].item())
         _check(scenario, field, values)
-        params[key] = xr.DataArray(values, dims=field, coords={field: values})
+        params[key] = xr.DataArray(values, dims=field, coords={field: (
+            field, values, field_attrs(field, scenario.tariff.currency))})
     if zipped:
         lengths = {len(v) for v in zipped.values()}
         if len(lengths) != 1:
@@ -99,7 +100,8 @@ def parameters(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
             values = np.asarray(values, dtype=np.float64)
             scenario, key = _resolve(scenario, field, values.flat[0].item())
             _check(scenario, field, values)
-            params[key] = xr.DataArray(values, dims=dim, coords={field: (dim, values)})
+            params[key] = xr.DataArray(values, dims=dim, coords={field: (
+                dim, values, field_attrs(field, scenario.tariff.currency))})
     return scenario, params
 
 

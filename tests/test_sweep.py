@@ -144,3 +144,13 @@ def test_a_local_cluster_sweep_equals_the_in_memory_one(pk):
     assert (result.btc_total.values ==
             eager.btc_total.broadcast_like(eager.npv_usd).transpose(*result.btc_total.dims)
             .values).all()
+
+
+def test_swept_dimensions_carry_units_and_names(pk):
+    grid = sweep(pk, {"tariff.energy_price_per_kwh": [15.0, 25.0]},
+                 zipped={"site.pue": [1.05, 1.2], "market.btc_price_usd": [5e4, 9e4]},
+                 record_epochs=False)
+    assert grid["tariff.energy_price_per_kwh"].attrs["units"] == "PKR/kWh"
+    assert grid["market.btc_price_usd"].attrs == {"units": "USD",
+                                                  "long_name": "Bitcoin price at start_date"}
+    assert grid["site.pue"].attrs["units"] == "-"
