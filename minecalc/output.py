@@ -13,7 +13,6 @@ from pathlib import Path
 
 import xarray as xr
 
-RESULT_FILES = ("results.nc", "monthly.csv", "summary.json")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -77,16 +76,46 @@ def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False) -
         If ``out_dir`` is a file, or any output exists and ``force`` is false
         (then nothing is written).
     """
+    writers = {
+        "results.nc": lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"),
+        "monthly.csv": lambda tmp: monthly_table(ds).to_csv(tmp),
+        "summary.json": lambda tmp: tmp.write_text(json.dumps(summary, indent=2) + "\n"),
+    }
+    return write_files(out_dir, writers, force)
+
+
+def write_files(out_dir, writers: dict, force: bool = False) -> list[Path]:
+    """Write several files into a folder, atomically, refusing to replace any unless forced.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder to write into; created if missing.
+    writers : dict of str to callable
+        File name -> ``write(tmp_path)`` that writes the file's content to ``tmp_path``.
+    force : bool
+        Replace files that already exist.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``writers``.
+
+    Raises
+    ------
+    ValueError
+        If ``out_dir`` is a file, or any of the files exists and ``force`` is false
+        (then nothing is written).
+    """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out: expected a folder, got the file {out}")
-    paths = [out / name for name in RESULT_FILES]
+    paths = [out / name for name in writers]
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
         raise ValueError(f"--out: expected no existing results (use --force to replace them), "
                          f"got {', '.join(existing)}")
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(paths[0], lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
-    _atomic_write(paths[1], lambda tmp: monthly_table(ds).to_csv(tmp))
-    _atomic_write(paths[2], lambda tmp: tmp.write_text(json.dumps(summary, indent=2) + "\n"))
+    for path, write in zip(paths, writers.values()):
+        _atomic_write(path, write)
     return paths

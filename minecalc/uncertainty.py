@@ -197,7 +197,7 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
     if network == "bootstrap":
         factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
     elif network == "lognormal":
-        factors = lognormal_growth_factors(_growth_per_year(scenario), network_volatility_per_year,
+        factors = lognormal_growth_factors(growth_per_year(scenario), network_volatility_per_year,
                                            edges_years, z_network)
     else:
         raise ValueError(f"network: expected bootstrap or lognormal, got {network!r}")
@@ -268,7 +268,7 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
                    f"correlation={correlation}")
 
 
-def _growth_per_year(scenario) -> float:
+def growth_per_year(scenario) -> float:
     """The scenario's growth of the rest of the network as a fraction per year."""
     kind = scenario.network.hashrate_growth.kind
     if kind == "path":

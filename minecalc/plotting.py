@@ -1,0 +1,457 @@
+"""Figures of a run, a sweep, a tornado, a Monte Carlo or a Sobol analysis.
+
+Every helper follows the matplotlib convention ``plot_x(ds, *, ax=None, **kwargs) -> Axes``:
+it draws on ``ax`` (a new figure when None), passes ``kwargs`` to the main artist, and
+takes its axis labels and units from the Dataset's ``long_name`` and ``units`` attrs.
+Colours come from the Okabe-Ito palette, which stays distinct under the common forms
+of colour blindness; sequential maps are ``cividis``, diverging ones ``PuOr``.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib import pyplot as plt
+from matplotlib.colors import TwoSlopeNorm
+
+COLORS = {
+    "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+    "grey": "#999999",
+}
+"""The Okabe-Ito colour-blind-safe palette."""
+
+STYLE = {
+    "axes.prop_cycle": mpl.cycler(color=[COLORS[c] for c in (
+        "blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")]),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": "medium",
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "legend.frameon": False,
+    "legend.fontsize": "small",
+    "figure.figsize": (8.0, 4.5),
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "image.cmap": "cividis",
+    "svg.fonttype": "none",
+}
+"""The house style; :func:`style` applies it."""
+
+_SCALES = {"USD": ((1e9, "bn USD"), (1e6, "M USD"), (1e3, "k USD")),
+           "1": ((1e12, "T"),)}
+"""Readable multiples of a unit: (factor, unit label), largest first."""
+
+
+def style():
+    """Context manager applying :data:`STYLE`: ``with plotting.style(): ...``."""
+    return plt.rc_context(STYLE)
+
+
+def _axes(ax):
+    """``ax``, or a new figure's axes in the house style."""
+    if ax is not None:
+        return ax
+    with style():
+        return plt.figure(layout="constrained").add_subplot()
+
+
+def _scale(da: xr.DataArray, units: str | None = None):
+    """Factor and unit label that keep the largest value of ``da`` readable."""
+    units = da.attrs.get("units", "") if units is None else units
+    peak = float(np.nanmax(np.abs(da.values))) if da.size else 0.0
+    for factor, label in _SCALES.get(units, ()):
+        if peak >= factor:
+            return factor, label
+    return 1.0, units
+
+
+def label(da: xr.DataArray, units: str | None = None) -> str:
+    """``"long name [units]"`` from a variable's attrs (``units`` overrides)."""
+    units = da.attrs.get("units") if units is None else units
+    name = da.attrs.get("long_name", da.name or "")
+    return f"{name} [{units}]" if units not in (None, "") else name
+
+
+def _title(ds: xr.Dataset, what: str) -> str:
+    return f"{ds.attrs['title']}: {what}" if ds.attrs.get("title") else what
+
+
+def _date_axis(ax):
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("date [UTC]")
+
+
+def _single(ds: xr.Dataset, names) -> None:
+    """Refuse scenario dimensions where a helper draws one run."""
+    for name in names:
+        extra = [d for d in ds[name].dims if d != "time"]
+        if extra:
+            raise ValueError(f"{name}: expected one run (dims time), got dims {ds[name].dims}; "
+                             f"select one scenario first, e.g. ds.isel({extra[0]}=0)")
+
+
+def _mark_halving(ax, ds: xr.Dataset) -> None:
+    """A dotted line at the first halving inside the run, if any."""
+    if "halving_date" not in ds or np.isnat(ds.halving_date.values).all():
+        return
+    when = ds.halving_date.values.ravel()[0]
+    ax.axvline(when, color=COLORS["grey"], linestyle=":", linewidth=1.2)
+    ax.annotate(f"halving {pd.Timestamp(when):%Y-%m-%d}", (when, 0.0),
+                xycoords=("data", "axes fraction"), xytext=(3, 3), textcoords="offset points",
+                va="bottom", fontsize="small", color="dimgrey")
+
+
+def plot_btc(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Cumulative BTC mined, and what it is worth (the reserve, or the BTC sold).
+
+    The right axis shows the reserve's value when BTC is held, else the cumulative USD
+    value of the BTC sold. Where the run has it, a dashed line shows the BTC the fleet
+    would mine if difficulty ignored it (self-dilution is the gap).
+    """
+    _single(ds, ["fleet_btc_cumulative"])
+    ax = _axes(ax)
+    t = ds.time.values
+    ax.plot(t, ds.fleet_btc_cumulative, color=COLORS["orange"],
+            **{"label": "BTC mined", "linewidth": 2, **kwargs})
+    if "fleet_btc_undiluted" in ds:
+        ax.plot(t, ds.fleet_btc_undiluted.cumsum("time"), color=COLORS["orange"], linestyle="--",
+                linewidth=1, label="if difficulty ignored the fleet")
+    ax.set_ylabel(label(ds.fleet_btc_cumulative))
+    ax.set_ylim(bottom=0)
+    right = ax.twinx()
+    held = float(ds.reserve_btc.max()) > 0
+    value = ds.reserve_value_usd if held else ds.sales_usd.cumsum("time")
+    value.attrs = (ds.reserve_value_usd.attrs if held else
+                   {"units": "USD", "long_name": "BTC sold, cumulative"})
+    factor, unit = _scale(value)
+    right.plot(t, value / factor, color=COLORS["blue"], linewidth=1.5,
+               label="reserve's value (right axis)" if held else "BTC sold, cumulative (right axis)")
+    right.set_ylabel(label(value, unit))
+    right.set_ylim(bottom=0)
+    right.grid(False)
+    right.spines["right"].set_visible(True)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper left")
+    _date_axis(ax)
+    ax.set_title(_title(ds, "BTC mined and its value"))
+    return ax
+
+
+def plot_cash_flow(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Monthly value of the BTC mined against energy, other operating costs and capex.
+
+    Capex bars much taller than a month's operations are cut at the axis edge and
+    labelled with their value, so the operating months stay readable.
+    """
+    _single(ds, ["cash_flow_usd"])
+    ax = _axes(ax)
+    mined = ds.btc_net * ds.btc_price_usd
+    parts = [(ds.energy_cost_usd, "energy", COLORS["vermillion"]),
+             (ds.opex_usd, "operations and fixed costs", COLORS["purple"]),
+             (ds.capex_usd_by_month, "capex", COLORS["grey"])]
+    operating = max(float(mined.max()), float((ds.energy_cost_usd + ds.opex_usd).max()))
+    factor, unit = _scale(xr.DataArray(operating, attrs={"units": "USD"}))
+    width = ds.period_days.values * 0.8 * np.timedelta64(86400, "s")
+    t = ds.time.values + width / 8
+    ax.bar(t, mined / factor, width=width, align="edge", color=COLORS["green"],
+           **{"label": "value of BTC mined", **kwargs})
+    bottom = np.zeros(ds.sizes["time"])
+    for part, name, color in parts:
+        ax.bar(t, -part.values / factor, width=width, align="edge", bottom=bottom, color=color,
+               label=name)
+        bottom = bottom - part.values / factor
+    ax.axhline(0, color="black", linewidth=0.8)
+    floor = -2.5 * operating / factor
+    if bottom.min() < floor:
+        ax.set_ylim(bottom=floor)
+        k = int(np.argmin(bottom))
+        ax.annotate(f"capex {ds.capex_usd_by_month.values[k] / factor:,.0f} {unit} (cut off)",
+                    (t[k], floor), xytext=(6, 6), textcoords="offset points", fontsize="small")
+    ax.set_ylabel(f"cash per month [{unit}]")
+    ax.legend(loc="upper right", ncols=2)
+    _date_axis(ax)
+    ax.set_title(_title(ds, "monthly revenue against costs"))
+    return ax
+
+
+def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Cumulative cash flow with the payback point (or a note that there is none)."""
+    _single(ds, ["cumulative_cash_usd"])
+    ax = _axes(ax)
+    cash = ds.cumulative_cash_usd
+    factor, unit = _scale(cash)
+    ends = ds.time.values + ds.period_days.values * np.timedelta64(86400, "s")
+    ax.plot(ends, cash / factor, color=COLORS["blue"],
+            **{"label": "cumulative cash flow", "linewidth": 2, **kwargs})
+    ax.axhline(0, color="black", linewidth=0.8)
+    payback = float(ds.payback_months)
+    if np.isfinite(payback):
+        when = pd.Timestamp(ds.time.values[0]) + pd.Timedelta(days=payback * 365.2425 / 12)
+        ax.axvline(when, color=COLORS["green"], linestyle="--")
+        ax.annotate(f"pays back after {payback:.1f} months", (when, 0), xytext=(6, 8),
+                    textcoords="offset points", color=COLORS["green"])
+    else:
+        ax.annotate("does not pay back within the horizon", (0.02, 0.92),
+                    xycoords="axes fraction", color=COLORS["vermillion"])
+    ax.set_ylabel(label(cash, unit))
+    _date_axis(ax)
+    ax.set_title(_title(ds, "cumulative cash flow"))
+    return ax
+
+
+def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Hashprice against hashcost per month, the halving marked, losses shaded."""
+    _single(ds, ["hashprice_usd_per_ph_day", "hashcost_usd_per_ph_day"])
+    ax = _axes(ax)
+    t = ds.time.values
+    price, cost = ds.hashprice_usd_per_ph_day, ds.hashcost_usd_per_ph_day
+    ax.plot(t, price, color=COLORS["blue"], **{"label": "hashprice", "linewidth": 2, **kwargs})
+    if "hashprice_without_fleet_usd_per_ph_day" in ds:
+        ax.plot(t, ds.hashprice_without_fleet_usd_per_ph_day, color=COLORS["blue"], linestyle="--",
+                linewidth=1, label="hashprice without the fleet")
+    ax.plot(t, cost, color=COLORS["vermillion"], linewidth=2, label="hashcost (energy)")
+    ax.fill_between(t, price, cost, where=(price < cost).values, color=COLORS["vermillion"],
+                    alpha=0.15, label="energy costs more than the BTC mined")
+    ax.set_ylabel(f"USD per PH/s per day [{price.attrs['units']}]")
+    ax.set_ylim(bottom=0)
+    _mark_halving(ax, ds)
+    ax.legend(loc="upper right")
+    _date_axis(ax)
+    ax.set_title(_title(ds, "hashprice against hashcost"))
+    return ax
+
+
+def plot_difficulty(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Difficulty with the fleet and, where the run has it, without (dashed)."""
+    _single(ds, ["difficulty"])
+    ax = _axes(ax)
+    factor, unit = _scale(ds.difficulty)
+    t = ds.time.values
+    ax.plot(t, ds.difficulty / factor, color=COLORS["blue"],
+            **{"label": "with the fleet", "linewidth": 2, **kwargs})
+    if "difficulty_without_fleet" in ds:
+        ax.plot(t, ds.difficulty_without_fleet / factor, color=COLORS["sky"], linestyle="--",
+                linewidth=2, label="without the fleet")
+    ax.set_ylabel(label(ds.difficulty, unit))
+    _mark_halving(ax, ds)
+    ax.legend(loc="upper left")
+    _date_axis(ax)
+    ax.set_title(_title(ds, "difficulty path"))
+    return ax
+
+
+def plot_network_share(ds: xr.Dataset, *, ax=None, **kwargs):
+    """The fleet's share of blocks, diluted (h/(H+h)) and as if difficulty ignored it (h/H)."""
+    _single(ds, ["network_share"])
+    ax = _axes(ax)
+    t = ds.time.values
+    share = 100 * ds.network_share
+    ax.plot(t, share, color=COLORS["blue"], **{"label": "share of blocks", "linewidth": 2, **kwargs})
+    if "network_share_undiluted" in ds:
+        naive = 100 * ds.network_share_undiluted
+        ax.plot(t, naive, color=COLORS["orange"], linestyle="--", linewidth=1.5,
+                label="if difficulty ignored the fleet (h / H)")
+        ax.fill_between(t, share, naive, color=COLORS["orange"], alpha=0.2, label="self-dilution")
+    ax.set_ylabel(label(ds.network_share, "%"))
+    ax.set_ylim(bottom=0)
+    _mark_halving(ax, ds)
+    ax.legend(loc="upper right")
+    _date_axis(ax)
+    ax.set_title(_title(ds, "the fleet's share of the network"))
+    return ax
+
+
+def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Share of each hour the machines hash, month by month (availability x uptime x dispatch)."""
+    if "run_by_hour" not in ds:
+        raise ValueError("run_by_hour: expected a run with month x hour detail "
+                         "(model.run(..., record_epochs=True)), got none")
+    run = ds.run_by_hour
+    extra = [d for d in run.dims if d not in ("time", "hour")]
+    if extra:
+        raise ValueError(f"run_by_hour: expected one run (dims time, hour), got dims {run.dims}")
+    ax = _axes(ax)
+    months = pd.DatetimeIndex(ds.time.values)
+    mesh = ax.pcolormesh(np.arange(25), np.arange(len(months) + 1), 100 * run.transpose("time", "hour"),
+                         **{"cmap": "cividis", "vmin": 0, "vmax": 100, **kwargs})
+    ax.figure.colorbar(mesh, ax=ax, label="hashing [% of the hour]")
+    step = 1 if len(months) <= 12 else 3 if len(months) <= 24 else 6
+    ax.set_yticks(np.arange(0, len(months), step) + 0.5,
+                  [f"{m:%Y-%m}" for m in months[::step]])
+    ax.invert_yaxis()
+    ax.set_xticks(np.arange(0, 25, 3))
+    ax.set_xlabel(label(ds.hour))
+    ax.set_ylabel("month")
+    ax.grid(False)
+    ax.set_title(_title(ds, "when the machines hash"))
+    return ax
+
+
+def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
+                 y: str | None = None, level: float | None = 0.0, ax=None, **kwargs):
+    """A variable over two swept parameters, with the contour where it equals ``level``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A sweep (e.g. :func:`minecalc.sweep.sweep`) over at least two parameters.
+    var : str
+        Variable to map; after selecting, it must have exactly the two dimensions.
+    x, y : str, optional
+        Dimensions on the horizontal and vertical axes; default the variable's two.
+    level : float or None
+        Value of the contour drawn (0: the breakeven of NPV); None draws none.
+    """
+    da = ds[var]
+    dims = [d for d in da.dims]
+    if len(dims) != 2:
+        raise ValueError(f"{var}: expected two swept dimensions, got {tuple(dims)}")
+    x = x or dims[0]
+    y = y or next(d for d in dims if d != x)
+    ax = _axes(ax)
+    factor, unit = _scale(da)
+    z = da.transpose(y, x).values / factor
+    lo, hi = np.nanmin(z), np.nanmax(z)
+    centre = 0.0 if level is None else level / factor
+    norm = TwoSlopeNorm(centre, lo, hi) if lo < centre < hi else None
+    mesh = ax.pcolormesh(ds[x].values, ds[y].values, z,
+                         **{"shading": "nearest", "cmap": "PuOr", "norm": norm, **kwargs})
+    ax.figure.colorbar(mesh, ax=ax, label=label(da, unit))
+    if level is not None and lo < centre < hi:
+        lines = ax.contour(ds[x].values, ds[y].values, z, levels=[centre], colors="black",
+                           linewidths=1.5)
+        ax.clabel(lines, fmt=f"{da.attrs.get('long_name', var)} = {level:g}", fontsize="small")
+    ax.set_xlabel(label(ds[x]))
+    ax.set_ylabel(label(ds[y]))
+    ax.grid(False)
+    ax.set_title(_title(ds, f"{da.attrs.get('long_name', var)} over two parameters"))
+    return ax
+
+
+def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
+    """Tornado chart: ``var`` at each parameter's low and high value, widest swing on top.
+
+    Parameters
+    ----------
+    t : xarray.Dataset
+        Output of :func:`minecalc.sweep.tornado`.
+    """
+    ax = _axes(ax)
+    low, high = t[var].sel(case="low"), t[var].sel(case="high")
+    base = float(t[f"base_{var}"])
+    order = np.argsort(np.abs(high - low).values)
+    factor, unit = _scale(t[var])
+    names = t.parameter.values[order]
+    rows = np.arange(len(names))
+    for values, case, color in ((low, "low", COLORS["sky"]), (high, "high", COLORS["vermillion"])):
+        v = values.values[order] / factor
+        ax.barh(rows, v - base / factor, left=base / factor, color=color,
+                **{"label": f"at the {case} value", **kwargs})
+        source = t[f"{case}_value"].values[order]
+        for r, end, value in zip(rows, v, source):
+            ax.annotate(f"{value:g}", (end, r), xytext=(3 if end >= base / factor else -3, 0),
+                        textcoords="offset points", va="center", fontsize="x-small",
+                        ha="left" if end >= base / factor else "right")
+    ax.axvline(base / factor, color="black", linewidth=1)
+    ax.set_yticks(rows, names)
+    ax.set_ylabel("parameter (low / high value at the bar ends)")
+    ax.set_xlabel(label(t[var], unit))
+    ax.legend(loc="lower right")
+    ax.set_title(_title(t, f"what moves {t[var].attrs.get('long_name', var)} most"))
+    return ax
+
+
+def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwargs):
+    """Monte Carlo fan: the P10-P90 band and the median of a monthly variable.
+
+    Parameters
+    ----------
+    mc : xarray.Dataset
+        Output of :func:`minecalc.uncertainty.monte_carlo`; ``var`` must have its
+        ``{var}_band`` quantiles there.
+    """
+    band = mc[f"{var}_band"]
+    q = band["quantile"].values
+    if not {0.1, 0.5, 0.9} <= set(np.round(q, 6)):
+        raise ValueError(f"{var}_band: expected quantiles 0.1, 0.5 and 0.9, got {list(q)}")
+    ax = _axes(ax)
+    factor, unit = _scale(band)
+    t = mc.time.values
+    p10, p50, p90 = (band.sel(quantile=p).values / factor for p in (0.1, 0.5, 0.9))
+    ax.fill_between(t, p10, p90, color=COLORS["sky"], alpha=0.4, label="P10-P90")
+    ax.plot(t, p50, color=COLORS["blue"], **{"label": "median (P50)", "linewidth": 2, **kwargs})
+    if var.endswith("_usd") and float(np.nanmin(p10)) < 0 < float(np.nanmax(p90)):
+        ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel(label(mc[var], unit))
+    ax.legend(loc="best")
+    _date_axis(ax)
+    ax.set_title(_title(mc, f"{mc[var].attrs.get('long_name', var)}: "
+                            f"{mc.sizes['path']:,} Monte Carlo paths"))
+    return ax
+
+
+def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
+    """Histogram of NPV over Monte Carlo paths, losses shaded, P(loss) in the legend."""
+    npv = mc.npv_usd
+    if npv.dims != ("path",):
+        raise ValueError(f"npv_usd: expected dims ('path',), got {npv.dims}")
+    ax = _axes(ax)
+    factor, unit = _scale(npv)
+    values = npv.values / factor
+    edges = np.histogram_bin_edges(values, bins=bins)
+    counts, edges, patches = ax.hist(values, bins=edges,
+                                     **{"color": COLORS["blue"], "alpha": 0.85, **kwargs})
+    for patch, left in zip(patches, edges[:-1]):
+        if left < 0:
+            patch.set_facecolor(COLORS["vermillion"])
+    ax.axvline(0, color="black", linewidth=1)
+    loss = float((npv < 0).mean())
+    ax.plot([], [], "s", color=COLORS["vermillion"], label=f"loss: P(NPV < 0) = {100 * loss:.1f} %")
+    for q, style_ in ((0.1, ":"), (0.5, "--"), (0.9, ":")):
+        ax.axvline(np.quantile(values, q), color="dimgrey", linestyle=style_, linewidth=1,
+                   label=f"P{round(100 * q)}" if q != 0.9 else "P10 / P90")
+    handles, labels = ax.get_legend_handles_labels()
+    keep = [i for i, name in enumerate(labels) if name != "P10"]
+    ax.legend([handles[i] for i in keep], [labels[i] for i in keep], loc="upper right")
+    ax.set_xlabel(label(npv, unit))
+    ax.set_ylabel("paths [count]")
+    ax.set_title(_title(mc, f"NPV over {npv.size:,} Monte Carlo paths"))
+    return ax
+
+
+def plot_sobol(s: xr.Dataset, *, ax=None, **kwargs):
+    """Sobol indices as bars: first order (S1) and total (ST), with their 95 % intervals.
+
+    Parameters
+    ----------
+    s : xarray.Dataset
+        Output of :func:`minecalc.sweep.sobol`.
+    """
+    ax = _axes(ax)
+    order = np.argsort(s.ST.values)[::-1]
+    names = s.parameter.values[order]
+    rows = np.arange(len(names))
+    height = 0.38
+    ax.barh(rows - height / 2, s.S1.values[order], height, xerr=s.S1_conf.values[order],
+            color=COLORS["blue"], **{"label": "first order S1 (alone)", **kwargs})
+    ax.barh(rows + height / 2, s.ST.values[order], height, xerr=s.ST_conf.values[order],
+            color=COLORS["orange"], label="total ST (with interactions)")
+    ax.set_yticks(rows, names)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the output's variance [1]")
+    ax.set_ylabel("parameter")
+    ax.set_xlim(left=0)
+    ax.legend(loc="lower right")
+    output = s.attrs.get("output", "output")
+    ax.set_title(_title(s, f"Sobol indices of {output} ({s.attrs.get('evaluations', '?')} runs)"))
+    return ax
