@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import __version__
 from .config import ConfigError, load_config, schema_rows
+from .finance import IRR_REASONS
 from .hardware import load_hardware
 from .model import run as run_model
 from .output import monthly_table, write_dataset, write_results
@@ -25,11 +26,6 @@ from .uncertainty import monte_carlo
 from .results import summary_dict, yearly
 
 EXIT_BAD_INPUT = 2
-IRR_REASONS = {0: "", 1: "       n/a (the cash flow never changes sign)",
-               2: "       n/a (no rate between -99.99 % and +1000 %/yr)",
-               3: " (the cash flow changes sign more than once: not unique)"}
-
-
 set_option = click.option(
     "--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
     help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable; validated "
@@ -89,6 +85,13 @@ def _num(value, decimals, scale=1):
     return "n/a" if value is None else f"{value * scale:,.{decimals}f}"
 
 
+def _irr_note(reason: int) -> str:
+    """Why there is no IRR (or why it is not unique), padded for the table."""
+    if reason == 0:
+        return ""
+    return f" ({IRR_REASONS[reason]})" if reason == 3 else f"       n/a ({IRR_REASONS[reason]})"
+
+
 def _table(summary: dict, ds) -> str:
     """The summary as a readable text table."""
     eh = summary["fleet_hashrate_eh_s"]
@@ -122,7 +125,7 @@ def _table(summary: dict, ds) -> str:
         + ("" if currency == "USD" else
            f" = {summary['npv_usd'] * fx / 1e9:,.0f} bn {currency} at the starting rate"),
         f"  IRR                          "
-        f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{IRR_REASONS[summary['irr_reason']]}",
+        f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{_irr_note(summary['irr_reason'])}",
         f"  Payback                      "
         f"{'never (within horizon)' if payback is None else f'{payback:.1f} months':>10}",
         f"  Cost per BTC, cash           {_num(summary['cost_per_btc_cash_usd'], 0):>10} USD",
@@ -157,9 +160,11 @@ def _table(summary: dict, ds) -> str:
               "or the monthly table as CSV.")
 @click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
               help="Also write results.nc, monthly.csv and summary.json into this folder.")
+@click.option("--plots", is_flag=True, help="Also write the run's figures (PNG and SVG) "
+              "into --out.")
 @click.option("--force", is_flag=True, help="Replace results already in --out.")
 @_friendly_errors
-def run(config, overrides, fmt, out_dir, force):
+def run(config, overrides, fmt, out_dir, plots, force):
     """Run a scenario file and print its summary.
 
     \b
@@ -167,9 +172,16 @@ def run(config, overrides, fmt, out_dir, force):
       minecalc run configs/pk2000mw.yaml --set market.btc_price_usd=90000
       minecalc run configs/pk2000mw.yaml --out results/pk --format json
     """
+    if plots and out_dir is None:
+        raise click.UsageError("--plots: expected --out FOLDER to write the figures into, got none")
     ds = run_model(load_config(config, overrides))
     summary = summary_dict(ds)
-    if out_dir is not None:
+    if out_dir is not None and plots:
+        from . import report  # matplotlib is imported only when figures are asked for
+
+        with report.open_figures(ds) as figs:
+            write_results(ds, summary, out_dir, force=force, extra=report.figure_writers(figs))
+    elif out_dir is not None:
         write_results(ds, summary, out_dir, force=force)
     if fmt == "csv":
         click.echo(monthly_table(ds).to_csv(), nl=False)
@@ -460,3 +472,29 @@ def sobol(config, ranges, output_name, n, seed, overrides):
         row = s.sel(parameter=field)
         click.echo(f"{field:<40}{float(row.S1):8.3f}{float(row.S1_conf):7.3f}"
                    f"{float(row.ST):8.3f}{float(row.ST_conf):7.3f}")
+
+
+@main.command("report")
+@click.argument("config", type=click.Path(path_type=str))
+@set_option
+@click.option("--out", "out_dir", type=click.Path(path_type=str), required=True,
+              help="Folder for the figures, report.pdf and summary.md.")
+@click.option("--paths", "n_paths", type=click.IntRange(min=2), default=2000, show_default=True,
+              help="Monte Carlo paths.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Replace files already in --out.")
+@_friendly_errors
+def report_command(config, overrides, out_dir, n_paths, seed, force):
+    """Write a scenario's report: figures (PNG, SVG), report.pdf and summary.md.
+
+    \b
+    Example:
+      minecalc report configs/pk2000mw.yaml --out report/
+    """
+    from . import report  # matplotlib is imported only when figures are asked for
+
+    written = report.write_report(load_config(config, overrides), out_dir, force=force,
+                                  paths=n_paths, seed=seed)
+    pdf = next(p for p in written if p.name == "report.pdf")
+    click.echo(f"wrote {len(written)} files to {Path(out_dir)}: {pdf.name}, summary.md and "
+               f"{(len(written) - 2) // 2} figures as PNG and SVG")

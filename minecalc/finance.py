@@ -161,6 +161,12 @@ def npv(cash_flow_usd, discount_rate_per_year, period_years):
     return np.sum(cf * discount_factors(discount_rate_per_year, period_years), axis=-1)
 
 
+IRR_REASONS = {0: "", 1: "the cash flow never changes sign",
+               2: "no rate between -99.99 % and +1000 %/yr",
+               3: "the cash flow changes sign more than once: not unique"}
+"""What each ``reason`` code of :func:`irr_with_reason` means."""
+
+
 class IRRResult(NamedTuple):
     """Result of :func:`irr_with_reason`; both fields have the scenario shape ``(...)``."""
 

@@ -51,7 +51,8 @@ def monthly_table(ds: xr.Dataset):
                                  else k for k in names})
 
 
-def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False) -> list[Path]:
+def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False,
+                  extra: dict | None = None) -> list[Path]:
     """Write ``results.nc`` (the whole Dataset), ``monthly.csv`` and ``summary.json``.
 
     Parameters
@@ -64,6 +65,8 @@ def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False) -
         Folder to write into; created if missing.
     force : bool
         Replace files that already exist.
+    extra : dict of str to callable, optional
+        More files to write with them (see :func:`write_files`), e.g. figures.
 
     Returns
     -------
@@ -80,6 +83,7 @@ def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False) -
         "results.nc": lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"),
         "monthly.csv": lambda tmp: monthly_table(ds).to_csv(tmp),
         "summary.json": lambda tmp: tmp.write_text(json.dumps(summary, indent=2) + "\n"),
+        **(extra or {}),
     }
     return write_files(out_dir, writers, force)
 

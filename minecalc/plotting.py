@@ -17,6 +17,9 @@ import xarray as xr
 from matplotlib import pyplot as plt
 from matplotlib.colors import TwoSlopeNorm
 
+from .config import field_attrs
+from .results import SCENARIO_FREE_DIMS
+
 COLORS = {
     "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
     "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
@@ -91,13 +94,18 @@ def _date_axis(ax):
     ax.set_xlabel("date [UTC]")
 
 
-def _single(ds: xr.Dataset, names) -> None:
+def _single(ds: xr.Dataset) -> None:
     """Refuse scenario dimensions where a helper draws one run."""
-    for name in names:
-        extra = [d for d in ds[name].dims if d != "time"]
-        if extra:
-            raise ValueError(f"{name}: expected one run (dims time), got dims {ds[name].dims}; "
-                             f"select one scenario first, e.g. ds.isel({extra[0]}=0)")
+    extra = [d for d in ds.dims if d not in SCENARIO_FREE_DIMS]
+    if extra:
+        raise ValueError(f"{', '.join(extra)}: expected one run, got scenario dimensions; "
+                         f"select one scenario first, e.g. ds.isel({{'{extra[0]}': 0}})")
+
+
+def _field_label(field: str, currency: str) -> str:
+    """A config field with its units, e.g. ``site.pue [-]``."""
+    units = field_attrs(field, currency).get("units")
+    return f"{field} [{units}]" if units else field
 
 
 def _mark_halving(ax, ds: xr.Dataset) -> None:
@@ -118,7 +126,7 @@ def plot_btc(ds: xr.Dataset, *, ax=None, **kwargs):
     value of the BTC sold. Where the run has it, a dashed line shows the BTC the fleet
     would mine if difficulty ignored it (self-dilution is the gap).
     """
-    _single(ds, ["fleet_btc_cumulative"])
+    _single(ds)
     ax = _axes(ax)
     t = ds.time.values
     ax.plot(t, ds.fleet_btc_cumulative, color=COLORS["orange"],
@@ -153,7 +161,7 @@ def plot_cash_flow(ds: xr.Dataset, *, ax=None, **kwargs):
     Capex bars much taller than a month's operations are cut at the axis edge and
     labelled with their value, so the operating months stay readable.
     """
-    _single(ds, ["cash_flow_usd"])
+    _single(ds)
     ax = _axes(ax)
     mined = ds.btc_net * ds.btc_price_usd
     parts = [(ds.energy_cost_usd, "energy", COLORS["vermillion"]),
@@ -186,7 +194,7 @@ def plot_cash_flow(ds: xr.Dataset, *, ax=None, **kwargs):
 
 def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
     """Cumulative cash flow with the payback point (or a note that there is none)."""
-    _single(ds, ["cumulative_cash_usd"])
+    _single(ds)
     ax = _axes(ax)
     cash = ds.cumulative_cash_usd
     factor, unit = _scale(cash)
@@ -211,7 +219,7 @@ def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
 
 def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
     """Hashprice against hashcost per month, the halving marked, losses shaded."""
-    _single(ds, ["hashprice_usd_per_ph_day", "hashcost_usd_per_ph_day"])
+    _single(ds)
     ax = _axes(ax)
     t = ds.time.values
     price, cost = ds.hashprice_usd_per_ph_day, ds.hashcost_usd_per_ph_day
@@ -233,7 +241,7 @@ def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
 
 def plot_difficulty(ds: xr.Dataset, *, ax=None, **kwargs):
     """Difficulty with the fleet and, where the run has it, without (dashed)."""
-    _single(ds, ["difficulty"])
+    _single(ds)
     ax = _axes(ax)
     factor, unit = _scale(ds.difficulty)
     t = ds.time.values
@@ -252,7 +260,7 @@ def plot_difficulty(ds: xr.Dataset, *, ax=None, **kwargs):
 
 def plot_network_share(ds: xr.Dataset, *, ax=None, **kwargs):
     """The fleet's share of blocks, diluted (h/(H+h)) and as if difficulty ignored it (h/H)."""
-    _single(ds, ["network_share"])
+    _single(ds)
     ax = _axes(ax)
     t = ds.time.values
     share = 100 * ds.network_share
@@ -276,14 +284,12 @@ def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
     if "run_by_hour" not in ds:
         raise ValueError("run_by_hour: expected a run with month x hour detail "
                          "(model.run(..., record_epochs=True)), got none")
+    _single(ds)
     run = ds.run_by_hour
-    extra = [d for d in run.dims if d not in ("time", "hour")]
-    if extra:
-        raise ValueError(f"run_by_hour: expected one run (dims time, hour), got dims {run.dims}")
     ax = _axes(ax)
     months = pd.DatetimeIndex(ds.time.values)
     mesh = ax.pcolormesh(np.arange(25), np.arange(len(months) + 1), 100 * run.transpose("time", "hour"),
-                         **{"cmap": "cividis", "vmin": 0, "vmax": 100, **kwargs})
+                         **{"cmap": "cividis", "vmin": 0, "vmax": 100, "rasterized": True, **kwargs})
     ax.figure.colorbar(mesh, ax=ax, label="hashing [% of the hour]")
     step = 1 if len(months) <= 12 else 3 if len(months) <= 24 else 6
     ax.set_yticks(np.arange(0, len(months), step) + 0.5,
@@ -291,14 +297,14 @@ def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
     ax.invert_yaxis()
     ax.set_xticks(np.arange(0, 25, 3))
     ax.set_xlabel(label(ds.hour))
-    ax.set_ylabel("month")
+    ax.set_ylabel("month [YYYY-MM]")
     ax.grid(False)
     ax.set_title(_title(ds, "when the machines hash"))
     return ax
 
 
 def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
-                 y: str | None = None, level: float | None = 0.0, ax=None, **kwargs):
+                 y: str | None = None, level: float | None = 0.0, mark=None, ax=None, **kwargs):
     """A variable over two swept parameters, with the contour where it equals ``level``.
 
     Parameters
@@ -311,6 +317,8 @@ def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
         Dimensions on the horizontal and vertical axes; default the variable's two.
     level : float or None
         Value of the contour drawn (0: the breakeven of NPV); None draws none.
+    mark : (float, float), optional
+        A point to mark, e.g. the base scenario's ``(x, y)`` values.
     """
     da = ds[var]
     dims = [d for d in da.dims]
@@ -325,12 +333,17 @@ def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
     centre = 0.0 if level is None else level / factor
     norm = TwoSlopeNorm(centre, lo, hi) if lo < centre < hi else None
     mesh = ax.pcolormesh(ds[x].values, ds[y].values, z,
-                         **{"shading": "nearest", "cmap": "PuOr", "norm": norm, **kwargs})
+                         **{"shading": "nearest", "cmap": "PuOr", "norm": norm,
+                            "rasterized": True, **kwargs})
     ax.figure.colorbar(mesh, ax=ax, label=label(da, unit))
     if level is not None and lo < centre < hi:
         lines = ax.contour(ds[x].values, ds[y].values, z, levels=[centre], colors="black",
                            linewidths=1.5)
         ax.clabel(lines, fmt=f"{da.attrs.get('long_name', var)} = {level:g}", fontsize="small")
+    if mark is not None:
+        ax.plot(*mark, marker="o", markersize=9, markerfacecolor="white", markeredgecolor="black",
+                linestyle="none", label="this scenario")
+        ax.legend(loc="upper right", frameon=True)
     ax.set_xlabel(label(ds[x]))
     ax.set_ylabel(label(ds[y]))
     ax.grid(False)
@@ -359,12 +372,13 @@ def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
                 **{"label": f"at the {case} value", **kwargs})
         source = t[f"{case}_value"].values[order]
         for r, end, value in zip(rows, v, source):
-            ax.annotate(f"{value:g}", (end, r), xytext=(3 if end >= base / factor else -3, 0),
+            ax.annotate(f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}", (end, r), xytext=(3 if end >= base / factor else -3, 0),
                         textcoords="offset points", va="center", fontsize="x-small",
                         ha="left" if end >= base / factor else "right")
     ax.axvline(base / factor, color="black", linewidth=1)
-    ax.set_yticks(rows, names)
-    ax.set_ylabel("parameter (low / high value at the bar ends)")
+    ax.margins(x=0.12)  # room for the value labels at the bar ends
+    ax.set_yticks(rows, [_field_label(n, t.attrs.get("tariff_currency", "currency")) for n in names])
+    ax.set_ylabel("input [units], at its low / high value at the bar ends")
     ax.set_xlabel(label(t[var], unit))
     ax.legend(loc="lower right")
     ax.set_title(_title(t, f"what moves {t[var].attrs.get('long_name', var)} most"))
@@ -446,10 +460,10 @@ def plot_sobol(s: xr.Dataset, *, ax=None, **kwargs):
             color=COLORS["blue"], **{"label": "first order S1 (alone)", **kwargs})
     ax.barh(rows + height / 2, s.ST.values[order], height, xerr=s.ST_conf.values[order],
             color=COLORS["orange"], label="total ST (with interactions)")
-    ax.set_yticks(rows, names)
+    ax.set_yticks(rows, [_field_label(n, s.attrs.get("tariff_currency", "currency")) for n in names])
     ax.invert_yaxis()
     ax.set_xlabel("share of the output's variance [1]")
-    ax.set_ylabel("parameter")
+    ax.set_ylabel("input [units]")
     ax.set_xlim(left=0)
     ax.legend(loc="lower right")
     output = s.attrs.get("output", "output")

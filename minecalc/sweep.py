@@ -267,7 +267,8 @@ def sobol(scenario: Scenario, ranges: Mapping[str, tuple[float, float]], output:
         return ds[output].broadcast_like(ds.sample).values
 
     out = sobol_indices(fields, [ranges[f] for f in fields], evaluate, n, seed)
-    return out.assign_attrs(output=output, title=scenario.name)
+    return out.assign_attrs(output=output, title=scenario.name,
+                            tariff_currency=scenario.tariff.currency)
 
 
 def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping[str, int] | int,

@@ -1,0 +1,164 @@
+"""Figure helpers: each returns its Axes, labels both axes with units and draws something."""
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib import pyplot as plt
+
+from minecalc import model, plotting
+from minecalc.config import load_config
+from minecalc.sweep import sobol, sweep, tornado
+from minecalc.uncertainty import monte_carlo
+
+CONFIGS = Path(__file__).parents[1] / "configs"
+UNITS = re.compile(r"\[[^\]]+\]")
+
+
+@pytest.fixture(scope="module")
+def pk():
+    return load_config(CONFIGS / "pk2000mw.yaml")
+
+
+@pytest.fixture(scope="module")
+def ds(pk):
+    return model.run(pk)
+
+
+@pytest.fixture(scope="module")
+def results(pk, ds):
+    ranges = {"tariff.energy_price_per_kwh": (15.0, 30.0), "site.pue": (1.05, 1.2),
+              "market.btc_price_usd": (40e3, 120e3)}
+    return {
+        "run": ds,
+        "grid": sweep(pk, {"tariff.energy_price_per_kwh": np.linspace(0, 30, 7),
+                           "market.btc_price_usd": np.linspace(4e4, 3e5, 6)},
+                      record_epochs=False),
+        "tornado": tornado(pk, ranges),
+        "sobol": sobol(pk, ranges, n=32),
+        "mc": monte_carlo(pk, paths=200, seed=3),
+    }
+
+
+HELPERS = [
+    ("plot_btc", "run", {}),
+    ("plot_cash_flow", "run", {}),
+    ("plot_cumulative_cash", "run", {}),
+    ("plot_hashprice", "run", {}),
+    ("plot_difficulty", "run", {}),
+    ("plot_network_share", "run", {}),
+    ("plot_dispatch", "run", {}),
+    ("plot_heatmap", "grid", {"mark": (22.5, 63400)}),
+    ("plot_tornado", "tornado", {}),
+    ("plot_fan", "mc", {}),
+    ("plot_npv_histogram", "mc", {}),
+    ("plot_sobol", "sobol", {}),
+]
+
+
+def _artists(ax):
+    return [*ax.lines, *ax.patches, *ax.collections, *ax.images]
+
+
+@pytest.mark.parametrize("name, data, kwargs", HELPERS, ids=[h[0] for h in HELPERS])
+def test_helper_returns_labelled_axes_with_artists(results, name, data, kwargs):
+    helper = getattr(plotting, name)
+    ax = helper(results[data], **kwargs)
+    try:
+        assert isinstance(ax, matplotlib.axes.Axes)
+        assert _artists(ax), "nothing drawn"
+        # Dates are labelled [UTC]; every other axis names its unit in brackets.
+        assert UNITS.search(ax.get_xlabel()), ax.get_xlabel()
+        assert UNITS.search(ax.get_ylabel()), ax.get_ylabel()
+        if name in ("plot_tornado", "plot_sobol"):  # inputs on the y axis, each with its units
+            assert all(UNITS.search(t.get_text()) for t in ax.get_yticklabels())
+        assert ax.get_title().startswith("Pakistan 2,000 MW")
+    finally:
+        plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("name, data, kwargs", HELPERS, ids=[h[0] for h in HELPERS])
+def test_helper_draws_on_the_axes_it_is_given(results, name, data, kwargs):
+    fig, given = plt.subplots()
+    try:
+        assert getattr(plotting, name)(results[data], ax=given, **kwargs) is given
+        assert _artists(given)
+    finally:
+        plt.close(fig)
+
+
+def test_keyword_arguments_reach_the_main_artist(ds):
+    ax = plotting.plot_btc(ds, linewidth=4.5)
+    try:
+        assert ax.lines[0].get_linewidth() == 4.5
+    finally:
+        plt.close(ax.figure)
+
+
+def test_values_drawn_are_the_datasets(ds):
+    ax = plotting.plot_network_share(ds)
+    try:
+        np.testing.assert_allclose(ax.lines[0].get_ydata(), 100 * ds.network_share.values)
+        assert ax.get_ylabel() == "fleet's share of the network's blocks [%]"
+    finally:
+        plt.close(ax.figure)
+    ax = plotting.plot_difficulty(ds)
+    try:
+        np.testing.assert_allclose(ax.lines[0].get_ydata(), ds.difficulty.values / 1e12)
+        assert ax.get_ylabel().endswith("[T]")
+    finally:
+        plt.close(ax.figure)
+
+
+def test_heatmap_draws_the_breakeven_contour_where_npv_changes_sign(results):
+    grid = results["grid"]
+    ax = plotting.plot_heatmap(grid)
+    try:
+        assert float(grid.npv_usd.min()) < 0 < float(grid.npv_usd.max())
+        contour = [c for c in ax.collections if c.__class__.__name__ == "QuadContourSet"]
+        assert contour and contour[0].allsegs[0], "no NPV = 0 line"
+        assert ax.get_xlabel() == "Energy price in the tariff currency [PKR/kWh]"
+    finally:
+        plt.close(ax.figure)
+
+
+def test_payback_point_is_marked_when_the_plan_pays_back(pk):
+    paying = model.run(load_config(CONFIGS / "pk2000mw.yaml", ["market.btc_price_usd=250000",
+                                                                "tariff.energy_price_per_kwh=5"]))
+    months = float(paying.payback_months)
+    assert np.isfinite(months)
+    ax = plotting.plot_cumulative_cash(paying)
+    try:
+        texts = [t.get_text() for t in ax.texts]
+        assert f"pays back after {months:.1f} months" in texts
+    finally:
+        plt.close(ax.figure)
+
+
+def test_a_histogram_states_the_probability_of_loss(results):
+    mc = results["mc"]
+    ax = plotting.plot_npv_histogram(mc)
+    try:
+        loss = 100 * float((mc.npv_usd < 0).mean())
+        assert any(f"{loss:.1f} %" in t for t in ax.get_legend_handles_labels()[1])
+        assert sum(p.get_height() for p in ax.patches) == mc.sizes["path"]
+    finally:
+        plt.close(ax.figure)
+
+
+def test_one_run_helpers_refuse_a_sweep_with_a_clear_message(results):
+    with pytest.raises(ValueError, match="expected one run"):
+        plotting.plot_btc(results["grid"])
+    with pytest.raises(ValueError, match="expected two swept dimensions"):
+        plotting.plot_heatmap(results["run"])
+
+
+def test_the_style_uses_the_colour_blind_safe_palette():
+    with plotting.style():
+        cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    assert cycle[0] == plotting.COLORS["blue"] and set(cycle) <= set(plotting.COLORS.values())
