@@ -512,3 +512,104 @@ def coverage_summary(frame: pd.DataFrame) -> pd.DataFrame:
                                                coverage=("inside", "mean"))
     pooled.index = pd.MultiIndex.from_product([["all"], pooled.index], names=keys)
     return pd.concat([per_cutoff, pooled])
+
+
+# --- All three, for the command line ----------------------------------------------------------
+
+def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS) -> dict:
+    """The three backtests' figures as a JSON-ready dict.
+
+    Parameters
+    ----------
+    paths, seed, cutoffs
+        Passed to :func:`out_of_sample`.
+
+    Returns
+    -------
+    dict
+        ``replay`` (:func:`replay_summary`); ``halvings``, one dict per halving
+        (:func:`halving_timing`, times as ISO 8601 UTC strings) and
+        ``tolerance_days``; ``out_of_sample`` with the settings, one dict per cut-off and
+        scheme, and the ``pooled`` coverage per scheme (:func:`coverage_summary`).
+    """
+    halvings = halving_timing()
+    for column in ("real_time", "start_time", "projected_time", "trend_time"):
+        halvings[column] = halvings[column].map(lambda t: t.isoformat(timespec="seconds"))
+    table = coverage_summary(out_of_sample(cutoffs, paths, seed)).reset_index()
+    pooled = table["cutoff"] == "all"
+    per_cutoff = table[~pooled].astype({"inside_at_horizon": bool})
+    return {
+        "replay": replay_summary(),
+        "tolerance_days": TOLERANCE_DAYS,
+        "halvings": _records(halvings),
+        "out_of_sample": {
+            "paths": paths, "seed": seed, "window_epochs": WINDOW_EPOCHS,
+            "block_epochs": list(BLOCK_EPOCHS), "band": [BAND[0], BAND[-1]],
+            "cutoffs": _records(per_cutoff),
+            "pooled": _records(table.loc[pooled, ["block_epochs", "epochs", "coverage"]]),
+        },
+    }
+
+
+def _records(frame: pd.DataFrame) -> list:
+    """Rows as dicts of plain Python values (JSON has no numpy types)."""
+    return [{k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def format_report(result: dict) -> str:
+    """The output of :func:`summary` as readable text tables."""
+    r = result["replay"]
+    pct = 100
+    lines = [
+        "Replay of the retarget rule (exact integer form, minecalc.protocol.next_nbits)",
+        f"  Test vectors with real first and last block times   {r['cases_exact']} of "
+        f"{r['cases']} bit for bit",
+        f"  Packaged table from epoch start times alone         {r['epochs']} epochs, "
+        f"{r['first_height']:,} to {r['last_height']:,}",
+        f"    exact nBits                                       {r['exact']} ("
+        f"{r['exact_at_pow_limit']} of them at difficulty 1, capped at powLimit)",
+        f"    |difficulty error| median / P95 / max             "
+        f"{pct * r['median_abs_relative_error']:.3f} / {pct * r['p95_abs_relative_error']:.3f}"
+        f" / {pct * r['max_abs_relative_error']:.3f} % (worst at {r['worst_height']:,})",
+        f"    mean error above difficulty 1                     "
+        f"{pct * r['mean_relative_error']:+.3f} % (one extra block interval: "
+        f"{pct * r['expected_mean_relative_error']:+.3f} %)",
+        "",
+        f"Halving timing: projected from one year before, no fleet (pass: within "
+        f"{result['tolerance_days']:g} days)",
+        f"  {'':53}{'realized hashrate':^24}  {'trend forecast':^20}".rstrip(),
+        f"  {'halving':>7}  {'start epoch':>11}  {'start':<10}  {'real time (UTC)':<19}"
+        f"{'error h':>9}{'error d':>9}{'pass':>6}  {'growth/yr':>11}{'error d':>9}",
+    ]
+    for h in result["halvings"]:
+        lines.append(
+            f"  {h['height']:>7,}  {h['start_height']:>11,}  {h['start_time'][:10]}  "
+            f"{h['real_time'][:19].replace('T', ' ')}{h['error_h']:+9.1f}{h['error_h'] / 24:+9.2f}"
+            f"{'yes' if h['within_tolerance'] else 'NO':>6}  "
+            f"{pct * h['trend_growth_per_year']:>+9,.0f} %{h['trend_error_h'] / 24:+9.1f}")
+    o = result["out_of_sample"]
+    schemes = o["block_epochs"]
+    names = ["i.i.d." if b == 1 else f"blocks of {b}" for b in schemes]
+    lines += [
+        "",
+        f"Out of sample: P{pct * o['band'][0]:.0f}-P{pct * o['band'][1]:.0f} band of "
+        f"difficulty per epoch, 1 year after each cut-off",
+        f"  ({o['paths']:,} paths, seed {o['seed']}; calibrated on the {o['window_epochs']} "
+        "epoch changes before the cut-off; claims 80 %)",
+        (f"  {'':18}" + "".join(f"  {name:^26}" for name in names)).rstrip(),
+        f"  {'cut-off':<10}{'epochs':>8}" + f"  {'cover':>8}{'at 1 yr':>9}{'P50 err':>9}" * len(names),
+    ]
+    rows = {}
+    for c in o["cutoffs"]:
+        rows.setdefault(c["cutoff"], {})[c["block_epochs"]] = c
+    for cutoff, by_scheme in rows.items():
+        lines.append(f"  {cutoff:<10}{by_scheme[schemes[0]]['epochs']:>8}" + "".join(
+            f"  {pct * c['coverage']:6.0f} %{'in' if c['inside_at_horizon'] else 'out':>9}"
+            f"{pct * c['p50_error']:>+7.0f} %" for c in (by_scheme[b] for b in schemes)))
+    pooled = {p["block_epochs"]: p for p in o["pooled"]}
+    lines.append(f"  {'all':<10}{pooled[schemes[0]]['epochs']:>8}" + "".join(
+        f"  {pct * pooled[b]['coverage']:6.0f} %"
+        f"{sum(c['inside_at_horizon'] for c in o['cutoffs'] if c['block_epochs'] == b):>5} of "
+        f"{len(rows)}{'':9}" for b in schemes).rstrip())
+    return "\n".join(lines)

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .backtest import format_report as backtest_report
+from .backtest import summary as backtest_summary
 from .config import ConfigError, load_config, schema_rows
 from .hardware import load_hardware
 from .model import run as run_model
@@ -456,3 +458,22 @@ def sobol(config, ranges, output_name, n, seed, overrides):
         row = s.sel(parameter=field)
         click.echo(f"{field:<40}{float(row.S1):8.3f}{float(row.S1_conf):7.3f}"
                    f"{float(row.ST):8.3f}{float(row.ST_conf):7.3f}")
+
+
+@main.command("backtest")
+@click.option("--paths", "n_paths", type=click.IntRange(10, 1_000_000), default=2000,
+              show_default=True, help="Monte Carlo paths per cut-off and resampling scheme.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@_friendly_errors
+def backtest_command(n_paths, seed, fmt):
+    """Check the projection against the real chain: retarget replay, halving timing and
+    out-of-sample difficulty bands.
+
+    \b
+    Example:
+      minecalc backtest --seed 1 --format json
+    """
+    result = backtest_summary(n_paths, seed)
+    click.echo(json.dumps(result, indent=2) if fmt == "json" else backtest_report(result))
