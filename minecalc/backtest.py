@@ -247,6 +247,9 @@ def halving_timing(heights=tuple(HALVING_TIMES_UNIX), lead_years: int = 1,
     t_all, h_all = epochs["mid_time_s"].to_numpy(), epochs["hashrate_h_s"].to_numpy()
     rows = []
     for height in heights:  # one backtest per halving, each with its own start and path
+        if height not in HALVING_TIMES_UNIX:
+            raise ValueError(f"heights: expected halvings with a known time "
+                             f"({', '.join(map(str, HALVING_TIMES_UNIX))}), got {height}")
         real_s = float(HALVING_TIMES_UNIX[height])
         begin = pd.Timestamp(real_s, unit="s", tz="UTC") - pd.DateOffset(years=lead_years)
         k = int(np.flatnonzero(epochs["start_time"] <= begin)[-1])
@@ -452,7 +455,7 @@ def out_of_sample(cutoffs=CUTOFFS, paths: int = 2000, seed: int = 0,
         cut = pd.Timestamp(cutoff)
         cut = cut.tz_localize("UTC") if cut.tz is None else cut.tz_convert("UTC")
         cut_s = (cut - pd.Timestamp(0, tz="UTC")).total_seconds()
-        k = int(np.flatnonzero(start_s <= cut_s)[-1])
+        k = int(np.searchsorted(start_s, cut_s, side="right")) - 1  # the epoch in force
         if k < window_epochs + 1:
             raise ValueError(f"cutoffs: expected dates with {window_epochs} epochs of history "
                              f"before them, got {cutoff}")
@@ -460,7 +463,11 @@ def out_of_sample(cutoffs=CUTOFFS, paths: int = 2000, seed: int = 0,
         changes = np.log(history.difficulty_changes(height - window_epochs * RETARGET_INTERVAL,
                                                     height))
         epoch_s = (start_s[k] - start_s[k - window_epochs]) / window_epochs
-        ahead = np.flatnonzero((start_s > cut_s) & (start_s <= cut_s + horizon_years * SECONDS_PER_YEAR))
+        horizon_s = cut_s + horizon_years * SECONDS_PER_YEAR
+        ahead = np.flatnonzero((start_s > cut_s) & (start_s <= horizon_s))
+        if not ahead.size:
+            raise ValueError(f"cutoffs: expected dates before the history ends "
+                             f"({epochs['start_time'].iloc[-1]:%Y-%m-%d}), got {cutoff}")
         n = int(np.ceil(1.5 * (ahead[-1] - k))) + 2  # room for paths slower than history
         rng = np.random.default_rng([seed, i])
         draws = np.stack([resample_changes(changes, rng, paths, n, b) for b in blocks])
@@ -598,7 +605,8 @@ def format_report(result: dict) -> str:
         f"  ({o['paths']:,} paths, seed {o['seed']}; calibrated on the {o['window_epochs']} "
         "epoch changes before the cut-off; claims 80 %)",
         (f"  {'':18}" + "".join(f"  {name:^26}" for name in names)).rstrip(),
-        f"  {'cut-off':<10}{'epochs':>8}" + f"  {'cover':>8}{'at 1 yr':>9}{'P50 err':>9}" * len(names),
+        f"  {'cut-off':<10}{'epochs':>8}"
+        + f"  {'cover':>8}{'at 1 yr':>9}{'P50 err':>9}" * len(names),
     ]
     rows = {}
     for c in o["cutoffs"]:

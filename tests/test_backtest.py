@@ -180,7 +180,8 @@ def test_out_of_sample_scores_the_year_after_each_cutoff(oos):
     assert (oos["reached"] == 1).all()
     summary = backtest.coverage_summary(oos)
     assert summary.loc[("all", 1), "epochs"] == len(oos) / 2
-    assert_allclose(summary.loc[("all", 1), "coverage"], oos.loc[oos.block_epochs == 1, "inside"].mean())
+    assert_allclose(summary.loc[("all", 1), "coverage"],
+                    oos.loc[oos["block_epochs"] == 1, "inside"].mean())
 
 
 def test_out_of_sample_is_deterministic(oos):
@@ -204,9 +205,19 @@ def test_out_of_sample_uses_nothing_after_the_cutoff(monkeypatch, oos):
     assert_allclose(moved["difficulty"], 3 * before["difficulty"])
 
 
-def test_cutoff_needs_a_calibration_window():
-    with pytest.raises(ValueError, match="cutoffs: expected dates with 52 epochs"):
-        backtest.out_of_sample(["2009-06-01"], paths=10)
+@pytest.mark.parametrize("cutoff, message", [
+    ("2009-06-01", "expected dates with 52 epochs of history before them"),
+    ("2008-01-01", "expected dates with 52 epochs of history before them"),
+    ("2027-01-01", r"expected dates before the history ends \(2026-09-0\d\)"),
+])
+def test_cutoff_needs_history_on_both_sides(cutoff, message):
+    with pytest.raises(ValueError, match=f"cutoffs: {message}, got {cutoff}"):
+        backtest.out_of_sample([cutoff], paths=10)
+
+
+def test_unknown_halving_is_a_clear_error():
+    with pytest.raises(ValueError, match="heights: expected halvings with a known time .*got 5"):
+        backtest.halving_timing([5])
 
 
 # --- Command line ----------------------------------------------------------------------------
