@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .backtest import format_report as backtest_report
+from .backtest import summary as backtest_summary
 from .config import ConfigError, load_config, schema_rows
 from .finance import IRR_REASONS
 from .hardware import load_hardware
@@ -498,3 +500,22 @@ def report_command(config, overrides, out_dir, n_paths, seed, force):
     pdf = next(p for p in written if p.name == "report.pdf")
     click.echo(f"wrote {len(written)} files to {Path(out_dir)}: {pdf.name}, summary.md and "
                f"{(len(written) - 2) // 2} figures as PNG and SVG")
+
+
+@main.command("backtest")
+@click.option("--paths", "n_paths", type=click.IntRange(10, 1_000_000), default=2000,
+              show_default=True, help="Monte Carlo paths per cut-off and resampling scheme.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@_friendly_errors
+def backtest_command(n_paths, seed, fmt):
+    """Check the projection against the real chain: retarget replay, halving timing and
+    out-of-sample difficulty bands.
+
+    \b
+    Example:
+      minecalc backtest --seed 1 --format json
+    """
+    result = backtest_summary(n_paths, seed)
+    click.echo(json.dumps(result, indent=2) if fmt == "json" else backtest_report(result))
