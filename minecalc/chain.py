@@ -136,8 +136,8 @@ class Projection(NamedTuple):
     subsidy_time_over_difficulty_btc_s: np.ndarray
     """``integral subsidy(t) dt / D`` over each month [BTC s]."""
     mined_hashrate_h_s: np.ndarray
-    """Mean hashrate that set the block rate in each month (rest of network, plus the fleet
-    where it is included) [H/s]."""
+    """Mean hashrate mining in each month: the rest of the network plus the fleet [H/s]
+    (the fleet sets the block rate only where it is included in the network)."""
     fleet_hashrate_h_s: np.ndarray
     """The fleet's mean hashrate in each month, after ``run_fraction`` [H/s]."""
     difficulty_end: np.ndarray
@@ -215,6 +215,7 @@ def project(
     epoch_elapsed_s=None,
     include_fleet_in_network=True,
     run_fraction=None,
+    other_factor=None,
     record_epochs=True,
 ):
     """Project difficulty, block times, halvings and issuance month by month.
@@ -243,6 +244,10 @@ def project(
         fleet runs, given the difficulty [-] and block subsidy [BTC] in force when
         the month starts (arrays of the scenario shape). This is where economic
         dispatch decides, stepping forward in time. Default: always 1.
+    other_factor : callable, optional
+        ``other_factor(j, difficulty, subsidy_btc)`` -> factor on the rest of the
+        network's hashrate during month ``j``, from the state when the month starts
+        (the other miners' response to hashprice, :mod:`minecalc.response`). Default: 1.
     record_epochs : bool
         Keep per-epoch and per-halving records (memory grows with scenarios x
         epochs: turn off for large sweeps).
@@ -309,6 +314,9 @@ def project(
         span = edges[j + 1] - edges[j]
         other_now = flat(other[..., j])
         other_next = flat(other[..., j + 1])
+        if other_factor is not None:
+            scale = flat(other_factor(j, d.reshape(shape), subsidy.reshape(shape)))
+            other_now, other_next = other_now * scale, other_next * scale
         rate = np.log(other_next / other_now) / span
         fleet_j = flat(fleet[..., j])
         if run_fraction is not None:

@@ -110,6 +110,11 @@ def _table(summary: dict, ds) -> str:
     if undiluted and undiluted != summary["btc_total"]:
         lines.append(f"  ... if difficulty ignored it {_sig(undiluted, 'BTC')} "
                      f"(self-dilution costs {100 * (1 - summary['btc_total'] / undiluted):.1f} %)")
+    fixed = summary["btc_total_without_response"]
+    if fixed:
+        lines.append(f"  ... if others did not respond{_sig(fixed, 'BTC')} (the response gives "
+                     f"back {100 * (summary['btc_total'] / fixed - 1):+.1f} %; "
+                     f"{summary['displaced_hashrate_eh_s_end']:.1f} EH/s displaced at the end)")
     if summary["halving_date"]:
         lines.append(f"  Block {summary['halving_height']:,} (halving)    "
                      f"{summary['halving_date'][:10]:>10}")

@@ -177,6 +177,15 @@ class HashrateGrowth(_OneOf):
         return _dates_increasing(path)
 
 
+class Response(_Model):
+    """How the rest of the network answers the hashprice it earns (minecalc.response)."""
+
+    elasticity: float = Field(
+        ge=0, description="Long-run log change of the rest of the network's hashrate per log "
+        "change of its hashprice; 0 = no response [-].")
+    lag_months: float = Field(gt=0, description="Time constant of the adjustment [months].")
+
+
 class Network(_Model):
     """The Bitcoin network at the start date and its growth."""
 
@@ -204,6 +213,9 @@ class Network(_Model):
         description="Add the fleet's hashrate to the network's (self-dilution); "
         "false = price-taker view [-].",
     )
+    response: Response | None = Field(
+        None, description="Other miners switch off or join as hashprice moves; null = they "
+        "follow hashrate_growth whatever the fleet does [-].")
 
     @field_validator("epoch_start_date")
     @classmethod

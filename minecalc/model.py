@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__, chain, finance, hardware, history, plant
+from . import __version__, chain, finance, hardware, history, plant, response
 from .config import Scenario
 from .protocol import (
     HASHES_PER_DIFFICULTY,
     SECONDS_PER_DAY,
     SECONDS_PER_YEAR,
+    block_subsidy_btc,
     hashrate_from_difficulty,
 )
 from .results import summarize
@@ -36,6 +37,8 @@ PARAMETERS = (
     "network.fees_btc_per_block",
     "network.hashrate_growth",
     "network.include_fleet_in_network",
+    "network.response.elasticity",
+    "network.response.lag_months",
     "site.capacity_mw",
     "site.mining_share",
     "site.pue",
@@ -134,6 +137,9 @@ def _parameters(scenario: Scenario) -> dict:
         "network.fees_btc_per_block": net.fees_btc_per_block,
         "network.hashrate_growth": _growth_value(scenario)[1],
         "network.include_fleet_in_network": net.include_fleet_in_network,
+        # No response block: elasticity 0 (the lag then has no effect).
+        "network.response.elasticity": 0.0 if net.response is None else net.response.elasticity,
+        "network.response.lag_months": 1.0 if net.response is None else net.response.lag_months,
         "site.capacity_mw": scenario.site.capacity_mw,
         "site.mining_share": scenario.site.mining_share,
         "site.pue": scenario.site.pue,
@@ -259,6 +265,38 @@ def _var(data, dims, units, long_name, scenario_sizes=None):
         data = data[tuple(slice(None) if i in keep else 0 for i in range(len(lead)))]
         dims = (*(lead[i][0] for i in keep), *dims[len(lead):])
     return xr.Variable(dims, data, attrs=attrs)
+
+
+def _hashvalue_btc_per_ph_day(proj: chain.Projection, fees, period_s):
+    """Revenue of one PH/s for a day, averaged over each period [BTC/(PH/s)/d]."""
+    return 1e15 * SECONDS_PER_DAY / HASHES_PER_DIFFICULTY * (
+        proj.subsidy_time_over_difficulty_btc_s + fees * proj.time_over_difficulty_s) / period_s
+
+
+def _response_hook(a: dict, alone: chain.Projection, fees, period_s, deviation: dict):
+    """The chain's ``other_factor``: other miners' lagged answer to the fleet's effect on
+    hashprice, against the fleet-free world ``alone`` (:mod:`minecalc.response`).
+
+    Each month's deviation is stored in ``deviation[j]``.
+    """
+    n = period_s.size
+    start_d = np.concatenate([np.broadcast_to(a["network.difficulty"], alone.difficulty_end.shape[:-1])[..., None],
+                              alone.difficulty_end[..., :-1]], axis=-1)
+    start_height = np.concatenate([np.broadcast_to(a["network.height"], alone.height_end.shape[:-1])[..., None],
+                                   alone.height_end[..., :-1]], axis=-1)
+    start_subsidy = block_subsidy_btc(np.floor(start_height).astype(np.int64))
+    fees = np.broadcast_to(fees, (*np.shape(fees)[:-1], n))
+    state = {"x": 0.0}
+
+    def other_factor(j, difficulty, subsidy_btc):
+        gap = response.hashprice_gap(subsidy_btc, fees[..., j], difficulty, start_subsidy[..., j],
+                                     start_d[..., j])
+        state["x"] = response.adjust(state["x"], gap, period_s[j], a["network.response.elasticity"],
+                                     a["network.response.lag_months"])
+        deviation[j] = state["x"]
+        return np.exp(state["x"])
+
+    return other_factor
 
 
 def _hashprice_usd_per_ph_day(reward_btc, difficulty, price_usd):
@@ -529,6 +567,16 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
         start = pd.Timestamp(scenario.start_date, tz="UTC")
         elapsed = (start - pd.Timestamp(scenario.network.epoch_start_date)).total_seconds()
     other_path = _other_network_path(scenario, a, edges_s) * a.get("path:other_hashrate_factor", 1.0)
+    responding = scenario.network.response is not None or "network.response.elasticity" in params
+    alone = None
+    if without_fleet or responding:
+        # The network as it would be without the fleet: its difficulty never sees the fleet.
+        alone = chain.project(edges_s, other_path, available_h_s, a["network.difficulty"],
+                              a["network.height"], epoch_elapsed_s=elapsed,
+                              include_fleet_in_network=False, record_epochs=False)
+    other_factor, deviation = None, {}
+    if responding:
+        other_factor = _response_hook(a, alone, fees, period_s, deviation)
     proj = chain.project(
         edges_s,
         other_path,
@@ -538,17 +586,14 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
         epoch_elapsed_s=elapsed,
         include_fleet_in_network=a["network.include_fleet_in_network"],
         run_fraction=run_fraction if economic else None,
+        other_factor=other_factor,
         record_epochs=record_epochs,
     )
     fleet_monthly = proj.fleet_hashrate_h_s
     fleet_blocks, fleet_subsidy, fleet_btc = chain.fleet_yield(proj, fees)
-    # Revenue of one PH/s for a day [BTC], averaged over the period.
-    hashvalue = 1e15 * SECONDS_PER_DAY / HASHES_PER_DIFFICULTY * (
-        proj.subsidy_time_over_difficulty_btc_s + fees * proj.time_over_difficulty_s
-    ) / period_s
+    hashvalue = _hashvalue_btc_per_ph_day(proj, fees, period_s)
     days = period_s / SECONDS_PER_DAY
-    other = proj.mined_hashrate_h_s - np.where(a["network.include_fleet_in_network"][..., None],
-                                               fleet_monthly, 0.0)
+    other = proj.mined_hashrate_h_s - fleet_monthly
     if economic:
         dispatched = np.stack([decided[j].run_fraction for j in range(n)], axis=-1)
         paid_usd = np.stack([decided[j].mean_price_usd_per_kwh for j in range(n)], axis=-1)
@@ -635,20 +680,17 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
                  for name, (x, tail, units, long_name) in money.items()})
     data["hashprice_usd_per_ph_day"] = v(hashvalue * price, t, "USD/(PH/s)/d",
                                          "expected revenue per PH/s per day (before pool fee)")
-    if without_fleet:
-        # The same fleet hashing, but the network's difficulty never sees it: the
-        # network as it would be without the fleet, and the fleet as a price taker.
-        alone = chain.project(edges_s, other_path, fleet_monthly, a["network.difficulty"],
-                              a["network.height"], epoch_elapsed_s=elapsed,
-                              include_fleet_in_network=False, record_epochs=False)
-        blocks_u, _, btc_u = chain.fleet_yield(alone, fees)
-        hashvalue_u = 1e15 * SECONDS_PER_DAY / HASHES_PER_DIFFICULTY * (
-            alone.subsidy_time_over_difficulty_btc_s + fees * alone.time_over_difficulty_s) / period_s
+    if alone is not None:
+        # The same fleet hashing as a price taker: difficulty never sees it.
+        blocks_u, _, btc_u = chain.fleet_yield(alone._replace(fleet_hashrate_h_s=fleet_monthly),
+                                               fees)
+        hashvalue_u = _hashvalue_btc_per_ph_day(alone, fees, period_s)
+        baseline_other = alone.mined_hashrate_h_s - alone.fleet_hashrate_h_s
         data.update({
             "difficulty_without_fleet": v(period_s / alone.time_over_difficulty_s, t, "1",
                                           "difficulty without the fleet (time-weighted "
                                           "harmonic mean)"),
-            "network_hashrate_without_fleet_eh_s": v(alone.mined_hashrate_h_s / EH, t, "EH/s",
+            "network_hashrate_without_fleet_eh_s": v(baseline_other / EH, t, "EH/s",
                                                      "network hashrate without the fleet (mean)"),
             "hashprice_without_fleet_usd_per_ph_day": v(
                 hashvalue_u * price, t, "USD/(PH/s)/d",
@@ -657,6 +699,26 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
                                          "fleet's share if difficulty ignored it (h / H)"),
             "fleet_btc_undiluted": v(btc_u, t, "BTC",
                                      "BTC the fleet would mine if difficulty ignored it"),
+            "displaced_hashrate_eh_s": v((baseline_other - other) / EH, t, "EH/s",
+                                         "other miners' hashrate switched off (or never "
+                                         "deployed) because of the fleet"),
+        })
+    if responding:
+        # The fleet's yield if the other miners did not answer (their growth path alone).
+        fixed = chain.project(edges_s, other_path, fleet_monthly, a["network.difficulty"],
+                              a["network.height"], epoch_elapsed_s=elapsed,
+                              include_fleet_in_network=a["network.include_fleet_in_network"],
+                              record_epochs=False)
+        _, _, btc_fixed = chain.fleet_yield(fixed, fees)
+        data.update({
+            "fleet_btc_without_response": v(btc_fixed, t, "BTC", "BTC the fleet would mine if "
+                                            "the other miners did not respond"),
+            "hashprice_without_response_usd_per_ph_day": v(
+                _hashvalue_btc_per_ph_day(fixed, fees, period_s) * price, t, "USD/(PH/s)/d",
+                "hashprice if the other miners did not respond (before pool fee)"),
+            "response_deviation": v(np.stack([deviation[j] for j in range(n)], axis=-1), t, "1",
+                                    "log deviation of the other miners' hashrate from their "
+                                    "path (the response)"),
         })
     coords.update(_scenario_coords({**all_params, **paths}, dims))
     ds = xr.Dataset(data, coords=coords)

@@ -65,7 +65,8 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
         ``network_share_first_month`` [1], ``btc_per_day_first_month`` [BTC/d],
         ``btc_per_day_full_deployment`` [BTC/d], ``halving_date``,
         ``final_difficulty`` [1], and ``btc_total_undiluted`` [BTC] when the run
-        has the fleet-free comparison.
+        has the fleet-free comparison, ``btc_total_without_response`` [BTC] when the
+        other miners respond.
 
     Notes
     -----
@@ -97,6 +98,10 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     if "fleet_btc_undiluted" in ds:
         out["btc_total_undiluted"] = _attrs(ds.fleet_btc_undiluted.sum("time"), "BTC",
                                             "BTC over the horizon if difficulty ignored the fleet")
+    if "fleet_btc_without_response" in ds:
+        out["btc_total_without_response"] = _attrs(
+            ds.fleet_btc_without_response.sum("time"), "BTC",
+            "BTC over the horizon if the other miners did not respond")
     out = {k: v.drop_vars([c for c in v.coords if c not in v.dims], errors="ignore")
            for k, v in out.items()}
     return ds.assign(out)
@@ -135,6 +140,10 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "btc_by_year": {str(int(y)): _plain(v) for y, v in
                         zip(ds.project_year.values, ds.btc_by_year.values)},
         "btc_total_undiluted": _plain(ds.btc_total_undiluted) if "btc_total_undiluted" in ds else None,
+        "btc_total_without_response": (_plain(ds.btc_total_without_response)
+                                       if "btc_total_without_response" in ds else None),
+        "displaced_hashrate_eh_s_end": (_plain(ds.displaced_hashrate_eh_s[-1])
+                                        if "displaced_hashrate_eh_s" in ds else None),
         "halving_height": _plain(ds.halving_height[0]) if ds.sizes.get("halving") else None,
         "halving_date": _plain(ds.halving_date),
         "final_difficulty": _plain(ds.final_difficulty),
