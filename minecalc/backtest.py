@@ -30,7 +30,6 @@ from .protocol import (
     HALVING_INTERVAL,
     POW_LIMIT_NBITS,
     RETARGET_INTERVAL,
-    SECONDS_PER_DAY,
     SECONDS_PER_YEAR,
     nbits_to_difficulty,
     next_nbits,

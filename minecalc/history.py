@@ -203,3 +203,18 @@ def difficulty_changes(start_height: int = 0, end_height: int | None = None) -> 
     d = table.loc[table["height"] >= start_height, "difficulty"].to_numpy()
     ratio = d[1:] / d[:-1]
     return ratio[~np.isnan(ratio)]
+
+
+def load_price_history() -> pd.DataFrame:
+    """The packaged monthly BTC price history (January 2024 to August 2026).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``month`` (``YYYY-MM``), ``btc_price_usd_mean``, ``btc_price_usd_min``,
+        ``btc_price_usd_max`` [USD], ``days`` (daily prices in the month; the last month is
+        partial) and ``pkr_per_usd_mean`` [PKR/USD]; see ``minecalc/data/README.md``.
+    """
+    with resources.files("minecalc").joinpath("data/btc_price_monthly.csv").open() as f:
+        return pd.read_csv(f)
+

@@ -577,6 +577,9 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     other_factor, deviation = None, {}
     if responding:
         other_factor = _response_hook(a, alone, fees, period_s, deviation)
+        # The chain's scenario shape must hold the response's own dimensions.
+        other_path = other_path * np.ones_like(a["network.response.elasticity"]
+                                               * a["network.response.lag_months"])[..., None]
     proj = chain.project(
         edges_s,
         other_path,

@@ -279,6 +279,37 @@ def plot_network_share(ds: xr.Dataset, *, ax=None, **kwargs):
     return ax
 
 
+def plot_response(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Other miners' hashrate without the fleet and with it (they respond), and the share of
+    the fleet's hashrate they give back by switching off (right axis)."""
+    _single(ds)
+    if "displaced_hashrate_eh_s" not in ds:
+        raise ValueError("displaced_hashrate_eh_s: expected a run with the fleet-free comparison "
+                         "(model.run(..., without_fleet=True)), got none")
+    ax = _axes(ax)
+    t = ds.time.values
+    ax.plot(t, ds.network_hashrate_without_fleet_eh_s, color=COLORS["sky"], linestyle="--",
+            linewidth=2, label="other miners, without the fleet")
+    ax.plot(t, ds.other_hashrate_eh_s, color=COLORS["blue"],
+            **{"label": "other miners, with the fleet", "linewidth": 2, **kwargs})
+    ax.fill_between(t, ds.other_hashrate_eh_s, ds.network_hashrate_without_fleet_eh_s,
+                    color=COLORS["sky"], alpha=0.3, label="displaced by the fleet")
+    ax.set_ylabel(label(ds.other_hashrate_eh_s))
+    right = ax.twinx()
+    given_back = 100 * ds.displaced_hashrate_eh_s / ds.fleet_hashrate_eh_s
+    right.plot(t, given_back, color=COLORS["vermillion"], linewidth=1.5,
+               label="share of the fleet's hashrate given back (right axis)")
+    right.set_ylabel("hashrate given back / fleet's hashrate [%]")
+    right.set_ylim(bottom=0, top=max(5.0, 1.3 * float(given_back.max())))
+    right.grid(False)
+    right.spines["right"].set_visible(True)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper left")
+    _date_axis(ax)
+    ax.set_title(_title(ds, "how the other miners answer"))
+    return ax
+
+
 def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
     """Share of each hour the machines hash, month by month (availability x uptime x dispatch)."""
     if "run_by_hour" not in ds:

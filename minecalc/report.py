@@ -43,6 +43,10 @@ RUN_FIGURES = {
                    "network retargets to the fleet's hashrate within a few epochs."),
     "network_share": (plotting.plot_network_share, "The fleet's share of blocks: h/(H+h) once "
                       "difficulty has adjusted, against the naive h/H other calculators use."),
+    "network_response": (plotting.plot_response, "The rest of the network without the fleet "
+                         "and with it. With a response (network.response) the least profitable "
+                         "miners switch off as the fleet cuts hashprice, giving part of its share "
+                         "back; without one the two lines coincide."),
     "dispatch": (plotting.plot_dispatch, "Share of each hour the machines hash, month by month: "
                  "seasonal availability, uptime and (with economic dispatch) the hours where "
                  "mining beats the tariff."),

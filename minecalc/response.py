@@ -19,7 +19,6 @@ trends; ordinary least squares on ``x[m+1] - x[m] = a (elasticity * g[m] - x[m])
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import NamedTuple
 
 import numpy as np
@@ -102,7 +101,7 @@ def monthly_history(fees_btc_per_block: float = 0.03) -> pd.DataFrame:
         ``hashprice_usd_per_ph_day`` [USD/(PH/s)/d]. The last month of the price table is
         dropped when partial (fewer than 28 days).
     """
-    prices = pd.read_csv(files("minecalc").joinpath("data/btc_price_monthly.csv").open())
+    prices = history.load_price_history()
     prices = prices[prices["days"] >= 28]
     epochs = history.load_difficulty_history().dropna(subset=["difficulty"])
     mid = pd.to_datetime(prices["month"]) + pd.Timedelta(days=14)

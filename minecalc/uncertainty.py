@@ -7,10 +7,8 @@ labelled and passed to :func:`minecalc.model.run` as ``paths``.
 
 from __future__ import annotations
 
-from importlib.resources import files
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from . import history, model
@@ -60,7 +58,7 @@ def gbm_price_paths(start_usd, drift_per_year, volatility_per_year, times_years,
 
 def monthly_log_returns():
     """Monthly log returns of the packaged BTC price history (monthly means) [-]."""
-    table = pd.read_csv(files("minecalc").joinpath("data/btc_price_monthly.csv").open())
+    table = history.load_price_history()
     return np.diff(np.log(table["btc_price_usd_mean"].to_numpy(dtype=np.float64)))
 
 

@@ -36,6 +36,7 @@ def results(pk, ds):
               "market.btc_price_usd": (40e3, 120e3)}
     return {
         "run": ds,
+        "response": model.run(load_config(CONFIGS / "pk2000mw_response.yaml")),
         "grid": sweep(pk, {"tariff.energy_price_per_kwh": np.linspace(0, 30, 7),
                            "market.btc_price_usd": np.linspace(4e4, 3e5, 6)},
                       record_epochs=False),
@@ -53,6 +54,7 @@ HELPERS = [
     ("plot_difficulty", "run", {}),
     ("plot_network_share", "run", {}),
     ("plot_dispatch", "run", {}),
+    ("plot_response", "response", {}),
     ("plot_heatmap", "grid", {"mark": (22.5, 63400)}),
     ("plot_tornado", "tornado", {}),
     ("plot_fan", "mc", {}),
@@ -78,6 +80,8 @@ def test_helper_returns_labelled_axes_with_artists(results, name, data, kwargs):
         if name in ("plot_tornado", "plot_sobol"):  # inputs on the y axis, each with its units
             assert all(UNITS.search(t.get_text()) for t in ax.get_yticklabels())
         assert ax.get_title().startswith("Pakistan 2,000 MW")
+        for other in ax.figure.axes:  # a twin's label names its units too
+            assert not other.get_ylabel() or UNITS.search(other.get_ylabel()), other.get_ylabel()
     finally:
         plt.close(ax.figure)
 
