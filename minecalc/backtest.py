@@ -24,7 +24,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from . import chain, history
+from . import chain, history, response
 from .protocol import (
     HASHES_PER_DIFFICULTY,
     HALVING_INTERVAL,
@@ -536,7 +536,8 @@ def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS) -> dict:
         ``replay`` (:func:`replay_summary`); ``halvings``, one dict per halving
         (:func:`halving_timing`, times as ISO 8601 UTC strings) and
         ``tolerance_days``; ``out_of_sample`` with the settings, one dict per cut-off and
-        scheme, and the ``pooled`` coverage per scheme (:func:`coverage_summary`).
+        scheme, and the ``pooled`` coverage per scheme (:func:`coverage_summary`);
+        ``response``, the calibration of :func:`minecalc.response.calibrate`.
     """
     halvings = halving_timing()
     for column in ("real_time", "start_time", "projected_time", "trend_time"):
@@ -554,6 +555,7 @@ def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS) -> dict:
             "cutoffs": _records(per_cutoff),
             "pooled": _records(table.loc[pooled, ["block_epochs", "epochs", "coverage"]]),
         },
+        "response": response.calibrate()._asdict(),
     }
 
 
@@ -619,4 +621,15 @@ def format_report(result: dict) -> str:
         f"  {pct * pooled[b]['coverage']:6.0f} %"
         f"{sum(c['inside_at_horizon'] for c in o['cutoffs'] if c['block_epochs'] == b):>5} of "
         f"{len(rows)}{'':9}" for b in schemes).rstrip())
+    c = result["response"]
+    se_ae, se_a = c["standard_errors"]
+    lines += [
+        "",
+        "Network response calibration (minecalc.response.calibrate; network.response in a config)",
+        f"  monthly difficulty and hashprice around their trends, {c['first_month']} to "
+        f"{c['last_month']} ({c['months']} months)",
+        f"  elasticity {c['elasticity']:.2f}, lag {c['lag_months']:.1f} months "
+        f"(closes {pct * c['adjustment_per_month']:.0f} % of the gap a month, "
+        f"s.e. {se_a:.2f}; elasticity x rate s.e. {se_ae:.3f}); R^2 {c['r_squared']:.2f}",
+    ]
     return "\n".join(lines)

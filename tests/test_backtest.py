@@ -227,7 +227,8 @@ def test_cli_table_and_json():
     table = runner.invoke(main, ["backtest", "--paths", "200", "--seed", "3"])
     assert table.exit_code == 0, table.output
     for text in ("13 of 13 bit for bit", "467 epochs", "840,000", "2024-04-20 00:09:27",
-                 "i.i.d.", "blocks of 13", "2025-01-01", "claims 80 %"):
+                 "i.i.d.", "blocks of 13", "2025-01-01", "claims 80 %",
+                 "Network response calibration", "(31 months)"):
         assert text in table.output
     result = runner.invoke(main, ["backtest", "--paths", "200", "--seed", "3", "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -241,6 +242,7 @@ def test_cli_table_and_json():
     assert len(oos["cutoffs"]) == 2 * len(backtest.CUTOFFS)
     assert {p["block_epochs"] for p in oos["pooled"]} == {1, 13}
     assert all(0 <= c["coverage"] <= 1 for c in oos["cutoffs"])
+    assert data["response"]["months"] == 31 and data["response"]["elasticity"] > 0
 
 
 def test_cli_rejects_bad_options():
