@@ -87,6 +87,17 @@ def _title(ds: xr.Dataset, what: str) -> str:
     return f"{ds.attrs['title']}: {what}" if ds.attrs.get("title") else what
 
 
+def _finish(ax, ds: xr.Dataset, what: str, legend: str | None = "best", halving: bool = False):
+    """The common end of a chart over time: halving mark, legend, date axis, title."""
+    if halving:
+        _mark_halving(ax, ds)
+    if legend:
+        ax.legend(loc=legend)
+    _date_axis(ax)
+    ax.set_title(_title(ds, what))
+    return ax
+
+
 def _date_axis(ax):
     locator = mdates.AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
@@ -150,9 +161,7 @@ def plot_btc(ds: xr.Dataset, *, ax=None, **kwargs):
     right.spines["right"].set_visible(True)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="upper left")
-    _date_axis(ax)
-    ax.set_title(_title(ds, "BTC mined and its value"))
-    return ax
+    return _finish(ax, ds, "BTC mined and its value", legend=None)
 
 
 def plot_cash_flow(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -187,9 +196,7 @@ def plot_cash_flow(ds: xr.Dataset, *, ax=None, **kwargs):
                     (t[k], floor), xytext=(6, 6), textcoords="offset points", fontsize="small")
     ax.set_ylabel(f"cash per month [{unit}]")
     ax.legend(loc="upper right", ncols=2)
-    _date_axis(ax)
-    ax.set_title(_title(ds, "monthly revenue against costs"))
-    return ax
+    return _finish(ax, ds, "monthly revenue against costs", legend=None)
 
 
 def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -212,9 +219,7 @@ def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
         ax.annotate("does not pay back within the horizon", (0.02, 0.92),
                     xycoords="axes fraction", color=COLORS["vermillion"])
     ax.set_ylabel(label(cash, unit))
-    _date_axis(ax)
-    ax.set_title(_title(ds, "cumulative cash flow"))
-    return ax
+    return _finish(ax, ds, "cumulative cash flow", legend=None)
 
 
 def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -232,11 +237,7 @@ def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
                     alpha=0.15, label="energy costs more than the BTC mined")
     ax.set_ylabel(f"USD per PH/s per day [{price.attrs['units']}]")
     ax.set_ylim(bottom=0)
-    _mark_halving(ax, ds)
-    ax.legend(loc="upper right")
-    _date_axis(ax)
-    ax.set_title(_title(ds, "hashprice against hashcost"))
-    return ax
+    return _finish(ax, ds, "hashprice against hashcost", "upper right", halving=True)
 
 
 def plot_difficulty(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -251,11 +252,7 @@ def plot_difficulty(ds: xr.Dataset, *, ax=None, **kwargs):
         ax.plot(t, ds.difficulty_without_fleet / factor, color=COLORS["sky"], linestyle="--",
                 linewidth=2, label="without the fleet")
     ax.set_ylabel(label(ds.difficulty, unit))
-    _mark_halving(ax, ds)
-    ax.legend(loc="upper left")
-    _date_axis(ax)
-    ax.set_title(_title(ds, "difficulty path"))
-    return ax
+    return _finish(ax, ds, "difficulty path", "upper left", halving=True)
 
 
 def plot_network_share(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -272,11 +269,7 @@ def plot_network_share(ds: xr.Dataset, *, ax=None, **kwargs):
         ax.fill_between(t, share, naive, color=COLORS["orange"], alpha=0.2, label="self-dilution")
     ax.set_ylabel(label(ds.network_share, "%"))
     ax.set_ylim(bottom=0)
-    _mark_halving(ax, ds)
-    ax.legend(loc="upper right")
-    _date_axis(ax)
-    ax.set_title(_title(ds, "the fleet's share of the network"))
-    return ax
+    return _finish(ax, ds, "the fleet's share of the network", "upper right", halving=True)
 
 
 def plot_response(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -305,9 +298,7 @@ def plot_response(ds: xr.Dataset, *, ax=None, **kwargs):
     right.spines["right"].set_visible(True)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="upper left")
-    _date_axis(ax)
-    ax.set_title(_title(ds, "how the other miners answer"))
-    return ax
+    return _finish(ax, ds, "how the other miners answer", legend=None)
 
 
 def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -438,11 +429,8 @@ def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwa
     if var.endswith("_usd") and float(np.nanmin(p10)) < 0 < float(np.nanmax(p90)):
         ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel(label(mc[var], unit))
-    ax.legend(loc="best")
-    _date_axis(ax)
-    ax.set_title(_title(mc, f"{mc[var].attrs.get('long_name', var)}: "
-                            f"{mc.sizes['path']:,} Monte Carlo paths"))
-    return ax
+    return _finish(ax, mc, f"{mc[var].attrs.get('long_name', var)}: "
+                            f"{mc.sizes['path']:,} Monte Carlo paths", "best")
 
 
 def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):

@@ -63,6 +63,12 @@ HELPERS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
 def _artists(ax):
     return [*ax.lines, *ax.patches, *ax.collections, *ax.images]
 
@@ -71,64 +77,46 @@ def _artists(ax):
 def test_helper_returns_labelled_axes_with_artists(results, name, data, kwargs):
     helper = getattr(plotting, name)
     ax = helper(results[data], **kwargs)
-    try:
-        assert isinstance(ax, matplotlib.axes.Axes)
-        assert _artists(ax), "nothing drawn"
-        # Dates are labelled [UTC]; every other axis names its unit in brackets.
-        assert UNITS.search(ax.get_xlabel()), ax.get_xlabel()
-        assert UNITS.search(ax.get_ylabel()), ax.get_ylabel()
-        if name in ("plot_tornado", "plot_sobol"):  # inputs on the y axis, each with its units
-            assert all(UNITS.search(t.get_text()) for t in ax.get_yticklabels())
-        assert ax.get_title().startswith("Pakistan 2,000 MW")
-        for other in ax.figure.axes:  # a twin's label names its units too
-            assert not other.get_ylabel() or UNITS.search(other.get_ylabel()), other.get_ylabel()
-    finally:
-        plt.close(ax.figure)
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert _artists(ax), "nothing drawn"
+    # Dates are labelled [UTC]; every other axis names its unit in brackets.
+    assert UNITS.search(ax.get_xlabel()), ax.get_xlabel()
+    assert UNITS.search(ax.get_ylabel()), ax.get_ylabel()
+    if name in ("plot_tornado", "plot_sobol"):  # inputs on the y axis, each with its units
+        assert all(UNITS.search(t.get_text()) for t in ax.get_yticklabels())
+    assert ax.get_title().startswith("Pakistan 2,000 MW")
+    for other in ax.figure.axes:  # a twin's label names its units too
+        assert not other.get_ylabel() or UNITS.search(other.get_ylabel()), other.get_ylabel()
 
 
 @pytest.mark.parametrize("name, data, kwargs", HELPERS, ids=[h[0] for h in HELPERS])
 def test_helper_draws_on_the_axes_it_is_given(results, name, data, kwargs):
     fig, given = plt.subplots()
-    try:
-        assert getattr(plotting, name)(results[data], ax=given, **kwargs) is given
-        assert _artists(given)
-    finally:
-        plt.close(fig)
+    assert getattr(plotting, name)(results[data], ax=given, **kwargs) is given
+    assert _artists(given)
 
 
 def test_keyword_arguments_reach_the_main_artist(ds):
     ax = plotting.plot_btc(ds, linewidth=4.5)
-    try:
-        assert ax.lines[0].get_linewidth() == 4.5
-    finally:
-        plt.close(ax.figure)
+    assert ax.lines[0].get_linewidth() == 4.5
 
 
 def test_values_drawn_are_the_datasets(ds):
     ax = plotting.plot_network_share(ds)
-    try:
-        np.testing.assert_allclose(ax.lines[0].get_ydata(), 100 * ds.network_share.values)
-        assert ax.get_ylabel() == "fleet's share of the network's blocks [%]"
-    finally:
-        plt.close(ax.figure)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), 100 * ds.network_share.values)
+    assert ax.get_ylabel() == "fleet's share of the network's blocks [%]"
     ax = plotting.plot_difficulty(ds)
-    try:
-        np.testing.assert_allclose(ax.lines[0].get_ydata(), ds.difficulty.values / 1e12)
-        assert ax.get_ylabel().endswith("[T]")
-    finally:
-        plt.close(ax.figure)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ds.difficulty.values / 1e12)
+    assert ax.get_ylabel().endswith("[T]")
 
 
 def test_heatmap_draws_the_breakeven_contour_where_npv_changes_sign(results):
     grid = results["grid"]
     ax = plotting.plot_heatmap(grid)
-    try:
-        assert float(grid.npv_usd.min()) < 0 < float(grid.npv_usd.max())
-        contour = [c for c in ax.collections if c.__class__.__name__ == "QuadContourSet"]
-        assert contour and contour[0].allsegs[0], "no NPV = 0 line"
-        assert ax.get_xlabel() == "Energy price in the tariff currency [PKR/kWh]"
-    finally:
-        plt.close(ax.figure)
+    assert float(grid.npv_usd.min()) < 0 < float(grid.npv_usd.max())
+    contour = [c for c in ax.collections if c.__class__.__name__ == "QuadContourSet"]
+    assert contour and contour[0].allsegs[0], "no NPV = 0 line"
+    assert ax.get_xlabel() == "Energy price in the tariff currency [PKR/kWh]"
 
 
 def test_payback_point_is_marked_when_the_plan_pays_back(pk):
@@ -137,22 +125,16 @@ def test_payback_point_is_marked_when_the_plan_pays_back(pk):
     months = float(paying.payback_months)
     assert np.isfinite(months)
     ax = plotting.plot_cumulative_cash(paying)
-    try:
-        texts = [t.get_text() for t in ax.texts]
-        assert f"pays back after {months:.1f} months" in texts
-    finally:
-        plt.close(ax.figure)
+    texts = [t.get_text() for t in ax.texts]
+    assert f"pays back after {months:.1f} months" in texts
 
 
 def test_a_histogram_states_the_probability_of_loss(results):
     mc = results["mc"]
     ax = plotting.plot_npv_histogram(mc)
-    try:
-        loss = 100 * float((mc.npv_usd < 0).mean())
-        assert any(f"{loss:.1f} %" in t for t in ax.get_legend_handles_labels()[1])
-        assert sum(p.get_height() for p in ax.patches) == mc.sizes["path"]
-    finally:
-        plt.close(ax.figure)
+    loss = 100 * float((mc.npv_usd < 0).mean())
+    assert any(f"{loss:.1f} %" in t for t in ax.get_legend_handles_labels()[1])
+    assert sum(p.get_height() for p in ax.patches) == mc.sizes["path"]
 
 
 def test_one_run_helpers_refuse_a_sweep_with_a_clear_message(results):
