@@ -189,6 +189,10 @@ def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[
         rows.append(("  ... if difficulty ignored the fleet",
                      f"{s['btc_total_undiluted']:,.0f} BTC "
                      f"({100 * (s['btc_total'] / s['btc_total_undiluted'] - 1):+.1f} %)"))
+    if s["btc_total_without_response"]:
+        rows.append(("  ... if other miners did not respond",
+                     f"{s['btc_total_without_response']:,.0f} BTC; {s['displaced_hashrate_eh_s_end']:,.1f}"
+                     f" EH/s of theirs displaced at the end"))
     rows += [
         ("Next halving", "beyond the horizon" if not s["halving_date"] else
          f"block {s['halving_height']:,} on {s['halving_date'][:10]}"),
@@ -231,6 +235,10 @@ def brief(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None) 
         text += (f"; its own hashrate raises difficulty, so it gets "
                  f"{100 * (1 - s['btc_total'] / s['btc_total_undiluted']):.1f} % less than a "
                  f"calculator that ignores this would say")
+    if s["btc_total_without_response"]:
+        text += (f"; other miners answer the lower hashprice by switching off about "
+                 f"{s['displaced_hashrate_eh_s_end']:,.0f} EH/s, which gives it "
+                 f"{100 * (s['btc_total'] / s['btc_total_without_response'] - 1):.1f} % back")
     npv = s["npv_usd"]
     verdict = ("loses money" if npv < 0 else "makes money")
     payback = ("does not pay back within the horizon" if s["payback_months"] is None

@@ -109,3 +109,15 @@ def test_report_ranges_straddle_the_scenario():
         assert low < value < high, field
     assert ranges["site.pue"][0] >= 1.0
     np.testing.assert_allclose(ranges["network.hashrate_growth.per_year"], (0.0, 0.4), atol=1e-9)
+
+
+def test_a_response_run_reports_what_the_other_miners_give_back():
+    scenario = load_config(str(Path(PK).with_name("pk2000mw_response.yaml")))
+    from minecalc import model
+
+    ds = model.run(scenario)
+    rows = dict(report.key_figures(ds))
+    fixed = float(ds.btc_total_without_response)
+    assert rows["  ... if other miners did not respond"].startswith(f"{fixed:,.0f} BTC")
+    gain = 100 * (float(ds.btc_total) / fixed - 1)
+    assert f"which gives it {gain:.1f} % back" in report.brief(scenario, ds)
