@@ -490,6 +490,9 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
         ``halving``; the scenario and package version in ``attrs``.
     """
     params = dict(params or {})  # its dimensions come first, in the caller's order
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(f"params: expected keys among model.PARAMETERS, got {', '.join(unknown)}")
     all_params = {**params, **{k: v for k, v in _parameters(scenario).items() if k not in params}}
     paths = dict(paths or {})
     unknown = sorted(set(paths) - set(PATHS))

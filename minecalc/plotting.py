@@ -237,7 +237,7 @@ def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
                     alpha=0.15, label="energy costs more than the BTC mined")
     ax.set_ylabel(f"USD per PH/s per day [{price.attrs['units']}]")
     ax.set_ylim(bottom=0)
-    return _finish(ax, ds, "hashprice against hashcost", "upper right", halving=True)
+    return _finish(ax, ds, "hashprice against hashcost", "best", halving=True)
 
 
 def plot_difficulty(ds: xr.Dataset, *, ax=None, **kwargs):

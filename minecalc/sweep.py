@@ -223,7 +223,9 @@ def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], e
     problem = {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
     samples = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     outputs = np.asarray(evaluate(samples), dtype=np.float64)
-    result = sobol_analyze.analyze(problem, outputs, calc_second_order=False, seed=seed)
+    # SALib ignores a seed of 0 (it tests `if seed:`), which made the bootstrap confidence
+    # intervals change from run to run: give the analysis its own nonzero seed.
+    result = sobol_analyze.analyze(problem, outputs, calc_second_order=False, seed=seed + 1)
     long_names = {"S1": "first-order Sobol index", "S1_conf": "95 % confidence of S1",
                   "ST": "total Sobol index", "ST_conf": "95 % confidence of ST"}
     return xr.Dataset(

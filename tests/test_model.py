@@ -155,3 +155,9 @@ def test_month_by_hour_detail_matches_the_monthly_run_fraction():
     assert (first[:8] > 0).all() and (first[-6:] == 0).all()
     assert_allclose(ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=0) * 1.0 / 0.6,
                     ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=8), rtol=1e-12)
+
+
+def test_unknown_parameter_keys_are_refused(pk):
+    with pytest.raises(ValueError, match="params: expected keys among model.PARAMETERS, got "
+                                         "site.capacity"):
+        model.run(pk, {"site.capacity": xr.DataArray([1.0, 2.0], dims="c")})
