@@ -88,6 +88,26 @@ def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False,
     return write_files(out_dir, writers, force)
 
 
+def check_new(out_dir, names, force: bool = False) -> list[Path]:
+    """The paths of ``names`` in ``out_dir``, after checking none exists (unless ``force``).
+
+    Raises
+    ------
+    ValueError
+        If ``out_dir`` is a file, or a file exists and ``force`` is false.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: expected a folder, got the file {out}")
+    paths = [out / name for name in names]
+    existing = [p.name for p in paths if p.exists()]
+    if existing and not force:
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise ValueError(f"--out: expected no existing results in {out} (use --force to replace "
+                         f"them), got {', '.join(existing[:3])}{more}")
+    return paths
+
+
 def write_files(out_dir, writers: dict, force: bool = False) -> list[Path]:
     """Write several files into a folder, atomically, refusing to replace any unless forced.
 
@@ -111,15 +131,8 @@ def write_files(out_dir, writers: dict, force: bool = False) -> list[Path]:
         If ``out_dir`` is a file, or any of the files exists and ``force`` is false
         (then nothing is written).
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out: expected a folder, got the file {out}")
-    paths = [out / name for name in writers]
-    existing = [str(p) for p in paths if p.exists()]
-    if existing and not force:
-        raise ValueError(f"--out: expected no existing results (use --force to replace them), "
-                         f"got {', '.join(existing)}")
-    out.mkdir(parents=True, exist_ok=True)
+    paths = check_new(out_dir, writers, force)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     for path, write in zip(paths, writers.values()):
         _atomic_write(path, write)
     return paths

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from . import model, plotting
 from .config import Scenario
 from .finance import IRR_REASONS
-from .output import write_files
+from .output import check_new, write_files
 from .results import summary_dict
 from .sweep import sobol, sweep, tornado
 from .uncertainty import growth_per_year, monte_carlo
@@ -411,6 +411,9 @@ def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int
     list of pathlib.Path
         The files written.
     """
+    # Refuse before the analyses run, not after.
+    check_new(out_dir, [f"{name}.{ext}" for name in {**RUN_FIGURES, **ANALYSIS_FIGURES}
+                        for ext in ("png", "svg")] + ["report.pdf", "summary.md"], force)
     ds = model.run(scenario)
     analysis = analyse(scenario, paths=paths, seed=seed)
     with open_figures(ds, analysis) as figs:
