@@ -22,6 +22,7 @@ from .protocol import (
     SECONDS_PER_DAY,
     SECONDS_PER_YEAR,
     block_subsidy_btc,
+    expected_btc,
     hashrate_from_difficulty,
 )
 from .results import summarize
@@ -279,29 +280,30 @@ def _response_hook(a: dict, alone: chain.Projection, fees, period_s, deviation: 
 
     Each month's deviation is stored in ``deviation[j]``.
     """
-    n = period_s.size
-    start_d = np.concatenate([np.broadcast_to(a["network.difficulty"], alone.difficulty_end.shape[:-1])[..., None],
-                              alone.difficulty_end[..., :-1]], axis=-1)
-    start_height = np.concatenate([np.broadcast_to(a["network.height"], alone.height_end.shape[:-1])[..., None],
-                                   alone.height_end[..., :-1]], axis=-1)
+    def at_month_starts(start, ends):
+        """Values when each month starts: ``start``, then the previous months' ends."""
+        first = np.broadcast_to(start, ends.shape[:-1])[..., None]
+        return np.concatenate([first, ends[..., :-1]], axis=-1)
+
+    start_d = at_month_starts(a["network.difficulty"], alone.difficulty_end)
+    start_height = at_month_starts(a["network.height"], alone.height_end)
     start_subsidy = block_subsidy_btc(np.floor(start_height).astype(np.int64))
-    fees = np.broadcast_to(fees, (*np.shape(fees)[:-1], n))
-    state = {"x": 0.0}
+    fees = np.broadcast_to(fees, (*np.shape(fees)[:-1], period_s.size))
 
     def other_factor(j, difficulty, subsidy_btc):
         gap = response.hashprice_gap(subsidy_btc, fees[..., j], difficulty, start_subsidy[..., j],
                                      start_d[..., j])
-        state["x"] = response.adjust(state["x"], gap, period_s[j], a["network.response.elasticity"],
-                                     a["network.response.lag_months"])
-        deviation[j] = state["x"]
-        return np.exp(state["x"])
+        deviation[j] = response.adjust(deviation.get(j - 1, 0.0), gap, period_s[j],
+                                       a["network.response.elasticity"],
+                                       a["network.response.lag_months"])
+        return np.exp(deviation[j])
 
     return other_factor
 
 
 def _hashprice_usd_per_ph_day(reward_btc, difficulty, price_usd):
-    """Revenue of 1 PH/s for a day [USD]: ``86400 * 1e15 * R * price / (D * 2**48/0xffff)``."""
-    return SECONDS_PER_DAY * 1e15 * reward_btc * price_usd / (difficulty * HASHES_PER_DIFFICULTY)
+    """Revenue of 1 PH/s for a day [USD]: what 1e15 H/s wins in 86,400 s, at the price."""
+    return expected_btc(1e15, SECONDS_PER_DAY, difficulty, reward_btc) * price_usd
 
 
 def _money(scenario, a, fleet_v, site_mw, run_share, supply, pue, hours, paid_usd,
@@ -569,7 +571,8 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     if scenario.network.epoch_start_date is not None:
         start = pd.Timestamp(scenario.start_date, tz="UTC")
         elapsed = (start - pd.Timestamp(scenario.network.epoch_start_date)).total_seconds()
-    other_path = _other_network_path(scenario, a, edges_s) * a.get("path:other_hashrate_factor", 1.0)
+    other_path = (_other_network_path(scenario, a, edges_s)
+                  * a.get("path:other_hashrate_factor", 1.0))
     responding = scenario.network.response is not None or "network.response.elasticity" in params
     alone = None
     if without_fleet or responding:

@@ -113,10 +113,11 @@ def _single(ds: xr.Dataset) -> None:
                          f"select one scenario first, e.g. ds.isel({{'{extra[0]}': 0}})")
 
 
-def _field_label(field: str, currency: str) -> str:
-    """A config field with its units, e.g. ``site.pue [-]``."""
-    units = field_attrs(field, currency).get("units")
-    return f"{field} [{units}]" if units else field
+def _field_labels(ds: xr.Dataset, fields) -> list:
+    """Config fields with their units, e.g. ``site.pue [-]``, in the run's tariff currency."""
+    currency = ds.attrs.get("tariff_currency", "currency")
+    units = [field_attrs(f, currency).get("units") for f in fields]
+    return [f"{f} [{u}]" if u else f for f, u in zip(fields, units)]
 
 
 def _mark_halving(ax, ds: xr.Dataset) -> None:
@@ -394,12 +395,13 @@ def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
                 **{"label": f"at the {case} value", **kwargs})
         source = t[f"{case}_value"].values[order]
         for r, end, value in zip(rows, v, source):
-            ax.annotate(f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}", (end, r), xytext=(3 if end >= base / factor else -3, 0),
-                        textcoords="offset points", va="center", fontsize="x-small",
-                        ha="left" if end >= base / factor else "right")
+            right = end >= base / factor
+            ax.annotate(f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}", (end, r),
+                        xytext=(3 if right else -3, 0), textcoords="offset points", va="center",
+                        fontsize="x-small", ha="left" if right else "right")
     ax.axvline(base / factor, color="black", linewidth=1)
     ax.margins(x=0.12)  # room for the value labels at the bar ends
-    ax.set_yticks(rows, [_field_label(n, t.attrs.get("tariff_currency", "currency")) for n in names])
+    ax.set_yticks(rows, _field_labels(t, names))
     ax.set_ylabel("input [units], at its low / high value at the bar ends")
     ax.set_xlabel(label(t[var], unit))
     ax.legend(loc="lower right")
@@ -441,9 +443,8 @@ def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
     ax = _axes(ax)
     factor, unit = _scale(npv)
     values = npv.values / factor
-    edges = np.histogram_bin_edges(values, bins=bins)
-    counts, edges, patches = ax.hist(values, bins=edges,
-                                     **{"color": COLORS["blue"], "alpha": 0.85, **kwargs})
+    _, edges, patches = ax.hist(values, bins=bins,
+                                **{"color": COLORS["blue"], "alpha": 0.85, **kwargs})
     for patch, left in zip(patches, edges[:-1]):
         if left < 0:
             patch.set_facecolor(COLORS["vermillion"])
@@ -479,7 +480,7 @@ def plot_sobol(s: xr.Dataset, *, ax=None, **kwargs):
             color=COLORS["blue"], **{"label": "first order S1 (alone)", **kwargs})
     ax.barh(rows + height / 2, s.ST.values[order], height, xerr=s.ST_conf.values[order],
             color=COLORS["orange"], label="total ST (with interactions)")
-    ax.set_yticks(rows, [_field_label(n, s.attrs.get("tariff_currency", "currency")) for n in names])
+    ax.set_yticks(rows, _field_labels(s, names))
     ax.invert_yaxis()
     ax.set_xlabel("share of the output's variance [1]")
     ax.set_ylabel("input [units]")

@@ -278,6 +278,7 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
                    f"{100 * growth_per_year(scenario):+.1f} %/yr ({growth.kind})")
     price_text = ("dated path" if market.btc_price_path else
                   f"{market.btc_price_usd:,.0f} USD, {100 * market.btc_price_growth_per_year:+.1f} %/yr")
+    base = model.base_parameters(scenario)
     capacity = (f"{site.capacity_mw:,.0f} MW x {100 * site.mining_share:.0f} % for mining"
                 + ("" if site.ramp is None else f", ramped ({site.ramp.shape})"))
     return [
@@ -285,7 +286,7 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
         ("Power", capacity),
         ("PUE, uptime", f"{site.pue:.2f}, {100 * site.uptime:.0f} %"),
         ("Availability by month (Jan-Dec)", " ".join(f"{a:.2f}" for a in site.availability_by_month)),
-        ("Fleet efficiency", f"{float(model.base_parameters(scenario)['fleet.efficiency_j_per_th']):.1f}"
+        ("Fleet efficiency", f"{base['fleet.efficiency_j_per_th']:.1f}"
          f" J/TH, losing {100 * fleet.degradation_per_year:.0f} %/yr"),
         ("Network at start", f"height {net.height:,}, difficulty {net.difficulty / 1e12:.2f} T"),
         ("Rest of the network", f"growth {growth_text}"),
@@ -296,7 +297,7 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
         ("Tariff", f"{tariff.energy_price_per_kwh:g} {tariff.currency}/kWh at "
          f"{tariff.usd_fx_rate:g} {tariff.currency}/USD ({tariff.usd_fx_change_per_year:+.0%}/yr), "
          f"dispatch {tariff.dispatch}"),
-        ("Hardware, facilities", f"{model.base_parameters(scenario)['costs.hardware_usd_per_th']:g}"
+        ("Hardware, facilities", f"{base['costs.hardware_usd_per_th']:g}"
          f" USD per TH/s, {costs.infrastructure_usd_per_mw:,.0f} USD/MW"),
         ("O&M, fixed, pool fee", f"{costs.om_usd_per_mw_year:,.0f} USD/MW/yr, "
          f"{costs.fixed_usd_per_year:,.0f} USD/yr, {100 * costs.pool_fee:g} %"),
@@ -382,13 +383,19 @@ def _caption(fig: plt.Figure, caption: str) -> plt.Figure:
     return fig
 
 
+FIGURE_FORMATS = ("png", "svg")
+"""Each figure is written in these formats."""
+
+
+def figure_files(names) -> list:
+    """File names of the figures ``names`` in every :data:`FIGURE_FORMATS`."""
+    return [f"{name}.{ext}" for name in names for ext in FIGURE_FORMATS]
+
+
 def figure_writers(figs: dict) -> dict:
-    """File name -> writer, a PNG and an SVG for each figure."""
-    writers = {}
-    for name, (fig, _) in figs.items():
-        for ext in ("png", "svg"):
-            writers[f"{name}.{ext}"] = lambda tmp, fig=fig, ext=ext: fig.savefig(tmp, format=ext)
-    return writers
+    """File name -> writer, for each figure in every :data:`FIGURE_FORMATS`."""
+    return {file: lambda tmp, fig=fig, ext=file.rsplit(".", 1)[1]: fig.savefig(tmp, format=ext)
+            for name, (fig, _) in figs.items() for file in figure_files([name])}
 
 
 def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int = 2000,
@@ -412,8 +419,8 @@ def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int
         The files written.
     """
     # Refuse before the analyses run, not after.
-    check_new(out_dir, [f"{name}.{ext}" for name in {**RUN_FIGURES, **ANALYSIS_FIGURES}
-                        for ext in ("png", "svg")] + ["report.pdf", "summary.md"], force)
+    check_new(out_dir, figure_files({**RUN_FIGURES, **ANALYSIS_FIGURES})
+              + ["report.pdf", "summary.md"], force)
     ds = model.run(scenario)
     analysis = analyse(scenario, paths=paths, seed=seed)
     with open_figures(ds, analysis) as figs:

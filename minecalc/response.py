@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import history
-from .protocol import HASHES_PER_DIFFICULTY, SECONDS_PER_YEAR, block_subsidy_btc
+from .protocol import SECONDS_PER_DAY, SECONDS_PER_YEAR, block_subsidy_btc, expected_btc
 
 MONTH_S = SECONDS_PER_YEAR / 12
 """A month of a year/12 [s]: the unit of ``lag_months``."""
@@ -112,8 +112,7 @@ def monthly_history(fees_btc_per_block: float = 0.03) -> pd.DataFrame:
     elapsed = (mid.to_numpy() - starts[k]) / np.timedelta64(600, "s")
     subsidy = block_subsidy_btc(epochs["height"].to_numpy()[k] + np.minimum(elapsed, 2015).astype(int))
     price = prices["btc_price_usd_mean"].to_numpy(dtype=np.float64)
-    hashprice = 86_400 * 1e15 * (subsidy + fees_btc_per_block) * price / (
-        difficulty * HASHES_PER_DIFFICULTY)
+    hashprice = expected_btc(1e15, SECONDS_PER_DAY, difficulty, subsidy + fees_btc_per_block) * price
     return pd.DataFrame({"difficulty": difficulty, "btc_price_usd": price, "subsidy_btc": subsidy,
                          "hashprice_usd_per_ph_day": hashprice},
                         index=pd.Index(prices["month"], name="month"))
