@@ -30,7 +30,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import hardware
+from . import examples, hardware
+from .errors import InputError
 
 __all__ = [
     "ConfigError",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A scenario that cannot be read or is invalid.
 
     Parameters
@@ -862,7 +863,8 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     Parameters
     ----------
     path : str or path-like
-        A UTF-8 YAML 1.2 file. A top-level ``extends: other.yaml`` (relative to
+        A UTF-8 YAML 1.2 file, or the name of a packaged example (``"pk2000mw"``,
+        see :mod:`minecalc.examples`) where no such file exists. A top-level ``extends: other.yaml`` (relative to
         the file) deep-merges that file under this one; chains are allowed, loops
         are errors.
     overrides : iterable of str
@@ -884,4 +886,4 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         If the file cannot be read or parsed, an override names no config field,
         or the result is invalid; one line per problem.
     """
-    return config_from_dict(_read_scenario(Path(path)), overrides)
+    return config_from_dict(_read_scenario(examples.resolve(path)), overrides)

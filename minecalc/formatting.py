@@ -1,0 +1,110 @@
+"""Numbers for people: significant figures that fit the magnitude, never scientific notation.
+
+One helper serves every human-facing text: the CLI tables, the yearly table, ``summary.md``
+and the report. A 1.5 MW site and a 2,000 MW one then both read right: ``1.5 MW``,
+``0.0718 EH/s``, ``2.93 M USD``, ``2,263 M USD``, ``38,439 BTC``.
+
+Machine outputs (JSON, CSV, netCDF) keep full precision and never pass through here.
+"""
+
+from __future__ import annotations
+
+import math
+
+NONE = "n/a"
+"""What an undefined value (None, NaN, inf) prints as."""
+
+SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "M"))
+"""Large money amounts are shown in these units (trillion, billion, million)."""
+
+
+def _undefined(value) -> bool:
+    return value is None or not math.isfinite(float(value))
+
+
+def sig(value, digits: int = 3, *, none: str = NONE, sign: bool = False) -> str:
+    """A number with ``digits`` significant figures, thousands separated, no exponent.
+
+    Parameters
+    ----------
+    value : float or None
+        The number.
+    digits : int
+        Significant figures for numbers below ``10 ** digits``; larger numbers keep
+        all their integer digits (38,439 stays 38,439).
+    none : str
+        Text for an undefined value (None, NaN, inf).
+    sign : bool
+        Always show the sign (``+1.2``).
+
+    Returns
+    -------
+    str
+        Trailing zeros after the decimal point are dropped: 1.50 reads 1.5.
+
+    Examples
+    --------
+    >>> sig(1.5), sig(0.071823), sig(2_263_412_000 / 1e6), sig(-0.0), sig(38439.4)
+    ('1.5', '0.0718', '2,263', '0', '38,439')
+    """
+    if _undefined(value):
+        return none
+    value = float(value)
+    decimals = 0 if value == 0 else max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:{'+' if sign else ''},.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text.lstrip("+-") == "0":  # -0.0004 at 3 digits would otherwise read "-0"
+        text = "0"
+    return text
+
+
+def quantity(value, unit: str, digits: int = 3, *, none: str = NONE, sign: bool = False) -> str:
+    """``sig(value) unit``, e.g. ``1.5 MW``; just ``none`` when undefined."""
+    text = sig(value, digits, none=none, sign=sign)
+    return text if text == none or not unit else f"{text} {unit}"
+
+
+def percent(fraction, digits: int = 3, *, none: str = NONE, sign: bool = False) -> str:
+    """A fraction as a percentage: ``percent(0.1014)`` is ``10.1 %``."""
+    return quantity(None if _undefined(fraction) else 100 * float(fraction), "%", digits,
+                    none=none, sign=sign)
+
+
+def money(value, currency: str = "USD", digits: int = 3, *, none: str = NONE,
+          sign: bool = False) -> str:
+    """An amount in millions, billions or trillions where it is that large.
+
+    Examples
+    --------
+    >>> money(2.93e6), money(-5.974e9), money(41_500), money(2_263e6, "PKR")
+    ('2.93 M USD', '-5.97 bn USD', '41,500 USD', '2.26 bn PKR')
+    """
+    if _undefined(value):
+        return none
+    for factor, name in SCALES:
+        if abs(value) >= factor:
+            return quantity(value / factor, f"{name} {currency}", digits, sign=sign)
+    return quantity(value, currency, digits, sign=sign)
+
+
+def table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Lines of a plain-text table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [f"{row[0]:<{widths[0]}}", *(f"{c:>{w}}" for c, w in zip(row[1:], widths[1:]))]
+        lines.append(indent + "   ".join(cells).rstrip())
+    return lines
+
+
+def exceedance(quantile: float) -> str:
+    """The lender's name for a statistical quantile: the value exceeded with probability 1 - q.
+
+    Examples
+    --------
+    >>> exceedance(0.1)
+    'P90 (exceeded in 90 % of paths)'
+    """
+    p = round(100 * (1 - quantile))
+    return f"P{p} (exceeded in {p} % of paths)"
