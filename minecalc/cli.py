@@ -132,7 +132,7 @@ def _table(summary: dict, ds) -> str:
         + ("" if currency == "USD" else
            f" = {summary['npv_usd'] * fx / 1e9:,.0f} bn {currency} at the starting rate"),
         f"  IRR                          "
-        f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{_irr_note(summary['irr_reason'])}",
+        f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{_irr_note(int(ds.irr_reason))}",
         f"  Payback                      "
         f"{'never (within horizon)' if payback is None else f'{payback:.1f} months':>10}",
         f"  Cost per BTC, cash           {_num(summary['cost_per_btc_cash_usd'], 0):>10} USD",

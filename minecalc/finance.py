@@ -165,6 +165,8 @@ IRR_REASONS = {0: "", 1: "the cash flow never changes sign",
                2: "no rate between -99.99 % and +1000 %/yr",
                3: "the cash flow changes sign more than once: not unique"}
 """What each ``reason`` code of :func:`irr_with_reason` means."""
+IRR_REASON_NAMES = {0: "ok", 1: "no_sign_change", 2: "no_root", 3: "several_roots"}
+"""Each ``reason`` code as a word, for JSON and CSV (the Dataset keeps the code)."""
 
 
 class IRRResult(NamedTuple):

@@ -200,7 +200,7 @@ def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[
         ("Capex", _fmt(s["capex_usd"] / 1e6, ",.0f", " M USD")),
         ("NPV", _fmt(s["npv_usd"] / 1e6, ",.0f", " M USD")),
         ("IRR", _fmt(s["irr"] and 100 * s["irr"], ".1f", " %/yr",
-                     f"none: {IRR_REASONS[s['irr_reason']]}")),
+                     f"none: {IRR_REASONS[int(ds.irr_reason)]}")),
         ("Payback", _fmt(s["payback_months"], ".1f", " months", "not within the horizon")),
         ("Cost per BTC: cash / all-in", f"{_fmt(s['cost_per_btc_cash_usd'])} / "
          f"{_fmt(s['cost_per_btc_all_in_usd'])} USD"),

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .finance import IRR_REASON_NAMES
+
 SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year", "hour")
 ECONOMICS = (
     "energy_gwh_total", "capex_usd", "npv_usd", "irr", "payback_months", "cost_per_btc_cash_usd",
@@ -148,6 +150,7 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "halving_date": _plain(ds.halving_date),
         "final_difficulty": _plain(ds.final_difficulty),
         **{key: _plain(ds[key]) for key in ECONOMICS},
+        "irr_reason": IRR_REASON_NAMES[int(ds.irr_reason)],
         "hashprice_usd_per_ph_day_first_month": _plain(ds.hashprice_usd_per_ph_day[0]),
         "hashcost_usd_per_ph_day_first_month": _plain(ds.hashcost_usd_per_ph_day[0]),
         "alternative_value_usd_per_mwh_mean": _plain(ds.alternative_value_usd_per_mwh.mean()),

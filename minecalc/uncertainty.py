@@ -263,7 +263,50 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
                                            "P10/P50/P90 of the cumulative cash flow"),
         btc_price_usd_band=quantiles("btc_price_usd", "P10/P50/P90 of the BTC price"),
     ).assign_attrs(monte_carlo=f"paths={paths} seed={seed} price={price} network={network} "
-                   f"correlation={correlation}")
+                   f"correlation={correlation}", mc_paths=paths, mc_seed=seed, mc_price=price,
+                   mc_drift_per_year=drift_per_year, mc_volatility_per_year=volatility_per_year,
+                   mc_network=network, mc_network_volatility_per_year=network_volatility_per_year,
+                   mc_fees_sigma=fees_sigma, mc_correlation=correlation,
+                   mc_start_price_usd=start_price)
+
+
+def median_price_ratio(mc: xr.Dataset) -> float:
+    """The median path's BTC price in the last month over the starting price [1]."""
+    return float(mc.btc_price_usd_band.sel(quantile=0.5).isel(time=-1)) / mc.attrs[
+        "mc_start_price_usd"]
+
+
+def describe(mc: xr.Dataset) -> str:
+    """The Monte Carlo model and its parameters in words, with the median price it implies.
+
+    Parameters
+    ----------
+    mc : xarray.Dataset
+        Output of :func:`monte_carlo`.
+
+    Returns
+    -------
+    str
+        One or two sentences for any text that shows a probability of loss.
+    """
+    a = mc.attrs
+    months = mc.sizes["time"]
+    if a["mc_price"] == "gbm":
+        price = (f"geometric Brownian motion with drift {100 * a['mc_drift_per_year']:g} %/yr "
+                 f"(of the mean price) and volatility {100 * a['mc_volatility_per_year']:g} %/yr")
+    else:
+        price = "a bootstrap of the packaged monthly BTC returns"
+    if a["mc_network"] == "bootstrap":
+        network = "a bootstrap of the epoch-to-epoch difficulty changes since the 2024 halving"
+    else:
+        network = (f"a lognormal walk around the scenario's growth, volatility "
+                   f"{100 * a['mc_network_volatility_per_year']:g} %/yr")
+    corr = a["mc_correlation"]
+    return (f"{a['mc_paths']:,} paths (seed {a['mc_seed']}). BTC price: {price}; the median "
+            f"of its paths ends at {median_price_ratio(mc):.2f} times the starting price after {months} "
+            f"months. Rest of the network: {network}. Fees: lognormal around the scenario's mean, "
+            f"log standard deviation {a['mc_fees_sigma']:g}."
+            + (f" Price and network shocks correlated at {corr:g}." if corr else ""))
 
 
 def growth_per_year(scenario) -> float:
