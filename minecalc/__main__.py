@@ -1,5 +1,5 @@
-"""``python -m minecalc`` runs the command line."""
+"""``python -m minecalc`` runs the command line, exactly as the ``minecalc`` command does."""
 
 from .cli import main
 
-main()
+main(prog_name="minecalc")

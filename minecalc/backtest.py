@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import chain, history, response
+from .progress import Progress, tell
 from .protocol import (
     HASHES_PER_DIFFICULTY,
     HALVING_INTERVAL,
@@ -522,13 +523,16 @@ def coverage_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- All three, for the command line ----------------------------------------------------------
 
-def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS) -> dict:
+def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS, *,
+            progress: Progress | None = None) -> dict:
     """The three backtests' figures as a JSON-ready dict.
 
     Parameters
     ----------
     paths, seed, cutoffs
         Passed to :func:`out_of_sample`.
+    progress : callable, optional
+        ``progress(message, fraction)`` (:mod:`minecalc.progress`).
 
     Returns
     -------
@@ -539,11 +543,14 @@ def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS) -> dict:
         scheme, and the ``pooled`` coverage per scheme (:func:`coverage_summary`);
         ``response``, the calibration of :func:`minecalc.response.calibrate`.
     """
+    tell(progress, "backtest: halving dates", 0.0)
     halvings = halving_timing()
+    tell(progress, "backtest: out-of-sample difficulty bands", 1 / 3)
     for column in ("real_time", "start_time", "projected_time", "trend_time"):
         halvings[column] = halvings[column].map(lambda t: t.isoformat(timespec="seconds"))
     table = coverage_summary(out_of_sample(cutoffs, paths, seed)).reset_index()
     pooled = table["cutoff"] == "all"
+    tell(progress, "backtest: retarget replay and response calibration", 2 / 3)
     per_cutoff = table[~pooled].astype({"inside_at_horizon": bool})
     return {
         "replay": replay_summary(),

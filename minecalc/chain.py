@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import exprel
 
 from .protocol import (
     HALVING_INTERVAL,
@@ -49,6 +48,12 @@ GROWTH_PERIOD_S = {
 """Length of the period each growth-rate convention refers to [s]: a nominal
 epoch of 2016 x 600 s, a twelfth of a year, a year of 365.2425 days."""
 
+
+
+def _exprel(x):
+    """``expm1(x) / x``, 1 at 0: the growth integral, without importing scipy.special."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))
 
 def growth_rate_per_s(growth, period):
     """Continuous growth rate equivalent to a growth fraction per period.
@@ -323,7 +328,7 @@ def project(
             fleet_j *= flat(run_fraction(j, d.reshape(shape), subsidy.reshape(shape)))
         out["fleet"][j] = fleet_j
         f = np.where(in_network, fleet_j, 0.0)
-        work_left = span * (other_now * exprel(rate * span) + f)  # hashes to month end
+        work_left = span * (other_now * _exprel(rate * span) + f)  # hashes to month end
         out["mined"][j] = work_left / span + np.where(in_network, 0.0, fleet_j)
         t = np.zeros(size)
         blocks, issued, tod, stod = (np.zeros(size) for _ in range(4))  # cache-friendly sums

@@ -1,253 +1,267 @@
-"""The ``minecalc`` command line: click commands and one error formatter."""
+"""The ``minecalc`` command line: click commands and one error formatter.
+
+Only click and the standard library are imported at start-up; each command imports
+what it needs when it runs, so ``minecalc --help`` and ``validate`` answer at once.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from functools import wraps
-from importlib.resources import files
 from pathlib import Path
 
 import click
-import numpy as np
-import pandas as pd
 
 from . import __version__
-from .backtest import format_report as backtest_report
-from .backtest import summary as backtest_summary
-from .config import ConfigError, load_config, schema_rows
-from .finance import IRR_REASONS
-from .hardware import load_hardware
-from .model import run as run_model
-from .output import monthly_table, write_dataset, write_results
-from .sweep import sweep as sweep_model
-from .sweep import lazy_sweep, write_lazy
-from .sweep import sobol as sobol_model
-from .sweep import tornado as tornado_model
-from .uncertainty import monte_carlo
-from .results import summary_dict, yearly
+from .errors import InputError
 
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 1
+SCHEMA_FILE = "minecalc.schema.json"
+"""Written beside a new scenario by ``init``, for editors that check YAML as you type."""
+
 set_option = click.option(
     "--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
     help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable; validated "
     "like the file).")
-
-
 range_option = click.option(
     "--range", "ranges", multiple=True, required=True, metavar="FIELD=LOW:HIGH",
     help="A field and its low and high values (repeatable).")
-output_option = click.option(
-    "--output", "output_name", default="npv_usd", show_default=True,
-    help="The scalar result to rank the fields by, e.g. npv_usd or btc_total.")
+variable_option = click.option(
+    "--variable", "--output", "variable", default="npv_usd", show_default=True,
+    help="The scalar result to rank the fields by, e.g. npv_usd or btc_total "
+    "(--output is the old spelling).")
+force_option = click.option("--force", is_flag=True, help="Replace outputs that exist.")
+config_argument = click.argument("config", metavar="CONFIG", type=str)
+
+
+def format_option(*choices: str):
+    """``--format`` with the choices a command offers; the first is the default."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
+                        show_default=True, help="How to print the result.")
+
+
+def out_option(help_text: str, **kwargs):
+    return click.option("--out", "out", type=click.Path(path_type=str), default=None,
+                        help=help_text, **kwargs)
 
 
 def _friendly_errors(command):
-    """Turn bad input into one line per problem and exit code 2; ``--debug`` keeps the traceback."""
+    """Bad input: one line per problem, exit 2. A bug in minecalc: one line, exit 1.
+
+    ``--debug`` re-raises either, with its traceback.
+    """
 
     @wraps(command)
     def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
         try:
             return command(*args, **kwargs)
-        except (ConfigError, ValueError, OSError) as err:
-            if click.get_current_context().find_root().params.get("debug"):
+        except click.exceptions.ClickException:
+            raise
+        except (InputError, ValueError, OSError) as err:
+            if _debug(ctx):
                 raise
             text = (f"{err.filename}: {err.strerror}" if isinstance(err, OSError) and err.filename
                     else str(err))
             for line in text.splitlines():
                 click.echo(f"error: {line}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except Exception as err:
+            if _debug(ctx):
+                raise
+            click.echo(f"internal error: {type(err).__name__}: {err} - this is a bug in "
+                       "minecalc; run again with --debug for the traceback and report it",
+                       err=True)
+            sys.exit(EXIT_BUG)
 
     return wrapper
+
+
+def _debug(ctx) -> bool:
+    return bool(ctx.find_root().params.get("debug"))
+
+
+def _progress(ctx):
+    """The status line on stderr (a terminal only, silenced by ``--quiet``), closed at exit."""
+    from .progress import StderrProgress
+
+    progress = StderrProgress(enabled=not ctx.find_root().params.get("quiet"))
+    ctx.call_on_close(progress.close)
+    return progress
+
+
+def _load(config: str, overrides):
+    from .config import load_config
+
+    return load_config(config, overrides)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="minecalc")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
-def main(debug):
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+def main(debug, quiet):
     """Plan Bitcoin mining at national energy scale.
+
+    CONFIG is a scenario file or the name of a packaged example (minecalc examples).
 
     \b
     Examples:
-      minecalc init my.yaml              # a commented starter scenario
-      minecalc run configs/pk2000mw.yaml
-      minecalc run configs/pk2000mw.yaml --set site.pue=1.05 --format json
-      minecalc validate my.yaml          # every problem at once
+      minecalc run pk2000mw                  # the packaged Pakistan scenario
+      minecalc run pk2000mw --set site.pue=1.05 --format json
+      minecalc init --from pk2000mw my.yaml  # copy an example to edit
+      minecalc validate my.yaml              # every problem at once
     """
 
 
-def _sig(value, unit):
-    """About four significant digits, so a 1.5 MW site reads as well as a 2,000 MW one."""
-    digits = max(0, 3 - int(np.floor(np.log10(abs(value))))) if value else 0
-    return f"{value:10,.{digits}f} {unit}"
-
-
-def _num(value, decimals, scale=1):
-    """A number for the table, or n/a where it is undefined."""
-    return "n/a" if value is None else f"{value * scale:,.{decimals}f}"
-
-
-def _irr_note(reason: int) -> str:
-    """Why there is no IRR (or why it is not unique), padded for the table."""
-    if reason == 0:
-        return ""
-    return f" ({IRR_REASONS[reason]})" if reason == 3 else f"       n/a ({IRR_REASONS[reason]})"
-
-
-def _table(summary: dict, ds) -> str:
-    """The summary as a readable text table."""
-    eh = summary["fleet_hashrate_eh_s"]
-    lines = [
-        f"{summary['name']} - {summary['horizon_months']} months from {summary['start_date']}",
-        "",
-        f"  Fleet hashrate               {_sig(eh, 'EH/s')}",
-        f"  Network share, first month   {100 * summary['network_share_first_month']:10.2f} %",
-        f"  BTC/day, first month         {_sig(summary['btc_per_day_first_month'], 'BTC/d')}",
-        f"  BTC/day, full deployment     {_sig(summary['btc_per_day_full_deployment'], 'BTC/d')}",
-        f"  BTC mined (before pool fee)  {_sig(summary['btc_total'], 'BTC')}",
-    ]
-    undiluted = summary["btc_total_undiluted"]
-    if undiluted and undiluted != summary["btc_total"]:
-        lines.append(f"  ... if difficulty ignored it {_sig(undiluted, 'BTC')} "
-                     f"(self-dilution costs {100 * (1 - summary['btc_total'] / undiluted):.1f} %)")
-    fixed = summary["btc_total_without_response"]
-    if fixed:
-        lines.append(f"  ... if others did not respond{_sig(fixed, 'BTC')} (the response gives "
-                     f"back {100 * (summary['btc_total'] / fixed - 1):+.1f} %; "
-                     f"{summary['displaced_hashrate_eh_s_end']:.1f} EH/s displaced at the end)")
-    if summary["halving_date"]:
-        lines.append(f"  Block {summary['halving_height']:,} (halving)    "
-                     f"{summary['halving_date'][:10]:>10}")
-    else:
-        lines.append("  Next halving                  not within the horizon")
-    lines.append(f"  Final difficulty             {summary['final_difficulty'] / 1e12:10.2f} T")
-    currency = summary["tariff_currency"]
-    fx = summary["usd_fx_rate_start"]
-    payback = summary["payback_months"]
-    irr = summary["irr"]
-    lines += [
-        "",
-        f"  Capex                        {_sig(summary['capex_usd'] / 1e6, 'M USD')}",
-        f"  NPV                          {_sig(summary['npv_usd'] / 1e6, 'M USD')}"
-        + ("" if currency == "USD" else
-           f" = {summary['npv_usd'] * fx / 1e9:,.0f} bn {currency} at the starting rate"),
-        f"  IRR                          "
-        f"{'' if irr is None else f'{100 * irr:10.1f} %/yr'}{_irr_note(int(ds.irr_reason))}",
-        f"  Payback                      "
-        f"{'never (within horizon)' if payback is None else f'{payback:.1f} months':>10}",
-        f"  Cost per BTC, cash           {_num(summary['cost_per_btc_cash_usd'], 0):>10} USD",
-        f"  Cost per BTC, all-in         {_num(summary['cost_per_btc_all_in_usd'], 0):>10} USD",
-        f"  Breakeven tariff             {_num(summary['breakeven_energy_price_per_kwh'], 2):>10}"
-        f" {currency}/kWh = {_num(summary['breakeven_energy_price_usd_per_kwh'], 2, 100)} US cents/kWh",
-        f"  Breakeven BTC price          {_num(summary['breakeven_btc_price_usd'], 0):>10} USD",
-        f"  Hashprice vs hashcost, month 1 "
-        f"{summary['hashprice_usd_per_ph_day_first_month']:8.2f} vs "
-        f"{summary['hashcost_usd_per_ph_day_first_month']:.2f} USD/PH/day",
-        f"  Mining earns, per MWh         {_num(summary['mining_value_usd_per_mwh_mean'], 1):>10}"
-        f" USD vs {summary['alternative_value_usd_per_mwh_mean']:.1f} USD selling the energy",
-        "",
-        "  Year   BTC mined    BTC/day   share %   energy GWh   cash flow M USD   difficulty end (T)",
-    ]
-    years = yearly(ds)
-    for y in years.project_year.values:
-        row = years.sel(project_year=y)
-        lines.append(
-            f"  {y:>4} {float(row.fleet_btc):11.0f} {float(row.fleet_btc_per_day):10.2f}"
-            f" {100 * float(row.network_share):9.2f} {float(row.energy_gwh):12,.0f}"
-            f" {float(row.cash_flow_usd) / 1e6:17,.0f} {float(row.difficulty_end) / 1e12:20.2f}"
-        )
-    return "\n".join(lines)
+# --------------------------------------------------------------------------- a scenario
 
 
 @main.command()
-@click.argument("config", type=click.Path(dir_okay=True, path_type=str))
+@config_argument
 @set_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="How to print the results: summary table, summary JSON, "
-              "or the monthly table as CSV.")
-@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
-              help="Also write results.nc, monthly.csv and summary.json into this folder.")
+@format_option("table", "json", "csv")
+@out_option("Also write results.nc, monthly.csv and summary.json into this folder.")
 @click.option("--plots", is_flag=True, help="Also write the run's figures (PNG and SVG) "
               "into --out.")
-@click.option("--force", is_flag=True, help="Replace results already in --out.")
+@force_option
 @_friendly_errors
-def run(config, overrides, fmt, out_dir, plots, force):
-    """Run a scenario file and print its summary.
+def run(config, overrides, fmt, out, plots, force):
+    """Run a scenario and print its summary (json: the summary; csv: the monthly table).
 
     \b
     Example:
-      minecalc run configs/pk2000mw.yaml --set market.btc_price_usd=90000
-      minecalc run configs/pk2000mw.yaml --out results/pk --format json
+      minecalc run pk2000mw --set market.btc_price_usd=90000
+      minecalc run pk2000mw --out results/pk --format json
     """
-    if plots and out_dir is None:
+    from .model import run as run_model
+    from .output import monthly_table, write_results
+    from .results import summary_dict
+
+    if plots and out is None:
         raise click.UsageError("--plots: expected --out FOLDER to write the figures into, got none")
-    ds = run_model(load_config(config, overrides))
+    ds = run_model(_load(config, overrides))
     summary = summary_dict(ds)
-    if out_dir is not None and plots:
+    if out is not None and plots:
         from . import report  # matplotlib is imported only when figures are asked for
 
         with report.open_figures(ds) as figs:
-            write_results(ds, summary, out_dir, force=force, extra=report.figure_writers(figs))
-    elif out_dir is not None:
-        write_results(ds, summary, out_dir, force=force)
+            write_results(ds, summary, out, force=force, extra=report.figure_writers(figs))
+    elif out is not None:
+        write_results(ds, summary, out, force=force)
     if fmt == "csv":
         click.echo(monthly_table(ds).to_csv(), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
     else:
-        click.echo(json.dumps(summary, indent=2) if fmt == "json" else _table(summary, ds))
+        from .results import summary_text
+
+        click.echo(summary_text(summary, ds))
 
 
 @main.command()
-@click.argument("config", type=click.Path(path_type=str))
+@config_argument
 @set_option
+@format_option("table", "json")
 @_friendly_errors
-def validate(config, overrides):
-    """Check a scenario file and report every problem at once.
+def validate(config, overrides, fmt):
+    """Check a scenario and report every problem at once (exit 2 if there is one).
 
     \b
     Example:
-      minecalc validate configs/pk2000mw.yaml
+      minecalc validate my.yaml
     """
-    scenario = load_config(config, overrides)
+    scenario = _load(config, overrides)
+    if fmt == "json":
+        click.echo(json.dumps({"valid": True, "config": config, "name": scenario.name}))
+        return
     click.echo(f"ok: {config} ({scenario.name}, {scenario.horizon_months} months "
                f"from {scenario.start_date})")
 
 
-@main.command("hardware")
-@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
-def hardware_command(as_json):
-    """List the packaged catalogue of mining machines (nameplate figures, 2025 prices).
+@main.command()
+@format_option("table", "json")
+def examples(fmt):
+    """List the packaged example scenarios; run one by name (minecalc run pk2000mw).
 
     \b
     Example:
-      minecalc hardware --json
+      minecalc examples
+      minecalc init --from pk2000mw my.yaml
     """
-    table = load_hardware()
-    if as_json:
-        click.echo(table.to_json(orient="records", indent=2))
+    from . import examples as ex
+
+    rows = {name: ex.summary(name) for name in ex.names()}
+    if fmt == "json":
+        click.echo(json.dumps([{"name": k, "summary": v} for k, v in rows.items()], indent=2))
         return
-    click.echo(f"{'model':<26}{'maker':<10}{'TH/s':>7}{'W':>7}{'J/TH':>7}  {'cooling':<10}"
-               f"{'year':>5}{'USD/TH':>8}")
-    for row in table.itertuples():
-        price = "" if pd.isna(row.price_usd_per_th) else f"{row.price_usd_per_th:.2f}"
-        click.echo(f"{row.model:<26}{row.manufacturer:<10}{row.hashrate_th_s:>7g}"
-                   f"{row.power_w:>7.0f}{row.efficiency_j_per_th:>7.1f}  {row.cooling:<10}"
-                   f"{row.release_year:>5}{price:>8}")
+    width = max(map(len, rows))
+    for name, text in rows.items():
+        click.echo(f"{name:<{width}}  {text}")
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON.")
-def schema(as_json):
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--from", "source", default=None, metavar="EXAMPLE",
+              help="Copy this packaged example (see minecalc examples) instead of the starter.")
+@force_option
+@_friendly_errors
+def init(path, source, force):
+    """Write a commented starter scenario (or a copy of an example) to PATH.
+
+    Also writes minecalc.schema.json beside it, if missing, so editors with a YAML
+    language server check the file as you type.
+
+    \b
+    Example:
+      minecalc init my.yaml && minecalc run my.yaml
+      minecalc init --from pk2000mw my.yaml
+    """
+    from importlib.resources import files
+
+    from . import examples as ex
+    from .output import atomic_write_text
+
+    if source is None:
+        text = files("minecalc").joinpath("data/starter.yaml").read_text(encoding="utf-8")
+    else:
+        text = ex.path(source).read_text(encoding="utf-8")
+    atomic_write_text(path, f"# yaml-language-server: $schema={SCHEMA_FILE}\n{text}",
+                      force=force)
+    schema_path = path.parent / SCHEMA_FILE
+    if not schema_path.exists():
+        atomic_write_text(schema_path, _json_schema() + "\n")
+    click.echo(f"wrote {path}; edit it, then: minecalc run {path}")
+
+
+def _json_schema() -> str:
+    from .config import Scenario
+
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              **Scenario.model_json_schema()}
+    return json.dumps(schema, indent=2)
+
+
+@main.command()
+@format_option("table", "json")
+def schema(fmt):
     """Every field of a scenario file: type, default, unit and meaning.
+
+    --format json prints a JSON Schema (draft 2020-12) for editors and validators.
 
     \b
     Example:
       minecalc schema | grep tariff
+      minecalc schema --format json > minecalc.schema.json
     """
-    rows = schema_rows()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
+    if fmt == "json":
+        click.echo(_json_schema())
         return
-    for row in rows:
+    from .config import schema_rows
+
+    for row in schema_rows():
         default = row["default"]
         shown = "required" if default == "required" else json.dumps(default, default=str)
         limits = f"; {row['range']}" if row["range"] else ""
@@ -255,23 +269,31 @@ def schema(as_json):
                    f"    {row['description']}")
 
 
-@main.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Replace the file if it exists.")
-@_friendly_errors
-def init(path, force):
-    """Write a commented starter scenario to PATH.
+@main.command("hardware")
+@format_option("table", "json", "csv")
+def hardware_command(fmt):
+    """List the packaged catalogue of mining machines (nameplate figures, 2025 prices).
 
     \b
     Example:
-      minecalc init my.yaml && minecalc run my.yaml
+      minecalc hardware --format json
     """
-    if path.exists() and not force:
-        raise ValueError(f"{path}: expected a new file (use --force to replace it), "
-                         "got an existing one")
-    path.write_text(files("minecalc").joinpath("data/starter.yaml").read_text(encoding="utf-8"),
-                    encoding="utf-8")
-    click.echo(f"wrote {path}; edit it, then: minecalc run {path}")
+    from .formatting import sig, table
+    from .hardware import load_hardware
+
+    catalogue = load_hardware()
+    if fmt != "table":
+        click.echo(catalogue.to_json(orient="records", indent=2) if fmt == "json"
+                   else catalogue.to_csv(index=False), nl=fmt == "json")
+        return
+    header = ["model", "maker", "TH/s", "W", "J/TH", "cooling", "year", "USD/TH"]
+    rows = [[r.model, r.manufacturer, sig(r.hashrate_th_s, 4), sig(r.power_w, 4),
+             sig(r.efficiency_j_per_th), r.cooling, str(r.release_year),
+             sig(r.price_usd_per_th, none="")] for r in catalogue.itertuples()]
+    click.echo("\n".join(table(header, rows, indent="")))
+
+
+# --------------------------------------------------------------------------- many scenarios
 
 
 HEADLINE = ("npv_usd", "irr", "payback_months", "btc_total", "cost_per_btc_all_in_usd",
@@ -281,16 +303,18 @@ MAX_ROWS = 200
 
 def _vary(spec: str):
     """``FIELD=START:STOP:NUM`` (evenly spaced) or ``FIELD=V1,V2,...`` -> (field, values)."""
+    import numpy as np
+
     field, sep, values = spec.partition("=")
     if not sep or not values:
-        raise ValueError(f"--vary: expected FIELD=START:STOP:NUM or FIELD=V1,V2,..., got {spec!r}")
+        raise InputError(f"--vary: expected FIELD=START:STOP:NUM or FIELD=V1,V2,..., got {spec!r}")
     try:
         if ":" in values:
             start, stop, num = values.split(":")
             return field, np.linspace(float(start), float(stop), int(num))
         return field, np.array([float(v) for v in values.split(",")])
     except ValueError:
-        raise ValueError(f"--vary {field}: expected numbers as START:STOP:NUM or V1,V2,..., "
+        raise InputError(f"--vary {field}: expected numbers as START:STOP:NUM or V1,V2,..., "
                          f"got {values!r}") from None
 
 
@@ -300,99 +324,151 @@ def _ranges(specs) -> dict:
     for spec in specs:
         field, values = _vary(spec.replace(":", ",", 1) if spec.count(":") == 1 else spec)
         if values.size != 2:
-            raise ValueError(f"--range {field}: expected LOW:HIGH, got {spec.partition('=')[2]!r}")
+            raise InputError(f"--range {field}: expected LOW:HIGH, got {spec.partition('=')[2]!r}")
         parsed[field] = tuple(values)
     return parsed
 
 
-def _scalar_table(ds, names):
-    """The headline scalars of a multi-scenario Dataset as one row per scenario."""
+def _echo_frame(frame, fmt: str) -> None:
+    """A table of results: aligned text without exponents, JSON records or CSV."""
+    if fmt == "json":
+        click.echo(frame.reset_index().to_json(orient="records", indent=2))
+    elif fmt == "csv":
+        click.echo(frame.to_csv(), nl=False)
+    else:
+        from .formatting import sig
+
+        click.echo(frame.to_string(float_format=lambda x: sig(x, 4)))
+
+
+def _with_units(ds, names):
+    """Headline scalars of a multi-scenario Dataset, one row per scenario, units in headers."""
     frame = ds[[n for n in names if n in ds]].to_dataframe()
-    return frame[[n for n in names if n in frame.columns]]
+    frame = frame[[n for n in names if n in frame.columns]]
+    return frame.rename(columns={n: f"{n} [{ds[n].attrs['units']}]" for n in frame.columns
+                                 if ds[n].attrs.get("units")})
 
 
 @main.command()
-@click.argument("config", type=click.Path(path_type=str))
+@config_argument
 @click.option("--vary", "varies", multiple=True, required=True, metavar="FIELD=SPEC",
               help="A field and its values: FIELD=START:STOP:NUM or FIELD=V1,V2,... "
               "(repeatable; each gets its own dimension).")
 @click.option("--zip", "zipped", is_flag=True,
               help="Vary the fields together along one dimension instead of a grid.")
 @set_option
-@click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
-              help="Write the whole result (every scenario, every month) to this netCDF file, "
-              "or with --chunks to a .zarr or .nc path, chunk by chunk.")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@format_option("table", "json", "csv")
+@out_option("Write the whole result (every scenario, every month) to this netCDF file, "
+            "or with --chunks to a .zarr (needs minecalc[scale]) or .nc path, chunk by chunk.")
+@force_option
 @click.option("--chunks", type=click.IntRange(1), default=None,
               help="Run through dask in chunks of this many values per swept field and "
               "stream the results to --out (for sweeps larger than memory).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="With --chunks: a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option("--scheduler", default=None, metavar="NAME|ADDRESS",
+              help="With --chunks: threads (default), processes, or the address of a "
+              "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).")
 @click.option("--variables", default=None, metavar="A,B,...",
-              help="With --chunks: keep only these result variables.")
+              help="Write only these result variables to --out.")
 @_friendly_errors
-def sweep(config, varies, zipped, overrides, out_file, force, chunks, scheduler, variables):
+def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler, variables):
     """Run a grid of scenarios in one vectorized call and print their headline figures.
 
     \b
     Example:
-      minecalc sweep configs/pk2000mw.yaml --vary tariff.energy_price_per_kwh=15:35:21 \\
+      minecalc sweep pk2000mw --vary tariff.energy_price_per_kwh=15:35:21 \\
           --vary market.btc_price_usd=40000,60000,90000,120000 --out sweep.nc
     """
+    from .sweep import lazy_sweep, write_lazy
+    from .sweep import sweep as sweep_model
+
     fields = dict(_vary(v) for v in varies)
-    scenario = load_config(config, overrides)
+    keep = variables.split(",") if variables else None
+    if keep is not None and out is None:
+        raise InputError(f"--variables: expected --out to write them to, got --variables "
+                         f"{variables} and no --out")
+    scenario = _load(config, overrides)
+    progress = _progress(click.get_current_context())
     if chunks is not None:
-        if out_file is None or zipped:
-            raise ValueError("--chunks: expected --out (a .zarr or .nc path) and a grid, "
+        if out is None or zipped:
+            raise InputError("--chunks: expected --out (a .zarr or .nc path) and a grid, "
                              "got " + ("--zip" if zipped else "no --out"))
-        lazy = lazy_sweep(scenario, fields, chunks,
-                          variables=variables.split(",") if variables else None)
-        write_lazy(lazy, out_file, force=force, scheduler=scheduler)
-        click.echo(f"wrote {out_file}: {lazy.npv_usd.size:,} scenarios" if "npv_usd" in lazy
-                   else f"wrote {out_file}")
+        lazy = lazy_sweep(scenario, fields, chunks, variables=keep)
+        write_lazy(lazy, out, force=force, scheduler=scheduler, progress=progress)
+        progress.close()
+        click.echo(f"wrote {out}: {lazy.npv_usd.size:,} scenarios" if "npv_usd" in lazy
+                   else f"wrote {out}")
         return
+    if scheduler is not None:
+        raise InputError(f"--scheduler: expected --chunks with it, got --scheduler {scheduler} "
+                         "and no --chunks")
+    progress("sweep: running the grid", None)
     ds = sweep_model(scenario, zipped=fields) if zipped else sweep_model(scenario, fields)
-    if out_file is not None:
-        write_dataset(ds, out_file, force=force)
-    table = _scalar_table(ds, HEADLINE)
-    if len(table) > MAX_ROWS:
+    if out is not None:
+        from .output import write_dataset, check_variables
+
+        write_dataset(ds if keep is None else ds[check_variables(ds, keep)], out, force=force)
+    progress.close()
+    table = _with_units(ds, HEADLINE)
+    if len(table) > MAX_ROWS and fmt == "table":
         click.echo(f"{len(table):,} scenarios; quantiles of the headline figures:")
         table = table.quantile([0.0, 0.1, 0.5, 0.9, 1.0])
-    click.echo(table.to_string(float_format=lambda x: f"{x:,.4g}"))
+    _echo_frame(table, fmt)
+
+
+def _write_optional(ds, out, force) -> None:
+    if out is not None:
+        from .output import write_dataset
+
+        write_dataset(ds, out, force=force)
 
 
 @main.command()
-@click.argument("config", type=click.Path(path_type=str))
+@config_argument
 @range_option
-@output_option
+@variable_option
 @set_option
+@format_option("table", "json", "csv")
+@out_option("Also write the tornado's Dataset to this netCDF file.")
+@force_option
 @_friendly_errors
-def tornado(config, ranges, output_name, overrides):
+def tornado(config, ranges, variable, overrides, fmt, out, force):
     """One-at-a-time sensitivity: each field at its low and high value, the rest at base.
 
     \b
     Example:
-      minecalc tornado configs/pk2000mw.yaml --range tariff.energy_price_per_kwh=15:30 \\
+      minecalc tornado pk2000mw --range tariff.energy_price_per_kwh=15:30 \\
           --range market.btc_price_usd=40000:120000 --range site.pue=1.05:1.2
     """
-    t = tornado_model(load_config(config, overrides), _ranges(ranges))
-    if output_name not in t or "parameter" not in t[output_name].dims:
-        raise ValueError(f"--output: expected a scalar result such as npv_usd, got {output_name!r}")
-    result = t[output_name].broadcast_like(t.npv_usd)
-    base = float(t[f"base_{output_name}"])
+    import pandas as pd
+
+    from .formatting import quantity, sig, table
+    from .sweep import tornado as tornado_model
+
+    t = tornado_model(_load(config, overrides), _ranges(ranges))
+    if variable not in t or "parameter" not in t[variable].dims:
+        raise InputError(f"--variable: expected a scalar result such as npv_usd, got {variable!r}")
+    _write_optional(t, out, force)
+    result = t[variable].broadcast_like(t.npv_usd)
     swing = abs(result.sel(case="high") - result.sel(case="low"))
-    units = t[output_name].attrs.get("units", "")
-    click.echo(f"{output_name} [{units}] at base: {base:,.4g}")
-    click.echo(f"{'field':<40}{'low':>12}{'high':>12}{'at low':>16}{'at high':>16}")
-    for field in swing.sortby(swing, ascending=False).parameter.values:
-        row = t.sel(parameter=field)
-        click.echo(f"{field:<40}{float(row.low_value):>12,.4g}{float(row.high_value):>12,.4g}"
-                   f"{float(result.sel(parameter=field, case='low')):>16,.4g}"
-                   f"{float(result.sel(parameter=field, case='high')):>16,.4g}")
+    order = swing.sortby(swing, ascending=False).parameter.values
+    units = t[variable].attrs.get("units", "")
+    frame = pd.DataFrame({
+        "low": t.low_value.sel(parameter=order).values,
+        "high": t.high_value.sel(parameter=order).values,
+        f"{variable} at low": result.sel(parameter=order, case="low").values,
+        f"{variable} at high": result.sel(parameter=order, case="high").values,
+    }, index=pd.Index(order, name="field"))
+    if fmt != "table":
+        _echo_frame(frame, fmt)
+        return
+    click.echo(f"{variable} at base: {quantity(float(t[f'base_{variable}']), units)}")
+    rows = [[field, *(sig(v, 4) for v in frame.loc[field])] for field in order]
+    click.echo("\n".join(table(["field", "low", "high", f"at low [{units}]",
+                                f"at high [{units}]"], rows, indent="")))
 
 
 @main.command()
-@click.argument("config", type=click.Path(path_type=str))
+@config_argument
 @click.option("--paths", "n_paths", type=click.IntRange(1, 10_000_000), default=1000,
               show_default=True, help="Number of random paths.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
@@ -411,108 +487,115 @@ def tornado(config, ranges, output_name, overrides):
 @click.option("--correlation", type=click.FloatRange(-1, 1), default=0.0, show_default=True,
               help="Correlation of price and network shocks.")
 @set_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-@click.option("--out", "out_file", type=click.Path(path_type=str), default=None,
-              help="Write every path (netCDF).")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@format_option("table", "json", "csv")
+@out_option("Write every path (netCDF).")
+@force_option
 @click.option("--chunks", type=click.IntRange(2), default=None,
               help="Run through dask in chunks of this many paths (same numbers).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="With --chunks: a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option("--scheduler", default=None, metavar="NAME|ADDRESS",
+              help="With --chunks: threads (default), processes, or the address of a "
+              "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).")
 @_friendly_errors
 def montecarlo(config, n_paths, seed, price, drift, volatility, network, network_volatility,
-               fees_sigma, correlation, overrides, fmt, out_file, force, chunks, scheduler):
+               fees_sigma, correlation, overrides, fmt, out, force, chunks, scheduler):
     """Risk: the distribution of NPV, BTC mined and payback over random paths.
+
+    json: the summary (quantiles as npv_usd_q10 ...); csv: one row per path.
 
     \b
     Example:
-      minecalc montecarlo configs/pk2000mw.yaml --paths 10000 --seed 1 --format json
+      minecalc montecarlo pk2000mw --paths 10000 --seed 1 --format json
     """
-    ds = monte_carlo(load_config(config, overrides), n_paths, seed, price=price,
+    from .uncertainty import monte_carlo, monte_carlo_summary
+
+    progress = _progress(click.get_current_context())
+    ds = monte_carlo(_load(config, overrides), n_paths, seed, price=price,
                      drift_per_year=drift, volatility_per_year=volatility, network=network,
                      network_volatility_per_year=network_volatility, fees_sigma=fees_sigma,
-                     correlation=correlation, chunks=chunks, scheduler=scheduler)
-    if out_file is not None:
-        write_dataset(ds, out_file, force=force)
-    npv, btc = ds.npv_usd_quantiles, ds.btc_total_quantiles
-    summary = {
-        "paths": n_paths, "seed": seed,
-        "prob_npv_negative": float(ds.prob_npv_negative),
-        "prob_no_payback": float(ds.prob_no_payback),
-        **{f"npv_usd_p{round(100 * q)}": float(npv.sel(quantile=q)) for q in npv["quantile"].values},
-        **{f"btc_total_p{round(100 * q)}": float(btc.sel(quantile=q)) for q in btc["quantile"].values},
-    }
-    if fmt == "json":
-        click.echo(json.dumps(summary, indent=2))
-        return
-    click.echo(f"{ds.attrs['title']}: {n_paths:,} paths (seed {seed}, price {price}, "
-               f"network {network})")
-    click.echo(f"  P(NPV < 0)           {100 * summary['prob_npv_negative']:8.1f} %")
-    click.echo(f"  P(no payback)        {100 * summary['prob_no_payback']:8.1f} %")
-    for q in (10, 50, 90):
-        click.echo(f"  NPV P{q:<2}              {summary[f'npv_usd_p{q}'] / 1e6:12,.0f} M USD"
-                   f"    BTC mined P{q:<2} {summary[f'btc_total_p{q}']:12,.0f}")
+                     correlation=correlation, chunks=chunks, scheduler=scheduler,
+                     progress=progress)
+    _write_optional(ds, out, force)
+    progress.close()
+    if fmt == "csv":
+        click.echo(ds[["npv_usd", "btc_total", "payback_months"]].to_dataframe().to_csv(),
+                   nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(monte_carlo_summary(ds), indent=2))
+    else:
+        from .uncertainty import monte_carlo_text
+
+        click.echo(monte_carlo_text(ds))
 
 
 @main.command()
-@click.argument("config", type=click.Path(path_type=str))
+@config_argument
 @range_option
-@output_option
+@variable_option
 @click.option("-n", "n", type=int, default=1024, show_default=True,
               help="Base sample size, a power of 2; the model runs n (fields + 2) scenarios.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @set_option
+@format_option("table", "json", "csv")
+@out_option("Also write the indices to this netCDF file.")
+@force_option
 @_friendly_errors
-def sobol(config, ranges, output_name, n, seed, overrides):
+def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force):
     """Global sensitivity: Sobol indices (SALib) of a result over uniform input ranges.
 
     \b
     Example:
-      minecalc sobol configs/pk2000mw.yaml --range tariff.energy_price_per_kwh=15:30 \\
+      minecalc sobol pk2000mw --range tariff.energy_price_per_kwh=15:30 \\
           --range market.btc_price_usd=40000:160000 --range site.pue=1.05:1.2
     """
-    s = sobol_model(load_config(config, overrides), _ranges(ranges), output_name, n, seed)
-    click.echo(f"Sobol indices of {output_name} ({s.attrs['evaluations']:,} model runs)")
-    click.echo(f"{'field':<40}{'S1':>8}{'+/-':>7}{'ST':>8}{'+/-':>7}")
-    for field in s.sortby("ST", ascending=False).parameter.values:
-        row = s.sel(parameter=field)
-        click.echo(f"{field:<40}{float(row.S1):8.3f}{float(row.S1_conf):7.3f}"
-                   f"{float(row.ST):8.3f}{float(row.ST_conf):7.3f}")
+    from .sweep import sobol as sobol_model
+
+    progress = _progress(click.get_current_context())
+    progress(f"Sobol indices of {variable}", None)
+    s = sobol_model(_load(config, overrides), _ranges(ranges), variable, n, seed)
+    _write_optional(s, out, force)
+    progress.close()
+    frame = s[["S1", "S1_conf", "ST", "ST_conf"]].sortby("ST", ascending=False).to_dataframe()
+    if fmt == "table":
+        click.echo(f"Sobol indices of {variable} ({s.attrs['evaluations']:,} model runs; "
+                   "*_conf: 95 % confidence half-width)")
+    _echo_frame(frame, fmt)
+
+
+# --------------------------------------------------------------------------- reports, checks
 
 
 @main.command("report")
-@click.argument("config", type=click.Path(path_type=str))
+@config_argument
 @set_option
-@click.option("--out", "out_dir", type=click.Path(path_type=str), required=True,
-              help="Folder for the figures, report.pdf and summary.md.")
+@out_option("Folder for the figures, report.pdf and summary.md.", required=True)
 @click.option("--paths", "n_paths", type=click.IntRange(min=2), default=2000, show_default=True,
               help="Monte Carlo paths.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--force", is_flag=True, help="Replace files already in --out.")
+@force_option
 @_friendly_errors
-def report_command(config, overrides, out_dir, n_paths, seed, force):
+def report_command(config, overrides, out, n_paths, seed, force):
     """Write a scenario's report: figures (PNG, SVG), report.pdf and summary.md.
 
     \b
     Example:
-      minecalc report configs/pk2000mw.yaml --out report/
+      minecalc report pk2000mw --out report/
     """
     from . import report  # matplotlib is imported only when figures are asked for
 
-    written = report.write_report(load_config(config, overrides), out_dir, force=force,
-                                  paths=n_paths, seed=seed)
-    pdf = next(p for p in written if p.name == "report.pdf")
-    click.echo(f"wrote {len(written)} files to {Path(out_dir)}: {pdf.name}, summary.md and "
-               f"{(len(written) - 2) // 2} figures as PNG and SVG")
+    progress = _progress(click.get_current_context())
+    written = report.write_report(_load(config, overrides), out, force=force,
+                                  paths=n_paths, seed=seed, progress=progress)
+    progress.close()
+    figures = sum(p.suffix == ".png" for p in written)
+    click.echo(f"wrote {len(written)} files to {Path(out)}: report.pdf, summary.md and "
+               f"{figures} figures as PNG and SVG")
 
 
 @main.command("backtest")
 @click.option("--paths", "n_paths", type=click.IntRange(10, 1_000_000), default=2000,
               show_default=True, help="Monte Carlo paths per cut-off and resampling scheme.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@format_option("table", "json")
 @_friendly_errors
 def backtest_command(n_paths, seed, fmt):
     """Check the projection against the real chain: retarget replay, halving timing and
@@ -522,5 +605,9 @@ def backtest_command(n_paths, seed, fmt):
     Example:
       minecalc backtest --seed 1 --format json
     """
-    result = backtest_summary(n_paths, seed)
-    click.echo(json.dumps(result, indent=2) if fmt == "json" else backtest_report(result))
+    from .backtest import format_report, summary
+
+    progress = _progress(click.get_current_context())
+    result = summary(n_paths, seed, progress=progress)
+    progress.close()
+    click.echo(json.dumps(result, indent=2) if fmt == "json" else format_report(result))

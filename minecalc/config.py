@@ -777,6 +777,10 @@ def _read_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     if not isinstance(base, str) or not base:
         raise ConfigError([f"{path}: extends: expected a file path, got {_show(base)}"])
     base_path = path.parent / base
+    if not base_path.exists() and Path(base).name == base and base.removesuffix(".yaml") in (
+        examples.names()
+    ):  # a copy of an example (minecalc init --from) still finds the example it extends
+        base_path = examples.path(base)
     if base_path.resolve() in {p.resolve() for p in chain}:
         loop = " -> ".join(map(str, (*chain, base_path)))
         raise ConfigError([f"extends: expected no loop, got {loop}"])

@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.optimize import elementwise
 
 IRR_BRACKET_PER_YEAR = (-0.9999, 10.0)
 """Default search interval of :func:`irr` [fraction per year]: -99.99 % to +1000 %."""
@@ -207,6 +206,8 @@ def _solve(f, lo, hi, args):
     """``find_root`` on 1-D brackets; returns the root, NaN where it did not converge."""
     if lo.size == 0:
         return np.empty(0)
+    from scipy.optimize import elementwise  # imported on use: it costs 0.2 s at start-up
+
     res = elementwise.find_root(f, (lo, hi), args=args)
     return np.where(res.success, res.x, np.nan)
 
@@ -574,6 +575,8 @@ def breakeven(
             out[now] = flat(f(x_full.reshape(shape)))[rows[now]]
             todo = np.setdiff1d(todo, now)
         return out
+
+    from scipy.optimize import elementwise  # imported on use: it costs 0.2 s at start-up
 
     rows = np.arange(size)
     a, b = flat(x_lo), flat(hi)

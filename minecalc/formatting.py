@@ -108,3 +108,13 @@ def exceedance(quantile: float) -> str:
     """
     p = round(100 * (1 - quantile))
     return f"P{p} (exceeded in {p} % of paths)"
+
+
+def scale(values, currency: str = "USD") -> tuple[float, str]:
+    """One unit for a column of amounts: ``(factor, "M USD")`` from the largest of them."""
+    finite = [abs(float(v)) for v in values if not _undefined(v)]
+    top = max(finite, default=0.0)
+    for factor, name in SCALES:
+        if top >= factor:
+            return factor, f"{name} {currency}"
+    return 1.0, currency

@@ -5,13 +5,16 @@ Source and column meanings: ``minecalc/data/README.md``, section 3.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import difflib
 import functools
-import math
 from importlib import resources
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,14 +55,23 @@ class Machine:
 
 
 @functools.lru_cache(maxsize=1)
-def _catalogue() -> pd.DataFrame:
-    with resources.files("minecalc").joinpath("data/hardware.csv").open() as f:
-        table = pd.read_csv(f)
-    table["power_w_derived"] = table["power_w"].isna()
-    # Where only J/TH is published, that figure defines the power (README, hardware.csv).
-    derived = table["hashrate_th_s"] * table["efficiency_j_per_th"]
-    table["power_w"] = table["power_w"].fillna(derived)
-    return table
+def _catalogue() -> tuple[Machine, ...]:
+    """The catalogue as machines, read with the csv module (no pandas at start-up)."""
+    with resources.files("minecalc").joinpath("data/hardware.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    machines = []
+    for row in rows:
+        hashrate, efficiency = float(row["hashrate_th_s"]), float(row["efficiency_j_per_th"])
+        # Where only J/TH is published, that figure defines the power (README, hardware.csv).
+        derived = not row["power_w"]
+        machines.append(Machine(
+            model=row["model"], manufacturer=row["manufacturer"], hashrate_th_s=hashrate,
+            power_w=hashrate * efficiency if derived else float(row["power_w"]),
+            efficiency_j_per_th=efficiency, cooling=row["cooling"],
+            release_year=int(row["release_year"]),
+            price_usd_per_th=float(row["price_usd_per_th"]) if row["price_usd_per_th"] else None,
+            power_w_derived=derived))
+    return tuple(machines)
 
 
 def load_hardware() -> pd.DataFrame:
@@ -78,7 +90,13 @@ def load_hardware() -> pd.DataFrame:
     Empty ``power_w`` is filled as ``hashrate_th_s * efficiency_j_per_th`` and
     flagged in ``power_w_derived``.
     """
-    return _catalogue().copy()
+    import pandas as pd  # imported on use: validation reads the catalogue without it
+
+    with resources.files("minecalc").joinpath("data/hardware.csv").open(encoding="utf-8") as f:
+        table = pd.read_csv(f)
+    table["power_w"] = [m.power_w for m in _catalogue()]
+    table["power_w_derived"] = [m.power_w_derived for m in _catalogue()]
+    return table
 
 
 def _key(name: str) -> str:
@@ -89,7 +107,7 @@ def _key(name: str) -> str:
 def _lookup() -> dict[str, str]:
     """Normalized name -> model, for full names and names without the brand word."""
     keys: dict[str, str] = {}
-    for model in _catalogue()["model"]:
+    for model in (m.model for m in _catalogue()):
         # The first word is the product line ("Antminer", "Whatsminer", "Avalon", ...):
         # people often leave it out ("S21 XP").
         for key in (_key(model), _key(model.split(maxsplit=1)[1])):
@@ -125,16 +143,4 @@ def get_machine(model: str) -> Machine:
             f"unknown hardware model {model!r}: expected one of the catalogue models, "
             f"closest: {hint}"
         )
-    row = _catalogue().set_index("model").loc[found]
-    price = float(row["price_usd_per_th"])
-    return Machine(
-        model=found,
-        manufacturer=str(row["manufacturer"]),
-        hashrate_th_s=float(row["hashrate_th_s"]),
-        power_w=float(row["power_w"]),
-        efficiency_j_per_th=float(row["efficiency_j_per_th"]),
-        cooling=str(row["cooling"]),
-        release_year=int(row["release_year"]),
-        price_usd_per_th=None if math.isnan(price) else price,
-        power_w_derived=bool(row["power_w_derived"]),
-    )
+    return next(m for m in _catalogue() if m.model == found)

@@ -14,7 +14,6 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from minecalc.protocol import RETARGET_INTERVAL, SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 
@@ -138,7 +137,10 @@ def fit_growth_per_year(start_time_s, difficulty) -> float:
     Ordinary least squares of ``ln D = a + b t``; growth ``= exp(b * Y) - 1`` with
     ``Y = 365.2425 * 86400`` s.
     """
-    slope = stats.linregress(start_time_s, np.log(difficulty)).slope
+    t = np.asarray(start_time_s, dtype=float)
+    t = t - t.mean()
+    y = np.log(difficulty)
+    slope = t @ (y - y.mean()) / (t @ t)
     return float(np.expm1(slope * SECONDS_PER_YEAR))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -40,25 +41,40 @@ class StderrProgress:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.monotonic()
-        self.shown = False
+        self.last = ""
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.ticker: threading.Thread | None = None
 
     def __call__(self, message: str, fraction: float | None = None) -> None:
         if not self.enabled:
             return
         done = "" if fraction is None else f" {100 * min(max(fraction, 0.0), 1.0):3.0f} %"
-        line = f"{message}{done}  [{time.monotonic() - self.start:.0f} s]"
+        self.last = f"{message}{done}"
+        self._draw()
+        if self.ticker is None:  # keeps the elapsed time moving during one long step
+            self.stop = threading.Event()
+            self.ticker = threading.Thread(target=self._tick, daemon=True)
+            self.ticker.start()
+
+    def _tick(self) -> None:
+        while not self.stop.wait(1.0):
+            self._draw()
+
+    def _draw(self, clear: bool = False) -> None:
         width = shutil.get_terminal_size((80, 20)).columns - 1
-        self.stream.write("\r" + line[:width].ljust(width))
-        self.stream.flush()
-        self.shown = True
+        line = "" if clear else f"{self.last}  [{time.monotonic() - self.start:.0f} s]"
+        with self.lock:
+            self.stream.write("\r" + line[:width].ljust(width) + ("\r" if clear else ""))
+            self.stream.flush()
 
     def close(self) -> None:
-        """Clear the status line, leaving the terminal as it was."""
-        if self.shown:
-            width = shutil.get_terminal_size((80, 20)).columns - 1
-            self.stream.write("\r" + " " * width + "\r")
-            self.stream.flush()
-            self.shown = False
+        """Stop and clear the status line, leaving the terminal as it was."""
+        if self.ticker is not None:
+            self.stop.set()
+            self.ticker.join()
+            self.ticker = None
+            self._draw(clear=True)
 
 
 @contextmanager

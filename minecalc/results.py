@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .finance import IRR_REASON_NAMES
+from .finance import IRR_REASON_NAMES, IRR_REASONS
+from .formatting import money, percent, quantity, scale, sig, table
 
 SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year", "hour")
 ECONOMICS = (
@@ -164,3 +165,81 @@ def summary_dict(ds: xr.Dataset) -> dict:
             for y, d in zip(year_end.project_year.values, year_end.values)
         ],
     }
+
+
+def _line(label: str, value: str, note: str = "") -> str:
+    """One row of the summary table: label, the number right-aligned, its unit, any note."""
+    number, _, unit = value.partition(" ")
+    return f"  {label:<31}{number:>10} {unit}{'  ' + note if note else ''}".rstrip()
+
+
+def summary_text(summary: dict, ds: xr.Dataset) -> str:
+    """The headline figures and the yearly table of a run, as text for a terminal.
+
+    Every number goes through :mod:`minecalc.formatting`, so a 1.5 MW site reads as
+    well as a 2,000 MW one.
+    """
+    s, cur = summary, summary["tariff_currency"]
+    lines = [f"{s['name']} - {s['horizon_months']} months from {s['start_date']}", "",
+             _line("Fleet hashrate", quantity(s["fleet_hashrate_eh_s"], "EH/s")),
+             _line("Network share, first month", percent(s["network_share_first_month"])),
+             _line("BTC/day, first month", quantity(s["btc_per_day_first_month"], "BTC/d")),
+             _line("BTC/day, full deployment",
+                   quantity(s["btc_per_day_full_deployment"], "BTC/d")),
+             _line("BTC mined (before pool fee)", quantity(s["btc_total"], "BTC"))]
+    undiluted, fixed = s["btc_total_undiluted"], s["btc_total_without_response"]
+    if undiluted and undiluted != s["btc_total"]:
+        lines.append(_line("... if difficulty ignored it", quantity(undiluted, "BTC"),
+                           f"(self-dilution costs {percent(1 - s['btc_total'] / undiluted)})"))
+    if fixed:
+        lines.append(_line("... if others did not respond", quantity(fixed, "BTC"),
+                           f"(the response gives back "
+                           f"{percent(s['btc_total'] / fixed - 1, sign=True)}; "
+                           f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} displaced "
+                           "at the end)"))
+    lines.append(_line(f"Block {s['halving_height']:,} (halving)", s["halving_date"][:10])
+                 if s["halving_date"] else _line("Next halving", "beyond the horizon"))
+    lines.append(_line("Final difficulty", quantity(s["final_difficulty"] / 1e12, "T")))
+    fx, payback, irr = s["usd_fx_rate_start"], s["payback_months"], s["irr"]
+    reason = IRR_REASONS[int(ds.irr_reason)]
+    lines += [
+        "",
+        _line("Capex", money(s["capex_usd"])),
+        _line("NPV", money(s["npv_usd"]),
+              "" if cur == "USD" else f"= {money(s['npv_usd'] * fx, cur)} at the starting rate"),
+        _line("IRR", "n/a" if irr is None else percent(irr) + "/yr",
+              f"({reason})" if reason else ""),
+        _line("Payback", "never (within the horizon)" if payback is None
+              else quantity(payback, "months")),
+        _line("Cost per BTC, cash", money(s["cost_per_btc_cash_usd"])),
+        _line("Cost per BTC, all-in", money(s["cost_per_btc_all_in_usd"])),
+        _line("Breakeven tariff", quantity(s["breakeven_energy_price_per_kwh"], f"{cur}/kWh"),
+              "" if cur == "USD" else f"= {quantity(_cents(s), 'US cents/kWh')}"),
+        _line("Breakeven BTC price", money(s["breakeven_btc_price_usd"])),
+        _line("Hashprice, month 1",
+              quantity(s["hashprice_usd_per_ph_day_first_month"], "USD/PH/day"),
+              f"vs hashcost {quantity(s['hashcost_usd_per_ph_day_first_month'], 'USD/PH/day')}"),
+        _line("Mining earns, per MWh", money(s["mining_value_usd_per_mwh_mean"]),
+              f"vs {money(s['alternative_value_usd_per_mwh_mean'])} selling the energy"),
+        "",
+        *yearly_text(ds),
+    ]
+    return "\n".join(lines)
+
+
+def _cents(summary: dict) -> float | None:
+    usd = summary["breakeven_energy_price_usd_per_kwh"]
+    return None if usd is None else 100 * usd
+
+
+def yearly_text(ds: xr.Dataset) -> list[str]:
+    """The per-year table (:func:`yearly`) as aligned text lines, one unit per column."""
+    years = yearly(ds)
+    factor, cash_unit = scale(years.cash_flow_usd.values)
+    header = ["Year", "BTC mined", "BTC/day", "share %", "energy GWh", f"cash flow {cash_unit}",
+              "difficulty end (T)"]
+    rows = [[str(int(y)), sig(row.fleet_btc), sig(row.fleet_btc_per_day),
+             sig(100 * float(row.network_share)), sig(row.energy_gwh),
+             sig(float(row.cash_flow_usd) / factor), sig(float(row.difficulty_end) / 1e12)]
+            for y, row in ((y, years.sel(project_year=y)) for y in years.project_year.values)]
+    return table(header, rows)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import sobol as sobol_sample
 
 from . import model
 from .config import Scenario, config_from_dict, field_attrs
+from .errors import require
+from .parallel import check_scheduler, compute
+from .progress import Progress
 
 GROWTH = "network.hashrate_growth"
 
@@ -220,6 +221,9 @@ def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], e
     """
     if n < 2 or n & (n - 1):
         raise ValueError(f"n: expected a power of 2 (Sobol sequence), got {n}")
+    from SALib.analyze import sobol as sobol_analyze  # imported on use: slow to import
+    from SALib.sample import sobol as sobol_sample
+
     problem = {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
     samples = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     outputs = np.asarray(evaluate(samples), dtype=np.float64)
@@ -336,7 +340,8 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping
     return xr.map_blocks(block, inputs.chunk(chunks), template=template)
 
 
-def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None = None) -> None:
+def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None = None, *,
+               progress: Progress | None = None) -> None:
     """Compute a lazy Dataset chunk by chunk into Zarr (``.zarr``) or netCDF, with progress.
 
     Parameters
@@ -348,32 +353,25 @@ def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None 
     force : bool
         Replace an existing output.
     scheduler : str, optional
-        Address of a ``dask.distributed`` scheduler (``tcp://host:8786``); default the
-        local threaded scheduler.
+        A local scheduler's name or a ``dask.distributed`` address
+        (:func:`minecalc.parallel.compute`); default the local threaded scheduler.
+    progress : callable, optional
+        ``progress(message, fraction)`` (:mod:`minecalc.progress`).
     """
-    import dask  # imported here: only the chunked path needs dask
-    from dask.diagnostics import ProgressBar
-
     path = Path(path)
     if path.exists() and not force:
         raise ValueError(f"--out: expected a new path (use --force to replace it), got {path}")
     if path.suffix not in (".zarr", ".nc"):
         raise ValueError(f"--out: expected a .zarr or .nc path, got {path}")
+    if path.suffix == ".zarr":
+        require("zarr", extra="scale", feature="--out *.zarr")
+    check_scheduler(scheduler)
     tmp = path.with_name(f".{path.name}.tmp")
     if tmp.exists():
         shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
     delayed = (ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
                if path.suffix == ".zarr" else ds.to_netcdf(tmp, compute=False, engine="netcdf4"))
-    if scheduler is None:
-        with ProgressBar():
-            dask.compute(delayed)
-    else:
-        from distributed import Client, progress
-
-        with Client(scheduler) as client:
-            future = client.compute(delayed)
-            progress(future)
-            future.result()
+    compute(delayed, scheduler=scheduler, progress=progress, message=f"writing {path.name}")
     if path.exists():
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     tmp.rename(path)

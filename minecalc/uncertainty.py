@@ -7,6 +7,7 @@ labelled and passed to :func:`minecalc.model.run` as ``paths``.
 
 from __future__ import annotations
 
+import textwrap
 
 import numpy as np
 import xarray as xr
@@ -14,6 +15,9 @@ import xarray as xr
 from . import history, model
 from .chain import growth_rate_per_s
 from .config import config_from_dict
+from .formatting import exceedance, money, percent, sig
+from .parallel import compute
+from .progress import Progress, tell
 from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 
 HALVING_2024_EPOCH = 840_672
@@ -139,7 +143,8 @@ QUANTILES = (0.1, 0.5, 0.9)
 
 def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0,
                 volatility_per_year=0.6, network="bootstrap", network_volatility_per_year=0.3,
-                fees_sigma=0.5, correlation=0.0, chunks=None, scheduler=None, **run_options):
+                fees_sigma=0.5, correlation=0.0, chunks=None, scheduler=None,
+                progress: Progress | None = None, **run_options):
     """Run a scenario over random paths of BTC price, network growth and fees.
 
     Parameters
@@ -167,7 +172,10 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         paths are drawn first), with a progress bar.
     scheduler : str, optional
         With ``chunks``: "threads" (default), "processes", or the address of a
-        ``dask.distributed`` scheduler (``tcp://host:8786``).
+        ``dask.distributed`` scheduler (``tcp://host:8786``); see
+        :func:`minecalc.parallel.compute`.
+    progress : callable, optional
+        ``progress(message, fraction)`` (:mod:`minecalc.progress`).
     **run_options
         Passed to :func:`minecalc.model.run` (breakevens are not solved per path).
 
@@ -214,11 +222,9 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         return model.run(scenario, paths={k: block[k] for k in block.data_vars}, **options)
 
     if chunks is None:
+        tell(progress, f"Monte Carlo, {paths:,} paths")
         ds = run(inputs)
     else:  # dask: each chunk of paths is one vectorized run, on both cores or a cluster
-        import dask  # imported here: only the chunked path needs dask
-        from dask.diagnostics import ProgressBar
-
         two = run(inputs.isel(path=slice(0, 2)))  # what varies by path, and what does not
         varying = [v for v in two.data_vars if "path" in two[v].dims]
 
@@ -230,16 +236,8 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         template = two[varying].isel(path=np.zeros(paths, dtype=int)).assign_coords(coords)
         lazy = xr.map_blocks(run_paths, inputs.chunk({"path": chunks}),
                              template=template.chunk({"path": chunks}))
-        if scheduler is not None and "://" in scheduler:  # a dask.distributed cluster
-            from distributed import Client, progress
-
-            with Client(scheduler) as client:
-                future = client.compute(lazy)
-                progress(future)
-                computed = future.result()
-        else:
-            with ProgressBar(), dask.config.set(scheduler=scheduler or "threads"):
-                computed = lazy.compute()
+        (computed,) = compute(lazy, scheduler=scheduler, progress=progress,
+                              message=f"Monte Carlo, {paths:,} paths")
         ds = computed.merge(two.drop_vars(varying + ["path"]))
     q = list(QUANTILES)
 
@@ -323,3 +321,40 @@ def growth_per_year(scenario) -> float:
 def _without_growth(scenario):
     """The scenario with no growth of its own."""
     return config_from_dict(scenario.to_dict(), ["network.hashrate_growth={per_year: 0}"])
+
+
+def monte_carlo_summary(mc: xr.Dataset) -> dict:
+    """The Monte Carlo's headline figures as plain Python (the JSON of ``montecarlo``).
+
+    Quantiles are statistical: ``npv_usd_q10`` is the 10th percentile, the value that 90 %
+    of paths exceed (a lender's P90). The keys ``npv_usd_p10`` ... ``btc_total_p90`` are
+    deprecated aliases of the ``q`` keys, kept for one release.
+    """
+    out = {"paths": mc.attrs["mc_paths"], "seed": mc.attrs["mc_seed"],
+           "prob_npv_negative": float(mc.prob_npv_negative),
+           "prob_no_payback": float(mc.prob_no_payback),
+           "median_price_ratio_at_horizon": median_price_ratio(mc),
+           "price_model": describe(mc)}
+    for var in ("npv_usd", "btc_total"):
+        quantiles = mc[f"{var}_quantiles"]
+        for q in quantiles["quantile"].values:
+            out[f"{var}_q{round(100 * q)}"] = float(quantiles.sel(quantile=q))
+    for var in ("npv_usd", "btc_total"):  # deprecated aliases, same values
+        for q in (10, 50, 90):
+            out[f"{var}_p{q}"] = out[f"{var}_q{q}"]
+    return out
+
+
+def monte_carlo_text(mc: xr.Dataset) -> str:
+    """The Monte Carlo's headline figures for a terminal, in the lender's P-convention."""
+    s = monte_carlo_summary(mc)
+    lines = [f"{mc.attrs['title']}: Monte Carlo", "",
+             f"  P(NPV < 0)      {percent(s['prob_npv_negative']):>10}",
+             f"  P(no payback)   {percent(s['prob_no_payback']):>10}", "",
+             f"  {'':<36}{'NPV':>14}{'BTC mined':>14}"]
+    for q in (10, 50, 90):
+        label = exceedance(q / 100) if q != 50 else "P50 (median)"
+        lines.append(f"  {label:<36}{money(s[f'npv_usd_q{q}']):>14}"
+                     f"{sig(s[f'btc_total_q{q}']):>14}")
+    lines += ["", *("  " + line for line in textwrap.wrap("Model: " + s["price_model"], 88))]
+    return "\n".join(lines)
