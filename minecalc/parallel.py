@@ -44,9 +44,8 @@ def compute(*collections, scheduler: str | None = None, progress: Progress | Non
     tuple
         The computed results, as ``dask.compute`` returns them.
     """
-    import dask
-
     check_scheduler(scheduler)
+    dask = require("dask", extra="scale", feature="--chunks")
     if scheduler is None or "://" not in scheduler:
         with dask_progress(progress, message), dask.config.set(scheduler=scheduler or "threads"):
             return dask.compute(*collections)

@@ -302,7 +302,8 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping
         Every variable on all swept dimensions, backed by dask; write it with
         ``to_zarr`` or ``to_netcdf`` so no more than a few chunks are in memory.
     """
-    import dask.array as da  # imported here: only the chunked path needs dask
+    require("dask", extra="scale", feature="--chunks")
+    import dask.array as da
 
     scenario, params = parameters(scenario, grid)
     dims = list(grid)

@@ -16,6 +16,7 @@ from . import history, model
 from .chain import growth_rate_per_s
 from .config import config_from_dict
 from .formatting import exceedance, money, percent, sig
+from .errors import require
 from .parallel import compute
 from .progress import Progress, tell
 from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
@@ -225,6 +226,7 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         tell(progress, f"Monte Carlo, {paths:,} paths")
         ds = run(inputs)
     else:  # dask: each chunk of paths is one vectorized run, on both cores or a cluster
+        require("dask", extra="scale", feature="--chunks")
         two = run(inputs.isel(path=slice(0, 2)))  # what varies by path, and what does not
         varying = [v for v in two.data_vars if "path" in two[v].dims]
 
