@@ -245,11 +245,12 @@ def _json_schema() -> str:
 
 
 @main.command()
-@format_option("table", "json")
+@format_option("table", "json", "csv")
 def schema(fmt):
     """Every field of a scenario file: type, default, unit and meaning.
 
-    --format json prints a JSON Schema (draft 2020-12) for editors and validators.
+    --format json prints a JSON Schema (draft 2020-12) for editors and validators;
+    csv one row per field.
 
     \b
     Example:
@@ -261,6 +262,14 @@ def schema(fmt):
         return
     from .config import schema_rows
 
+    if fmt == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, ["field", "type", "default", "range", "description"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(schema_rows())
+        return
     for row in schema_rows():
         default = row["default"]
         shown = "required" if default == "required" else json.dumps(default, default=str)
@@ -329,24 +338,38 @@ def _ranges(specs) -> dict:
     return parsed
 
 
-def _echo_frame(frame, fmt: str) -> None:
-    """A table of results: aligned text without exponents, JSON records or CSV."""
+def _echo_frame(frame, fmt: str, units: dict | None = None, decimals: int | None = None) -> None:
+    """A table of results: JSON records, CSV, or aligned text without exponents.
+
+    ``units`` (column -> unit) go into the headers; in the text table, USD columns are
+    shown in M or bn USD, and numbers with :func:`minecalc.formatting.sig` (or a fixed
+    number of ``decimals``).
+    """
+    from .formatting import scale, sig
+
+    units = units or {}
     if fmt == "json":
         click.echo(frame.reset_index().to_json(orient="records", indent=2))
-    elif fmt == "csv":
+        return
+    if fmt == "table":
+        frame = frame.copy()
+        for column, unit in units.items():
+            if unit == "USD":
+                factor, units[column] = scale(frame[column].to_numpy())
+                frame[column] = frame[column] / factor
+    frame = frame.rename(columns={c: f"{c} [{u}]" for c, u in units.items() if u})
+    if fmt == "csv":
         click.echo(frame.to_csv(), nl=False)
     else:
-        from .formatting import sig
+        shown = (lambda x: sig(x, 4)) if decimals is None else (lambda x: f"{x:.{decimals}f}")
+        click.echo(frame.to_string(float_format=shown, na_rep="n/a"))
 
-        click.echo(frame.to_string(float_format=lambda x: sig(x, 4)))
 
-
-def _with_units(ds, names):
-    """Headline scalars of a multi-scenario Dataset, one row per scenario, units in headers."""
+def _headline(ds, names):
+    """Headline scalars of a multi-scenario Dataset (one row per scenario) and their units."""
     frame = ds[[n for n in names if n in ds]].to_dataframe()
     frame = frame[[n for n in names if n in frame.columns]]
-    return frame.rename(columns={n: f"{n} [{ds[n].attrs['units']}]" for n in frame.columns
-                                 if ds[n].attrs.get("units")})
+    return frame, {n: ds[n].attrs.get("units", "") for n in frame.columns}
 
 
 @main.command()
@@ -408,11 +431,11 @@ def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler,
 
         write_dataset(ds if keep is None else ds[check_variables(ds, keep)], out, force=force)
     progress.close()
-    table = _with_units(ds, HEADLINE)
+    table, units = _headline(ds, HEADLINE)
     if len(table) > MAX_ROWS and fmt == "table":
         click.echo(f"{len(table):,} scenarios; quantiles of the headline figures:")
         table = table.quantile([0.0, 0.1, 0.5, 0.9, 1.0])
-    _echo_frame(table, fmt)
+    _echo_frame(table, fmt, units)
 
 
 def _write_optional(ds, out, force) -> None:
@@ -441,7 +464,7 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
     """
     import pandas as pd
 
-    from .formatting import quantity, sig, table
+    from .formatting import money, quantity, scale, sig, table
     from .sweep import tornado as tornado_model
 
     t = tornado_model(_load(config, overrides), _ranges(ranges))
@@ -461,10 +484,14 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
     if fmt != "table":
         _echo_frame(frame, fmt)
         return
-    click.echo(f"{variable} at base: {quantity(float(t[f'base_{variable}']), units)}")
-    rows = [[field, *(sig(v, 4) for v in frame.loc[field])] for field in order]
-    click.echo("\n".join(table(["field", "low", "high", f"at low [{units}]",
-                                f"at high [{units}]"], rows, indent="")))
+    base = float(t[f"base_{variable}"])
+    factor, unit = scale(frame.iloc[:, 2:].to_numpy().ravel(), units) if units == "USD" else (
+        1.0, units)
+    click.echo(f"{variable} at base: {money(base) if units == 'USD' else quantity(base, units)}")
+    rows = [[field, sig(low, 4), sig(high, 4), sig(at_low / factor, 4), sig(at_high / factor, 4)]
+            for field, (low, high, at_low, at_high) in frame.iterrows()]
+    click.echo("\n".join(table(["field", "low", "high", f"at low [{unit}]",
+                                f"at high [{unit}]"], rows, indent="")))
 
 
 @main.command()
@@ -558,7 +585,7 @@ def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force):
     if fmt == "table":
         click.echo(f"Sobol indices of {variable} ({s.attrs['evaluations']:,} model runs; "
                    "*_conf: 95 % confidence half-width)")
-    _echo_frame(frame, fmt)
+    _echo_frame(frame, fmt, decimals=3)
 
 
 # --------------------------------------------------------------------------- reports, checks

@@ -1,5 +1,7 @@
 """The command line, through click's runner: output, JSON contract, overrides, errors."""
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -45,10 +47,10 @@ def test_json_contract(summary):
 def test_table_shows_the_headline_figures(summary):
     result = invoke("run", PK)
     assert result.exit_code == 0, result.output
-    for text in ("Pakistan 2,000 MW", "103.9 EH/s", "BTC mined", "Block 1,050,000", "Year",
+    for text in ("Pakistan 2,000 MW", "104 EH/s", "BTC mined", "Block 1,050,000", "Year",
                  "NPV", "IRR", "Payback", "never", "Cost per BTC, cash", "Cost per BTC, all-in",
                  "PKR/kWh", "US cents/kWh", "Breakeven BTC price", "energy GWh",
-                 "Hashprice vs hashcost"):
+                 "Hashprice, month 1", "vs hashcost", "-5.97 bn USD", "2.26 bn USD"):
         assert text in result.output
     assert f"{summary['btc_total']:,.0f}" in result.output
 
@@ -92,16 +94,16 @@ def test_validate_reports_every_problem_at_once(tmp_path):
 def test_hardware_lists_the_catalogue():
     table = invoke("hardware")
     assert table.exit_code == 0 and "Antminer S21 XP" in table.output
-    records = json.loads(invoke("hardware", "--json").output)
+    records = json.loads(invoke("hardware", "--format", "json").output)
     assert len(records) == 32
     s21 = next(r for r in records if r["model"] == "Antminer S21")
     assert s21["efficiency_j_per_th"] == 17.5
 
 
 def test_schema_lists_every_field_with_unit_and_default():
-    rows = json.loads(invoke("schema", "--json").output)
+    rows = csv.DictReader(io.StringIO(invoke("schema", "--format", "csv").output))
     fields = {r["field"]: r for r in rows}
-    assert fields["site.pue"]["default"] == 1.1
+    assert fields["site.pue"]["default"] == "1.1"
     assert "[-]" in fields["site.pue"]["description"]
     assert fields["network.difficulty"]["default"] == "required"
     assert "tariff.time_of_use" in fields and "finance.btc_held_fraction" in fields
@@ -226,8 +228,15 @@ def test_tornado_ranks_the_fields_by_swing():
                     "--range", "tariff.energy_price_per_kwh=15:30")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("npv_usd [USD] at base")
-    assert lines[2].startswith("tariff.energy_price_per_kwh") and lines[3].startswith("site.pue")
+    assert lines[0] == "npv_usd at base: -5.97 bn USD"
+    assert lines[1].split() == ["field", "low", "high", "at", "low", "[bn", "USD]", "at", "high",
+                                "[bn", "USD]"]
+    assert lines[2].split()[:3] == ["tariff.energy_price_per_kwh", "15", "30"]
+    assert lines[3].startswith("site.pue")
+    assert "e+" not in result.output
+    rows = json.loads(invoke("tornado", PK, "--range", "site.pue=1.05:1.2", "--format",
+                             "json").output)
+    assert rows[0]["field"] == "site.pue" and rows[0]["low"] == 1.05
     bad = invoke("tornado", PK, "--range", "site.pue=1.05")
     assert bad.exit_code == 2 and "LOW:HIGH" in bad.output
 
@@ -239,12 +248,15 @@ def test_montecarlo_json_contract_and_seed():
     assert first.exit_code == 0, first.output
     summary = json.loads(first.output)
     assert summary == json.loads(second.output)
-    for key in ("prob_npv_negative", "npv_usd_p10", "npv_usd_p50", "npv_usd_p90",
-                "btc_total_p50"):
+    for key in ("prob_npv_negative", "npv_usd_q10", "npv_usd_q50", "npv_usd_q90",
+                "btc_total_q50", "price_model"):
         assert key in summary
-    assert summary["npv_usd_p10"] <= summary["npv_usd_p50"] <= summary["npv_usd_p90"]
-    table = invoke("montecarlo", PK, "--paths", "100", "--set", "horizon_months=12")
-    assert table.exit_code == 0 and "P(NPV < 0)" in table.output
+    # statistical quantiles: q10 <= q50 <= q90; the deprecated p-keys are the same numbers
+    assert summary["npv_usd_q10"] <= summary["npv_usd_q50"] <= summary["npv_usd_q90"]
+    for var in ("npv_usd", "btc_total"):
+        for q in (10, 50, 90):
+            assert summary[f"{var}_p{q}"] == summary[f"{var}_q{q}"]
+    assert "volatility 60 %/yr" in summary["price_model"]
 
 
 def test_sobol_command():
@@ -252,7 +264,7 @@ def test_sobol_command():
                     "--range", "site.pue=1.05:1.2", "-n", "128", "--set", "horizon_months=12")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "512 model runs" in lines[0] and lines[2].startswith("tariff.energy_price_per_kwh")
+    assert "512 model runs" in lines[0] and lines[3].startswith("tariff.energy_price_per_kwh")
     assert invoke("sobol", PK, "--range", "site.pue=1.05:1.2", "-n", "100").exit_code == 2
 
 
@@ -270,3 +282,125 @@ def test_chunked_sweep_streams_to_zarr(tmp_path):
         assert set(ds.data_vars) == {"npv_usd", "fleet_btc"}
         assert ds.npv_usd.shape == (5, 2)
     assert invoke("sweep", PK, "--vary", "site.pue=1.1,1.2", "--chunks", "1").exit_code == 2
+
+
+def test_montecarlo_table_names_p_figures_in_the_lenders_convention():
+    args = ("montecarlo", PK, "--paths", "200", "--seed", "1", "--set", "horizon_months=24")
+    text = invoke(*args).output
+    summary = json.loads(invoke(*args, "--format", "json").output)
+    lines = {line.split("(")[0].strip(): line for line in text.splitlines() if "(exceeded" in line}
+    # P90 is exceeded in 90 % of paths: the 10th percentile, the conservative figure
+    assert "P90 (exceeded in 90 % of paths)" in lines["P90"]
+    assert "P10 (exceeded in 10 % of paths)" in lines["P10"]
+
+    def npv(line):  # "-1.23 bn USD" -> USD
+        number, unit = line.split(")")[1].split()[:2]
+        return float(number.replace(",", "")) * {"bn": 1e9, "M": 1e6}[unit]
+
+    assert npv(lines["P90"]) == pytest.approx(summary["npv_usd_q10"], rel=5e-3)
+    assert npv(lines["P90"]) <= npv(lines["P10"])
+    assert "median of its paths ends at" in text and "Model:" in text
+
+
+@pytest.mark.parametrize("name, texts", [
+    ("el_salvador_lageo", ["0.119 EH/s", "0.0129 %", "3.2 M USD", "-4.09 M USD",
+                           "cash flow M USD"]),
+    ("texas_100mw", ["EH/s", "M USD"]),
+    ("pk2000mw", ["104 EH/s", "10.1 %", "2.26 bn USD", "-5.97 bn USD", "38,439 BTC",
+                  "cash flow bn USD"]),
+])
+def test_run_table_precision_fits_each_scenario(name, texts):
+    result = invoke("run", name)
+    assert result.exit_code == 0, result.output
+    for text in texts:
+        assert text in result.output
+    for wrong in ("e+0", "e-0", " 0.0 %", " 0.1 EH/s", "nan"):
+        assert wrong not in result.output
+
+
+def test_examples_list_and_run_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    listing = invoke("examples")
+    assert listing.exit_code == 0
+    names = [line.split()[0] for line in listing.output.splitlines()]
+    assert "pk2000mw" in names and "el_salvador_lageo" in names
+    assert all(len(line.split(maxsplit=1)) == 2 for line in listing.output.splitlines())
+    by_name = json.loads(invoke("run", "pk2000mw", "--format", "json").output)
+    by_path = json.loads(invoke("run", PK, "--format", "json").output)
+    assert by_name == by_path
+    missing = invoke("run", "pk2000m")
+    assert missing.exit_code == 2 and "did you mean pk2000mw" in missing.output
+
+
+def test_a_file_wins_over_an_example_of_the_same_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("pk2000mw").write_text(Path(PK).read_text().replace("horizon_months: 60",
+                                                             "horizon_months: 12"))
+    assert json.loads(invoke("run", "pk2000mw", "--format", "json").output)["horizon_months"] == 12
+
+
+def test_init_from_an_example_copies_it_with_the_schema_line(tmp_path):
+    path = tmp_path / "mine.yaml"
+    result = invoke("init", "--from", "pk2000mw_reserve", str(path))
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    assert text.startswith("# yaml-language-server: $schema=minecalc.schema.json\n")
+    schema = json.loads((tmp_path / "minecalc.schema.json").read_text())
+    assert "site" in schema["properties"]
+    # its extends: pk2000mw.yaml is found among the examples, since no such file is beside it
+    ran = json.loads(invoke("run", str(path), "--format", "json").output)
+    assert ran["name"] == "Pakistan 2,000 MW, Strategic Bitcoin Reserve"
+    assert invoke("init", "--from", "nosuch", str(tmp_path / "x.yaml")).exit_code == 2
+
+
+def test_schema_json_is_a_json_schema_that_checks_scenarios():
+    schema = json.loads(invoke("schema", "--format", "json").output)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert {"name", "network", "site", "tariff"} <= schema["properties"].keys()
+
+
+def test_irr_reason_is_a_word_in_json(summary):
+    assert summary["irr_reason"] == "no_sign_change"
+    texas = json.loads(invoke("run", "texas_100mw", "--format", "json").output)
+    assert texas["irr_reason"] in ("ok", "no_sign_change", "no_root", "several_roots")
+
+
+def test_variables_without_chunks_keeps_only_those(tmp_path):
+    import xarray as xr
+
+    out = tmp_path / "s.nc"
+    result = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--out", str(out),
+                    "--variables", "npv_usd,fleet_btc")
+    assert result.exit_code == 0, result.output
+    with xr.open_dataset(out) as ds:
+        assert set(ds.data_vars) == {"npv_usd", "fleet_btc"}
+    unknown = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--out", str(tmp_path / "t.nc"),
+                     "--variables", "npv")
+    assert unknown.exit_code == 2 and "--variables" in unknown.output
+    nowhere = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--variables", "npv_usd")
+    assert nowhere.exit_code == 2 and "--out" in nowhere.output
+
+
+def test_sweep_tables_have_no_scientific_notation():
+    result = invoke("sweep", PK, "--vary", "tariff.energy_price_per_kwh=15:35:3")
+    assert result.exit_code == 0
+    assert "e+" not in result.output and "npv_usd [bn USD]" in result.output
+    rows = json.loads(invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--format",
+                             "json").output)
+    assert len(rows) == 2 and rows[0]["site.pue"] == 1.05
+
+
+def test_an_internal_error_is_exit_1_with_a_pointer_to_debug(monkeypatch):
+    import minecalc.model
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(minecalc.model, "run", broken)
+    result = invoke("run", PK)
+    assert result.exit_code == 1
+    assert "internal error" in result.output and "--debug" in result.output
+    assert "Traceback" not in result.output
+    with pytest.raises(ZeroDivisionError):
+        CliRunner().invoke(main, ["--debug", "run", PK], catch_exceptions=False)
