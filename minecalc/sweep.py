@@ -367,12 +367,20 @@ def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None 
     if path.suffix == ".zarr":
         require("zarr", extra="scale", feature="--out *.zarr")
     check_scheduler(scheduler)
+    if scheduler is not None and "://" in scheduler:  # before anything is written
+        require("distributed", extra="scale", feature="--scheduler")
     tmp = path.with_name(f".{path.name}.tmp")
     if tmp.exists():
         shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
-    delayed = (ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
-               if path.suffix == ".zarr" else ds.to_netcdf(tmp, compute=False, engine="netcdf4"))
-    compute(delayed, scheduler=scheduler, progress=progress, message=f"writing {path.name}")
+    try:
+        delayed = (ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
+                   if path.suffix == ".zarr"
+                   else ds.to_netcdf(tmp, compute=False, engine="netcdf4"))
+        compute(delayed, scheduler=scheduler, progress=progress, message=f"writing {path.name}")
+    except BaseException:  # a failed or interrupted write leaves nothing behind
+        if tmp.exists():
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+        raise
     if path.exists():
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     tmp.rename(path)

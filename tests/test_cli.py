@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -404,3 +405,23 @@ def test_an_internal_error_is_exit_1_with_a_pointer_to_debug(monkeypatch):
     assert "Traceback" not in result.output
     with pytest.raises(ZeroDivisionError):
         CliRunner().invoke(main, ["--debug", "run", PK], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("module, args", [
+    ("zarr", ["--chunks", "2", "--out", "grid.zarr"]),
+    ("dask", ["--chunks", "2", "--out", "grid.nc"]),
+    ("distributed", ["--chunks", "2", "--out", "grid.nc", "--scheduler", "tcp://127.0.0.1:1"]),
+])
+def test_a_missing_extra_is_one_line_naming_it(tmp_path, monkeypatch, module, args):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    result = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", *args)
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and 'minecalc[scale]' in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_unknown_scheduler_is_refused():
+    result = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--chunks", "1", "--out",
+                    "x.nc", "--scheduler", "gpu")
+    assert result.exit_code == 2 and "--scheduler" in result.output
