@@ -9,8 +9,11 @@ of colour blindness; sequential maps are ``cividis``, diverging ones ``PuOr``.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib as mpl
 import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -18,6 +21,7 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import TwoSlopeNorm
 
 from .config import field_attrs
+from .formatting import exceedance, money, percent, sig
 from .results import SCENARIO_FREE_DIMS
 
 COLORS = {
@@ -93,6 +97,7 @@ def _finish(ax, ds: xr.Dataset, what: str, legend: str | None = "best", halving:
         _mark_halving(ax, ds)
     if legend:
         ax.legend(loc=legend)
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: sig(v, 4)))
     _date_axis(ax)
     ax.set_title(_title(ds, what))
     return ax
@@ -113,11 +118,50 @@ def _single(ds: xr.Dataset) -> None:
                          f"select one scenario first, e.g. ds.isel({{'{extra[0]}': 0}})")
 
 
-def _field_labels(ds: xr.Dataset, fields) -> list:
-    """Config fields with their units, e.g. ``site.pue [-]``, in the run's tariff currency."""
+def field_label(field: str, currency: str = "currency") -> tuple[str, str, float]:
+    """A config field's plain name, the unit it is shown in and the factor to that unit.
+
+    The name is the schema's description up to its first ";" (the rest is about the YAML
+    file); a field whose description only makes sense inside its group ("Growth per year
+    ...") is joined to the group's ("Growth of the rest of the network's hashrate").
+    Fractions are shown in % (factor 100).
+
+    Returns
+    -------
+    tuple of (str, str, float)
+        e.g. ``("Energy price in the tariff currency", "PKR/kWh", 1.0)``; unknown fields
+        give ``(field, "", 1.0)``.
+    """
+    attrs = field_attrs(field, currency)
+    name = attrs["long_name"].split(";")[0].replace("start_date", "the start")
+    if field.count(".") >= 2:
+        group = field_attrs(field.rsplit(".", 1)[0], currency)["long_name"]
+        first, _, rest = name.partition(" ")
+        if group.split(" ")[0] == first:
+            name = f"{group} {rest}"
+    units = attrs.get("units", "")
+    return (name, "%", 100.0) if units == "fraction" else (name, units, 1.0)
+
+
+def field_value(field: str, value: float, currency: str = "currency") -> str:
+    """A config field's value in the unit of :func:`field_label`, e.g. ``16.9 PKR/kWh``."""
+    _, units, factor = field_label(field, currency)
+    text = sig(value * factor)
+    return text if units in ("", "-") else f"{text} {units}"
+
+
+def _field_labels(ds: xr.Dataset, fields, ranges=None) -> list:
+    """Tick labels of config fields: plain name [units], and the low to high values if given."""
     currency = ds.attrs.get("tariff_currency", "currency")
-    units = [field_attrs(f, currency).get("units") for f in fields]
-    return [f"{f} [{u}]" if u else f for f, u in zip(fields, units)]
+    labels = []
+    for f in fields:
+        name, units, factor = field_label(f, currency)
+        text = "\n".join(textwrap.wrap(f"{name} [{units}]" if units else name, 40))
+        if ranges is not None:
+            low, high = (sig(v * factor) for v in ranges[f])
+            text += f"\n{low} to {high}"
+        labels.append(text)
+    return labels
 
 
 def _mark_halving(ax, ds: xr.Dataset) -> None:
@@ -193,7 +237,7 @@ def plot_cash_flow(ds: xr.Dataset, *, ax=None, **kwargs):
     if bottom.min() < floor:
         ax.set_ylim(bottom=floor)
         k = int(np.argmin(bottom))
-        ax.annotate(f"capex {ds.capex_usd_by_month.values[k] / factor:,.0f} {unit} (cut off)",
+        ax.annotate(f"capex {money(ds.capex_usd_by_month.values[k])} (cut off)",
                     (t[k], floor), xytext=(6, 6), textcoords="offset points", fontsize="small")
     ax.set_ylabel(f"cash per month [{unit}]")
     ax.legend(loc="upper right", ncols=2)
@@ -214,7 +258,7 @@ def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
     if np.isfinite(payback):
         when = pd.Timestamp(ds.time.values[0]) + pd.Timedelta(days=payback * 365.2425 / 12)
         ax.axvline(when, color=COLORS["green"], linestyle="--")
-        ax.annotate(f"pays back after {payback:.1f} months", (when, 0), xytext=(6, 8),
+        ax.annotate(f"pays back after {sig(payback)} months", (when, 0), xytext=(6, 8),
                     textcoords="offset points", color=COLORS["green"])
     else:
         ax.annotate("does not pay back within the horizon", (0.02, 0.92),
@@ -223,19 +267,34 @@ def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
     return _finish(ax, ds, "cumulative cash flow", legend=None)
 
 
+def _month_steps(ds: xr.Dataset, *variables):
+    """Month edges and each variable's monthly values, the last repeated, for ``where="post"``.
+
+    A monthly mean drawn as a step over its month puts a change (the halving's drop) in
+    the month it happens, not on a slope from the month before.
+    """
+    t = ds.time.values
+    edges = np.append(t, t[-1] + ds.period_days.values[-1] * np.timedelta64(86400, "s"))
+    return edges, [np.append(v.values, v.values[-1]) for v in variables]
+
+
 def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
-    """Hashprice against hashcost per month, the halving marked, losses shaded."""
+    """Hashprice against hashcost, each month's mean over its month, the halving marked,
+    losses shaded."""
     _single(ds)
     ax = _axes(ax)
-    t = ds.time.values
     price, cost = ds.hashprice_usd_per_ph_day, ds.hashcost_usd_per_ph_day
-    ax.plot(t, price, color=COLORS["blue"], **{"label": "hashprice", "linewidth": 2, **kwargs})
+    t, (p, c) = _month_steps(ds, price, cost)
+    ax.step(t, p, where="post", color=COLORS["blue"],
+            **{"label": "hashprice", "linewidth": 2, **kwargs})
     if "hashprice_without_fleet_usd_per_ph_day" in ds:
-        ax.plot(t, ds.hashprice_without_fleet_usd_per_ph_day, color=COLORS["blue"], linestyle="--",
-                linewidth=1, label="hashprice without the fleet")
-    ax.plot(t, cost, color=COLORS["vermillion"], linewidth=2, label="hashcost (energy)")
-    ax.fill_between(t, price, cost, where=(price < cost).values, color=COLORS["vermillion"],
-                    alpha=0.15, label="energy costs more than the BTC mined")
+        _, (alone,) = _month_steps(ds, ds.hashprice_without_fleet_usd_per_ph_day)
+        ax.step(t, alone, where="post", color=COLORS["blue"], linestyle="--", linewidth=1,
+                label="hashprice without the fleet")
+    ax.step(t, c, where="post", color=COLORS["vermillion"], linewidth=2,
+            label="hashcost (energy)")
+    ax.fill_between(t, p, c, where=p < c, step="post", color=COLORS["vermillion"], alpha=0.15,
+                    label="energy costs more than the BTC mined")
     ax.set_ylabel(f"USD per PH/s per day [{price.attrs['units']}]")
     ax.set_ylim(bottom=0)
     return _finish(ax, ds, "hashprice against hashcost", "best", halving=True)
@@ -355,23 +414,33 @@ def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
     lo, hi = np.nanmin(z), np.nanmax(z)
     centre = 0.0 if level is None else level / factor
     norm = TwoSlopeNorm(centre, lo, hi) if lo < centre < hi else None
-    mesh = ax.pcolormesh(ds[x].values, ds[y].values, z,
-                         **{"shading": "nearest", "cmap": "PuOr", "norm": norm,
-                            "rasterized": True, **kwargs})
+    (xs, x_label, fx), (ys, y_label, fy) = (_axis(ds, d) for d in (x, y))
+    mesh = ax.pcolormesh(xs, ys, z, **{"shading": "nearest", "cmap": "PuOr", "norm": norm,
+                                       "rasterized": True, **kwargs})
     ax.figure.colorbar(mesh, ax=ax, label=label(da, unit))
     if level is not None and lo < centre < hi:
-        lines = ax.contour(ds[x].values, ds[y].values, z, levels=[centre], colors="black",
-                           linewidths=1.5)
-        ax.clabel(lines, fmt=f"{da.attrs.get('long_name', var)} = {level:g}", fontsize="small")
+        lines = ax.contour(xs, ys, z, levels=[centre], colors="black", linewidths=1.5)
+        ax.clabel(lines, fmt=f"{da.attrs.get('long_name', var)} = {sig(level)}", fontsize="small")
     if mark is not None:
-        ax.plot(*mark, marker="o", markersize=9, markerfacecolor="white", markeredgecolor="black",
-                linestyle="none", label="this scenario")
+        ax.plot(mark[0] * fx, mark[1] * fy, marker="o", markersize=9, markerfacecolor="white",
+                markeredgecolor="black", linestyle="none", label="this scenario")
         ax.legend(loc="upper right", frameon=True)
-    ax.set_xlabel(label(ds[x]))
-    ax.set_ylabel(label(ds[y]))
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(mticker.FuncFormatter(lambda v, _: sig(v, 4)))
     ax.grid(False)
     ax.set_title(_title(ds, f"{da.attrs.get('long_name', var)} over two parameters"))
     return ax
+
+
+def _axis(ds: xr.Dataset, dim: str):
+    """Values, label and factor of a swept dimension: a config field in its plain words and
+    display unit (fractions in %), anything else as its attrs say."""
+    if "." not in dim:
+        return ds[dim].values, label(ds[dim]), 1.0
+    name, units, factor = field_label(dim, ds.attrs.get("tariff_currency", "currency"))
+    return ds[dim].values * factor, f"{name} [{units}]" if units else name, factor
 
 
 def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
@@ -394,15 +463,17 @@ def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
         ax.barh(rows, v - base / factor, left=base / factor, color=color,
                 **{"label": f"at the {case} value", **kwargs})
         source = t[f"{case}_value"].values[order]
-        for r, end, value in zip(rows, v, source):
+        for r, end, name, value in zip(rows, v, names, source):
             right = end >= base / factor
-            ax.annotate(f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}", (end, r),
-                        xytext=(3 if right else -3, 0), textcoords="offset points", va="center",
-                        fontsize="x-small", ha="left" if right else "right")
+            shown = sig(value * field_label(name)[2])  # in the units of the tick label
+            ax.annotate(shown, (end, r), xytext=(3 if right else -3, 0),
+                        textcoords="offset points", va="center", fontsize="x-small",
+                        ha="left" if right else "right")
     ax.axvline(base / factor, color="black", linewidth=1)
-    ax.margins(x=0.12)  # room for the value labels at the bar ends
-    ax.set_yticks(rows, _field_labels(t, names))
-    ax.set_ylabel("input [units], at its low / high value at the bar ends")
+    ax.margins(x=0.15)  # room for the value labels at the bar ends
+    ranges = dict(zip(t.parameter.values, zip(t.low_value.values, t.high_value.values)))
+    ax.set_yticks(rows, _field_labels(t, names, ranges))
+    ax.set_ylabel("input [units]: low to high value (also at the bar ends)")
     ax.set_xlabel(label(t[var], unit))
     ax.legend(loc="lower right")
     ax.set_title(_title(t, f"what moves {t[var].attrs.get('long_name', var)} most"))
@@ -410,7 +481,8 @@ def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
 
 
 def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwargs):
-    """Monte Carlo fan: the P10-P90 band and the median of a monthly variable.
+    """Monte Carlo fan: the band between the 10th and 90th percentiles of the paths (the
+    middle 80 %) and their median, month by month.
 
     Parameters
     ----------
@@ -425,10 +497,12 @@ def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwa
     ax = _axes(ax)
     factor, unit = _scale(band)
     t = mc.time.values
-    p10, p50, p90 = (band.sel(quantile=p).values / factor for p in (0.1, 0.5, 0.9))
-    ax.fill_between(t, p10, p90, color=COLORS["sky"], alpha=0.4, label="P10-P90")
-    ax.plot(t, p50, color=COLORS["blue"], **{"label": "median (P50)", "linewidth": 2, **kwargs})
-    if var.endswith("_usd") and float(np.nanmin(p10)) < 0 < float(np.nanmax(p90)):
+    low, median, high = (band.sel(quantile=q).values / factor for q in (0.1, 0.5, 0.9))
+    ax.fill_between(t, low, high, color=COLORS["sky"], alpha=0.4,
+                    label="10th to 90th percentile of the paths (the middle 80 %)")
+    ax.plot(t, median, color=COLORS["blue"],
+            **{"label": "median of the paths (50th percentile)", "linewidth": 2, **kwargs})
+    if var.endswith("_usd") and float(np.nanmin(low)) < 0 < float(np.nanmax(high)):
         ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel(label(mc[var], unit))
     return _finish(ax, mc, f"{mc[var].attrs.get('long_name', var)}: "
@@ -436,7 +510,11 @@ def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwa
 
 
 def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
-    """Histogram of NPV over Monte Carlo paths, losses shaded, P(loss) in the legend."""
+    """Histogram of NPV over Monte Carlo paths, losses shaded, P(loss) in the legend.
+
+    The quantile lines are named in the lender's convention (:func:`minecalc.formatting.
+    exceedance`): P90 is the NPV exceeded in 90 % of the paths, the 10th percentile.
+    """
     npv = mc.npv_usd
     if npv.dims != ("path",):
         raise ValueError(f"npv_usd: expected dims ('path',), got {npv.dims}")
@@ -450,26 +528,28 @@ def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
             patch.set_facecolor(COLORS["vermillion"])
     ax.axvline(0, color="black", linewidth=1)
     loss = float((npv < 0).mean())
-    ax.plot([], [], "s", color=COLORS["vermillion"], label=f"loss: P(NPV < 0) = {100 * loss:.1f} %")
-    for q, style_ in ((0.1, ":"), (0.5, "--"), (0.9, ":")):
-        ax.axvline(np.quantile(values, q), color="dimgrey", linestyle=style_, linewidth=1,
-                   label=f"P{round(100 * q)}" if q != 0.9 else "P10 / P90")
-    handles, labels = ax.get_legend_handles_labels()
-    keep = [i for i, name in enumerate(labels) if name != "P10"]
-    ax.legend([handles[i] for i in keep], [labels[i] for i in keep], loc="upper right")
+    ax.plot([], [], "s", color=COLORS["vermillion"], label=f"loss: P(NPV < 0) = {percent(loss)}")
+    for q, style_ in ((0.1, "-."), (0.5, "--"), (0.9, ":")):
+        value = np.quantile(values, q)
+        name = "P50 (the median)" if q == 0.5 else exceedance(q)
+        ax.axvline(value, color="dimgrey", linestyle=style_, linewidth=1.2,
+                   label=f"{name}: {sig(value)} {unit}")
+    ax.legend(loc="upper right", frameon=True)  # a frame: the zero line may run behind it
     ax.set_xlabel(label(npv, unit))
     ax.set_ylabel("paths [count]")
     ax.set_title(_title(mc, f"NPV over {npv.size:,} Monte Carlo paths"))
     return ax
 
 
-def plot_sobol(s: xr.Dataset, *, ax=None, **kwargs):
+def plot_sobol(s: xr.Dataset, *, ranges=None, ax=None, **kwargs):
     """Sobol indices as bars: first order (S1) and total (ST), with their 95 % intervals.
 
     Parameters
     ----------
     s : xarray.Dataset
         Output of :func:`minecalc.sweep.sobol`.
+    ranges : dict, optional
+        ``field -> (low, high)`` the inputs were drawn from, shown under their names.
     """
     ax = _axes(ax)
     order = np.argsort(s.ST.values)[::-1]
@@ -480,12 +560,13 @@ def plot_sobol(s: xr.Dataset, *, ax=None, **kwargs):
             color=COLORS["blue"], **{"label": "first order S1 (alone)", **kwargs})
     ax.barh(rows + height / 2, s.ST.values[order], height, xerr=s.ST_conf.values[order],
             color=COLORS["orange"], label="total ST (with interactions)")
-    ax.set_yticks(rows, _field_labels(s, names))
+    ax.set_yticks(rows, _field_labels(s, names, ranges))
     ax.invert_yaxis()
     ax.set_xlabel("share of the output's variance [1]")
-    ax.set_ylabel("input [units]")
+    ax.set_ylabel("input [units]" + ("" if ranges is None else ": low to high value"))
     ax.set_xlim(left=0)
     ax.legend(loc="lower right")
     output = s.attrs.get("output", "output")
-    ax.set_title(_title(s, f"Sobol indices of {output} ({s.attrs.get('evaluations', '?')} runs)"))
+    output = "NPV" if output == "npv_usd" else output
+    ax.set_title(_title(s, f"Sobol indices of {output} ({sig(s.attrs.get('evaluations'))} runs)"))
     return ax

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import textwrap
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -22,36 +23,56 @@ from matplotlib.backends.backend_pdf import PdfPages
 from . import model, plotting
 from .config import Scenario
 from .finance import IRR_REASONS
+from .formatting import exceedance, money, percent, quantity, sig
 from .output import check_new, write_files
+from .progress import Progress, tell
 from .results import summary_dict
 from .sweep import sobol, sweep, tornado
-from .uncertainty import growth_per_year, monte_carlo
+from .uncertainty import QUANTILES, describe, growth_per_year, monte_carlo
+
+class Chart(NamedTuple):
+    """A chart page of the report."""
+
+    draw: Callable
+    """Draws it: takes the run's Dataset (run charts) or an :class:`Analysis`, returns Axes."""
+    title: str
+    """Its line in the contents."""
+    caption: str | Callable
+    """The text under it, or a function of the :class:`Analysis` that returns it."""
+
 
 RUN_FIGURES = {
-    "btc": (plotting.plot_btc, "Cumulative BTC mined (left) and the USD value of the BTC sold or "
-            "held (right). The dashed line is what the fleet would mine if difficulty ignored it: "
-            "the gap is self-dilution, the fleet's own hashrate raising difficulty."),
-    "cash_flow": (plotting.plot_cash_flow, "Each month's value of the BTC mined (up) against "
-                  "the energy bill, operations and capital spending (down)."),
-    "cumulative_cash": (plotting.plot_cumulative_cash, "Cumulative net cash flow, capex "
-                        "included; the plan pays back where the line crosses zero for good. "
-                        "The last month adds the reserve's value and the machines' salvage."),
-    "hashprice": (plotting.plot_hashprice, "Hashprice (what 1 PH/s earns a day) against "
-                  "hashcost (what its energy costs a day). Shaded: months when the energy "
-                  "costs more than the BTC it mines. The halving cuts hashprice in half."),
-    "difficulty": (plotting.plot_difficulty, "Difficulty with the fleet and without it: the "
-                   "network retargets to the fleet's hashrate within a few epochs."),
-    "network_share": (plotting.plot_network_share, "The fleet's share of blocks: h/(H+h) once "
-                      "difficulty has adjusted, against the naive h/H other calculators use."),
-    "network_response": (plotting.plot_response, "The rest of the network without the fleet "
-                         "and with it. With a response (network.response) the least profitable "
-                         "miners switch off as the fleet cuts hashprice, giving part of its share "
-                         "back; without one the two lines coincide."),
-    "dispatch": (plotting.plot_dispatch, "Share of each hour the machines hash, month by month: "
-                 "seasonal availability, uptime and (with economic dispatch) the hours where "
-                 "mining beats the tariff."),
+    "btc": Chart(plotting.plot_btc, "BTC mined and its value", "Cumulative BTC mined (left) "
+                 "and the USD value of the BTC sold or held (right). The dashed line is what "
+                 "the fleet would mine if difficulty ignored it: the gap is self-dilution, the "
+                 "fleet's own hashrate raising difficulty."),
+    "cash_flow": Chart(plotting.plot_cash_flow, "Monthly revenue against costs", "Each month's "
+                       "value of the BTC mined (up) against the energy bill, operations and "
+                       "capital spending (down)."),
+    "cumulative_cash": Chart(plotting.plot_cumulative_cash, "Cumulative cash flow and payback",
+                             "Cumulative net cash flow, capex included; the plan pays back "
+                             "where the line crosses zero for good. The last month adds the "
+                             "reserve's value and the machines' salvage."),
+    "hashprice": Chart(plotting.plot_hashprice, "Hashprice against hashcost", "Hashprice (what "
+                       "1 PH/s earns a day) against hashcost (what its energy costs a day), "
+                       "each month's mean drawn across its month. Shaded: months when the "
+                       "energy costs more than the BTC it mines. The halving (dotted line) "
+                       "halves the block subsidy; the month it falls in is partly before it."),
+    "difficulty": Chart(plotting.plot_difficulty, "Difficulty with and without the fleet",
+                        "Difficulty with the fleet and without it: the network retargets to "
+                        "the fleet's hashrate within a few epochs."),
+    "network_share": Chart(plotting.plot_network_share, "The fleet's share of blocks", "The "
+                           "fleet's share of blocks: h/(H+h) once difficulty has adjusted, "
+                           "against the naive h/H other calculators use."),
+    "network_response": Chart(plotting.plot_response, "How the other miners answer", "The rest "
+                              "of the network without the fleet and with it: the least "
+                              "profitable miners switch off as the fleet cuts hashprice, "
+                              "giving part of its share back (right axis)."),
+    "dispatch": Chart(plotting.plot_dispatch, "When the machines hash", "Share of each hour "
+                      "the machines hash, month by month: seasonal availability, uptime and "
+                      "(with economic dispatch) the hours where mining beats the tariff."),
 }
-"""Figures of a single run: file stem -> (helper, caption)."""
+"""Charts of a single run, by file stem."""
 
 
 class Analysis(NamedTuple):
@@ -64,27 +85,96 @@ class Analysis(NamedTuple):
     monte_carlo: xr.Dataset
     base_point: tuple
     """The scenario's (tariff, BTC price) on the NPV map."""
+    ranges: dict
+    """``field -> (low, high)`` of the tornado and Sobol inputs."""
+
+
+def _npv_map_caption(a: Analysis) -> str:
+    tariff, price = a.base_point
+    cur = a.grid.attrs.get("tariff_currency", "")
+    return ("NPV over the tariff and the starting BTC price (its path scaled with it); the "
+            f"circle is this scenario ({quantity(tariff, f'{cur}/kWh')}, {money(price)}). The "
+            "black line is NPV = 0: combinations above and to the left of it make money.")
+
+
+def _range_text(field: str, low: float, high: float, currency: str) -> str:
+    """``16.9 to 28.1 PKR/kWh``: an input's low and high values in its display unit."""
+    factor = plotting.field_label(field, currency)[2]
+    return f"{sig(low * factor)} to {plotting.field_value(field, high, currency)}"
+
+
+def _ranges_text(a: Analysis) -> str:
+    """Each input's plain name with its low and high values."""
+    cur = a.tornado.attrs.get("tariff_currency", "currency")
+    return "; ".join(f"{plotting.field_label(f, cur)[0]} {_range_text(f, lo, hi, cur)}"
+                     for f, (lo, hi) in a.ranges.items())
+
+
+def _risk_text(mc: xr.Dataset) -> str:
+    """P(loss) and the NPV quantiles, then the Monte Carlo model in words."""
+    low, median, high = (money(float(mc.npv_usd_quantiles.sel(quantile=q))) for q in QUANTILES)
+    return (f"The chance of losing money (NPV < 0) is {percent(float(mc.prob_npv_negative))}; "
+            f"NPV {exceedance(0.1)}: {low}, P50 (the median): {median}, {exceedance(0.9)}: "
+            f"{high}. Monte Carlo: {describe(mc)}")
 
 
 ANALYSIS_FIGURES = {
-    "npv_map": (lambda a: plotting.plot_heatmap(a.grid, "npv_usd", mark=a.base_point),
-                "NPV over the tariff and the starting BTC price (its path scaled with it); the "
-                "circle is this scenario. The black line is NPV = 0: combinations above and to "
-                "the left of it make money."),
-    "tornado": (lambda a: plotting.plot_tornado(a.tornado), "NPV when one input at a time "
-                "moves to the low or high end of its range (values at the bar ends), the "
-                "others held at the scenario's values. The widest bars matter most."),
-    "sobol": (lambda a: plotting.plot_sobol(a.sobol), "Sobol indices: the share of NPV's "
-              "variance due to each input when all move at once over the tornado's ranges "
-              "(uniformly), alone (S1) and with interactions (ST); bars show 95 % intervals."),
-    "monte_carlo_fan": (lambda a: plotting.plot_fan(a.monte_carlo), "Cumulative cash flow over "
-                        "Monte Carlo paths of BTC price (geometric Brownian motion), the rest "
-                        "of the network (bootstrapped historical epoch changes) and fees."),
-    "npv_histogram": (lambda a: plotting.plot_npv_histogram(a.monte_carlo), "NPV across the "
-                      "Monte Carlo paths; bars left of zero (vermillion) are paths that lose "
-                      "money, the dashed line is the median."),
+    "npv_map": Chart(lambda a: plotting.plot_heatmap(a.grid, "npv_usd", mark=a.base_point),
+                     "NPV over tariff and BTC price", _npv_map_caption),
+    "tornado": Chart(lambda a: plotting.plot_tornado(a.tornado), "What moves NPV most "
+                     "(tornado)", lambda a: "NPV when one input at a time moves to the low or "
+                     "high end of its range (values at the bar ends), the others held at the "
+                     "scenario's values. The widest bars matter most. Ranges, low to high: "
+                     + _ranges_text(a) + "."),
+    "sobol": Chart(lambda a: plotting.plot_sobol(a.sobol, ranges=a.ranges), "Sobol indices of "
+                   "NPV", lambda a: "Sobol indices: the share of NPV's variance due to each "
+                   "input when all move at once, each uniformly over its range (alone: S1; with "
+                   "interactions: ST); bars show 95 % intervals. Ranges, low to high: "
+                   + _ranges_text(a) + "."),
+    "monte_carlo_fan": Chart(lambda a: plotting.plot_fan(a.monte_carlo), "Monte Carlo: "
+                             "cumulative cash flow", lambda a: "Cumulative cash flow over "
+                             "Monte Carlo paths: the band holds the middle 80 % of the paths "
+                             "each month (10th to 90th percentile), the line is their median. "
+                             + _risk_text(a.monte_carlo)),
+    "npv_histogram": Chart(lambda a: plotting.plot_npv_histogram(a.monte_carlo), "Monte Carlo: "
+                           "NPV over the paths", lambda a: "NPV across the Monte Carlo paths; "
+                           "bars left of zero (vermillion) are paths that lose money. "
+                           + _risk_text(a.monte_carlo)),
 }
-"""Figures of the analyses: file stem -> (helper taking an :class:`Analysis`, caption)."""
+"""Charts of the analyses, by file stem; their helpers and captions take an :class:`Analysis`."""
+
+
+def _caption_text(chart: Chart, analysis: Analysis | None) -> str:
+    return chart.caption if isinstance(chart.caption, str) else chart.caption(analysis)
+
+
+def omitted(ds: xr.Dataset) -> dict:
+    """Run charts with nothing to show for this run: file stem -> why they are left out.
+
+    The network's response when no other miner responds to the fleet, and the dispatch map
+    when the machines hash the same share of every hour of every month.
+    """
+    why = {}
+    displaced = ds.get("displaced_hashrate_eh_s")
+    if displaced is None or float(abs(displaced).max()) <= 1e-6 * float(
+            ds.fleet_nameplate_hashrate_eh_s):
+        why["network_response"] = ("other miners do not respond to the fleet in this scenario "
+                                   "(network.response is off), so the rest of the network's "
+                                   "hashrate is the same with and without it")
+    run = ds.get("run_by_hour")
+    if run is None:
+        why["dispatch"] = "this run has no month by hour detail"
+    elif float(run.max() - run.min()) < 1e-9:
+        why["dispatch"] = (f"the machines hash {percent(float(run.mean()))} of every hour in "
+                           "every month (the same availability all year, and dispatch never "
+                           "stops them), so the map would be a single colour")
+    return why
+
+
+def chart_names(ds: xr.Dataset, analysis: bool = True) -> list:
+    """File stems of the charts drawn for this run, in page order."""
+    names = [n for n in RUN_FIGURES if n not in omitted(ds)]
+    return names + (list(ANALYSIS_FIGURES) if analysis else [])
 
 
 def tornado_ranges(scenario: Scenario) -> dict:
@@ -117,8 +207,8 @@ def tornado_ranges(scenario: Scenario) -> dict:
     return ranges
 
 
-def analyse(scenario: Scenario, *, paths: int = 2000, seed: int = 0,
-            sobol_n: int = 256) -> Analysis:
+def analyse(scenario: Scenario, *, paths: int = 2000, seed: int = 0, sobol_n: int = 256,
+            progress: Progress | None = None) -> Analysis:
     """Run the report's analyses: NPV map, tornado, Sobol indices and Monte Carlo.
 
     Parameters
@@ -131,141 +221,152 @@ def analyse(scenario: Scenario, *, paths: int = 2000, seed: int = 0,
         Seed of the Monte Carlo and of the Sobol sample.
     sobol_n : int
         Sobol base sample, a power of 2.
+    progress : callable, optional
+        ``progress(message, fraction)``, told at each analysis (:mod:`minecalc.progress`).
     """
     base = model.base_parameters(scenario)
     tariff, price = base["tariff.energy_price_per_kwh"], base["market.btc_price_usd"]
+    tell(progress, "NPV map over tariff and BTC price")
     grid = sweep(scenario, {
         "tariff.energy_price_per_kwh": np.linspace(0.0, 2 * max(tariff, 1e-3), 41),
         "market.btc_price_usd": np.geomspace(price / 4, price * 4, 41),
     }, record_epochs=False, without_fleet=False)
     ranges = tornado_ranges(scenario)
-    return Analysis(
-        grid=grid[["npv_usd"]],
-        tornado=tornado(scenario, ranges),
-        sobol=sobol(scenario, ranges, "npv_usd", n=sobol_n, seed=seed),
-        monte_carlo=monte_carlo(scenario, paths=paths, seed=seed),
-        base_point=(tariff, price),
-    )
+    tell(progress, "Tornado")
+    tornado_ds = tornado(scenario, ranges)
+    tell(progress, "Sobol indices")
+    sobol_ds = sobol(scenario, ranges, "npv_usd", n=sobol_n, seed=seed)
+    tell(progress, f"Monte Carlo, {sig(paths)} paths")
+    mc = monte_carlo(scenario, paths=paths, seed=seed)
+    return Analysis(grid=grid[["npv_usd"]], tornado=tornado_ds, sobol=sobol_ds, monte_carlo=mc,
+                    base_point=(tariff, price), ranges=ranges)
 
 
 @contextlib.contextmanager
 def open_figures(ds: xr.Dataset, analysis: Analysis | None = None):
     """The report's figures, ``name -> (matplotlib Figure, caption)``, closed on exit.
 
-    The run's figures (:data:`RUN_FIGURES`), then with ``analysis`` those of
-    :data:`ANALYSIS_FIGURES`.
+    The run's charts that have something to show (:func:`chart_names`), then with
+    ``analysis`` those of :data:`ANALYSIS_FIGURES`.
     """
+    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
     figs = {}
     try:
         with plotting.style():
-            for name, (helper, caption) in RUN_FIGURES.items():
-                figs[name] = (helper(ds).figure, caption)
-            for name, (helper, caption) in (ANALYSIS_FIGURES.items() if analysis else ()):
-                figs[name] = (helper(analysis).figure, caption)
+            for name in chart_names(ds, analysis is not None):
+                chart = charts[name]
+                data = ds if name in RUN_FIGURES else analysis
+                figs[name] = (chart.draw(data).figure, _caption_text(chart, analysis))
         yield figs
     finally:
         for fig, _ in figs.values():
             plt.close(fig)
 
 
-def _fmt(value, spec=",.0f", unit="", none="n/a"):
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return none
-    return f"{value:{spec}}{unit}"
-
-
 def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[str, str]]:
     """The headline results as (label, formatted value) rows."""
     s = summary_dict(ds)
-    cur = s["tariff_currency"]
     rows = [
-        ("Fleet hashrate", _fmt(s["fleet_hashrate_eh_s"], ",.1f", " EH/s")),
-        ("Share of blocks, first month", _fmt(100 * s["network_share_first_month"], ".2f", " %")),
-        ("BTC per day, first month / full deployment",
-         f"{s['btc_per_day_first_month']:,.2f} / {s['btc_per_day_full_deployment']:,.2f} BTC/d"),
-        (f"BTC mined over {s['horizon_months']} months", _fmt(s["btc_total"], ",.0f", " BTC")),
+        ("Fleet hashrate", quantity(s["fleet_hashrate_eh_s"], "EH/s")),
+        ("Share of blocks, first month", percent(s["network_share_first_month"])),
+        ("BTC per day, first month / full deployment", f"{sig(s['btc_per_day_first_month'])} / "
+         f"{quantity(s['btc_per_day_full_deployment'], 'BTC/d')}"),
+        (f"BTC mined over {sig(s['horizon_months'])} months", quantity(s["btc_total"], "BTC")),
     ]
     if s["btc_total_undiluted"]:
         rows.append(("  ... if difficulty ignored the fleet",
-                     f"{s['btc_total_undiluted']:,.0f} BTC "
-                     f"({100 * (s['btc_total'] / s['btc_total_undiluted'] - 1):+.1f} %)"))
+                     f"{quantity(s['btc_total_undiluted'], 'BTC')} "
+                     f"({percent(s['btc_total'] / s['btc_total_undiluted'] - 1, sign=True)})"))
     if s["btc_total_without_response"]:
         rows.append(("  ... if other miners did not respond",
-                     f"{s['btc_total_without_response']:,.0f} BTC; {s['displaced_hashrate_eh_s_end']:,.1f}"
-                     f" EH/s of theirs displaced at the end"))
+                     f"{quantity(s['btc_total_without_response'], 'BTC')}; "
+                     f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} of theirs displaced "
+                     "at the end"))
     rows += [
         ("Next halving", "beyond the horizon" if not s["halving_date"] else
-         f"block {s['halving_height']:,} on {s['halving_date'][:10]}"),
-        ("Energy used", _fmt(float(ds.energy_gwh_total), ",.0f", " GWh")),
-        ("Capex", _fmt(s["capex_usd"] / 1e6, ",.0f", " M USD")),
-        ("NPV", _fmt(s["npv_usd"] / 1e6, ",.0f", " M USD")),
-        ("IRR", _fmt(s["irr"] and 100 * s["irr"], ".1f", " %/yr",
-                     f"none: {IRR_REASONS[int(ds.irr_reason)]}")),
-        ("Payback", _fmt(s["payback_months"], ".1f", " months", "not within the horizon")),
-        ("Cost per BTC: cash / all-in", f"{_fmt(s['cost_per_btc_cash_usd'])} / "
-         f"{_fmt(s['cost_per_btc_all_in_usd'])} USD"),
-        ("Breakeven BTC price", _fmt(s["breakeven_btc_price_usd"], ",.0f", " USD")),
-        ("Breakeven tariff", _fmt(s["breakeven_energy_price_per_kwh"], ",.2f", f" {cur}/kWh")),
+         f"block {sig(s['halving_height'])} on {s['halving_date'][:10]}"),
+        ("Energy used", quantity(float(ds.energy_gwh_total), "GWh")),
+        ("Capex", money(s["capex_usd"])),
+        ("NPV", money(s["npv_usd"])),
+        ("IRR", quantity(None if s["irr"] is None else 100 * s["irr"], "%/yr",
+                         none=f"none: {IRR_REASONS[int(ds.irr_reason)]}")),
+        ("Payback", quantity(s["payback_months"], "months", none="not within the horizon")),
+        ("Cost per BTC: cash / all-in", f"{money(s['cost_per_btc_cash_usd'])} / "
+         f"{money(s['cost_per_btc_all_in_usd'])}"),
+        ("Breakeven BTC price", money(s["breakeven_btc_price_usd"])),
+        ("Breakeven tariff", quantity(s["breakeven_energy_price_per_kwh"],
+                                      f"{s['tariff_currency']}/kWh")),
         ("Hashprice vs hashcost, month 1",
-         f"{s['hashprice_usd_per_ph_day_first_month']:.2f} vs "
-         f"{s['hashcost_usd_per_ph_day_first_month']:.2f} USD/PH/day"),
+         f"{sig(s['hashprice_usd_per_ph_day_first_month'])} vs "
+         f"{quantity(s['hashcost_usd_per_ph_day_first_month'], 'USD/PH/day')}"),
     ]
     if analysis is not None:
-        mc = analysis.monte_carlo
-        q = mc.npv_usd_quantiles.values / 1e6
-        rows += [
-            (f"Monte Carlo ({mc.sizes['path']:,} paths): P(NPV < 0)",
-             _fmt(100 * float(mc.prob_npv_negative), ".1f", " %")),
-            ("  NPV P10 / P50 / P90", f"{q[0]:,.0f} / {q[1]:,.0f} / {q[2]:,.0f} M USD"),
-            ("Input that moves NPV most (tornado)", _top_driver(analysis.tornado)),
-        ]
+        rows += _risk_rows(analysis.monte_carlo)
+        rows.append(("Input that moves NPV most (tornado)", _top_driver(analysis.tornado)))
     return rows
+
+
+def _risk_rows(mc: xr.Dataset) -> list[tuple[str, str]]:
+    """P(loss) and NPV at the quantiles, named by exceedance (P90 is the 10th percentile)."""
+    npv = {q: money(float(mc.npv_usd_quantiles.sel(quantile=q))) for q in QUANTILES}
+    return [(f"Monte Carlo ({sig(mc.sizes['path'])} paths): P(NPV < 0)",
+             percent(float(mc.prob_npv_negative))),
+            (f"  NPV {exceedance(0.1)}", npv[0.1]),
+            ("  NPV P50 (the median)", npv[0.5]),
+            (f"  NPV {exceedance(0.9)}", npv[0.9])]
 
 
 def brief(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None) -> str:
     """The results in a few plain sentences, for a reader who will not open the charts."""
     s = summary_dict(ds)
-    cur = s["tariff_currency"]
     mw = scenario.site.capacity_mw * scenario.site.mining_share
-    text = (f"{mw:,.0f} MW of mining at PUE {scenario.site.pue:.2f} gives a fleet of "
-            f"{s['fleet_hashrate_eh_s']:,.1f} EH/s, {100 * s['network_share_first_month']:.1f} % "
-            f"of Bitcoin's blocks in the first month. Over {s['horizon_months']} months it mines "
-            f"{s['btc_total']:,.0f} BTC")
+    text = (f"{quantity(mw, 'MW')} of mining at PUE {sig(scenario.site.pue)} gives a fleet of "
+            f"{quantity(s['fleet_hashrate_eh_s'], 'EH/s')}, "
+            f"{percent(s['network_share_first_month'])} of Bitcoin's blocks in the first month. "
+            f"Over {sig(s['horizon_months'])} months it mines {quantity(s['btc_total'], 'BTC')}")
     if s["btc_total_undiluted"] and s["btc_total_undiluted"] != s["btc_total"]:
-        text += (f"; its own hashrate raises difficulty, so it gets "
-                 f"{100 * (1 - s['btc_total'] / s['btc_total_undiluted']):.1f} % less than a "
-                 f"calculator that ignores this would say")
+        text += ("; its own hashrate raises difficulty, so it gets "
+                 f"{percent(1 - s['btc_total'] / s['btc_total_undiluted'])} less than a "
+                 "calculator that ignores this would say")
     if s["btc_total_without_response"]:
-        text += (f"; other miners answer the lower hashprice by switching off about "
-                 f"{s['displaced_hashrate_eh_s_end']:,.0f} EH/s, which gives it "
-                 f"{100 * (s['btc_total'] / s['btc_total_without_response'] - 1):.1f} % back")
+        text += ("; other miners answer the lower hashprice by switching off about "
+                 f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')}, which gives it "
+                 f"{percent(s['btc_total'] / s['btc_total_without_response'] - 1)} back")
     npv = s["npv_usd"]
-    verdict = ("loses money" if npv < 0 else "makes money")
     payback = ("does not pay back within the horizon" if s["payback_months"] is None
-               else f"pays back after {s['payback_months']:.0f} months")
-    text += (f". In the first month one PH/s earns {s['hashprice_usd_per_ph_day_first_month']:.2f}"
-             f" USD a day and its energy costs {s['hashcost_usd_per_ph_day_first_month']:.2f} USD. "
-             f"At the scenario's prices the plan {verdict}: NPV {npv / 1e6:,.0f} M USD at "
-             f"{100 * scenario.finance.discount_rate:g} %/yr, and it {payback}.")
-    be_price, be_tariff = s["breakeven_btc_price_usd"], s["breakeven_energy_price_per_kwh"]
-    if be_price is not None and be_tariff is not None:
-        text += (f" NPV is zero at a starting BTC price of {be_price:,.0f} USD "
-                 f"({be_price / scenario.market.btc_price_usd:.2f} times the scenario's) or at a "
-                 f"tariff of {be_tariff:,.2f} {cur}/kWh"
-                 + (" - below zero: even free power would not repay the investment."
-                    if be_tariff < 0 else "."))
+               else f"pays back after {quantity(s['payback_months'], 'months')}")
+    text += (f". In the first month one PH/s earns "
+             f"{money(s['hashprice_usd_per_ph_day_first_month'])} a day and its energy costs "
+             f"{money(s['hashcost_usd_per_ph_day_first_month'])}. At the scenario's prices the "
+             f"plan {'loses' if npv < 0 else 'makes'} money: NPV {money(npv)} at "
+             f"{percent(scenario.finance.discount_rate)}/yr, and it {payback}.")
+    text += _breakeven_text(scenario, s)
     if analysis is not None:
         mc = analysis.monte_carlo
-        text += (f" Across {mc.sizes['path']:,} Monte Carlo paths of BTC price, network growth "
-                 f"and fees, the chance of losing money is {100 * float(mc.prob_npv_negative):.0f} %.")
+        text += (" Across Monte Carlo paths of BTC price, network growth and fees, the chance "
+                 f"of losing money is {percent(float(mc.prob_npv_negative))}. Monte Carlo: "
+                 + describe(mc))
     return text
 
 
+def _breakeven_text(scenario: Scenario, s: dict) -> str:
+    be_price, be_tariff = s["breakeven_btc_price_usd"], s["breakeven_energy_price_per_kwh"]
+    if be_price is None or be_tariff is None:
+        return ""
+    return (f" NPV is zero at a starting BTC price of {money(be_price)} "
+            f"({sig(be_price / scenario.market.btc_price_usd)} times the scenario's) or at a "
+            f"tariff of {quantity(be_tariff, s['tariff_currency'] + '/kWh')}"
+            + (" - below zero: even free power would not repay the investment."
+               if be_tariff < 0 else "."))
+
+
 def _top_driver(t: xr.Dataset) -> str:
+    """The input with the widest NPV swing: its plain name, range and the swing."""
     swing = np.abs(t.npv_usd.sel(case="high") - t.npv_usd.sel(case="low"))
     top = int(np.argmax(swing.values))
-    return (f"{t.parameter.values[top]} ({t.low_value.values[top]:g} to "
-            f"{t.high_value.values[top]:g}: NPV swings {float(swing[top]) / 1e6:,.0f} M USD)")
+    field, cur = str(t.parameter.values[top]), t.attrs.get("tariff_currency", "currency")
+    values = _range_text(field, t.low_value.values[top], t.high_value.values[top], cur)
+    return f"{plotting.field_label(field, cur)[0]}, {values}: NPV swings {money(float(swing[top]))}"
 
 
 def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
@@ -275,35 +376,53 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
     costs, finance = scenario.costs, scenario.finance
     growth = net.hashrate_growth
     growth_text = ("dated path" if growth.kind == "path" else
-                   f"{100 * growth_per_year(scenario):+.1f} %/yr ({growth.kind})")
+                   f"{percent(growth_per_year(scenario), sign=True)}/yr ({growth.kind})")
     price_text = ("dated path" if market.btc_price_path else
-                  f"{market.btc_price_usd:,.0f} USD, {100 * market.btc_price_growth_per_year:+.1f} %/yr")
+                  f"{money(market.btc_price_usd)}, "
+                  f"{percent(market.btc_price_growth_per_year, sign=True)}/yr")
     base = model.base_parameters(scenario)
-    capacity = (f"{site.capacity_mw:,.0f} MW x {100 * site.mining_share:.0f} % for mining"
+    capacity = (f"{quantity(site.capacity_mw, 'MW')} x {percent(site.mining_share)} for mining"
                 + ("" if site.ramp is None else f", ramped ({site.ramp.shape})"))
     return [
-        ("Start, horizon", f"{scenario.start_date}, {scenario.horizon_months} months"),
+        ("Start, horizon", f"{scenario.start_date}, {quantity(scenario.horizon_months, 'months')}"),
         ("Power", capacity),
-        ("PUE, uptime", f"{site.pue:.2f}, {100 * site.uptime:.0f} %"),
-        ("Availability by month (Jan-Dec)", " ".join(f"{a:.2f}" for a in site.availability_by_month)),
-        ("Fleet efficiency", f"{base['fleet.efficiency_j_per_th']:.1f}"
-         f" J/TH, losing {100 * fleet.degradation_per_year:.0f} %/yr"),
-        ("Network at start", f"height {net.height:,}, difficulty {net.difficulty / 1e12:.2f} T"),
+        ("PUE, uptime", f"{sig(site.pue)}, {percent(site.uptime)}"),
+        ("Availability by month (Jan-Dec)", _availability(site.availability_by_month)),
+        ("Fleet efficiency", f"{quantity(base['fleet.efficiency_j_per_th'], 'J/TH')}, losing "
+         f"{percent(fleet.degradation_per_year)}/yr"),
+        ("Network at start", f"height {sig(net.height)}, difficulty "
+         f"{quantity(net.difficulty / 1e12, 'T', 4)}"),
         ("Rest of the network", f"growth {growth_text}"),
-        ("Fees", f"{net.fees_btc_per_block:g} BTC/block"),
+        ("Other miners' response", "none: they follow their growth" if net.response is None
+         else f"elasticity {sig(net.response.elasticity)}, lag "
+              f"{quantity(net.response.lag_months, 'months')}"),
+        ("Fees", quantity(net.fees_btc_per_block, "BTC/block")),
         ("Self-dilution", "on (the fleet raises difficulty)" if net.include_fleet_in_network
          else "off (price-taker view)"),
         ("BTC price", price_text),
-        ("Tariff", f"{tariff.energy_price_per_kwh:g} {tariff.currency}/kWh at "
-         f"{tariff.usd_fx_rate:g} {tariff.currency}/USD ({tariff.usd_fx_change_per_year:+.0%}/yr), "
-         f"dispatch {tariff.dispatch}"),
-        ("Hardware, facilities", f"{base['costs.hardware_usd_per_th']:g}"
-         f" USD per TH/s, {costs.infrastructure_usd_per_mw:,.0f} USD/MW"),
-        ("O&M, fixed, pool fee", f"{costs.om_usd_per_mw_year:,.0f} USD/MW/yr, "
-         f"{costs.fixed_usd_per_year:,.0f} USD/yr, {100 * costs.pool_fee:g} %"),
-        ("Discount rate, BTC held", f"{100 * finance.discount_rate:g} %/yr, "
-         f"{100 * finance.btc_held_fraction:g} % of the BTC mined"),
+        ("Tariff", _tariff_text(tariff)),
+        ("Hardware, facilities", f"{quantity(base['costs.hardware_usd_per_th'], 'USD per TH/s')}"
+         f", {money(costs.infrastructure_usd_per_mw)}/MW"),
+        ("O&M, fixed, pool fee", f"{money(costs.om_usd_per_mw_year)}/MW/yr, "
+         f"{money(costs.fixed_usd_per_year)}/yr, {percent(costs.pool_fee)}"),
+        ("Discount rate, BTC held", f"{percent(finance.discount_rate)}/yr, "
+         f"{percent(finance.btc_held_fraction)} of the BTC mined"),
     ]
+
+
+def _availability(values) -> str:
+    if len(set(values)) == 1:
+        return f"{percent(values[0])} in every month"
+    return " ".join(sig(100 * a) for a in values) + " %"
+
+
+def _tariff_text(tariff) -> str:
+    cur = tariff.currency
+    text = quantity(tariff.energy_price_per_kwh, f"{cur}/kWh")
+    if cur != "USD":
+        text += (f" at {quantity(tariff.usd_fx_rate, f'{cur}/USD')} "
+                 f"({percent(tariff.usd_fx_change_per_year, sign=True)}/yr)")
+    return f"{text}, dispatch {tariff.dispatch}"
 
 
 METHOD = (
@@ -315,71 +434,120 @@ METHOD = (
 )
 
 
+def _wrap(text: str, width: int) -> list:
+    """Lines of at most ``width`` characters that never split a number from its unit."""
+    glued = re.sub(r"(?<=\d) (?=[%A-Za-z])", "\0", text)
+    return [line.replace("\0", " ") for line in textwrap.wrap(glued, width)]
+
+
+def _paragraph(fig, y: float, text: str, width: int = 100, **style) -> float:
+    """Write wrapped text from height ``y`` down; return the height below it."""
+    for line in _wrap(text, width):
+        fig.text(0.07, y, line, va="top", **{"fontsize": 9, **style})
+        y -= 0.016
+    return y
+
+
+def _rows(fig, y: float, rows) -> float:
+    """Write (name, value) rows as a two-column table; return the height below it."""
+    for name, value in rows:
+        fig.text(0.07, y, name, fontsize=9.5, va="top")
+        for line in _wrap(value, 44) or [""]:
+            fig.text(0.52, y, line, fontsize=9.5, va="top", weight="bold")
+            y -= 0.0185
+        fig.add_artist(plt.Line2D([0.07, 0.93], [y + 0.004, y + 0.004], color="lightgrey",
+                                  linewidth=0.5))
+    return y
+
+
 def _text_page(title: str, subtitle: str, sections) -> plt.Figure:
-    """A PDF page of text: a title, then (heading, rows or paragraph) sections."""
+    """A PDF page of text: a title, then (heading, rows or paragraph) sections.
+
+    A section without a heading (None) continues the one before in small grey type.
+    """
     fig = plt.figure(figsize=(8.27, 11.69))
     y = 0.95
-    fig.text(0.07, y, title, fontsize=18, weight="bold", va="top")
-    y -= 0.035
-    for line in textwrap.wrap(subtitle, 95)[:6]:
-        fig.text(0.07, y, line, fontsize=9, color="dimgrey", va="top")
-        y -= 0.017
+    for line in _wrap(title, 48):
+        fig.text(0.07, y, line, fontsize=18, weight="bold", va="top")
+        y -= 0.028
+    y = _paragraph(fig, y - 0.007, subtitle, 95, color="dimgrey")
     for heading, body in sections:
-        y -= 0.02
-        fig.text(0.07, y, heading, fontsize=12, weight="bold", va="top",
-                 color=plotting.COLORS["blue"])
-        y -= 0.03
-        if isinstance(body, str):
-            for line in textwrap.wrap(body, 100):
-                fig.text(0.07, y, line, fontsize=9, va="top")
-                y -= 0.017
+        if heading is None:
+            y = _paragraph(fig, y - 0.008, body, 105, fontsize=8.5, color="dimgrey")
             continue
-        for name, value in body:
-            fig.text(0.07, y, name, fontsize=9.5, va="top")
-            lines = textwrap.wrap(value, 44) or [""]
-            for k, line in enumerate(lines):
-                fig.text(0.52, y, line, fontsize=9.5, va="top", weight="bold" if k == 0 else None)
-                y -= 0.019
-            fig.add_artist(plt.Line2D([0.07, 0.93], [y + 0.004, y + 0.004], color="lightgrey",
-                                      linewidth=0.5))
+        fig.text(0.07, y - 0.02, heading, fontsize=12, weight="bold", va="top",
+                 color=plotting.COLORS["blue"])
+        y -= 0.05
+        y = _paragraph(fig, y, body) if isinstance(body, str) else _rows(fig, y, body)
     return fig
 
 
-def summary_pages(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None):
-    """The report's text pages: key figures, then assumptions and method."""
-    made = f"minecalc {ds.attrs['minecalc_version']}, {pd.Timestamp.now():%Y-%m-%d}"
+def contents(names, first_page: int = 3) -> list[tuple[str, str]]:
+    """The chart pages as (title, "page n") rows."""
+    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
+    return [(charts[n].title, f"page {sig(first_page + k)}") for k, n in enumerate(names)]
+
+
+def left_out(ds: xr.Dataset) -> list[str]:
+    """One sentence for each chart left out, saying why."""
+    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
+    return [f"Left out: {charts[n].title.lower()}, because {why}." for n, why in
+            omitted(ds).items()]
+
+
+def summary_pages(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None,
+                  run_date: str | None = None):
+    """The report's text pages: key figures, then contents, assumptions and method."""
+    run_date = run_date or f"{pd.Timestamp.now():%Y-%m-%d}"
     intro = re.sub(r"\s*\[\d+(,\s*\d+)*\]", "", scenario.description or "")  # source numbers
-    first = _text_page(scenario.name, intro, [("In brief", brief(scenario, ds, analysis)),
-                                              ("Key figures", key_figures(ds, analysis))])
-    second = _text_page(f"{scenario.name}: assumptions", f"Inputs of this run ({made}); the "
+    key = [("In brief", brief(scenario, ds, analysis)), ("Key figures", key_figures(ds, analysis))]
+    if analysis is not None:
+        key.append((None, "Monte Carlo: " + describe(analysis.monte_carlo)))
+    first = _text_page(scenario.name, intro, key)
+    toc = [("Charts", contents(chart_names(ds, analysis is not None)))]
+    toc += [(None, line) for line in left_out(ds)]
+    second = _text_page("Contents and assumptions", f"{scenario.name}: inputs of this run "
+                        f"(minecalc {ds.attrs['minecalc_version']}, run {run_date}); the "
                         "scenario file holds their sources.",
-                        [("Inputs", assumptions(scenario)), ("How it is computed", METHOD)])
+                        [*toc, ("Inputs", assumptions(scenario)), ("How it is computed", METHOD)])
     return [first, second]
 
 
 def summary_markdown(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None,
                      figure_names) -> str:
-    """``summary.md``: key figures, assumptions, method and the figures."""
+    """``summary.md``: key figures, assumptions, method, the figures and those left out."""
     def table(rows):
         return "\n".join(["| | |", "|---|---|", *(f"| {a.strip()} | {b} |" for a, b in rows)])
 
     parts = [f"# {scenario.name}", "", scenario.description or "", "",
              brief(scenario, ds, analysis), "",
-             "## Key figures", "", table(key_figures(ds, analysis)), "",
-             "## Assumptions", "", table(assumptions(scenario)), "", METHOD, "",
-             "## Figures", ""]
-    captions = {**RUN_FIGURES, **ANALYSIS_FIGURES}
+             "## Key figures", "", table(key_figures(ds, analysis)), ""]
+    if analysis is not None:
+        parts += ["Monte Carlo: " + describe(analysis.monte_carlo), ""]
+    parts += ["## Assumptions", "", table(assumptions(scenario)), "", METHOD, "",
+              "## Figures", ""]
+    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
     for name in figure_names:
-        parts += [f"![{name}]({name}.png)", "", captions[name][1], ""]
+        parts += [f"![{name}]({name}.png)", "", _caption_text(charts[name], analysis), ""]
+    for line in left_out(ds):
+        parts += [f"_{line}_", ""]
     parts.append(f"_Made with minecalc {ds.attrs['minecalc_version']}._")
     return "\n".join(parts) + "\n"
 
 
+def _footer(fig: plt.Figure, text: str) -> plt.Figure:
+    """The page's footer: minecalc version, run date, page n of N."""
+    fig.text(0.5, 0.012, text, ha="center", va="bottom", fontsize=8, color="dimgrey")
+    return fig
+
+
 def _caption(fig: plt.Figure, caption: str) -> plt.Figure:
     """Turn a chart into a landscape A4 page with its caption underneath."""
+    lines = _wrap(caption, 150)
+    bottom = 0.045 + 0.021 * len(lines)  # room for the caption and the footer
     fig.set_size_inches(11.69, 8.27)
-    fig.get_layout_engine().set(rect=(0.03, 0.1, 0.94, 0.87))
-    fig.text(0.05, 0.06, "\n".join(textwrap.wrap(caption, 150)), fontsize=10, va="top")
+    fig.get_layout_engine().set(rect=(0.03, bottom + 0.01, 0.94, 0.98 - bottom - 0.01))
+    fig.text(0.05, bottom, "\n".join(lines), fontsize=10, va="top")
     return fig
 
 
@@ -399,8 +567,11 @@ def figure_writers(figs: dict) -> dict:
 
 
 def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int = 2000,
-                 seed: int = 0) -> list:
+                 seed: int = 0, progress: Progress | None = None) -> list:
     """Write a scenario's report: figures (PNG, SVG), ``report.pdf`` and ``summary.md``.
+
+    Charts with nothing to show for this scenario (:func:`omitted`) are left out of all
+    three; the PDF's contents say why.
 
     Parameters
     ----------
@@ -412,28 +583,36 @@ def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int
         Replace files that already exist (else nothing is written if any does).
     paths, seed : int
         Monte Carlo paths and seed.
+    progress : callable, optional
+        ``progress(message, fraction)``, told at each step (:mod:`minecalc.progress`).
 
     Returns
     -------
     list of pathlib.Path
         The files written.
     """
-    # Refuse before the analyses run, not after.
-    check_new(out_dir, figure_files({**RUN_FIGURES, **ANALYSIS_FIGURES})
-              + ["report.pdf", "summary.md"], force)
+    tell(progress, "Running the scenario")
     ds = model.run(scenario)
-    analysis = analyse(scenario, paths=paths, seed=seed)
+    # Refuse before the analyses run, not after: the run decides which charts are drawn.
+    check_new(out_dir, figure_files(chart_names(ds)) + ["report.pdf", "summary.md"], force)
+    analysis = analyse(scenario, paths=paths, seed=seed, progress=progress)
+    tell(progress, "Drawing the figures")
+    run_date = f"{pd.Timestamp.now():%Y-%m-%d}"
     with open_figures(ds, analysis) as figs:
-        pages = summary_pages(scenario, ds, analysis)
+        pages = summary_pages(scenario, ds, analysis, run_date)
 
         def pdf(tmp):
+            tell(progress, "Writing report.pdf")
+            total = len(pages) + len(figs)
+            made = f"minecalc {ds.attrs['minecalc_version']} · run {run_date} · page"
             with PdfPages(tmp) as doc:
-                for page in pages:
-                    doc.savefig(page)
+                for k, page in enumerate(pages, 1):
+                    doc.savefig(_footer(page, f"{made} {sig(k)} of {sig(total)}"))
                     plt.close(page)
-                for fig, caption in figs.values():
-                    doc.savefig(_caption(fig, caption))
+                for k, (fig, caption) in enumerate(figs.values(), len(pages) + 1):
+                    doc.savefig(_footer(_caption(fig, caption), f"{made} {sig(k)} of {sig(total)}"))
 
+        tell(progress, "Writing the figures")
         # Figure files first: the PDF's pages are the same figures, resized and captioned.
         writers = {**figure_writers(figs), "report.pdf": pdf,
                    "summary.md": lambda tmp: tmp.write_text(

@@ -13,6 +13,7 @@ from matplotlib import pyplot as plt
 
 from minecalc import model, plotting
 from minecalc.config import load_config
+from minecalc.formatting import percent, sig
 from minecalc.sweep import sobol, sweep, tornado
 from minecalc.uncertainty import monte_carlo
 
@@ -126,15 +127,59 @@ def test_payback_point_is_marked_when_the_plan_pays_back(pk):
     assert np.isfinite(months)
     ax = plotting.plot_cumulative_cash(paying)
     texts = [t.get_text() for t in ax.texts]
-    assert f"pays back after {months:.1f} months" in texts
+    assert f"pays back after {sig(months)} months" in texts
 
 
 def test_a_histogram_states_the_probability_of_loss(results):
     mc = results["mc"]
     ax = plotting.plot_npv_histogram(mc)
-    loss = 100 * float((mc.npv_usd < 0).mean())
-    assert any(f"{loss:.1f} %" in t for t in ax.get_legend_handles_labels()[1])
+    loss = float((mc.npv_usd < 0).mean())
+    assert any(f"P(NPV < 0) = {percent(loss)}" in t for t in ax.get_legend_handles_labels()[1])
     assert sum(p.get_height() for p in ax.patches) == mc.sizes["path"]
+
+
+def test_monte_carlo_quantiles_are_named_so_no_one_misreads_them(results):
+    mc = results["mc"]
+    labels = plotting.plot_npv_histogram(mc).get_legend_handles_labels()[1]
+    named = {label.split(":")[0]: label for label in labels}
+    assert {"P90 (exceeded in 90 % of paths)", "P50 (the median)",
+            "P10 (exceeded in 10 % of paths)"} <= set(named)
+    p90, p10 = (float(named[f"P{p} (exceeded in {p} % of paths)"].split(": ")[1].split()[0])
+                for p in (90, 10))
+    assert p90 < p10  # P90 is the low end: exceeded in 90 % of the paths
+    fan = plotting.plot_fan(mc).get_legend_handles_labels()[1]
+    assert any("10th to 90th percentile" in t for t in fan)
+    assert not any(re.search(r"\bP\d0\b", t) for t in fan)
+
+
+def test_the_halving_marker_sits_where_hashprice_drops(ds):
+    ax = plotting.plot_hashprice(ds)
+    line = ax.lines[0]
+    assert line.get_drawstyle() == "steps-post"
+    x = np.asarray(line.get_xdata(), dtype="datetime64[ns]")
+    y = np.asarray(line.get_ydata())
+    drop = int(np.argmin(np.diff(y))) + 1  # the step where hashprice falls most
+    halving = ds.halving_date.values.ravel()[0]
+    assert x[drop] <= halving < x[drop + 1], (x[drop], halving)
+    marker = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert marker and np.asarray(marker[0].get_xdata(), dtype="datetime64[ns]")[0] == halving
+
+
+def test_inputs_are_named_in_plain_words_with_their_ranges(results):
+    assert plotting.field_label("tariff.energy_price_per_kwh", "PKR") == (
+        "Energy price in the tariff currency", "PKR/kWh", 1.0)
+    name, units, factor = plotting.field_label("network.hashrate_growth.per_year")
+    assert name.startswith("Growth of the rest of the network's hashrate per year")
+    assert (units, factor) == ("%", 100.0)
+    assert plotting.field_label("market.btc_price_usd")[0] == "Bitcoin price at the start"
+    ticks = [t.get_text() for t in plotting.plot_tornado(results["tornado"]).get_yticklabels()]
+    assert "Energy price in the tariff currency\n[PKR/kWh]\n15 to 30" in ticks
+    assert not any("." in t.split("\n")[0].split(" ")[0] for t in ticks)  # no raw keys
+    ranges = {"tariff.energy_price_per_kwh": (15.0, 30.0), "site.pue": (1.05, 1.2),
+              "market.btc_price_usd": (40e3, 120e3)}
+    ticks = [t.get_text() for t in
+             plotting.plot_sobol(results["sobol"], ranges=ranges).get_yticklabels()]
+    assert any(t.endswith("40,000 to 120,000") for t in ticks)
 
 
 def test_one_run_helpers_refuse_a_sweep_with_a_clear_message(results):

@@ -1,6 +1,7 @@
 """The report: figures as PNG and SVG, a multi-page PDF, summary.md; nothing overwritten."""
 
 import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -13,12 +14,15 @@ from click.testing import CliRunner
 from matplotlib import image
 from pypdf import PdfReader
 
-from minecalc import report
+from minecalc import model, plotting, report
 from minecalc.cli import main
 from minecalc.config import load_config
+from minecalc.formatting import money, percent, quantity, sig
 
 PK = str(Path(__file__).parents[1] / "configs" / "pk2000mw.yaml")
-FIGURES = [*report.RUN_FIGURES, *report.ANALYSIS_FIGURES]
+LEFT_OUT = ("network_response", "dispatch")  # pk2000mw: no response, flat dispatch
+FIGURES = [n for n in [*report.RUN_FIGURES, *report.ANALYSIS_FIGURES] if n not in LEFT_OUT]
+FOOTER = re.compile(r"minecalc \S+ · run \d{4}-\d\d-\d\d · page (\d+) of (\d+)")
 
 
 def invoke(*args):
@@ -31,6 +35,37 @@ def written(tmp_path_factory):
     result = invoke("report", PK, "--out", out, "--paths", 200, "--seed", 4)
     assert result.exit_code == 0, result.output
     return out, result.output
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """El Salvador's 1.5 MW report, written from Python with progress; a stale figure of a
+    chart this report leaves out is already in the folder."""
+    out = tmp_path_factory.mktemp("report") / "sv"
+    out.mkdir()
+    (out / "dispatch.png").write_text("stale")
+    told = []
+    written = report.write_report(load_config("el_salvador_lageo"), out, paths=100,
+                                  progress=lambda message, fraction: told.append(message))
+    return out, written, told
+
+
+@pytest.fixture(scope="module")
+def response_pdf(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "response"
+    report.write_report(load_config("pk2000mw_response"), out, paths=50)
+    return PdfReader(out / "report.pdf")
+
+
+def _pages(pdf) -> list:
+    reader = pdf if isinstance(pdf, PdfReader) else PdfReader(pdf)
+    return [page.extract_text() for page in reader.pages]
+
+
+def _amount(text: str) -> float:
+    """``-7.09 bn USD`` -> -7.09e9 (the inverse of formatting.money)."""
+    number, *scale = text.replace(",", "").split()[:-1]
+    return float(number) * {"": 1, "M": 1e6, "bn": 1e9, "tn": 1e12}[scale[0] if scale else ""]
 
 
 def test_report_writes_every_file(written):
@@ -48,8 +83,10 @@ def test_pdf_has_two_text_pages_then_one_page_per_figure(written):
     first = reader.pages[0].extract_text()
     assert "Pakistan 2,000 MW" in first and "In brief" in first and "Key figures" in first
     assert "38,439 BTC" in first  # the packaged scenario's BTC over 60 months
+    assert "2,000 MW of mining" in first and "104 EH/s" in first and "bn USD" in first
     assert "assumptions" in reader.pages[1].extract_text()
-    assert "hashprice against hashcost" in reader.pages[2 + FIGURES.index("hashprice")].extract_text()
+    hashprice = reader.pages[2 + FIGURES.index("hashprice")].extract_text()
+    assert "hashprice against hashcost" in hashprice
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -66,10 +103,13 @@ def test_summary_md_agrees_with_the_run(written):
     out, _ = written
     text = (out / "summary.md").read_text()
     summary = json.loads(invoke("run", PK, "--format", "json").output)
-    assert f"| NPV | {summary['npv_usd'] / 1e6:,.0f} M USD |" in text
-    assert f"{summary['btc_total']:,.0f} BTC" in text
+    assert f"| NPV | {money(summary['npv_usd'])} |" in text
+    assert f"{quantity(summary['btc_total'], 'BTC')}" in text
     for name in FIGURES:
         assert f"![{name}]({name}.png)" in text
+    for name in LEFT_OUT:
+        assert f"({name}.png)" not in text
+    assert "Left out: how the other miners answer, because" in text
 
 
 def test_report_never_overwrites_without_force(written):
@@ -88,8 +128,10 @@ def test_run_plots_writes_the_run_figures_beside_the_results(tmp_path):
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "r").iterdir()}
     assert {"results.nc", "monthly.csv", "summary.json"} <= names
-    assert {f"{n}.png" for n in report.RUN_FIGURES} <= names
-    assert {f"{n}.svg" for n in report.RUN_FIGURES} <= names
+    drawn = [n for n in report.RUN_FIGURES if n not in LEFT_OUT]
+    assert {f"{n}.png" for n in drawn} <= names
+    assert {f"{n}.svg" for n in drawn} <= names
+    assert not {f"{n}.png" for n in LEFT_OUT} & names
 
 
 def test_run_plots_needs_an_output_folder():
@@ -118,6 +160,99 @@ def test_a_response_run_reports_what_the_other_miners_give_back():
     ds = model.run(scenario)
     rows = dict(report.key_figures(ds))
     fixed = float(ds.btc_total_without_response)
-    assert rows["  ... if other miners did not respond"].startswith(f"{fixed:,.0f} BTC")
-    gain = 100 * (float(ds.btc_total) / fixed - 1)
-    assert f"which gives it {gain:.1f} % back" in report.brief(scenario, ds)
+    assert rows["  ... if other miners did not respond"].startswith(quantity(fixed, "BTC"))
+    gain = float(ds.btc_total) / fixed - 1
+    assert f"which gives it {percent(gain)} back" in report.brief(scenario, ds)
+
+
+def test_a_small_site_reads_at_its_own_precision(small):
+    out, _, _ = small
+    pages = _pages(out / "report.pdf")
+    text = "\n".join(pages)
+    assert "1.5 MW of mining" in pages[0] and "1.5 MW" in pages[1]
+    assert not re.search(r"(?<![\d.,])2 MW", text), "1.5 MW rounded to 2 MW"
+    ds = model.run(load_config("el_salvador_lageo"))
+    assert quantity(float(ds.fleet_nameplate_hashrate_eh_s), "EH/s") in pages[0]
+    assert "0.0 %" not in text and "0 EH/s" not in text
+    assert f"| Capex | {money(float(ds.capex_usd))} |" in (out / "summary.md").read_text()
+
+
+def test_every_page_has_a_footer_with_its_number(small, written):
+    for pdf in (small[0] / "report.pdf", written[0] / "report.pdf"):
+        pages = _pages(pdf)
+        for k, text in enumerate(pages, 1):
+            found = FOOTER.findall(text)
+            assert found == [(str(k), str(len(pages)))], (k, text[-200:])
+
+
+def test_npv_quantiles_are_named_by_exceedance_and_ordered(written):
+    out, _ = written
+    rows = dict(re.findall(r"^\| (.+?) \| (.+?) \|$", (out / "summary.md").read_text(), re.M))
+    p90 = _amount(rows["NPV P90 (exceeded in 90 % of paths)"])
+    p50 = _amount(rows["NPV P50 (the median)"])
+    p10 = _amount(rows["NPV P10 (exceeded in 10 % of paths)"])
+    assert p90 <= p50 <= p10 and p90 < p10
+    first = _pages(out / "report.pdf")[0]
+    assert "NPV P90 (exceeded in 90 % of paths)" in first
+    assert "geometric Brownian motion" in first  # the model stated where P(loss) is
+
+
+def test_the_monte_carlo_model_is_stated_wherever_p_loss_appears(written):
+    out, _ = written
+    pages = _pages(out / "report.pdf")
+    for k in (0, 2 + FIGURES.index("monte_carlo_fan"), 2 + FIGURES.index("npv_histogram")):
+        assert "chance of losing money" in pages[k] and "volatility 60 %/yr" in pages[k], k
+    summary = (out / "summary.md").read_text()
+    assert summary.count("volatility 60 %/yr") >= 2  # the brief and the key figures
+
+
+def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(written,
+                                                                         response_pdf):
+    pages = _pages(written[0] / "report.pdf")
+    assert not any("how the other miners answer" in p for p in pages[2:])
+    assert not any("when the machines hash" in p for p in pages[2:])
+    contents = pages[1]
+    assert "Left out: how the other miners answer, because other miners do not respond" in (
+        contents.replace("\n", " "))
+    assert "Left out: when the machines hash, because the machines hash 100 % of every hour" in (
+        contents.replace("\n", " "))
+    charts = {**report.RUN_FIGURES, **report.ANALYSIS_FIGURES}
+    for k, name in enumerate(FIGURES, 3):
+        assert re.search(rf"{re.escape(charts[name].title)}\s+page {k}\b", contents), name
+    response = _pages(response_pdf)
+    at = [k for k, p in enumerate(response, 1) if "how the other miners answer" in p]
+    assert len(at) == 1 and f"How the other miners answer page {at[0]}" in response[1]
+    assert "Left out: how the other miners answer" not in response[1]
+
+
+def test_the_dispatch_map_is_drawn_only_when_it_varies():
+    flat = model.run(load_config("pk2000mw"))
+    seasonal = model.run(load_config("pk2000mw_winter_surplus"))
+    assert "dispatch" in report.omitted(flat) and "dispatch" not in report.chart_names(flat)
+    assert "dispatch" not in report.omitted(seasonal)
+    assert "dispatch" in report.chart_names(seasonal)
+
+
+def test_the_tornado_page_states_each_inputs_low_and_high_values(written):
+    out, _ = written
+    page = _pages(out / "report.pdf")[2 + FIGURES.index("tornado")].replace("\n", " ")
+    ranges = report.tornado_ranges(load_config(PK))
+    assert "Energy price in the tariff currency 16.9 to 28.1 PKR/kWh" in page
+    assert "Discount rate per year 6 to 14 %" in page
+    for field, (low, high) in ranges.items():
+        name, _, factor = plotting.field_label(field, "PKR")
+        assert f"{name} {sig(low * factor)} to {sig(high * factor)}" in page, field
+    assert "tariff.energy_price_per_kwh" not in page and "site.pue" not in page
+    first = _pages(out / "report.pdf")[0].replace("\n", " ")
+    assert "Energy price in the tariff currency, 16.9 to 28.1 PKR/kWh: NPV swings" in first
+
+
+def test_report_skips_files_it_will_not_write_and_tells_its_progress(small):
+    out, written, told = small
+    assert (out / "dispatch.png").read_text() == "stale"  # not ours to check or replace
+    assert {p.name for p in written} == ({f"{n}.{e}" for n in FIGURES for e in ("png", "svg")}
+                                         | {"report.pdf", "summary.md"})
+    for step in ("Running the scenario", "Tornado", "Sobol indices", "Writing report.pdf"):
+        assert step in told
+    assert any(m.startswith("Monte Carlo") for m in told)
+    assert any(m.startswith("NPV map") for m in told)
