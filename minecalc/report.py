@@ -376,7 +376,9 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
     costs, finance = scenario.costs, scenario.finance
     growth = net.hashrate_growth
     growth_text = ("dated path" if growth.kind == "path" else
-                   f"{percent(growth_per_year(scenario), sign=True)}/yr ({growth.kind})")
+                   f"{percent(growth_per_year(scenario), sign=True)}/yr"
+                   + (f", the trend of the last {sig(growth.trend_epochs)} epochs"
+                      if growth.kind == "trend_epochs" else ""))
     price_text = ("dated path" if market.btc_price_path else
                   f"{money(market.btc_price_usd)}, "
                   f"{percent(market.btc_price_growth_per_year, sign=True)}/yr")
@@ -416,13 +418,18 @@ def _availability(values) -> str:
     return " ".join(sig(100 * a) for a in values) + " %"
 
 
+DISPATCH = {"always": "machines run whenever power is available",
+            "economic": "machines run an hour only when its revenue covers its energy cost"}
+"""Each ``tariff.dispatch`` in words."""
+
+
 def _tariff_text(tariff) -> str:
     cur = tariff.currency
     text = quantity(tariff.energy_price_per_kwh, f"{cur}/kWh")
     if cur != "USD":
         text += (f" at {quantity(tariff.usd_fx_rate, f'{cur}/USD')} "
                  f"({percent(tariff.usd_fx_change_per_year, sign=True)}/yr)")
-    return f"{text}, dispatch {tariff.dispatch}"
+    return f"{text}; {DISPATCH[tariff.dispatch]}"
 
 
 METHOD = (
@@ -543,7 +550,7 @@ def _footer(fig: plt.Figure, text: str) -> plt.Figure:
 
 def _caption(fig: plt.Figure, caption: str) -> plt.Figure:
     """Turn a chart into a landscape A4 page with its caption underneath."""
-    lines = _wrap(caption, 150)
+    lines = _wrap(caption, 145)
     bottom = 0.045 + 0.021 * len(lines)  # room for the caption and the footer
     fig.set_size_inches(11.69, 8.27)
     fig.get_layout_engine().set(rect=(0.03, bottom + 0.01, 0.94, 0.98 - bottom - 0.01))
