@@ -258,10 +258,10 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         npv_usd_quantiles=quantiles("npv_usd", "quantiles of NPV over the paths"),
         btc_total_quantiles=quantiles("btc_total", "quantiles of BTC mined over the paths"),
         fleet_btc_cumulative_band=quantiles("fleet_btc_cumulative",
-                                            "P10/P50/P90 of cumulative BTC mined"),
+                                            "10th, 50th and 90th percentile of cumulative BTC mined"),
         cumulative_cash_usd_band=quantiles("cumulative_cash_usd",
-                                           "P10/P50/P90 of the cumulative cash flow"),
-        btc_price_usd_band=quantiles("btc_price_usd", "P10/P50/P90 of the BTC price"),
+                                           "10th, 50th and 90th percentile of the cumulative cash flow"),
+        btc_price_usd_band=quantiles("btc_price_usd", "10th, 50th and 90th percentile of the BTC price"),
     ).assign_attrs(monte_carlo=f"paths={paths} seed={seed} price={price} network={network} "
                    f"correlation={correlation}", mc_paths=paths, mc_seed=seed, mc_price=price,
                    mc_drift_per_year=drift_per_year, mc_volatility_per_year=volatility_per_year,
@@ -292,21 +292,21 @@ def describe(mc: xr.Dataset) -> str:
     a = mc.attrs
     months = mc.sizes["time"]
     if a["mc_price"] == "gbm":
-        price = (f"geometric Brownian motion with drift {100 * a['mc_drift_per_year']:g} %/yr "
-                 f"(of the mean price) and volatility {100 * a['mc_volatility_per_year']:g} %/yr")
+        price = (f"geometric Brownian motion with drift {percent(a['mc_drift_per_year'])}/yr "
+                 f"(of the mean price) and volatility {percent(a['mc_volatility_per_year'])}/yr")
     else:
         price = "a bootstrap of the packaged monthly BTC returns"
     if a["mc_network"] == "bootstrap":
         network = "a bootstrap of the epoch-to-epoch difficulty changes since the 2024 halving"
     else:
         network = (f"a lognormal walk around the scenario's growth, volatility "
-                   f"{100 * a['mc_network_volatility_per_year']:g} %/yr")
+                   f"{percent(a['mc_network_volatility_per_year'])}/yr")
     corr = a["mc_correlation"]
     return (f"{a['mc_paths']:,} paths (seed {a['mc_seed']}). BTC price: {price}; the median "
-            f"of its paths ends at {median_price_ratio(mc):.2f} times the starting price after {months} "
+            f"of its paths ends at {sig(median_price_ratio(mc))} times the starting price after {months} "
             f"months. Rest of the network: {network}. Fees: lognormal around the scenario's mean, "
-            f"log standard deviation {a['mc_fees_sigma']:g}."
-            + (f" Price and network shocks correlated at {corr:g}." if corr else ""))
+            f"log standard deviation {sig(a['mc_fees_sigma'])}."
+            + (f" Price and network shocks correlated at {sig(corr)}." if corr else ""))
 
 
 def growth_per_year(scenario) -> float:
