@@ -305,8 +305,8 @@ def hardware_command(fmt):
 # --------------------------------------------------------------------------- many scenarios
 
 
-HEADLINE = ("npv_usd", "irr", "payback_months", "btc_total", "cost_per_btc_all_in_usd",
-            "breakeven_energy_price_per_kwh", "breakeven_btc_price_usd")
+HEADLINE = ("npv_usd", "irr", "irr_reason", "payback_months", "btc_total",
+            "cost_per_btc_all_in_usd", "breakeven_energy_price_per_kwh", "breakeven_btc_price_usd")
 MAX_ROWS = 200
 
 
@@ -367,9 +367,13 @@ def _echo_frame(frame, fmt: str, units: dict | None = None, decimals: int | None
 
 def _headline(ds, names):
     """Headline scalars of a multi-scenario Dataset (one row per scenario) and their units."""
+    from .finance import IRR_REASON_NAMES
+
     frame = ds[[n for n in names if n in ds]].to_dataframe()
     frame = frame[[n for n in names if n in frame.columns]]
-    return frame, {n: ds[n].attrs.get("units", "") for n in frame.columns}
+    if "irr_reason" in frame:  # a word in every printed form; the Dataset keeps the code
+        frame["irr_reason"] = frame["irr_reason"].map(IRR_REASON_NAMES)
+    return frame, {n: ds[n].attrs.get("units", "") for n in frame.columns if n != "irr_reason"}
 
 
 @main.command()
@@ -434,7 +438,7 @@ def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler,
     table, units = _headline(ds, HEADLINE)
     if len(table) > MAX_ROWS and fmt == "table":
         click.echo(f"{len(table):,} scenarios; quantiles of the headline figures:")
-        table = table.quantile([0.0, 0.1, 0.5, 0.9, 1.0])
+        table = table.drop(columns="irr_reason").quantile([0.0, 0.1, 0.5, 0.9, 1.0])
     _echo_frame(table, fmt, units)
 
 

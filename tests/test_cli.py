@@ -390,6 +390,11 @@ def test_sweep_tables_have_no_scientific_notation():
     rows = json.loads(invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--format",
                              "json").output)
     assert len(rows) == 2 and rows[0]["site.pue"] == 1.05
+    assert rows[0]["irr_reason"] == "no_sign_change"
+    lines = invoke("sweep", PK, "--vary", "market.btc_price_usd=60000,250000", "--format",
+                   "csv").output.splitlines()
+    reasons = [row["irr_reason"] for row in csv.DictReader(lines)]
+    assert reasons == ["no_sign_change", "several_roots"]
 
 
 def test_an_internal_error_is_exit_1_with_a_pointer_to_debug(monkeypatch):
