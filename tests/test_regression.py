@@ -1,0 +1,77 @@
+"""Regression fixture: the model's numbers are pinned before the model-pipeline refactor.
+
+Every packaged scenario, one sweep, one Monte Carlo (fixed seed) and two economic-dispatch
+runs were written to ``tests/regression/*.nc`` by this file's ``__main__`` from the code of
+commit a7eedda (0.1.0, before issue 11; the code after issue 11 gives the same numbers
+bit for bit). Every variable must still
+agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture and says
+why in the commit: ``python tests/test_regression.py``.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import minecalc
+from minecalc import examples
+from minecalc.sweep import sweep
+from minecalc.uncertainty import monte_carlo
+
+HERE = Path(__file__).parent / "regression"
+RTOL = 1e-12
+ECONOMIC = ["tariff.dispatch=economic", "tariff.energy_price_per_kwh=30",
+            "tariff.time_of_use=[[0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.8, 1.0, 1.2, 1.2, 1.2, 1.2, "
+            "1.2, 1.2, 1.2, 1.2, 1.4, 1.6, 1.6, 1.4, 1.0, 0.8, 0.7, 0.6]]",
+            "horizon_months=36"]
+
+
+def _cases() -> dict:
+    """Case name -> a function that computes its Dataset."""
+    cases = {name: (lambda name=name: minecalc.run(minecalc.load_config(name)))
+             for name in examples.names()}
+    cases["sweep_tariff_price"] = lambda: sweep(
+        minecalc.load_config("pk2000mw"),
+        {"tariff.energy_price_per_kwh": [10.0, 22.5, 35.0],
+         "market.btc_price_usd": [40_000.0, 63_400.0, 150_000.0]})
+    cases["montecarlo_seed7"] = lambda: monte_carlo(
+        minecalc.load_config("pk2000mw", ["horizon_months=36"]), paths=100, seed=7)
+    cases["economic_dispatch"] = lambda: minecalc.run(minecalc.load_config("pk2000mw", ECONOMIC))
+    cases["economic_dispatch_montecarlo"] = lambda: monte_carlo(
+        minecalc.load_config("pk2000mw", ECONOMIC), paths=40, seed=3)
+    return cases
+
+
+CASES = _cases()
+
+
+def _comparable(ds: xr.Dataset) -> xr.Dataset:
+    """Numbers and dates only; attributes that name the version or the run are not numbers."""
+    return ds.drop_attrs()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_numbers_do_not_move(name):
+    with xr.open_dataset(HERE / f"{name}.nc") as pinned:
+        pinned = pinned.load()
+    now = CASES[name]()
+    assert sorted(now.data_vars) == sorted(pinned.data_vars)
+    for var in pinned.data_vars:
+        a, b = now[var], pinned[var]
+        assert a.dims == b.dims, var
+        if np.issubdtype(b.dtype, np.datetime64):
+            np.testing.assert_array_equal(a.values, b.values, err_msg=var)
+        else:
+            np.testing.assert_allclose(a.values, b.values, rtol=RTOL, atol=0, equal_nan=True,
+                                       err_msg=var)
+
+
+if __name__ == "__main__":
+    HERE.mkdir(exist_ok=True)
+    for case, compute in CASES.items():
+        ds = _comparable(compute())
+        encoding = {v: {"zlib": True, "complevel": 5} for v in ds.data_vars
+                    if not np.issubdtype(ds[v].dtype, np.datetime64)}
+        ds.to_netcdf(HERE / f"{case}.nc", engine="netcdf4", encoding=encoding)
+        print(case, (HERE / f"{case}.nc").stat().st_size)
