@@ -131,14 +131,33 @@ def test_the_dask_path_stays_lazy_until_written(pk, tmp_path):
         write_lazy(lazy, out)
 
 
-def test_a_local_cluster_sweep_equals_the_in_memory_one(pk):
+@pytest.fixture
+def dashboard_port_taken():
+    """Hold 127.0.0.1:8787, dask's default dashboard port, as a user's own dask dashboard would.
+
+    The clusters in these tests must start whatever listens there: a fixed port would make
+    distributed warn (an error here) or fail to start.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        try:
+            held.bind(("127.0.0.1", 8787))
+            held.listen()
+        except OSError:
+            pass  # already in use: the very condition under test
+        yield
+
+
+def test_a_local_cluster_sweep_equals_the_in_memory_one(pk, dashboard_port_taken):
     from distributed import Client, LocalCluster
 
     from minecalc.sweep import lazy_sweep
 
     eager = sweep(pk, GRID, record_epochs=False)
+    # the dashboard on a free port: the default 8787 may be someone else's
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         lazy = lazy_sweep(pk, GRID, chunks=2, variables=["npv_usd", "btc_total", "fleet_btc"])
         result = client.compute(lazy).result()
     assert (result.npv_usd.values == eager.npv_usd.transpose(*result.npv_usd.dims).values).all()
