@@ -76,7 +76,10 @@ def estimate_start_times(start_time_s, difficulty):
 @functools.lru_cache(maxsize=1)
 def _history() -> pd.DataFrame:
     with resources.files("minecalc").joinpath("data/difficulty_epochs.csv").open() as f:
-        raw = pd.read_csv(f, converters={"nbits": lambda s: int(s, 16) if s else pd.NA})
+        # Python's float() parses every difficulty exactly; pandas 2's fast parser is one ulp
+        # off for a few of them.
+        raw = pd.read_csv(f, converters={"nbits": lambda s: int(s, 16) if s else pd.NA,
+                                         "difficulty": lambda s: float(s) if s else np.nan})
     start_s = raw["start_time_unix"].to_numpy(dtype=np.float64)
     # Header times are whole seconds; round the estimates to match.
     filled = np.round(estimate_start_times(start_s, raw["difficulty"]))

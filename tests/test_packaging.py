@@ -84,11 +84,12 @@ def elsewhere(tmp_path) -> Path:
 
 def test_the_installed_package_is_the_wheel_without_the_scale_extra(venv, elsewhere):
     probe = ("import importlib.util, json, minecalc; print(json.dumps({"
-             "'file': minecalc.__file__, 'missing': [m for m in ('distributed', 'zarr')"
+             "'file': minecalc.__file__, 'missing': [m for m in ('dask', 'distributed', 'zarr')"
              " if importlib.util.find_spec(m) is None]}))")
     found = json.loads(_run([venv / "bin" / "python", "-c", probe], cwd=elsewhere).stdout)
     assert Path(found["file"]).is_relative_to(venv), found["file"]
-    assert found["missing"] == ["distributed", "zarr"]  # the base install leaves the scale extra out
+    # the base install leaves the scale extra out
+    assert found["missing"] == ["dask", "distributed", "zarr"]
 
 
 def test_run_a_packaged_example_by_name(venv, elsewhere):
@@ -117,14 +118,17 @@ def test_chunked_sweep_without_the_scale_extra(venv, elsewhere):
     minecalc = venv / "bin" / "minecalc"
     grid = ["sweep", "pk2000mw", "--vary", "tariff.energy_price_per_kwh=15:35:3",
             "--vary", "market.btc_price_usd=40000,90000", "--chunks", "2"]
-    # dask's local scheduler is in the base install: a chunked sweep to netCDF works ...
-    _run([minecalc, "--quiet", *grid, "--out", "grid.nc"], cwd=elsewhere)
+    # chunks (dask) and Zarr need the scale extra; saying so is one line and exit code 2,
+    # and nothing is written
+    for out in ("grid.nc", "grid.zarr"):
+        done = _run([minecalc, "--quiet", *grid, "--out", out], cwd=elsewhere, check=False)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "minecalc[scale]" in done.stderr and done.stderr.count("\n") == 1
+        assert "Traceback" not in done.stdout + done.stderr
+        assert not any(elsewhere.iterdir())
+    # the everyday commands need no dask: an in-memory sweep works
+    _run([minecalc, "--quiet", *grid[:-2], "--out", "grid.nc"], cwd=elsewhere)
     assert (elsewhere / "grid.nc").is_file()
-    # ... Zarr needs the scale extra, and saying so is one line and exit code 2
-    done = _run([minecalc, "--quiet", *grid, "--out", "grid.zarr"], cwd=elsewhere, check=False)
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "minecalc[scale]" in done.stdout + done.stderr
-    assert "Traceback" not in done.stdout + done.stderr
 
 
 def test_the_wheel_carries_the_examples_and_the_licence(dist):
@@ -138,7 +142,7 @@ def test_the_wheel_carries_the_examples_and_the_licence(dist):
                for n in names)
     assert "License-File: LICENSE" in metadata
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
-    for extra_only in ("distributed", "zarr"):
+    for extra_only in ("dask", "distributed", "zarr"):
         lines = [r for r in requires if r.split()[1].startswith(extra_only)]
         assert lines and all("extra == \"scale\"" in r for r in lines), lines
 
