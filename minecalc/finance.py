@@ -13,7 +13,7 @@ chooses it: mid-period (operating margins that accrue through the month) or
 end-period (the spreadsheet convention). :func:`cash_flow_times` turns period
 edges into either. A payment at ``t = 0`` (the initial capex) is either put in
 period 0's cash flow (it is then discounted like period 0) or given its own
-column at ``t = 0`` in front of the periodic flows (:func:`prepend_initial`);
+column in front of the periodic flows, with time 0 in front of their times;
 the latter is exact for NPV and IRR. Payback counts periods and expects the
 capex inside period 0 (no extra column), so its answer is in months from the
 start.
@@ -79,36 +79,6 @@ def cash_flow_times(period_edges, timing="mid"):
     raise ValueError(f"timing: expected 'mid', 'end' or 'start', got {timing!r}")
 
 
-def prepend_initial(initial_usd, cash_flow_usd, period_years):
-    """Put a payment at ``t = 0`` in front of periodic cash flows.
-
-    Parameters
-    ----------
-    initial_usd : array_like, shape (...)
-        Cash flow at the start, signed (capex is negative) [USD].
-    cash_flow_usd : array_like, shape (..., n)
-        Periodic cash flows [USD].
-    period_years : array_like, shape (n,) or (..., n)
-        Their times [years from start].
-
-    Returns
-    -------
-    cash_flow_usd, period_years : numpy.ndarray, shape (..., n + 1)
-        The flows and times with the initial payment at time 0 first; pass
-        them to :func:`npv` or :func:`irr` (not to the payback functions,
-        which count periods).
-    """
-    cf = np.asarray(cash_flow_usd, dtype=np.float64)
-    t = np.asarray(period_years, dtype=np.float64)
-    first = np.asarray(initial_usd, dtype=np.float64)[..., None]
-    shape = np.broadcast_shapes(cf.shape[:-1], first.shape[:-1])
-    cf = np.concatenate(
-        [np.broadcast_to(first, (*shape, 1)), np.broadcast_to(cf, (*shape, cf.shape[-1]))], axis=-1
-    )
-    t = np.concatenate([np.zeros((*t.shape[:-1], 1)), t], axis=-1)
-    return cf, t
-
-
 def discount_factors(discount_rate_per_year, period_mid_years):
     """Present value of one USD paid at each period's cash-flow time.
 
@@ -140,7 +110,7 @@ def npv(cash_flow_usd, discount_rate_per_year, period_years):
     ----------
     cash_flow_usd : array_like, shape (..., n)
         Signed cash flow of each period [USD]; capex in the first period (or in
-        a column at ``t = 0``, see :func:`prepend_initial`).
+        a column of its own at ``t = 0``).
     discount_rate_per_year : array_like, shape (...)
         Annual effective discount rate [fraction per year], > -1.
     period_years : array_like, shape (n,) or (..., n)
@@ -347,55 +317,6 @@ def irr(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
     return irr_with_reason(cash_flow_usd, period_years, bracket).irr_per_year
 
 
-def irr_reason(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
-    """Reason code of :func:`irr` (int8, shape ``(...)``): 0 ok, 1 no sign change,
-    2 no root in the bracket, 3 several roots (nearest zero returned).
-
-    Solves again; call :func:`irr_with_reason` to get both at once.
-    """
-    return irr_with_reason(cash_flow_usd, period_years, bracket).reason
-
-
-def _cumulative(cash_flow_usd):
-    cf = np.asarray(cash_flow_usd, dtype=np.float64)
-    if cf.ndim == 0:
-        raise ValueError(f"cash_flow_usd: expected a time axis, got shape {cf.shape}")
-    return np.cumsum(cf, axis=-1), np.isfinite(cf).all(axis=-1)
-
-
-def _payback_index(cum, finite):
-    n = cum.shape[-1]
-    neg = cum < 0
-    last_neg = n - 1 - np.argmax(neg[..., ::-1], axis=-1)
-    p = np.where(neg.any(axis=-1), last_neg + 1, 0)
-    return np.where((p >= n) | ~finite, -1, p)
-
-
-def payback_period_index(cash_flow_usd):
-    """Index of the period from which the cumulative cash flow stays >= 0.
-
-    Parameters
-    ----------
-    cash_flow_usd : array_like, shape (..., n)
-        Signed cash flow of each period [USD], capex in period 0.
-
-    Returns
-    -------
-    numpy.ndarray of int64, shape (...)
-        The smallest ``p`` with ``C_j >= 0`` for every ``j >= p``, where
-        ``C_j = sum_{k <= j} CF_k``: 0 if the cumulative is never negative; -1
-        if it is negative at the end of the horizon ("does not pay back within
-        the horizon") or the flows are not finite. A cumulative that turns
-        positive and then negative again has not paid back at the first crossing.
-
-    Notes
-    -----
-    ``p = 1 + max{j : C_j < 0}``.
-    """
-    cum, finite = _cumulative(cash_flow_usd)
-    return _payback_index(cum, finite)
-
-
 def payback_months(cash_flow_usd):
     """Payback time with linear interpolation inside the crossing period [months].
 
@@ -414,15 +335,24 @@ def payback_months(cash_flow_usd):
     Notes
     -----
     Period ``k`` covers months ``[k, k + 1)`` and its cash flow accrues evenly
-    through it. With ``p`` = :func:`payback_period_index` > 0,
-    ``payback = p - C_{p-1} / (C_p - C_{p-1})``, in ``(p, p + 1]`` (``p`` itself
+    through it. With ``C_j = sum_{k <= j} CF_k`` and ``p = 1 + max{j : C_j < 0}``
+    the first period from which the cumulative stays >= 0 (a cumulative that turns
+    positive and then negative again has not paid back at the first crossing), if
+    ``p > 0``, ``payback = p - C_{p-1} / (C_p - C_{p-1})``, in ``(p, p + 1]`` (``p`` itself
     when ``C_{p-1}`` is negligible next to ``C_p``).
     """
-    cum, finite = _cumulative(cash_flow_usd)
-    p = _payback_index(cum, finite)
+    cf = np.asarray(cash_flow_usd, dtype=np.float64)
+    if cf.ndim == 0:
+        raise ValueError(f"cash_flow_usd: expected a time axis, got shape {cf.shape}")
+    cum = np.cumsum(cf, axis=-1)
+    n = cum.shape[-1]
+    neg = cum < 0
+    last_neg = n - 1 - np.argmax(neg[..., ::-1], axis=-1)
+    p = np.where(neg.any(axis=-1), last_neg + 1, 0)
+    p = np.where((p >= n) | ~np.isfinite(cf).all(axis=-1), -1, p)  # -1: no payback
     k = np.maximum(p, 1)[..., None]
     before = np.take_along_axis(cum, k - 1, axis=-1)[..., 0]
-    at = np.take_along_axis(cum, np.minimum(k, cum.shape[-1] - 1), axis=-1)[..., 0]
+    at = np.take_along_axis(cum, np.minimum(k, n - 1), axis=-1)[..., 0]
     crossing = p > 0
     frac = np.divide(-before, at - before, out=np.zeros_like(before), where=crossing)
     return np.where(p < 0, np.nan, np.where(crossing, p + frac, 0.0))[()]
@@ -450,28 +380,6 @@ def cost_per_btc(cost_usd, btc):
     out = np.full(shape, np.nan)
     # btc == 0 means no production, not an infinitely expensive coin: leave NaN.
     np.divide(cost, btc, out=out, where=btc != 0)
-    return out[()]
-
-
-def breakeven_linear(margin_at_zero, margin_slope):
-    """Where a linear margin ``m(x) = m0 + s x`` is zero.
-
-    Parameters
-    ----------
-    margin_at_zero : array_like
-        ``m(0)`` [USD].
-    margin_slope : array_like
-        ``dm/dx`` [USD per unit of x].
-
-    Returns
-    -------
-    numpy.ndarray
-        ``x = -m0 / s`` [unit of x]; NaN (no warning) where ``s == 0``.
-    """
-    m0 = np.asarray(margin_at_zero, dtype=np.float64)
-    s = np.asarray(margin_slope, dtype=np.float64)
-    out = np.full(np.broadcast_shapes(m0.shape, s.shape), np.nan)
-    np.divide(-m0, s, out=out, where=s != 0)
     return out[()]
 
 

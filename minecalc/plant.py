@@ -197,76 +197,7 @@ def _ramp_level_before(ramp, t):
     return np.where(k >= 0, g(ramp.mw) + g(ramp.slope) * (t - g(ramp.times)), 0.0)
 
 
-def ramp_mw(month_start_s, month_end_s, ramp_times_s, ramp_mw, kind):
-    """Mean MW online in each month of a deployment ramp given as points.
-
-    Parameters
-    ----------
-    month_start_s, month_end_s : array_like, shape (n,)
-        Start and end of each month [s from start], end > start.
-    ramp_times_s : array_like, shape (p,) or (..., p)
-        Times of the ramp points [s from start], strictly increasing; may be
-        negative (capacity online before the run starts).
-    ramp_mw : array_like, shape (p,) or (..., p)
-        MW online at each point [MW].
-    kind : {"steps", "linear"}
-        ``"steps"``: the MW jump to each point's value at its time and hold it;
-        ``"linear"``: linear between points. Either way the ramp is 0 before the
-        first point and flat at the last value after the last point; so a linear
-        ramp from nothing starts with a point of 0 MW (at time 0 or later).
-
-    Returns
-    -------
-    numpy.ndarray, shape (..., n)
-        Time-average of the ramp over each month [MW].
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``kind``, times not strictly increasing, mismatched point
-        counts, or a month with ``end <= start``.
-
-    Notes
-    -----
-    With ``F(t) = integral_{-inf}^t r(u) du`` (exact for a piecewise-linear
-    ``r``: on the piece after point k, ``F(t) = F(t_k) + r_k dt + slope_k dt**2 / 2``
-    with ``dt = t - t_k``), the month's mean is ``(F(end) - F(start)) / (end - start)``.
-    """
-    start, end = _f(month_start_s), _f(month_end_s)
-    if np.any(~(end > start)):
-        raise _problem("month_end_s", "each month to end after it starts", f"{start} to {end}")
-    ramp = _ramp(ramp_times_s, ramp_mw, kind)
-    return (_ramp_integral(ramp, end) - _ramp_integral(ramp, start)) / (end - start)
-
-
 # ------------------------------------------------------------------- degradation and vintages
-
-
-def degradation_factor(month_mid_years, degradation_per_year):
-    """Share of nameplate hashrate left after a number of years of degradation.
-
-    Parameters
-    ----------
-    month_mid_years : array_like, shape (n,) or (..., n)
-        Age of the machines [years], e.g. at each month's midpoint; >= 0.
-    degradation_per_year : array_like, broadcastable against ``month_mid_years``
-        Hashrate lost per year [fraction], in [0, 1); a per-scenario constant as
-        ``d[..., None]``.
-
-    Returns
-    -------
-    numpy.ndarray, shape (..., n)
-        Factor on the nameplate hashrate [fraction].
-
-    Notes
-    -----
-    ``factor = (1 - d)**t``, a constant fraction lost each year, compounded
-    continuously within the year (``exp(t ln(1 - d))``).
-    """
-    d = _f(degradation_per_year)
-    if np.any(~((d >= 0) & (d < 1))):
-        raise _problem("degradation_per_year", "a fraction in [0, 1)", d)
-    return np.exp(_f(month_mid_years) * np.log1p(-d))
 
 
 class Vintages(NamedTuple):
@@ -335,9 +266,17 @@ def fleet_vintages(
     ----------
     month_edges_s : array_like, shape (n + 1,)
         Edges of the months [s from start], increasing.
-    ramp_times_s, ramp_mw, kind
-        The deployment ramp, as in :func:`ramp_mw`; ``ramp_mw`` must be >= 0 and
-        non-decreasing (the ramp only adds machines; retirement is this model's job).
+    ramp_times_s : array_like, shape (p,) or (..., p)
+        Times of the deployment ramp's points [s from start], strictly increasing;
+        may be negative (capacity online before the run starts).
+    ramp_mw : array_like, shape (p,) or (..., p)
+        MW online at each point [MW], >= 0 and non-decreasing (the ramp only adds
+        machines; retirement is this model's job).
+    kind : {"steps", "linear"}
+        ``"steps"``: the MW jump to each point's value at its time and hold it;
+        ``"linear"``: linear between points. Either way the ramp ``r(t)`` is 0 before
+        the first point and flat at the last value after the last point; so a linear
+        ramp from nothing starts with a point of 0 MW (at time 0 or later).
     efficiency_j_per_th : array_like, shape (...)
         Nameplate efficiency of the initial machines [J/TH] (of a mix: the
         :func:`fleet_mix` efficiency).
@@ -363,7 +302,9 @@ def fleet_vintages(
     the ramp's increase over the month, ``P_j = r(e_{j+1}-) - r(e_j-)`` (with
     ``r(e_0-) = 0``, so what is online at the start is bought in month 0), installed
     at its MW-weighted mean time ``tau_j = e_j + (e_{j+1} - e_j)(r(e_{j+1}-) - rbar_j) / P_j``
-    (``rbar_j`` the month's mean ramp; by parts). In month ``j`` it serves
+    (``rbar_j = (F(e_{j+1}) - F(e_j)) / (e_{j+1} - e_j)`` the month's mean ramp, with
+    ``F(t)`` the ramp's integral up to ``t``, exact for a piecewise-linear ramp; ``tau_j``
+    by parts). In month ``j`` it serves
     ``rbar_j - r(e_j-)`` MW on average (exact), then ``P_j`` in full.
 
     Every cohort retires at the start of month ``j + L``, ``L`` the lifetime in
@@ -806,44 +747,6 @@ def take_or_pay_mwh(energy_used_mwh, energy_available_mwh, take_or_pay_fraction)
     used = _f(energy_used_mwh)
     billed = np.maximum(used, f * _f(energy_available_mwh))
     return TakeOrPay(billed_mwh=billed, unused_mwh=billed - used)
-
-
-class EnergyCost(NamedTuple):
-    """Result of :func:`energy_cost`."""
-
-    local: np.ndarray
-    """Cost in the tariff's currency [currency]."""
-    usd: np.ndarray
-    """Cost in US dollars [USD]."""
-
-
-def energy_cost(energy_mwh, price_per_kwh, fx_per_usd=1.0):
-    """Cost of energy in the tariff's currency and in US dollars.
-
-    Parameters
-    ----------
-    energy_mwh : array_like
-        Energy billed [MWh], e.g. ``(..., n)``.
-    price_per_kwh : array_like
-        Mean price paid [currency/kWh], broadcastable with ``energy_mwh``.
-    fx_per_usd : array_like, optional
-        Exchange rate [currency per USD] of each period, e.g. ``(..., n)``; 1 for a
-        tariff in USD.
-
-    Returns
-    -------
-    EnergyCost
-        ``local`` [currency] and ``usd`` [USD].
-
-    Notes
-    -----
-    ``local = energy_mwh * 1000 [kWh/MWh] * price_per_kwh``; ``usd = local / fx``.
-    """
-    fx = _f(fx_per_usd)
-    if np.any(~(fx > 0)):
-        raise _problem("fx_per_usd", "a rate > 0 [currency per USD]", fx)
-    local = _f(energy_mwh) * KWH_PER_MWH * _f(price_per_kwh)
-    return EnergyCost(local=local, usd=local / fx)
 
 
 def hashcost_usd_per_ph_day(efficiency_j_per_th, price_usd_per_kwh, pue=1.0):

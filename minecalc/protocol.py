@@ -13,8 +13,6 @@ form (:data:`HASHES_PER_DIFFICULTY`); the common shortcut ``D * 2**32`` is
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 COIN_SAT = 100_000_000
@@ -133,14 +131,6 @@ def nbits_to_difficulty(nbits):
     with np.errstate(divide="ignore"):  # mantissa 0 is an infinitely hard target
         out = np.ldexp(0xFFFF / mantissa, (8 * (29 - exponent)).astype(np.int32))
     return out if out.ndim else float(out)
-
-
-def difficulty_to_target(difficulty: float) -> int:
-    """Target [-] of a difficulty, ``floor(0xffff * 2**208 / D)`` (inverse of the above)."""
-    if not difficulty >= 1:
-        raise ValueError(f"difficulty: expected >= 1, got {difficulty}")
-    # Fractions keep it exact: a float difficulty has 53 bits, the target 224.
-    return min(int(Fraction(0xFFFF * 2**208) / Fraction(difficulty)), POW_LIMIT)
 
 
 def next_nbits(nbits: int, first_block_time: int, last_block_time: int) -> int:

@@ -14,8 +14,7 @@ from minecalc.protocol import SECONDS_PER_YEAR
 
 DAY = 86_400.0
 # Three synthetic months of 30, 31 and 30 days.
-M_START = np.array([0.0, 30.0, 61.0]) * DAY
-M_END = np.array([30.0, 61.0, 91.0]) * DAY
+EDGES = np.array([0.0, 30.0, 61.0, 91.0]) * DAY
 
 
 def calendar_edges(start="2026-01-01", months=36):
@@ -26,26 +25,31 @@ def calendar_edges(start="2026-01-01", months=36):
 # --------------------------------------------------------------------------- ramp
 
 
+def ramp_mean(month_edges_s, ramp_times_s, ramp_mw, kind):
+    """MW in service in each month of a fleet that never retires: the ramp's monthly mean."""
+    return plant.fleet_vintages(month_edges_s, ramp_times_s, ramp_mw, kind, 17.5).mw
+
+
 def test_steps_ramp_averages_with_a_month_straddling_a_step():
-    mw = plant.ramp_mw(M_START, M_END, [0.0, 45 * DAY], [100.0, 300.0], "steps")
+    mw = ramp_mean(EDGES, [0.0, 45 * DAY], [100.0, 300.0], "steps")
     # Month 1 (days 30..61): 15 days at 100 MW, then 16 days at 300 MW.
     assert_allclose(mw, [100.0, (15 * 100 + 16 * 300) / 31, 300.0], rtol=1e-13)
 
 
 def test_steps_ramp_is_zero_before_its_first_point():
-    mw = plant.ramp_mw(M_START, M_END, [20 * DAY], [60.0], "steps")
+    mw = ramp_mean(EDGES, [20 * DAY], [60.0], "steps")
     assert_allclose(mw, [60.0 * 10 / 30, 60.0, 60.0], rtol=1e-13)
 
 
 def test_linear_ramp_averages_with_a_month_straddling_a_point():
-    mw = plant.ramp_mw(M_START, M_END, [10 * DAY, 40 * DAY], [0.0, 300.0], "linear")
+    mw = ramp_mean(EDGES, [10 * DAY, 40 * DAY], [0.0, 300.0], "linear")
     # Month 0: 0 until day 10, then 0 -> 200 MW by day 30: a triangle of 20 d x 200 MW / 2.
     # Month 1: 200 -> 300 MW over days 30..40 (mean 250), then flat 300 MW for 21 days.
     assert_allclose(mw, [20 * 200 / 2 / 30, (10 * 250 + 21 * 300) / 31, 300.0], rtol=1e-13)
 
 
 def test_linear_ramp_jumps_from_zero_at_a_first_point_above_zero():
-    mw = plant.ramp_mw(M_START, M_END, [15 * DAY, 45 * DAY], [100.0, 400.0], "linear")
+    mw = ramp_mean(EDGES, [15 * DAY, 45 * DAY], [100.0, 400.0], "linear")
     # Month 0: nothing for 15 days, then 100 -> 250 MW (mean 175) for 15 days.
     # Month 1: 250 -> 400 MW over days 30..45 (mean 325), then 400 MW for 16 days.
     assert_allclose(mw, [15 * 175 / 30, (15 * 325 + 16 * 400) / 31, 400.0], rtol=1e-13)
@@ -53,24 +57,24 @@ def test_linear_ramp_jumps_from_zero_at_a_first_point_above_zero():
 
 def test_ramp_months_inside_one_piece_and_before_the_start():
     # A month before the ramp starts averages 0; one inside a linear piece its midpoint value.
-    mw = plant.ramp_mw([-20 * DAY, 5 * DAY], [-10 * DAY, 15 * DAY], [0.0, 20 * DAY], [0.0, 200.0],
-                       "linear")
-    assert_allclose(mw, [0.0, 100.0], rtol=1e-13)
+    mw = ramp_mean(np.array([-20.0, -10.0, 5.0, 15.0]) * DAY, [0.0, 20 * DAY], [0.0, 200.0],
+                   "linear")
+    assert_allclose(mw[[0, 2]], [0.0, 100.0], rtol=1e-13)
 
 
 def test_ramp_broadcasts_over_scenarios():
     times = [0.0, 45 * DAY]
     points = np.array([[100.0, 300.0], [50.0, 80.0]])
     for kind in plant.RAMP_KINDS:
-        both = plant.ramp_mw(M_START, M_END, times, points, kind)
+        both = ramp_mean(EDGES, times, points, kind)
         assert both.shape == (2, 3)
         for row, p in zip(both, points):
-            assert_allclose(row, plant.ramp_mw(M_START, M_END, times, p, kind), rtol=1e-15)
+            assert_allclose(row, ramp_mean(EDGES, times, p, kind), rtol=1e-15)
     # Ramp times may vary by scenario too.
     t2 = np.array([[0.0, 45 * DAY], [0.0, 20 * DAY]])
-    both = plant.ramp_mw(M_START, M_END, t2, [100.0, 300.0], "steps")
+    both = ramp_mean(EDGES, t2, [100.0, 300.0], "steps")
     assert_allclose(both[1, 0], (20 * 100 + 10 * 300) / 30, rtol=1e-13)
-    assert_allclose(both[0], plant.ramp_mw(M_START, M_END, t2[0], [100.0, 300.0], "steps"))
+    assert_allclose(both[0], ramp_mean(EDGES, t2[0], [100.0, 300.0], "steps"))
 
 
 @pytest.mark.parametrize(
@@ -83,7 +87,7 @@ def test_ramp_broadcasts_over_scenarios():
 )
 def test_ramp_errors_name_the_problem(args, message):
     with pytest.raises(ValueError, match=message):
-        plant.ramp_mw(M_START, M_END, *args)
+        ramp_mean(EDGES, *args)
 
 
 # --------------------------------------------------------------------------- fleet mix
@@ -137,19 +141,23 @@ def test_fleet_mix_errors_name_the_machine(shares, eff, message):
 
 
 def test_degradation_over_two_years_at_five_percent():
-    f = plant.degradation_factor([0.0, 0.5, 1.0, 2.0], 0.05)
-    assert_allclose(f, [1.0, 0.95**0.5, 0.95, 0.9025], rtol=1e-14)
+    # One cohort from the start; months of 1 and 2 years, midpoints at 0.5 and 2 years of age.
+    v = plant.fleet_vintages(np.array([0.0, 1.0, 3.0]) * SECONDS_PER_YEAR, [0.0], [100.0],
+                             "steps", 17.5, 0.05)
+    assert_allclose(v.degradation_factor, [0.95**0.5, 0.9025], rtol=1e-14)
 
 
 def test_degradation_broadcasts_per_scenario():
     d = np.array([0.0, 0.03, 0.05])
-    f = plant.degradation_factor(np.array([1.0, 2.0]), d[:, None])
-    assert_allclose(f, [[1, 1], [0.97, 0.97**2], [0.95, 0.9025]], rtol=1e-14)
+    v = plant.fleet_vintages(np.array([0.0, 1.0, 3.0]) * SECONDS_PER_YEAR, [0.0], [100.0],
+                             "steps", 17.5, d)
+    assert_allclose(v.degradation_factor, [[1, 1], [0.97**0.5, 0.97**2], [0.95**0.5, 0.9025]],
+                    rtol=1e-14)
 
 
 def test_degradation_rejects_a_full_loss():
     with pytest.raises(ValueError, match=r"degradation_per_year: expected a fraction in \[0, 1\)"):
-        plant.degradation_factor(1.0, 1.0)
+        plant.fleet_vintages(EDGES, [0.0], [100.0], "steps", 17.5, 1.0)
 
 
 # --------------------------------------------------------------------------- vintages
@@ -161,12 +169,12 @@ def ages(edges, since_s):
     return ((edges[:-1] + edges[1:]) / 2 - since_s) / SECONDS_PER_YEAR
 
 
-def test_a_single_cohort_ages_like_degradation_factor():
+def test_a_single_cohort_loses_a_constant_share_a_year():
     e = calendar_edges(months=24)
     v = plant.fleet_vintages(e, [0.0], [100.0], "steps", 17.5, 0.05)
     assert_allclose(v.mw, 100.0, rtol=1e-14)
     assert_allclose(v.efficiency_j_per_th, 17.5, rtol=1e-14)
-    assert_allclose(v.degradation_factor, plant.degradation_factor(ages(e, 0.0), 0.05), rtol=1e-12)
+    assert_allclose(v.degradation_factor, Q ** ages(e, 0.0), rtol=1e-12)
     assert_allclose(v.bought_mw, [100.0] + [0.0] * 23)
     assert not v.refresh_bought_mw.any() and not v.retired_mw.any()
 
@@ -223,8 +231,7 @@ def test_a_cohort_installed_mid_month():
     t = e[3] + 10 * DAY  # April 11
     v = plant.fleet_vintages(e, [t], [100.0], "steps", 17.5, 0.05)
     span = e[4] - e[3]
-    assert_allclose(v.mw[3], 100 * (e[4] - t) / span, rtol=1e-13)
-    assert_allclose(v.mw, plant.ramp_mw(e[:-1], e[1:], [t], [100.0], "steps"), rtol=1e-13)
+    assert_allclose(v.mw, [0.0, 0.0, 0.0, 100 * (e[4] - t) / span, 100.0, 100.0], rtol=1e-13)
     assert_allclose(v.bought_mw, [0, 0, 0, 100.0, 0, 0])
     mid = (e[:-1] + e[1:]) / 2
     # Age from the install time, at the month's midpoint (after the install here).
@@ -260,11 +267,10 @@ def test_a_linear_ramp_buys_evenly_at_each_months_midpoint():
     span = np.diff(e)
     assert_allclose(v.bought_mw[:12], 120 * span[:12] / total, rtol=1e-12)
     assert_allclose(v.bought_mw[12:], 0.0, atol=1e-12)
-    assert_allclose(v.mw, plant.ramp_mw(e[:-1], e[1:], [0.0, total], [0.0, 120.0], "linear"),
-                    rtol=1e-12)
+    mid = (e[:-1] + e[1:]) / 2
+    assert_allclose(v.mw, 120 * np.minimum(mid / total, 1.0), rtol=1e-12)  # linear: mean at mid
     # Month 1: cohort 0 (installed on average at month 0's midpoint, 10.19 MW) and cohort 1's
     # half month (installed at month 1's midpoint, age 0).
-    mid = (e[:-1] + e[1:]) / 2
     p0, half1 = v.bought_mw[0], v.bought_mw[1] / 2
     factor = (p0 * Q ** ((mid[1] - mid[0]) / SECONDS_PER_YEAR) + half1) / (p0 + half1)
     assert_allclose(v.degradation_factor[1], factor, rtol=1e-12)
@@ -308,8 +314,7 @@ def test_refreshed_fleet_keeps_the_ramp_and_buys_what_it_retires(points, kind, l
     times = np.array([p[0] for p in points]) * DAY
     mw = np.cumsum([p[1] for p in points])
     v = plant.fleet_vintages(e, times, mw, kind, 20.0, 0.04, life, 15.0)
-    ramp = plant.ramp_mw(e[:-1], e[1:], times, mw, kind)
-    assert_allclose(v.mw, ramp, rtol=1e-9, atol=1e-9 * mw[-1])
+    assert_allclose(v.mw, ramp_mean(e, times, mw, kind), rtol=1e-9, atol=1e-9 * mw[-1])
     assert_allclose(v.refresh_bought_mw, v.retired_mw, rtol=1e-12)
     assert_allclose(v.bought_mw.sum(), mw[-1], rtol=1e-12)
     assert np.all((v.efficiency_j_per_th >= 15 - 1e-9) & (v.efficiency_j_per_th <= 20 + 1e-9))
@@ -521,17 +526,6 @@ def test_take_or_pay_with_dispatch_and_availability():
     assert_allclose(used, 100 * 1.1 * 720 * 0.8 * 0.95 / 3)
     assert_allclose(bill.billed_mwh, 0.6 * 63_360)
     assert_allclose(bill.unused_mwh, 0.6 * 63_360 - 100 * 1.1 * 720 * 0.8 * 0.95 / 3)
-
-
-def test_energy_cost_through_an_fx_path():
-    # 1,000 MWh at Rs 22/kWh = Rs 22 million; at 280 and 284 PKR/USD.
-    cost = plant.energy_cost(np.array([1000.0, 1000.0]), 22.0, np.array([280.0, 284.0]))
-    assert_allclose(cost.local, [22e6, 22e6], rtol=1e-15)
-    assert_allclose(cost.usd, [78_571.428571, 77_464.788732], rtol=1e-10)
-    usd = plant.energy_cost(1000.0, 0.08)
-    assert_allclose([usd.local, usd.usd], [80_000.0, 80_000.0], rtol=1e-15)
-    with pytest.raises(ValueError, match=r"fx_per_usd: expected a rate > 0"):
-        plant.energy_cost(1000.0, 22.0, 0.0)
 
 
 def test_a_local_tariff_dispatched_in_usd():

@@ -25,7 +25,6 @@ from minecalc.protocol import (
     POW_LIMIT,
     POW_LIMIT_NBITS,
     block_subsidy_sat,
-    difficulty_to_target,
     expected_btc,
     hashrate_from_difficulty,
     nbits_to_difficulty,
@@ -305,7 +304,6 @@ def test_difficulty_one():
     d = nbits_to_difficulty(0x1D00FFFF)
     assert type(d) is float
     assert d == 1.0
-    assert difficulty_to_target(1.0) == DIFF1_TARGET
 
 
 def test_difficulty_known_values():
@@ -336,32 +334,6 @@ def test_difficulty_matches_exact_ratio(t):
     got = nbits_to_difficulty(n)
     assert got >= 1.0
     assert abs(Fraction(got) - exact) <= exact * Fraction(1, 10**15)
-
-
-@given(TARGETS)
-def test_difficulty_to_target_inverts(t):
-    n = target_to_nbits(t)
-    target = nbits_to_target(n)
-    back = difficulty_to_target(nbits_to_difficulty(n))
-    assert back <= POW_LIMIT
-    # The float difficulty carries 2**-53 relative error; the floor() adds up to one unit,
-    # which only matters for toy targets of a few units.
-    assert abs(back - target) <= Fraction(target, 2**50) + 1
-    # And it is the exact floor of the rational quotient, not a float division.
-    d = nbits_to_difficulty(n)
-    assert back == min(math.floor(Fraction(DIFF1_TARGET) / Fraction(d)), POW_LIMIT)
-
-
-def test_difficulty_to_target_exact_floor():
-    assert difficulty_to_target(2.0) == DIFF1_TARGET // 2
-    assert difficulty_to_target(3.0) == DIFF1_TARGET // 3  # not representable as a float
-    assert difficulty_to_target(149.30e12) == DIFF1_TARGET * 100 // 14_930_000_000_000_000
-
-
-@pytest.mark.parametrize("bad", [0.5, 0.0, -1.0, float("nan")])
-def test_difficulty_to_target_rejects_below_one(bad):
-    with pytest.raises(ValueError, match="difficulty"):
-        difficulty_to_target(bad)
 
 
 # ---------------------------------------------------------------------------
