@@ -1,0 +1,221 @@
+"""Stage 6, money: the energy bill, capital, cash flows and their valuation.
+
+Each sub-stage is a small pure function of arrays (scenario axes, then months), so each
+can be checked by hand without running the chain. Cash flows sit at the middle of their
+month; the held BTC is valued at the last month's price and counted, with the machines'
+salvage, in the last month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import finance, plant
+from .fleet import Fleet
+from .inputs import Inputs
+from .network import Network
+from .prices import Prices
+from .timeline import Timeline
+
+
+@dataclass(frozen=True)
+class EnergyBill:
+    """Energy drawn and paid for, by month."""
+
+    used_mwh: np.ndarray
+    billed_mwh: np.ndarray
+    """The larger of the energy used and the take-or-pay minimum [MWh]."""
+    cost_usd: np.ndarray
+    """The energy used at the hours' prices, plus the unused minimum at the mean tariff."""
+
+
+def energy_bill(*, it_mw, pue, hours, run_share, supply, take_or_pay_fraction,
+                prices_usd_per_kwh) -> EnergyBill:
+    """What the fleet draws at the meter, and what that costs.
+
+    Parameters
+    ----------
+    it_mw : array_like, shape (..., n)
+        Machines in service [MW of IT power].
+    pue : array_like, shape (..., 1)
+        Meter power over IT power [1].
+    hours : array_like, shape (n,)
+        Length of each month [h].
+    run_share, supply : array_like, shape (..., n)
+        Share of the month the machines hash [1]; share the grid supplies [1].
+    take_or_pay_fraction : array_like, shape (..., 1)
+        Minimum share of the supplied energy paid for [1].
+    prices_usd_per_kwh : (array_like, array_like)
+        Mean price of the hours run, and the tariff's daily mean [USD/kWh], each (..., n).
+
+    Notes
+    -----
+    ``used = it_mw pue hours run_share``; ``billed = max(used, f it_mw pue hours supply)``;
+    ``cost = 1000 (used p_run + (billed - used) p_mean)``.
+    """
+    paid, mean = prices_usd_per_kwh
+    used = plant.energy_mwh(it_mw, pue, hours, run_share)
+    billed = plant.take_or_pay_mwh(used, plant.energy_mwh(it_mw, pue, hours, supply),
+                                   take_or_pay_fraction)
+    return EnergyBill(used_mwh=used, billed_mwh=billed.billed_mwh,
+                      cost_usd=1000 * (used * paid + billed.unused_mwh * mean))
+
+
+@dataclass(frozen=True)
+class Capital:
+    """Capital spending by month and what the machines are worth at the end."""
+
+    hardware_usd: np.ndarray
+    capex_usd: np.ndarray
+    """Machines plus facilities [USD]."""
+    depreciation_usd: np.ndarray
+    """Straight-line depreciation of the machines [USD]."""
+    book_end_usd: np.ndarray
+    """Book value of the machines at the end [USD], shape (...)."""
+
+
+def capital(*, vintages: plant.Vintages, pue, mining_share, machines, refresh,
+            infrastructure_usd_per_mw, lifetime_years: float) -> Capital:
+    """Machines bought with the ramp and its refreshes, facilities, depreciation.
+
+    Parameters
+    ----------
+    vintages : minecalc.plant.Vintages
+        Machines bought, by month [MW of IT power].
+    pue, mining_share : array_like, shape (..., 1)
+        [1]; facilities are sized for the whole grid capacity, ``IT MW pue / share``.
+    machines, refresh : (array_like, array_like)
+        Efficiency [J/TH] and price [USD per TH/s] of the machines and of their
+        replacements (NaN efficiency: no refresh).
+    infrastructure_usd_per_mw : array_like, shape (..., 1)
+        Facilities per MW of grid capacity [USD/MW].
+    lifetime_years : float
+        Machine life [years] for depreciation; inf depreciates over the horizon.
+    """
+    n = vintages.mw.shape[-1]
+    hardware = plant.hardware_capex_usd(vintages.bought_mw, *machines)
+    if not np.isnan(refresh[0]):
+        hardware = hardware + plant.hardware_capex_usd(vintages.refresh_bought_mw, *refresh)
+    capex = hardware + vintages.bought_mw * pue / mining_share * infrastructure_usd_per_mw
+    life = plant.lifetime_months(lifetime_years, n) if np.isfinite(lifetime_years) else n
+    depreciation = finance.straight_line_depreciation(hardware, life, n)
+    return Capital(hardware_usd=hardware, capex_usd=capex, depreciation_usd=depreciation,
+                   book_end_usd=hardware.sum(-1) - depreciation.sum(-1))
+
+
+@dataclass(frozen=True)
+class CashFlows:
+    """The treasury's ledger and the net cash flow by month."""
+
+    reserve: finance.Treasury
+    cash_usd: np.ndarray
+    """Net cash flow [USD]; the last month adds the reserve's value and the salvage."""
+    at_end: np.ndarray
+    """1 in the last month, else 0, shape (n,)."""
+
+
+def cash_flows(*, btc_net, btc_price_usd, held_fraction, energy_usd, opex_usd,
+               capital: Capital, salvage_fraction) -> CashFlows:
+    """Sales of the BTC not held, less energy, operations and capital, plus the end values.
+
+    Parameters
+    ----------
+    btc_net, btc_price_usd : array_like, shape (..., n)
+        BTC received after the pool fee [BTC]; its price [USD].
+    held_fraction, salvage_fraction : array_like, shape (...)
+        Share of the BTC kept in a reserve [1]; share of the machines' book value
+        recovered at the end [1].
+    energy_usd, opex_usd : array_like, shape (..., n)
+        [USD].
+    capital : Capital
+    """
+    reserve = finance.treasury(btc_net, btc_price_usd, np.asarray(held_fraction)[..., None])
+    at_end = np.zeros(np.shape(btc_net)[-1])
+    at_end[-1] = 1.0
+    terminal = (reserve.reserve_value_usd[..., -1]
+                + salvage_fraction * capital.book_end_usd)[..., None] * at_end
+    cash = reserve.sales_usd + terminal - energy_usd - opex_usd - capital.capex_usd
+    return CashFlows(reserve=reserve, cash_usd=cash, at_end=at_end)
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """NPV, IRR and the breakevens, one value per scenario."""
+
+    npv_usd: np.ndarray
+    irr: finance.IRRResult
+    breakeven_energy_price_per_kwh: np.ndarray
+    breakeven_btc_price_usd: np.ndarray
+
+
+def valuation(*, flows: CashFlows, energy_usd, discount_rate, mid_years, linear: bool,
+              tariff_per_kwh, btc_price_usd) -> Valuation:
+    """Discount the cash flows; with ``linear`` (dispatch ``always``), the exact breakevens.
+
+    Notes
+    -----
+    Without dispatch, NPV is linear in the tariff (energy costs scale with it) and in the
+    BTC price path (sales and the reserve's value scale with it), so NPV at the scenario
+    and with either term removed gives the root. Otherwise the breakevens are NaN here
+    (:mod:`minecalc.model.breakevens` finds them over whole runs).
+    """
+    npv = finance.npv(flows.cash_usd, discount_rate, mid_years)
+    irr = finance.irr_with_reason(flows.cash_usd, mid_years)
+    if not linear:
+        nan = np.full(np.shape(npv), np.nan)
+        return Valuation(npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan,
+                         breakeven_btc_price_usd=nan)
+    pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
+    reserve = flows.reserve
+    pv_revenue = finance.npv(reserve.sales_usd + reserve.reserve_value_usd[..., -1:] * flows.at_end,
+                             discount_rate, mid_years)
+    return Valuation(
+        npv_usd=npv, irr=irr,
+        breakeven_energy_price_per_kwh=finance.breakeven_of_linear(npv + pv_energy, npv, 0.0,
+                                                                   tariff_per_kwh),
+        breakeven_btc_price_usd=btc_price_usd * finance.breakeven_of_linear(
+            npv - pv_revenue, npv, 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Money:
+    """The money of a run: every sub-stage's result."""
+
+    bill: EnergyBill
+    capital: Capital
+    opex_usd: np.ndarray
+    """Operations, maintenance and fixed costs [USD], (..., n)."""
+    btc_net: np.ndarray
+    """BTC received after the pool fee [BTC], (..., n)."""
+    flows: CashFlows
+    value: Valuation
+
+
+def money(*, inputs: Inputs, timeline: Timeline, fleet: Fleet, prices: Prices,
+          network: Network) -> Money:
+    """Stage 6: the energy bill, capital, operating costs, cash flows and their value."""
+    pm, v, vintages = inputs.per_month, inputs.values, fleet.vintages
+    bill = energy_bill(it_mw=vintages.mw, pue=fleet.pue, hours=timeline.hours,
+                       run_share=fleet.up * network.run_share, supply=fleet.supply,
+                       take_or_pay_fraction=pm("tariff.take_or_pay_fraction"),
+                       prices_usd_per_kwh=(network.paid_usd, prices.mean_tariff_usd))
+    spent = capital(vintages=vintages, pue=fleet.pue, mining_share=pm("site.mining_share"),
+                    machines=(pm("fleet.efficiency_j_per_th"), pm("costs.hardware_usd_per_th")),
+                    refresh=fleet.refresh,
+                    infrastructure_usd_per_mw=pm("costs.infrastructure_usd_per_mw"),
+                    lifetime_years=fleet.lifetime_years)
+    opex = (pm("costs.om_usd_per_mw_year") * fleet.site_mw
+            + pm("costs.fixed_usd_per_year")) * timeline.period_years
+    btc_net = network.fleet_btc * (1 - prices.pool_fee)
+    flows = cash_flows(btc_net=btc_net, btc_price_usd=prices.btc_usd,
+                       held_fraction=v["finance.btc_held_fraction"], energy_usd=bill.cost_usd,
+                       opex_usd=opex, capital=spent, salvage_fraction=v["costs.salvage_fraction"])
+    value = valuation(flows=flows, energy_usd=bill.cost_usd,
+                      discount_rate=v["finance.discount_rate"], mid_years=timeline.mid_years,
+                      linear=inputs.scenario.tariff.dispatch != "economic",
+                      tariff_per_kwh=v["tariff.energy_price_per_kwh"],
+                      btc_price_usd=v["market.btc_price_usd"])
+    return Money(bill=bill, capital=spent, opex_usd=opex, btc_net=btc_net, flows=flows,
+                 value=value)

@@ -1,0 +1,185 @@
+"""The one registry of output variables: name -> dimensions, units, long name and group.
+
+Every variable of a run's Dataset is created from this table (:func:`attrs`), so a unit or
+a description is written once. ``{currency}`` in a unit stands for the tariff's currency.
+
+Groups, and when a run has them:
+
+- ``core``: always, monthly on ``time``;
+- ``economics``: always, one value per scenario;
+- ``summary``: always, the headline figures (:func:`minecalc.results.summarize`);
+- ``epochs``, ``hourly``: with ``detail`` (per-epoch records; month x hour dispatch);
+- ``without_fleet``: with ``without_fleet`` or a response (the network as if the fleet
+  had not come);
+- ``response``: when the other miners respond (``network.response``);
+- ``coords``: coordinates.
+
+``monte_carlo`` and ``sensitivity`` describe what :mod:`minecalc.uncertainty` and
+:mod:`minecalc.sweep` add on top of a run.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Var(NamedTuple):
+    """One output variable."""
+
+    dims: tuple[str, ...]
+    """Its own dimensions, after any scenario dimensions."""
+    units: str | None
+    """Units (None for datetimes, which xarray encodes itself)."""
+    long_name: str
+    group: str
+
+
+T, E, H, Y, NONE = ("time",), ("epoch",), ("time", "hour"), ("project_year",), ()
+
+_TABLE = {
+    "core": [
+        ("period_days", T, "d", "length of the period"),
+        ("fleet_hashrate_eh_s", T, "EH/s", "fleet hashrate"),
+        ("other_hashrate_eh_s", T, "EH/s", "hashrate of the rest of the network (mean)"),
+        ("network_hashrate_eh_s", T, "EH/s", "network hashrate including the fleet (mean)"),
+        ("difficulty", T, "1", "difficulty (time-weighted harmonic mean)"),
+        ("difficulty_end", T, "1", "difficulty at the end of the period"),
+        ("network_blocks", T, "blocks", "expected blocks found by the network"),
+        ("block_interval_s", T, "s", "mean block interval"),
+        ("height_end", T, "blocks", "expected chain height at the end of the period"),
+        ("subsidy_btc_per_block", T, "BTC/block", "mean block subsidy"),
+        ("fleet_blocks", T, "blocks", "expected blocks won by the fleet"),
+        ("network_share", T, "1", "fleet's share of the network's blocks"),
+        ("fleet_subsidy_btc", T, "BTC", "subsidy won by the fleet"),
+        ("fleet_fees_btc", T, "BTC", "fees won by the fleet"),
+        ("fleet_btc", T, "BTC", "BTC mined by the fleet (subsidy + fees)"),
+        ("fleet_btc_per_day", T, "BTC/d", "BTC mined per day"),
+        ("fleet_btc_cumulative", T, "BTC", "cumulative BTC mined by the fleet"),
+        ("hashvalue_btc_per_ph_day", T, "BTC/(PH/s)/d", "expected BTC per PH/s per day"),
+        ("hashprice_usd_per_ph_day", T, "USD/(PH/s)/d",
+         "expected revenue per PH/s per day (before pool fee)"),
+        ("energy_mwh", T, "MWh", "energy used at the meter"),
+        ("energy_billed_mwh", T, "MWh", "energy paid for (take-or-pay)"),
+        ("energy_price_usd_per_kwh", T, "USD/kWh", "mean price of the energy used"),
+        ("energy_cost_usd", T, "USD", "energy cost"),
+        ("energy_cost_local", T, "{currency}", "energy cost in the tariff currency"),
+        ("run_fraction", T, "1", "share of the month the machines in service hash"),
+        ("site_mw", T, "MW", "grid capacity in service"),
+        ("btc_price_usd", T, "USD", "BTC price"),
+        ("usd_fx_rate", T, "{currency}/USD", "tariff currency per USD"),
+        ("pool_fee_btc", T, "BTC", "pool fee"),
+        ("btc_net", T, "BTC", "BTC received after the pool fee"),
+        ("btc_held", T, "BTC", "BTC put in the reserve"),
+        ("reserve_btc", T, "BTC", "BTC in the reserve"),
+        ("reserve_value_usd", T, "USD", "value of the reserve"),
+        ("sales_usd", T, "USD", "BTC sold"),
+        ("capex_hardware_usd", T, "USD", "machines bought"),
+        ("capex_usd_by_month", T, "USD", "capital spending"),
+        ("opex_usd", T, "USD", "operations, maintenance and fixed costs"),
+        ("depreciation_usd", T, "USD", "straight-line depreciation of machines"),
+        ("cash_flow_usd", T, "USD",
+         "net cash flow (the last month includes the reserve's value and the salvage)"),
+        ("cumulative_cash_usd", T, "USD", "cumulative cash flow"),
+        ("hashcost_usd_per_ph_day", T, "USD/(PH/s)/d", "energy cost of 1 PH/s for a day"),
+        ("mining_value_usd_per_mwh", T, "USD/MWh", "BTC mined per MWh, in USD"),
+        ("alternative_value_usd_per_mwh", T, "USD/MWh",
+         "what the energy would earn sold at the alternative price"),
+    ],
+    "economics": [
+        ("energy_gwh_total", NONE, "GWh", "energy used over the horizon"),
+        ("fleet_nameplate_hashrate_eh_s", NONE, "EH/s",
+         "nameplate hashrate of the largest fleet in service"),
+        ("capex_usd", NONE, "USD", "capital spending over the horizon"),
+        ("npv_usd", NONE, "USD", "net present value"),
+        ("irr", NONE, "1/year", "internal rate of return"),
+        ("irr_reason", NONE, "1", "0 ok, 1 no sign change, 2 no root, 3 several roots"),
+        ("payback_months", NONE, "months",
+         "months until the cumulative cash flow stays >= 0 (NaN: never)"),
+        ("cost_per_btc_cash_usd", NONE, "USD/BTC", "energy and operating cost per BTC received"),
+        ("cost_per_btc_all_in_usd", NONE, "USD/BTC",
+         "cash cost plus depreciation per BTC received"),
+        ("energy_mwh_per_btc", NONE, "MWh/BTC", "energy per BTC received"),
+        ("breakeven_energy_price_per_kwh", NONE, "{currency}/kWh", "tariff at which NPV is zero"),
+        ("breakeven_energy_price_usd_per_kwh", NONE, "USD/kWh",
+         "tariff at which NPV is zero, at the starting exchange rate"),
+        ("breakeven_btc_price_usd", NONE, "USD",
+         "starting BTC price (the path scaled with it) at which NPV is zero"),
+        ("reserve_btc_end", NONE, "BTC", "BTC in the reserve at the end"),
+        ("mining_value_usd_per_mwh_mean", NONE, "USD/MWh",
+         "BTC mined per MWh over the horizon, in USD"),
+    ],
+    "summary": [
+        ("btc_total", NONE, "BTC", "BTC mined over the horizon"),
+        ("btc_by_year", Y, "BTC", "BTC mined in each project year"),
+        ("network_share_first_month", NONE, "1", "fleet's share of blocks in the first month"),
+        ("btc_per_day_first_month", NONE, "BTC/d", "BTC per day in the first month"),
+        ("btc_per_day_full_deployment", NONE, "BTC/d",
+         "BTC per day once the network has retargeted to the full fleet"),
+        ("halving_date", NONE, None, "date of the next halving block"),
+        ("final_difficulty", NONE, "1", "difficulty at the end of the horizon"),
+    ],
+    "epochs": [
+        ("epoch_start_time", E, None, "time of the epoch's first block (UTC)"),
+        ("epoch_difficulty", E, "1", "difficulty of the epoch"),
+        ("epoch_block_interval_s", E, "s",
+         "mean block interval of the epoch (retarget timespan / 2015)"),
+        ("halving_time", ("halving",), None,
+         "time the first block of the halving era is found (UTC)"),
+    ],
+    "hourly": [
+        ("run_by_hour", H, "1",
+         "share of the hour the machines hash (availability x uptime x dispatch)"),
+        ("energy_price_by_hour_usd_per_kwh", H, "USD/kWh", "energy price by hour of day"),
+    ],
+    "without_fleet": [
+        ("difficulty_without_fleet", T, "1",
+         "difficulty without the fleet (time-weighted harmonic mean)"),
+        ("network_hashrate_without_fleet_eh_s", T, "EH/s",
+         "network hashrate without the fleet (mean)"),
+        ("hashprice_without_fleet_usd_per_ph_day", T, "USD/(PH/s)/d",
+         "hashprice without the fleet (before pool fee)"),
+        ("network_share_undiluted", T, "1", "fleet's share if difficulty ignored it (h / H)"),
+        ("fleet_btc_undiluted", T, "BTC", "BTC the fleet would mine if difficulty ignored it"),
+        ("displaced_hashrate_eh_s", T, "EH/s",
+         "other miners' hashrate switched off (or never deployed) because of the fleet"),
+        ("btc_total_undiluted", NONE, "BTC", "BTC over the horizon if difficulty ignored the "
+         "fleet"),
+    ],
+    "response": [
+        ("fleet_btc_without_response", T, "BTC",
+         "BTC the fleet would mine if the other miners did not respond"),
+        ("hashprice_without_response_usd_per_ph_day", T, "USD/(PH/s)/d",
+         "hashprice if the other miners did not respond (before pool fee)"),
+        ("response_deviation", T, "1", "log deviation of the other miners' hashrate from "
+         "their path (the response)"),
+        ("btc_total_without_response", NONE, "BTC",
+         "BTC over the horizon if the other miners did not respond"),
+    ],
+    "coords": [
+        ("time", T, None, "start of the monthly period (UTC)"),
+        ("epoch_start_height", E, "blocks", "height of the epoch's first block"),
+        ("hour", ("hour",), "h", "hour of day (local time of the tariff)"),
+        ("halving_height", ("halving",), "blocks", "height of the first block of the era"),
+        ("project_year", Y, "1", "project year (12 months from start_date)"),
+    ],
+}
+
+VARIABLES: dict[str, Var] = {name: Var(dims, units, long_name, group)
+                             for group, rows in _TABLE.items()
+                             for name, dims, units, long_name in rows}
+"""Every output variable of :func:`minecalc.model.run`, by name."""
+
+GROUPS = tuple(_TABLE)
+
+
+def names(group: str) -> list[str]:
+    """The variables of one group, in registry order."""
+    return [name for name, var in VARIABLES.items() if var.group == group]
+
+
+def attrs(name: str, currency: str = "") -> dict:
+    """``units`` (with the tariff ``currency`` filled in) and ``long_name`` of a variable."""
+    var = VARIABLES[name]
+    if var.units is None:
+        return {"long_name": var.long_name}
+    return {"units": var.units.replace("{currency}", currency), "long_name": var.long_name}
