@@ -302,6 +302,47 @@ def hardware_command(fmt):
     click.echo("\n".join(table(header, rows, indent="")))
 
 
+@main.command("variables")
+@format_option("table", "json", "csv", "markdown")
+def variables_command(fmt):
+    """Every output variable of a run: name, group, dimensions, units and meaning.
+
+    Groups say when a run has the variable (see the README's "Output variables").
+
+    \b
+    Example:
+      minecalc variables | grep hashprice
+    """
+    from .model import variables
+
+    rows = [{"name": name, "group": v.group, "dims": " x ".join(v.dims) or "-",
+             "units": v.units or "-", "long_name": v.long_name}
+            for name, v in variables.VARIABLES.items()]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    elif fmt == "markdown":
+        click.echo(variables_markdown(rows))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from .formatting import table
+
+        click.echo("\n".join(table(["name", "group", "dims", "units", "meaning"],
+                                    [list(r.values()) for r in rows], indent="", left=5)))
+
+
+def variables_markdown(rows) -> str:
+    """The registry as the README's Markdown table."""
+    lines = ["| variable | group | dims | units | meaning |", "|---|---|---|---|---|"]
+    lines += [f"| `{r['name']}` | {r['group']} | {r['dims']} | {r['units']} | {r['long_name']} |"
+              for r in rows]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- many scenarios
 
 

@@ -88,12 +88,15 @@ def money(value, currency: str = "USD", digits: int = 3, *, none: str = NONE,
     return quantity(value, currency, digits, sign=sign)
 
 
-def table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
-    """Lines of a plain-text table: the first column left-aligned, the others right-aligned."""
+def table(header: list[str], rows: list[list[str]], indent: str = "  ",
+          left: int = 1) -> list[str]:
+    """Lines of a plain-text table: the first ``left`` columns (text) left-aligned, the
+    others (numbers) right-aligned."""
     widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
     lines = []
     for row in [header, *rows]:
-        cells = [f"{row[0]:<{widths[0]}}", *(f"{c:>{w}}" for c, w in zip(row[1:], widths[1:]))]
+        cells = [f"{c:<{w}}" if k < left else f"{c:>{w}}"
+                 for k, (c, w) in enumerate(zip(row, widths))]
         lines.append(indent + "   ".join(cells).rstrip())
     return lines
 

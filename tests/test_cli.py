@@ -430,3 +430,13 @@ def test_an_unknown_scheduler_is_refused():
     result = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--chunks", "1", "--out",
                     "x.nc", "--scheduler", "gpu")
     assert result.exit_code == 2 and "--scheduler" in result.output
+
+
+def test_variables_lists_the_registry_and_the_readme_shows_it():
+    from minecalc.model import variables
+
+    rows = json.loads(invoke("variables", "--format", "json").output)
+    assert [r["name"] for r in rows] == list(variables.VARIABLES)
+    markdown = invoke("variables", "--format", "markdown").output
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert markdown.strip() in readme  # regenerate: minecalc variables --format markdown
