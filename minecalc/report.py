@@ -28,7 +28,7 @@ from .output import check_new, write_files
 from .progress import Progress, tell
 from .results import summary_dict
 from .sweep import sobol, sweep, tornado
-from .uncertainty import QUANTILES, describe, growth_per_year, monte_carlo
+from .uncertainty import QUANTILES, describe, monte_carlo
 
 class Chart(NamedTuple):
     """A chart page of the report."""
@@ -193,8 +193,8 @@ def tornado_ranges(scenario: Scenario) -> dict:
 
     scaled("tariff.energy_price_per_kwh", 0.75, 1.25)
     scaled("market.btc_price_usd", 0.5, 1.5)
-    if scenario.network.hashrate_growth.kind != "path":
-        g = growth_per_year(scenario)
+    if model.growth(scenario)[0] != "path":
+        g = model.growth_per_year(scenario)
         ranges["network.hashrate_growth.per_year"] = (round(max(g - 0.2, -0.5), 10),
                                                       round(g + 0.2, 10))
     scaled("network.fees_btc_per_block", 1 / 3, 3.0)
@@ -375,8 +375,8 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
                                         scenario.market, scenario.tariff)
     costs, finance = scenario.costs, scenario.finance
     growth = net.hashrate_growth
-    growth_text = ("dated path" if growth.kind == "path" else
-                   f"{percent(growth_per_year(scenario), sign=True)}/yr"
+    growth_text = ("dated path" if model.growth(scenario)[0] == "path" else
+                   f"{percent(model.growth_per_year(scenario), sign=True)}/yr"
                    + (f", the trend of the last {sig(growth.trend_epochs)} epochs"
                       if growth.kind == "trend_epochs" else ""))
     price_text = ("dated path" if market.btc_price_path else

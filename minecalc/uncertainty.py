@@ -13,7 +13,6 @@ import numpy as np
 import xarray as xr
 
 from . import history, model
-from .chain import growth_rate_per_s
 from .config import config_from_dict
 from .formatting import exceedance, money, percent, sig
 from .errors import require
@@ -204,7 +203,7 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
     if network == "bootstrap":
         factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
     elif network == "lognormal":
-        factors = lognormal_growth_factors(growth_per_year(scenario), network_volatility_per_year,
+        factors = lognormal_growth_factors(model.growth_per_year(scenario), network_volatility_per_year,
                                            edges_years, z_network)
     else:
         raise ValueError(f"network: expected bootstrap or lognormal, got {network!r}")
@@ -307,17 +306,6 @@ def describe(mc: xr.Dataset) -> str:
             f"months. Rest of the network: {network}. Fees: lognormal around the scenario's mean, "
             f"log standard deviation {sig(a['mc_fees_sigma'])}."
             + (f" Price and network shocks correlated at {sig(corr)}." if corr else ""))
-
-
-def growth_per_year(scenario) -> float:
-    """The scenario's growth of the rest of the network as a fraction per year."""
-    kind = scenario.network.hashrate_growth.kind
-    if kind == "path":
-        raise ValueError("network.hashrate_growth: expected per_epoch, per_month, per_year or "
-                         "trend_epochs for a lognormal network, got path")
-    kind = "per_year" if kind == "trend_epochs" else kind
-    rate = growth_rate_per_s(model.base_parameters(scenario)["network.hashrate_growth"], kind)
-    return float(np.expm1(rate * SECONDS_PER_YEAR))
 
 
 def _without_growth(scenario):

@@ -14,8 +14,9 @@ of small stages, each a function with keyword-only arguments and a small frozen 
    Dataset.
 """
 
-from .inputs import PARAMETERS, PATHS, base_parameters
+from .inputs import PARAMETERS, PATHS, base_parameters, growth, growth_per_year
 from .run import DETAIL, run
 from .timeline import month_edges
 
-__all__ = ["DETAIL", "PARAMETERS", "PATHS", "base_parameters", "month_edges", "run"]
+__all__ = ["DETAIL", "PARAMETERS", "PATHS", "base_parameters", "growth", "growth_per_year",
+           "month_edges", "run"]
