@@ -22,11 +22,10 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from . import model, plotting
 from .config import Scenario
-from .finance import IRR_REASONS
 from .formatting import exceedance, money, percent, quantity, sig
 from .output import check_new, write_files
 from .progress import Progress, tell
-from .results import summary_dict
+from .results import headline, summary_dict
 from .sweep import sobol, sweep, tornado
 from .uncertainty import QUANTILES, describe, monte_carlo
 
@@ -264,42 +263,9 @@ def open_figures(ds: xr.Dataset, analysis: Analysis | None = None):
 
 
 def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[str, str]]:
-    """The headline results as (label, formatted value) rows."""
-    s = summary_dict(ds)
-    rows = [
-        ("Fleet hashrate", quantity(s["fleet_hashrate_eh_s"], "EH/s")),
-        ("Share of blocks, first month", percent(s["network_share_first_month"])),
-        ("BTC per day, first month / full deployment", f"{sig(s['btc_per_day_first_month'])} / "
-         f"{quantity(s['btc_per_day_full_deployment'], 'BTC/d')}"),
-        (f"BTC mined over {sig(s['horizon_months'])} months", quantity(s["btc_total"], "BTC")),
-    ]
-    if s["btc_total_undiluted"]:
-        rows.append(("  ... if difficulty ignored the fleet",
-                     f"{quantity(s['btc_total_undiluted'], 'BTC')} "
-                     f"({percent(s['btc_total'] / s['btc_total_undiluted'] - 1, sign=True)})"))
-    if s["btc_total_without_response"]:
-        rows.append(("  ... if other miners did not respond",
-                     f"{quantity(s['btc_total_without_response'], 'BTC')}; "
-                     f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} of theirs displaced "
-                     "at the end"))
-    rows += [
-        ("Next halving", "beyond the horizon" if not s["halving_date"] else
-         f"block {sig(s['halving_height'])} on {s['halving_date'][:10]}"),
-        ("Energy used", quantity(float(ds.energy_gwh_total), "GWh")),
-        ("Capex", money(s["capex_usd"])),
-        ("NPV", money(s["npv_usd"])),
-        ("IRR", quantity(None if s["irr"] is None else 100 * s["irr"], "%/yr",
-                         none=f"none: {IRR_REASONS[int(ds.irr_reason)]}")),
-        ("Payback", quantity(s["payback_months"], "months", none="not within the horizon")),
-        ("Cost per BTC: cash / all-in", f"{money(s['cost_per_btc_cash_usd'])} / "
-         f"{money(s['cost_per_btc_all_in_usd'])}"),
-        ("Breakeven BTC price", money(s["breakeven_btc_price_usd"])),
-        ("Breakeven tariff", quantity(s["breakeven_energy_price_per_kwh"],
-                                      f"{s['tariff_currency']}/kWh")),
-        ("Hashprice vs hashcost, month 1",
-         f"{sig(s['hashprice_usd_per_ph_day_first_month'])} vs "
-         f"{quantity(s['hashcost_usd_per_ph_day_first_month'], 'USD/PH/day')}"),
-    ]
+    """The headline results (:func:`minecalc.results.headline`) as (label, value) rows."""
+    rows = [(f.label, f"{f.value} {f.note}".strip())
+            for f in headline(summary_dict(ds)).values()]
     if analysis is not None:
         rows += _risk_rows(analysis.monte_carlo)
         rows.append(("Input that moves NPV most (tornado)", _top_driver(analysis.tornado)))
@@ -317,28 +283,30 @@ def _risk_rows(mc: xr.Dataset) -> list[tuple[str, str]]:
 
 
 def brief(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None) -> str:
-    """The results in a few plain sentences, for a reader who will not open the charts."""
+    """The results in a few plain sentences, for a reader who will not open the charts.
+
+    Every number is phrased as in the key figures (:func:`minecalc.results.headline`).
+    """
     s = summary_dict(ds)
+    h = headline(s)
     mw = scenario.site.capacity_mw * scenario.site.mining_share
     text = (f"{quantity(mw, 'MW')} of mining at PUE {sig(scenario.site.pue)} gives a fleet of "
-            f"{quantity(s['fleet_hashrate_eh_s'], 'EH/s')}, "
-            f"{percent(s['network_share_first_month'])} of Bitcoin's blocks in the first month. "
-            f"Over {sig(s['horizon_months'])} months it mines {quantity(s['btc_total'], 'BTC')}")
-    if s["btc_total_undiluted"] and s["btc_total_undiluted"] != s["btc_total"]:
+            f"{h['fleet_hashrate'].value}, {h['share'].value} of Bitcoin's blocks in the first "
+            f"month. Over {s['horizon_months']} months it mines {h['btc_total'].value}")
+    if "undiluted" in h:
         text += ("; its own hashrate raises difficulty, so it gets "
                  f"{percent(1 - s['btc_total'] / s['btc_total_undiluted'])} less than a "
                  "calculator that ignores this would say")
-    if s["btc_total_without_response"]:
+    if "without_response" in h:
         text += ("; other miners answer the lower hashprice by switching off about "
                  f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')}, which gives it "
                  f"{percent(s['btc_total'] / s['btc_total_without_response'] - 1)} back")
-    npv = s["npv_usd"]
     payback = ("does not pay back within the horizon" if s["payback_months"] is None
-               else f"pays back after {quantity(s['payback_months'], 'months')}")
-    text += (f". In the first month one PH/s earns "
-             f"{money(s['hashprice_usd_per_ph_day_first_month'])} a day and its energy costs "
+               else f"pays back after {h['payback'].value}")
+    text += (f". In the first month one PH/s earns {h['hashprice'].value.replace('/PH/day', '')}"
+             f" a day and its energy costs "
              f"{money(s['hashcost_usd_per_ph_day_first_month'])}. At the scenario's prices the "
-             f"plan {'loses' if npv < 0 else 'makes'} money: NPV {money(npv)} at "
+             f"plan {'loses' if s['npv_usd'] < 0 else 'makes'} money: NPV {h['npv'].value} at "
              f"{percent(scenario.finance.discount_rate)}/yr, and it {payback}.")
     text += _breakeven_text(scenario, s)
     if analysis is not None:

@@ -6,6 +6,8 @@ dimensions, so the same summary serves one run and a sweep.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -167,69 +169,97 @@ def summary_dict(ds: xr.Dataset) -> dict:
     }
 
 
-def _line(label: str, value: str, note: str = "") -> str:
-    """One row of the summary table: label, the number right-aligned, its unit, any note."""
-    number, _, unit = value.partition(" ")
-    return f"  {label:<31}{number:>10} {unit}{'  ' + note if note else ''}".rstrip()
+class Figure(NamedTuple):
+    """One headline figure, phrased for people."""
+
+    label: str
+    value: str
+    """The number with its unit, e.g. ``104 EH/s``."""
+    note: str = ""
+    """What puts it in context, e.g. ``vs hashcost 37.2 USD/PH/day``."""
+
+
+def headline(summary: dict) -> dict[str, Figure]:
+    """Every headline figure of a run, phrased once for the terminal, the report and its brief.
+
+    Parameters
+    ----------
+    summary : dict
+        :func:`summary_dict` of a run.
+
+    Returns
+    -------
+    dict of str to Figure
+        In reading order; ``undiluted`` and ``without_response`` only where the run has them.
+    """
+    s, cur = summary, summary["tariff_currency"]
+    undiluted, fixed, irr = s["btc_total_undiluted"], s["btc_total_without_response"], s["irr"]
+    reason = IRR_REASONS[next(k for k, v in IRR_REASON_NAMES.items() if v == s["irr_reason"])]
+    usd_tariff = s["breakeven_energy_price_usd_per_kwh"]
+    figures = {
+        "fleet_hashrate": Figure("Fleet hashrate", quantity(s["fleet_hashrate_eh_s"], "EH/s")),
+        "share": Figure("Network share, first month", percent(s["network_share_first_month"])),
+        "btc_per_day": Figure("BTC/day, first month",
+                              quantity(s["btc_per_day_first_month"], "BTC/d")),
+        "btc_per_day_full": Figure("BTC/day, full deployment",
+                                   quantity(s["btc_per_day_full_deployment"], "BTC/d")),
+        "btc_total": Figure(f"BTC mined in {s['horizon_months']} months",
+                            quantity(s["btc_total"], "BTC"), "(before the pool fee)"),
+    }
+    if undiluted and undiluted != s["btc_total"]:
+        figures["undiluted"] = Figure("... if difficulty ignored it", quantity(undiluted, "BTC"),
+                                      f"(self-dilution costs {percent(1 - s['btc_total'] / undiluted)})")
+    if fixed:
+        figures["without_response"] = Figure(
+            "... if others did not respond", quantity(fixed, "BTC"),
+            f"(the response gives back {percent(s['btc_total'] / fixed - 1, sign=True)}; "
+            f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} displaced at the end)")
+    figures |= {
+        "halving": Figure(f"Block {s['halving_height']:,} (halving)", s["halving_date"][:10])
+        if s["halving_date"] else Figure("Next halving", "beyond the horizon"),
+        "final_difficulty": Figure("Final difficulty", quantity(s["final_difficulty"] / 1e12, "T")),
+        "energy": Figure("Energy used", quantity(s["energy_gwh_total"], "GWh")),
+        "capex": Figure("Capex", money(s["capex_usd"])),
+        "npv": Figure("NPV", money(s["npv_usd"]), "" if cur == "USD" else
+                      f"= {money(s['npv_usd'] * s['usd_fx_rate_start'], cur)} at the starting rate"),
+        "irr": Figure("IRR", "n/a" if irr is None else percent(irr) + "/yr",
+                      f"({reason})" if reason else ""),
+        "payback": Figure("Payback", "never (within the horizon)" if s["payback_months"] is None
+                          else quantity(s["payback_months"], "months")),
+        "cost_cash": Figure("Cost per BTC, cash", money(s["cost_per_btc_cash_usd"])),
+        "cost_all_in": Figure("Cost per BTC, all-in", money(s["cost_per_btc_all_in_usd"])),
+        "breakeven_tariff": Figure(
+            "Breakeven tariff", quantity(s["breakeven_energy_price_per_kwh"], f"{cur}/kWh"),
+            "" if cur == "USD" or usd_tariff is None
+            else f"= {quantity(100 * usd_tariff, 'US cents/kWh')}"),
+        "breakeven_price": Figure("Breakeven BTC price", money(s["breakeven_btc_price_usd"])),
+        "hashprice": Figure("Hashprice, month 1",
+                            quantity(s["hashprice_usd_per_ph_day_first_month"], "USD/PH/day"),
+                            f"vs hashcost "
+                            f"{quantity(s['hashcost_usd_per_ph_day_first_month'], 'USD/PH/day')}"),
+        "mining_value": Figure("Mining earns, per MWh", money(s["mining_value_usd_per_mwh_mean"]),
+                               f"vs {money(s['alternative_value_usd_per_mwh_mean'])} selling "
+                               "the energy"),
+    }
+    return figures
+
+
+def _line(figure: Figure) -> str:
+    """One row of the terminal table: label, the number right-aligned, its unit, any note."""
+    number, _, unit = figure.value.partition(" ")
+    note = f"  {figure.note}" if figure.note else ""
+    return f"  {figure.label:<31}{number:>10} {unit}{note}".rstrip()
 
 
 def summary_text(summary: dict, ds: xr.Dataset) -> str:
-    """The headline figures and the yearly table of a run, as text for a terminal.
-
-    Every number goes through :mod:`minecalc.formatting`, so a 1.5 MW site reads as
-    well as a 2,000 MW one.
-    """
-    s, cur = summary, summary["tariff_currency"]
-    lines = [f"{s['name']} - {s['horizon_months']} months from {s['start_date']}", "",
-             _line("Fleet hashrate", quantity(s["fleet_hashrate_eh_s"], "EH/s")),
-             _line("Network share, first month", percent(s["network_share_first_month"])),
-             _line("BTC/day, first month", quantity(s["btc_per_day_first_month"], "BTC/d")),
-             _line("BTC/day, full deployment",
-                   quantity(s["btc_per_day_full_deployment"], "BTC/d")),
-             _line("BTC mined (before pool fee)", quantity(s["btc_total"], "BTC"))]
-    undiluted, fixed = s["btc_total_undiluted"], s["btc_total_without_response"]
-    if undiluted and undiluted != s["btc_total"]:
-        lines.append(_line("... if difficulty ignored it", quantity(undiluted, "BTC"),
-                           f"(self-dilution costs {percent(1 - s['btc_total'] / undiluted)})"))
-    if fixed:
-        lines.append(_line("... if others did not respond", quantity(fixed, "BTC"),
-                           f"(the response gives back "
-                           f"{percent(s['btc_total'] / fixed - 1, sign=True)}; "
-                           f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} displaced "
-                           "at the end)"))
-    lines.append(_line(f"Block {s['halving_height']:,} (halving)", s["halving_date"][:10])
-                 if s["halving_date"] else _line("Next halving", "beyond the horizon"))
-    lines.append(_line("Final difficulty", quantity(s["final_difficulty"] / 1e12, "T")))
-    fx, payback, irr = s["usd_fx_rate_start"], s["payback_months"], s["irr"]
-    reason = IRR_REASONS[int(ds.irr_reason)]
-    lines += [
-        "",
-        _line("Capex", money(s["capex_usd"])),
-        _line("NPV", money(s["npv_usd"]),
-              "" if cur == "USD" else f"= {money(s['npv_usd'] * fx, cur)} at the starting rate"),
-        _line("IRR", "n/a" if irr is None else percent(irr) + "/yr",
-              f"({reason})" if reason else ""),
-        _line("Payback", "never (within the horizon)" if payback is None
-              else quantity(payback, "months")),
-        _line("Cost per BTC, cash", money(s["cost_per_btc_cash_usd"])),
-        _line("Cost per BTC, all-in", money(s["cost_per_btc_all_in_usd"])),
-        _line("Breakeven tariff", quantity(s["breakeven_energy_price_per_kwh"], f"{cur}/kWh"),
-              "" if cur == "USD" else f"= {quantity(_cents(s), 'US cents/kWh')}"),
-        _line("Breakeven BTC price", money(s["breakeven_btc_price_usd"])),
-        _line("Hashprice, month 1",
-              quantity(s["hashprice_usd_per_ph_day_first_month"], "USD/PH/day"),
-              f"vs hashcost {quantity(s['hashcost_usd_per_ph_day_first_month'], 'USD/PH/day')}"),
-        _line("Mining earns, per MWh", money(s["mining_value_usd_per_mwh_mean"]),
-              f"vs {money(s['alternative_value_usd_per_mwh_mean'])} selling the energy"),
-        "",
-        *yearly_text(ds),
-    ]
-    return "\n".join(lines)
-
-
-def _cents(summary: dict) -> float | None:
-    usd = summary["breakeven_energy_price_usd_per_kwh"]
-    return None if usd is None else 100 * usd
+    """The headline figures and the yearly table of a run, as text for a terminal."""
+    lines = [f"{summary['name']} - {summary['horizon_months']} months from "
+             f"{summary['start_date']}", ""]
+    for key, figure in headline(summary).items():
+        if key == "capex":  # the money, after a blank line
+            lines.append("")
+        lines.append(_line(figure))
+    return "\n".join([*lines, "", *yearly_text(ds)])
 
 
 def yearly_text(ds: xr.Dataset) -> list[str]:
