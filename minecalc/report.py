@@ -312,8 +312,8 @@ def brief(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None) 
     if analysis is not None:
         mc = analysis.monte_carlo
         text += (" Across Monte Carlo paths of BTC price, network growth and fees, the chance "
-                 f"of losing money is {percent(float(mc.prob_npv_negative))}. Monte Carlo: "
-                 + describe(mc))
+                 f"of losing money is {percent(float(mc.prob_npv_negative))}; the paths' model "
+                 "and the median price it implies are stated under the key figures.")
     return text
 
 
