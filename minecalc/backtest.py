@@ -24,6 +24,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from . import chain, history, response
 from .progress import Progress, tell
 from .protocol import (
@@ -248,7 +249,7 @@ def halving_timing(heights=tuple(HALVING_TIMES_UNIX), lead_years: int = 1,
     rows = []
     for height in heights:  # one backtest per halving, each with its own start and path
         if height not in HALVING_TIMES_UNIX:
-            raise ValueError(f"heights: expected halvings with a known time "
+            raise InputError(f"heights: expected halvings with a known time "
                              f"({', '.join(map(str, HALVING_TIMES_UNIX))}), got {height}")
         real_s = float(HALVING_TIMES_UNIX[height])
         begin = pd.Timestamp(real_s, unit="s", tz="UTC") - pd.DateOffset(years=lead_years)
@@ -316,7 +317,7 @@ def resample_changes(changes, rng, paths: int, n: int, block_epochs: int = 1) ->
     """
     changes = np.asarray(changes, dtype=np.float64)
     if not 1 <= block_epochs <= changes.size:
-        raise ValueError(f"block_epochs: expected 1 to {changes.size} (the changes given), "
+        raise InputError(f"block_epochs: expected 1 to {changes.size} (the changes given), "
                          f"got {block_epochs}")
     blocks = -(-n // block_epochs)
     first = rng.integers(0, changes.size - block_epochs + 1, size=(paths, blocks))
@@ -457,7 +458,7 @@ def out_of_sample(cutoffs=CUTOFFS, paths: int = 2000, seed: int = 0,
         cut_s = (cut - pd.Timestamp(0, tz="UTC")).total_seconds()
         k = int(np.searchsorted(start_s, cut_s, side="right")) - 1  # the epoch in force
         if k < window_epochs + 1:
-            raise ValueError(f"cutoffs: expected dates with {window_epochs} epochs of history "
+            raise InputError(f"cutoffs: expected dates with {window_epochs} epochs of history "
                              f"before them, got {cutoff}")
         height = int(epochs["height"].iloc[k])
         changes = np.log(history.difficulty_changes(height - window_epochs * RETARGET_INTERVAL,
@@ -466,7 +467,7 @@ def out_of_sample(cutoffs=CUTOFFS, paths: int = 2000, seed: int = 0,
         horizon_s = cut_s + horizon_years * SECONDS_PER_YEAR
         ahead = np.flatnonzero((start_s > cut_s) & (start_s <= horizon_s))
         if not ahead.size:
-            raise ValueError(f"cutoffs: expected dates before the history ends "
+            raise InputError(f"cutoffs: expected dates before the history ends "
                              f"({epochs['start_time'].iloc[-1]:%Y-%m-%d}), got {cutoff}")
         n = int(np.ceil(1.5 * (ahead[-1] - k))) + 2  # room for paths slower than history
         rng = np.random.default_rng([seed, i])

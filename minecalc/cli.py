@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, OutputExistsError
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
@@ -60,12 +60,10 @@ def _friendly_errors(command):
             return command(*args, **kwargs)
         except click.exceptions.ClickException:
             raise
-        except (InputError, ValueError, OSError) as err:
+        except (InputError, OSError) as err:
             if _debug(ctx):
                 raise
-            text = (f"{err.filename}: {err.strerror}" if isinstance(err, OSError) and err.filename
-                    else str(err))
-            for line in text.splitlines():
+            for line in _message(err).splitlines():
                 click.echo(f"error: {line}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except Exception as err:
@@ -77,6 +75,21 @@ def _friendly_errors(command):
             sys.exit(EXIT_BUG)
 
     return wrapper
+
+
+def _message(err: InputError | OSError) -> str:
+    """The library's message in the command line's words: its options, not parameters."""
+    if isinstance(err, OSError):
+        return f"{err.filename}: {err.strerror}" if err.filename else str(err)
+    if isinstance(err, OutputExistsError):
+        names = ", ".join(p.name for p in err.paths[:3])
+        more = f" and {len(err.paths) - 3} more" if len(err.paths) > 3 else ""
+        return (f"--out: expected no existing results in {err.paths[0].parent} (use --force to "
+                f"replace them), got {names}{more}")
+    text = str(err)
+    if err.option and text.startswith(f"{err.option}:"):
+        text = f"--{err.option.replace('_', '-')}{text[len(err.option):]}"
+    return text
 
 
 def _debug(ctx) -> bool:

@@ -13,6 +13,8 @@ from importlib import resources
 
 from typing import TYPE_CHECKING
 
+from .errors import InputError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -139,7 +141,7 @@ def get_machine(model: str) -> Machine:
         close = difflib.get_close_matches(_key(model), lookup, n=6, cutoff=0.6)
         names = list(dict.fromkeys(lookup[k] for k in close))[:3]
         hint = ", ".join(repr(n) for n in names) if names else "none"
-        raise ValueError(
+        raise InputError(
             f"unknown hardware model {model!r}: expected one of the catalogue models, "
             f"closest: {hint}"
         )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from minecalc.protocol import RETARGET_INTERVAL, SECONDS_PER_YEAR, TARGET_TIMESPAN_S
+from minecalc.errors import InputError
 
 _UNIX_EPOCH = pd.Timestamp(0, tz="UTC")
 
@@ -62,7 +63,7 @@ def estimate_start_times(start_time_s, difficulty):
     start = np.array(start_time_s, dtype=np.float64)
     log_d = np.log(np.asarray(difficulty, dtype=np.float64))
     if np.isnan(start[0]):
-        raise ValueError("start_time_s: expected the first epoch's start time, got NaN")
+        raise InputError("start_time_s: expected the first epoch's start time, got NaN")
     idx = np.arange(log_d.size)
     known = ~np.isnan(log_d)
     log_d = np.interp(idx, idx[known], log_d[known])
@@ -178,7 +179,7 @@ def growth_trend_per_year(n_epochs: int, end_height: int | None = None) -> float
         end_height = int(table["height"].iloc[-1])
     rows = table[table["difficulty"].notna() & (table["height"] <= end_height)]
     if not 2 <= n_epochs <= len(rows):
-        raise ValueError(
+        raise InputError(
             f"trend_epochs: expected 2 to {len(rows)} (epochs with a difficulty up to "
             f"height {end_height}), got {n_epochs}"
         )

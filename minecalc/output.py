@@ -36,8 +36,7 @@ def write_dataset(ds: xr.Dataset, path, force: bool = False) -> Path:
     """Write a Dataset to netCDF at ``path``, atomically; an existing file needs ``force``."""
     path = Path(path)
     if path.exists() and not force:
-        raise OutputExistsError(f"--out: expected a new file (use --force to replace it), "
-                                f"got {path}", [path])
+        raise OutputExistsError([path])
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
     return path
@@ -47,8 +46,7 @@ def atomic_write_text(path, text: str, force: bool = False) -> Path:
     """Write text to a new file at ``path``, atomically; an existing file needs ``force``."""
     path = Path(path)
     if path.exists() and not force:
-        raise OutputExistsError(f"{path}: expected a new file (use --force to replace it), "
-                                "got an existing one", [path])
+        raise OutputExistsError([path])
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
@@ -58,8 +56,9 @@ def check_variables(ds: xr.Dataset, names) -> list[str]:
     """``names`` after checking each is a variable of ``ds``; else an error listing them."""
     unknown = [n for n in names if n not in ds.data_vars]
     if unknown:
-        raise InputError(f"--variables: expected result variables such as "
-                         f"{', '.join(list(ds.data_vars)[:4])}, got {', '.join(unknown)}")
+        raise InputError(f"variables: expected result variables such as "
+                         f"{', '.join(list(ds.data_vars)[:4])}, got {', '.join(unknown)}",
+                         option="variables")
     return list(names)
 
 
@@ -121,14 +120,11 @@ def check_new(out_dir, names, force: bool = False) -> list[Path]:
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InputError(f"--out: expected a folder, got the file {out}")
+        raise InputError(f"out: expected a folder, got the file {out}", option="out")
     paths = [out / name for name in names]
-    existing = [p.name for p in paths if p.exists()]
+    existing = [p for p in paths if p.exists()]
     if existing and not force:
-        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
-        raise OutputExistsError(f"--out: expected no existing results in {out} (use --force to "
-                                f"replace them), got {', '.join(existing[:3])}{more}",
-                                [p for p in paths if p.exists()])
+        raise OutputExistsError(existing)
     return paths
 
 

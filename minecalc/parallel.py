@@ -20,8 +20,9 @@ def check_scheduler(scheduler: str | None) -> None:
     """Refuse a scheduler that is neither a local name nor an address."""
     if scheduler is None or scheduler in LOCAL_SCHEDULERS or "://" in scheduler:
         return
-    raise InputError(f"--scheduler: expected {', '.join(LOCAL_SCHEDULERS)} or the address of a "
-                     f"dask.distributed scheduler (tcp://host:8786), got {scheduler!r}")
+    raise InputError(f"scheduler: expected {', '.join(LOCAL_SCHEDULERS)} or the address of a "
+                     f"dask.distributed scheduler (tcp://host:8786), got {scheduler!r}",
+                     option="scheduler")
 
 
 def compute(*collections, scheduler: str | None = None, progress: Progress | None = None,
@@ -45,16 +46,16 @@ def compute(*collections, scheduler: str | None = None, progress: Progress | Non
         The computed results, as ``dask.compute`` returns them.
     """
     check_scheduler(scheduler)
-    dask = require("dask", extra="scale", feature="--chunks")
+    dask = require("dask", extra="scale", feature="chunks")
     if scheduler is None or "://" not in scheduler:
         with dask_progress(progress, message), dask.config.set(scheduler=scheduler or "threads"):
             return dask.compute(*collections)
-    distributed = require("distributed", extra="scale", feature="--scheduler")
+    distributed = require("distributed", extra="scale", feature="scheduler")
     try:
         client = distributed.Client(scheduler, timeout="10s")
     except OSError as err:
-        raise InputError(f"--scheduler: expected a reachable dask.distributed scheduler, got "
-                         f"{scheduler!r} ({err})") from None
+        raise InputError(f"scheduler: expected a reachable dask.distributed scheduler, got "
+                         f"{scheduler!r} ({err})", option="scheduler") from None
     with client:
         futures = client.compute(list(collections))
         while not all(f.done() for f in futures):

@@ -23,6 +23,7 @@ from matplotlib.colors import TwoSlopeNorm
 from .config import field_attrs
 from .formatting import exceedance, money, percent, sig
 from .results import SCENARIO_FREE_DIMS
+from .errors import InputError
 
 COLORS = {
     "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -114,7 +115,7 @@ def _single(ds: xr.Dataset) -> None:
     """Refuse scenario dimensions where a helper draws one run."""
     extra = [d for d in ds.dims if d not in SCENARIO_FREE_DIMS]
     if extra:
-        raise ValueError(f"{', '.join(extra)}: expected one run, got scenario dimensions; "
+        raise InputError(f"{', '.join(extra)}: expected one run, got scenario dimensions; "
                          f"select one scenario first, e.g. ds.isel({{'{extra[0]}': 0}})")
 
 
@@ -337,7 +338,7 @@ def plot_response(ds: xr.Dataset, *, ax=None, **kwargs):
     the fleet's hashrate they give back by switching off (right axis)."""
     _single(ds)
     if "displaced_hashrate_eh_s" not in ds:
-        raise ValueError("displaced_hashrate_eh_s: expected a run with the fleet-free comparison "
+        raise InputError("displaced_hashrate_eh_s: expected a run with the fleet-free comparison "
                          "(model.run(..., without_fleet=True)), got none")
     ax = _axes(ax)
     t = ds.time.values
@@ -364,7 +365,7 @@ def plot_response(ds: xr.Dataset, *, ax=None, **kwargs):
 def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
     """Share of each hour the machines hash, month by month (availability x uptime x dispatch)."""
     if "run_by_hour" not in ds:
-        raise ValueError("run_by_hour: expected a run with month x hour detail "
+        raise InputError("run_by_hour: expected a run with month x hour detail "
                          "(model.run(..., record_epochs=True)), got none")
     _single(ds)
     run = ds.run_by_hour
@@ -405,7 +406,7 @@ def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
     da = ds[var]
     dims = [d for d in da.dims]
     if len(dims) != 2:
-        raise ValueError(f"{var}: expected two swept dimensions, got {tuple(dims)}")
+        raise InputError(f"{var}: expected two swept dimensions, got {tuple(dims)}")
     x = x or dims[0]
     y = y or next(d for d in dims if d != x)
     ax = _axes(ax)
@@ -493,7 +494,7 @@ def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwa
     band = mc[f"{var}_band"]
     q = band["quantile"].values
     if not {0.1, 0.5, 0.9} <= set(np.round(q, 6)):
-        raise ValueError(f"{var}_band: expected quantiles 0.1, 0.5 and 0.9, got {list(q)}")
+        raise InputError(f"{var}_band: expected quantiles 0.1, 0.5 and 0.9, got {list(q)}")
     ax = _axes(ax)
     factor, unit = _scale(band)
     t = mc.time.values
@@ -517,7 +518,7 @@ def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
     """
     npv = mc.npv_usd
     if npv.dims != ("path",):
-        raise ValueError(f"npv_usd: expected dims ('path',), got {npv.dims}")
+        raise InputError(f"npv_usd: expected dims ('path',), got {npv.dims}")
     ax = _axes(ax)
     factor, unit = _scale(npv)
     values = npv.values / factor

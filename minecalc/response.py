@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import history
 from .protocol import SECONDS_PER_DAY, SECONDS_PER_YEAR, block_subsidy_btc, expected_btc
+from .errors import InputError
 
 MONTH_S = SECONDS_PER_YEAR / 12
 """A month of a year/12 [s]: the unit of ``lag_months``."""
@@ -146,7 +147,7 @@ def calibrate(table: pd.DataFrame | None = None) -> Calibration:
     cov = resid @ resid / dof * np.linalg.inv(design.T @ design)
     a = -coef[1]
     if not 0 < a < 1 or coef[0] <= 0:
-        raise ValueError(f"response calibration: expected 0 < a < 1 and a positive elasticity, "
+        raise InputError(f"response calibration: expected 0 < a < 1 and a positive elasticity, "
                          f"got a = {a:.3f}, a*elasticity = {coef[0]:.3f}")
     return Calibration(
         elasticity=float(coef[0] / a), lag_months=float(-1 / np.log1p(-a)),

@@ -14,6 +14,7 @@ import xarray as xr
 
 from .finance import IRR_REASON_NAMES, IRR_REASONS
 from .formatting import money, percent, quantity, scale, sig, table
+from .errors import InputError
 
 SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year", "hour")
 ECONOMICS = (
@@ -129,7 +130,7 @@ def summary_dict(ds: xr.Dataset) -> dict:
     """
     extra = [d for d in ds.dims if d not in SCENARIO_FREE_DIMS]
     if extra:
-        raise ValueError(f"summary_dict: expected a single run, got scenario dimensions {extra}")
+        raise InputError(f"summary_dict: expected a single run, got scenario dimensions {extra}")
     start = pd.Timestamp(ds.time.values[0])
     end = start + pd.DateOffset(months=ds.sizes["time"])
     year_end = yearly(ds).difficulty_end

@@ -18,7 +18,7 @@ import xarray as xr
 
 from . import model
 from .config import Scenario, config_from_dict, field_attrs
-from .errors import require
+from .errors import InputError, OutputExistsError, require
 from .parallel import check_scheduler, compute
 from .progress import Progress
 
@@ -43,7 +43,7 @@ def _resolve(scenario: Scenario, field: str, first) -> tuple[Scenario, str]:
             f"{GROWTH}.{k}" for k in ("per_epoch", "per_month", "per_year")]
         close = difflib.get_close_matches(field, allowed, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ValueError(f"{field}: expected a field that can be swept{hint}, got one that "
+        raise InputError(f"{field}: expected a field that can be swept{hint}, got one that "
                          f"cannot; sweepable: {', '.join(allowed)}")
     return scenario, field
 
@@ -94,7 +94,7 @@ def parameters(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
     if zipped:
         lengths = {len(v) for v in zipped.values()}
         if len(lengths) != 1:
-            raise ValueError(f"zipped: expected fields of one length, got lengths "
+            raise InputError(f"zipped: expected fields of one length, got lengths "
                              f"{sorted(lengths)}")
         dim = zipped_dim or "+".join(zipped)
         for field, values in zipped.items():
@@ -168,7 +168,7 @@ def tornado(scenario: Scenario, ranges: Mapping[str, tuple[float, float]],
         low, high = (float(v) for v in ranges[field])
         if field.startswith(GROWTH + ".") and field.rsplit(".", 1)[1] != (
                 scenario.network.hashrate_growth.kind):
-            raise ValueError(f"{field}: expected the scenario's own kind of growth "
+            raise InputError(f"{field}: expected the scenario's own kind of growth "
                              f"({scenario.network.hashrate_growth.kind}) for a tornado, "
                              f"got {field.rsplit('.', 1)[1]}")
         scenario, key = _resolve(scenario, field, low)
@@ -220,7 +220,7 @@ def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], e
         ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` on dimension ``parameter``.
     """
     if n < 2 or n & (n - 1):
-        raise ValueError(f"n: expected a power of 2 (Sobol sequence), got {n}")
+        raise InputError(f"n: expected a power of 2 (Sobol sequence), got {n}")
     from SALib.analyze import sobol as sobol_analyze  # imported on use: slow to import
     from SALib.sample import sobol as sobol_sample
 
@@ -269,7 +269,7 @@ def sobol(scenario: Scenario, ranges: Mapping[str, tuple[float, float]], output:
         ds = sweep(scenario, zipped=dict(zip(fields, samples.T)), zipped_dim="sample",
                    **{"solve_breakevens": False, **run_options})
         if output not in ds or "time" in ds[output].dims:
-            raise ValueError(f"output: expected a scalar result such as npv_usd, got {output!r}")
+            raise InputError(f"output: expected a scalar result such as npv_usd, got {output!r}")
         return ds[output].broadcast_like(ds.sample).values
 
     out = sobol_indices(fields, [ranges[f] for f in fields], evaluate, n, seed)
@@ -302,7 +302,7 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping
         Every variable on all swept dimensions, backed by dask; write it with
         ``to_zarr`` or ``to_netcdf`` so no more than a few chunks are in memory.
     """
-    require("dask", extra="scale", feature="--chunks")
+    require("dask", extra="scale", feature="chunks")
     import dask.array as da
 
     scenario, params = parameters(scenario, grid)
@@ -319,7 +319,7 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping
         if variables is not None:
             unknown = sorted(set(variables) - set(out.data_vars))
             if unknown:
-                raise ValueError(f"variables: expected results of the model, got {unknown}")
+                raise InputError(f"variables: expected results of the model, got {unknown}")
             out = out[list(variables)]
         # every variable on every swept dimension, so all chunks have one shape
         grid_coords = xr.Dataset(coords={d: inputs[d] for d in dims})
@@ -361,14 +361,14 @@ def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None 
     """
     path = Path(path)
     if path.exists() and not force:
-        raise ValueError(f"--out: expected a new path (use --force to replace it), got {path}")
+        raise OutputExistsError([path])
     if path.suffix not in (".zarr", ".nc"):
-        raise ValueError(f"--out: expected a .zarr or .nc path, got {path}")
+        raise InputError(f"out: expected a .zarr or .nc path, got {path}", option="out")
     if path.suffix == ".zarr":
-        require("zarr", extra="scale", feature="--out *.zarr")
+        require("zarr", extra="scale", feature="out")
     check_scheduler(scheduler)
     if scheduler is not None and "://" in scheduler:  # before anything is written
-        require("distributed", extra="scale", feature="--scheduler")
+        require("distributed", extra="scale", feature="scheduler")
     tmp = path.with_name(f".{path.name}.tmp")
     if tmp.exists():
         shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()

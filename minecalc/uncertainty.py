@@ -15,7 +15,7 @@ import xarray as xr
 from . import history, model
 from .config import config_from_dict
 from .formatting import exceedance, money, percent, sig
-from .errors import require
+from .errors import InputError, require
 from .parallel import compute
 from .progress import Progress, tell
 from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
@@ -199,14 +199,14 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
     elif price == "bootstrap":
         price_paths = bootstrap_price_paths(start_price, monthly_log_returns(), rng, paths, n)
     else:
-        raise ValueError(f"price: expected gbm or bootstrap, got {price!r}")
+        raise InputError(f"price: expected gbm or bootstrap, got {price!r}")
     if network == "bootstrap":
         factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
     elif network == "lognormal":
         factors = lognormal_growth_factors(model.growth_per_year(scenario), network_volatility_per_year,
                                            edges_years, z_network)
     else:
-        raise ValueError(f"network: expected bootstrap or lognormal, got {network!r}")
+        raise InputError(f"network: expected bootstrap or lognormal, got {network!r}")
     scenario = _without_growth(scenario)  # the paths carry all the growth
     fees = lognormal_fees(scenario.network.fees_btc_per_block, fees_sigma, rng, paths, n)
     coords = {"path": np.arange(paths)}
@@ -225,7 +225,7 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         tell(progress, f"Monte Carlo, {paths:,} paths")
         ds = run(inputs)
     else:  # dask: each chunk of paths is one vectorized run, on both cores or a cluster
-        require("dask", extra="scale", feature="--chunks")
+        require("dask", extra="scale", feature="chunks")
         two = run(inputs.isel(path=slice(0, 2)))  # what varies by path, and what does not
         varying = [v for v in two.data_vars if "path" in two[v].dims]
 

@@ -440,3 +440,31 @@ def test_variables_lists_the_registry_and_the_readme_shows_it():
     markdown = invoke("variables", "--format", "markdown").output
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert markdown.strip() in readme  # regenerate: minecalc variables --format markdown
+
+
+def test_a_value_error_inside_minecalc_is_a_bug_not_bad_input(monkeypatch):
+    import minecalc.model
+
+    def broken(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(minecalc.model, "run", broken)
+    result = invoke("run", PK)
+    assert result.exit_code == 1 and result.output.startswith("internal error")
+
+
+def test_library_errors_name_parameters_and_the_cli_names_its_options(tmp_path):
+    from minecalc.errors import OutputExistsError
+    from minecalc.output import write_files
+
+    (tmp_path / "a.txt").write_text("mine")
+    with pytest.raises(OutputExistsError) as err:
+        write_files(tmp_path, {"a.txt": lambda tmp: tmp.write_text("new")})
+    assert "--" not in str(err.value) and "force=True" in str(err.value)
+    assert (tmp_path / "a.txt").read_text() == "mine"
+    result = invoke("run", PK, "--out", str(tmp_path), "--format", "json")
+    assert result.exit_code == 0  # a.txt is not one of the run's files
+    again = invoke("run", PK, "--out", str(tmp_path))
+    assert again.exit_code == 2
+    assert again.output.startswith(f"error: --out: expected no existing results in {tmp_path}")
+    assert "use --force" in again.output

@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import minecalc
+from minecalc.errors import OutputExistsError
 from minecalc.sweep import sobol, sweep, tornado
 
 PK = Path(__file__).parents[1] / "configs" / "pk2000mw.yaml"
@@ -127,7 +128,7 @@ def test_the_dask_path_stays_lazy_until_written(pk, tmp_path):
         xr.testing.assert_allclose(on_disk.fleet_btc,
                                    eager.fleet_btc.broadcast_like(eager.npv_usd)
                                    .transpose(*on_disk.fleet_btc.dims), rtol=1e-13)
-    with pytest.raises(ValueError, match="--force"):
+    with pytest.raises(OutputExistsError, match="force=True"):
         write_lazy(lazy, out)
 
 
