@@ -13,19 +13,24 @@ A file may start from another one with ``extends: base.yaml`` (relative to the
 file): the base is deep-merged under it. Mappings are merged key by key, except a
 one-of mapping such as ``network.hashrate_growth``, which the upper layer (the
 file, or an override) replaces as a whole.
+
+Every numeric field carries its ``units`` (one of :data:`UNITS`, the vocabulary of the
+model's outputs) and a plain-language ``label`` as data (``json_schema_extra``), so the
+JSON Schema, ``minecalc schema``, swept dimensions and figures all read them from one
+place (:func:`field_metadata`, :func:`field_attrs`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -50,7 +55,10 @@ __all__ = [
     "Scenario",
     "Site",
     "Tariff",
+    "UNITS",
     "config_from_dict",
+    "field_attrs",
+    "field_metadata",
     "load_config",
     "schema_rows",
 ]
@@ -84,6 +92,35 @@ def _problem(expected: str, got: str, field: str = "") -> PydanticCustomError:
 
 
 # --------------------------------------------------------------------------- schema
+
+UNITS = frozenset({
+    "1", "1/epoch", "1/month", "1/year",
+    "blocks", "epochs", "months", "years",
+    "BTC/block", "EH/s", "TH/s", "J/TH", "MW", "W",
+    "USD", "USD/(TH/s)", "USD/MW", "USD/MW/year", "USD/year",
+    "{currency}/kWh", "{currency}/USD",
+})
+"""Units of the numeric config fields, in the vocabulary of the model's outputs (their
+``units`` attrs): ``1`` for dimensionless ratios and fractions, ``1/year`` (``1/month``,
+``1/epoch``) for rates per period, plural time and block counts (``months``, ``blocks``),
+and ``{currency}`` for the tariff's currency, filled in where it is known."""
+
+
+def _units(units: str, label: str, *, percent: bool = False) -> dict:
+    """``json_schema_extra`` of a numeric field: its units and a short plain-language label.
+
+    Parameters
+    ----------
+    units : str
+        One of :data:`UNITS`.
+    label : str
+        The field in words, for figures and reports (``"Grid capacity"``).
+    percent : bool
+        A fraction or a rate, shown in % (``display_units``) in figures and reports.
+    """
+    if units not in UNITS:
+        raise ValueError(f"units: expected one of {sorted(UNITS)}, got {units!r}")
+    return {"units": units, "label": label, **({"display_units": "%"} if percent else {})}
 
 
 class _Model(BaseModel):
@@ -147,7 +184,8 @@ class PathPoint(_Model):
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
     hashrate_eh_s: float = Field(
-        gt=0, description="Hashrate of the rest of the network on that date [EH/s]."
+        gt=0, description="Hashrate of the rest of the network on that date [EH/s].",
+        json_schema_extra=_units("EH/s", "Other miners' hashrate on the date"),
     )
 
 
@@ -155,21 +193,28 @@ class HashrateGrowth(_OneOf):
     """Growth of the rest of the network's hashrate; exactly one field is set."""
 
     per_epoch: float | None = Field(
-        None, gt=-1, description="Growth per nominal epoch of 2016 * 600 s [fraction]."
+        None, gt=-1, description="Growth per nominal epoch of 2016 * 600 s [1/epoch].",
+        json_schema_extra=_units("1/epoch", "Other miners' hashrate growth per epoch",
+                                 percent=True),
     )
     per_month: float | None = Field(
-        None, gt=-1, description="Growth per month, a month being 1/12 year [fraction]."
+        None, gt=-1, description="Growth per month, a month being 1/12 year [1/month].",
+        json_schema_extra=_units("1/month", "Other miners' hashrate growth per month",
+                                 percent=True),
     )
     per_year: float | None = Field(
-        None, gt=-1, description="Growth per year of 365.2425 days [fraction]."
+        None, gt=-1, description="Growth per year of 365.2425 days [1/year].",
+        json_schema_extra=_units("1/year", "Other miners' hashrate growth per year",
+                                 percent=True),
     )
     path: tuple[PathPoint, ...] | None = Field(
-        None, description="Hashrate at one or more dates, strictly increasing [-]."
+        None, description="Hashrate at one or more dates, strictly increasing."
     )
     trend_epochs: int | None = Field(
         None,
         ge=2,
         description="Fit the trend over the last N epochs of the packaged history [epochs].",
+        json_schema_extra=_units("epochs", "Epochs of history in the growth trend"),
     )
 
     @field_validator("path")
@@ -183,15 +228,19 @@ class Response(_Model):
 
     elasticity: float = Field(
         ge=0, description="Long-run log change of the rest of the network's hashrate per log "
-        "change of its hashprice; 0 = no response [-].")
-    lag_months: float = Field(gt=0, description="Time constant of the adjustment [months].")
+        "change of its hashprice; 0 = no response [1].",
+        json_schema_extra=_units("1", "Other miners' response to hashprice (elasticity)"))
+    lag_months: float = Field(gt=0, description="Time constant of the adjustment [months].",
+                              json_schema_extra=_units("months", "Other miners' response time"))
 
 
 class Network(_Model):
     """The Bitcoin network at the start date and its growth."""
 
-    height: int = Field(ge=0, description="Chain tip height at start_date [blocks].")
-    difficulty: float = Field(ge=1, description="Difficulty of the current epoch [-].")
+    height: int = Field(ge=0, description="Chain tip height at start_date [blocks].",
+                        json_schema_extra=_units("blocks", "Chain tip height at the start"))
+    difficulty: float = Field(ge=1, description="Difficulty of the current epoch [1].",
+                              json_schema_extra=_units("1", "Difficulty at the start"))
     epoch_start_date: dt.datetime | None = Field(
         None,
         description=(
@@ -204,19 +253,21 @@ class Network(_Model):
         gt=0,
         description="Hashrate of the rest of the network at start; null = implied by "
         "difficulty [EH/s].",
+        json_schema_extra=_units("EH/s", "Other miners' hashrate at the start"),
     )
-    fees_btc_per_block: float = Field(0.03, ge=0, description="Fees per block [BTC/block].")
+    fees_btc_per_block: float = Field(0.03, ge=0, description="Fees per block [BTC/block].",
+                                      json_schema_extra=_units("BTC/block", "Fees per block"))
     hashrate_growth: HashrateGrowth = Field(
-        description="Growth of the rest of the network's hashrate [-]."
+        description="Growth of the rest of the network's hashrate."
     )
     include_fleet_in_network: bool = Field(
         True,
         description="Add the fleet's hashrate to the network's (self-dilution); "
-        "false = price-taker view [-].",
+        "false = price-taker view.",
     )
     response: Response | None = Field(
         None, description="Other miners switch off or join as hashprice moves; null = they "
-        "follow hashrate_growth whatever the fleet does [-].")
+        "follow hashrate_growth whatever the fleet does.")
 
     @field_validator("epoch_start_date")
     @classmethod
@@ -232,7 +283,8 @@ class RampPoint(_Model):
     """Capacity online from a date."""
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
-    capacity_mw: float = Field(ge=0, description="Capacity online from that date [MW].")
+    capacity_mw: float = Field(ge=0, description="Capacity online from that date [MW].",
+                               json_schema_extra=_units("MW", "Capacity online from the date"))
 
 
 class Ramp(_Model):
@@ -241,9 +293,9 @@ class Ramp(_Model):
     shape: Literal["steps", "linear"] = Field(
         "steps",
         description="steps: capacity jumps at each point; linear: straight lines between "
-        "points (0 before the first point) [-].",
+        "points (0 before the first point).",
     )
-    points: tuple[RampPoint, ...] = Field(description="Capacity online by date [-].")
+    points: tuple[RampPoint, ...] = Field(description="Capacity online by date.")
 
     @field_validator("points")
     @classmethod
@@ -254,26 +306,30 @@ class Ramp(_Model):
 class Site(_Model):
     """The power site."""
 
-    capacity_mw: float = Field(gt=0, description="Grid capacity of the site [MW].")
+    capacity_mw: float = Field(gt=0, description="Grid capacity of the site [MW].",
+                               json_schema_extra=_units("MW", "Grid capacity"))
     mining_share: float = Field(
-        1.0, gt=0, le=1, description="Share of capacity given to mining [fraction]."
+        1.0, gt=0, le=1, description="Share of capacity given to mining [1].",
+        json_schema_extra=_units("1", "Share of capacity for mining", percent=True),
     )
     pue: float = Field(
-        1.10, ge=1, le=3, description="Power usage effectiveness, site power / IT power [-]."
+        1.10, ge=1, le=3, description="Power usage effectiveness, site power / IT power [1].",
+        json_schema_extra=_units("1", "Power usage effectiveness (PUE)"),
     )
     uptime: float = Field(
-        1.0, gt=0, le=1, description="Share of the time machines hash when power is there "
-        "[fraction]."
+        1.0, gt=0, le=1, description="Share of the time machines hash when power is there [1].",
+        json_schema_extra=_units("1", "Machine uptime", percent=True),
     )
     availability_by_month: tuple[float, ...] = Field(
         (1.0,) * 12,
         min_length=12,
         max_length=12,
         description="Share of the capacity available in each calendar month, January to "
-        "December [fraction].",
+        "December [1].",
+        json_schema_extra=_units("1", "Power available by calendar month", percent=True),
     )
     ramp: Ramp | None = Field(
-        None, description="Deployment by date; null = all capacity from start_date [-]."
+        None, description="Deployment by date; null = all capacity from start_date."
     )
 
     @field_validator("availability_by_month")
@@ -297,13 +353,17 @@ class Machine(_Model):
     """One machine type of the fleet: a catalogue model or custom figures."""
 
     model: str | None = Field(
-        None, description="Catalogue model name (see `minecalc hardware`) [-]."
+        None, description="Catalogue model name (see `minecalc hardware`)."
     )
     hashrate_th_s: float | None = Field(
-        None, gt=0, description="Custom machine: hashrate [TH/s]."
+        None, gt=0, description="Custom machine: hashrate [TH/s].",
+        json_schema_extra=_units("TH/s", "Machine hashrate"),
     )
-    power_w: float | None = Field(None, gt=0, description="Custom machine: wall power [W].")
-    share: float = Field(gt=0, le=1, description="Share of the fleet's IT power [fraction].")
+    power_w: float | None = Field(None, gt=0, description="Custom machine: wall power [W].",
+                                  json_schema_extra=_units("W", "Machine power"))
+    share: float = Field(gt=0, le=1, description="Share of the fleet's IT power [1].",
+                         json_schema_extra=_units("1", "Machine's share of IT power",
+                                                  percent=True))
 
     @model_validator(mode="after")
     def _model_or_custom(self):
@@ -335,13 +395,15 @@ class Machine(_Model):
 class Refresh(_Model):
     """Replacement of machines at the end of their life."""
 
-    model: str | None = Field(None, description="Catalogue model bought at refresh [-].")
+    model: str | None = Field(None, description="Catalogue model bought at refresh.")
     efficiency_j_per_th: float | None = Field(
-        None, gt=0, description="Efficiency of the machines bought at refresh [J/TH]."
+        None, gt=0, description="Efficiency of the machines bought at refresh [J/TH].",
+        json_schema_extra=_units("J/TH", "Efficiency of refresh machines"),
     )
     hardware_usd_per_th: float | None = Field(
         None, ge=0, description="Price of the new machines; null = catalogue price "
-        "[USD per TH/s]."
+        "[USD/(TH/s)].",
+        json_schema_extra=_units("USD/(TH/s)", "Price of refresh machines"),
     )
 
     @model_validator(mode="after")
@@ -361,20 +423,23 @@ class Fleet(_Model):
     """The mining hardware: one efficiency, or a mix of machines."""
 
     efficiency_j_per_th: float | None = Field(
-        None, gt=0, description="Energy per terahash of the whole fleet [J/TH]."
+        None, gt=0, description="Energy per terahash of the whole fleet [J/TH].",
+        json_schema_extra=_units("J/TH", "Fleet efficiency"),
     )
     machines: tuple[Machine, ...] | None = Field(
-        None, description="Mix of machines by share of IT power; shares sum to 1 [-]."
+        None, description="Mix of machines by share of IT power; shares sum to 1."
     )
     degradation_per_year: float = Field(
-        0.0, ge=0, lt=1, description="Hashrate lost per year of a machine's age [fraction]."
+        0.0, ge=0, lt=1, description="Hashrate lost per year of a machine's age [1/year].",
+        json_schema_extra=_units("1/year", "Hashrate lost per year of age", percent=True),
     )
     lifetime_years: float | None = Field(
-        None, gt=0, description="Machine life; null = beyond the horizon [years]."
+        None, gt=0, description="Machine life; null = beyond the horizon [years].",
+        json_schema_extra=_units("years", "Machine life"),
     )
     refresh: Refresh | None = Field(
         None, description="What replaces machines at the end of their life; null = they "
-        "retire and are not replaced [-]."
+        "retire and are not replaced."
     )
 
     @model_validator(mode="after")
@@ -404,19 +469,22 @@ class PricePoint(_Model):
     """The BTC price on a date."""
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
-    btc_price_usd: float = Field(gt=0, description="Bitcoin price on that date [USD].")
+    btc_price_usd: float = Field(gt=0, description="Bitcoin price on that date [USD].",
+                                 json_schema_extra=_units("USD", "Bitcoin price on the date"))
 
 
 class Market(_Model):
     """Market prices."""
 
-    btc_price_usd: float = Field(gt=0, description="Bitcoin price at start_date [USD].")
+    btc_price_usd: float = Field(gt=0, description="Bitcoin price at start_date [USD].",
+                                 json_schema_extra=_units("USD", "Bitcoin price at the start"))
     btc_price_growth_per_year: float = Field(
-        0.0, gt=-1, description="Growth of the price per year of 365.2425 days [fraction]."
+        0.0, gt=-1, description="Growth of the price per year of 365.2425 days [1/year].",
+        json_schema_extra=_units("1/year", "Bitcoin price growth per year", percent=True),
     )
     btc_price_path: tuple[PricePoint, ...] | None = Field(
         None, description="Price by date, log-linear between points and flat after the last; "
-        "replaces the growth [-]."
+        "replaces the growth."
     )
 
     @field_validator("btc_price_path")
@@ -429,30 +497,36 @@ class Tariff(_Model):
     """What the energy costs."""
 
     currency: str = Field(
-        "USD", pattern=r"^[A-Z]{3}$", description="Currency of the tariff (ISO 4217) [-]."
+        "USD", pattern=r"^[A-Z]{3}$", description="Currency of the tariff (ISO 4217)."
     )
     usd_fx_rate: float = Field(
         1.0, gt=0, description="Units of the tariff currency per USD at start_date "
-        "[currency/USD]."
+        "[currency/USD].",
+        json_schema_extra=_units("{currency}/USD", "Exchange rate at the start"),
     )
     usd_fx_change_per_year: float = Field(
         0.0, gt=-1, description="Change of the currency units per USD per year (positive: "
-        "the currency weakens) [fraction]."
+        "the currency weakens) [1/year].",
+        json_schema_extra=_units("1/year", "Change of the exchange rate per year",
+                                 percent=True),
     )
     energy_price_per_kwh: float = Field(
-        ge=0, description="Energy price in the tariff currency [currency/kWh]."
+        ge=0, description="Energy price in the tariff currency [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Energy price in the tariff currency"),
     )
     time_of_use: tuple[tuple[float, ...], ...] | None = Field(
         None, description="Hourly factors on energy_price_per_kwh: one list of 24 for every "
-        "month, or 12 lists (January to December); null = flat [-]."
+        "month, or 12 lists (January to December); null = flat [1].",
+        json_schema_extra=_units("1", "Hourly factors on the energy price"),
     )
     dispatch: Literal["always", "economic"] = Field(
         "always", description="always: run whenever power is available; economic: run an "
-        "hour only when its revenue covers its energy cost [-]."
+        "hour only when its revenue covers its energy cost."
     )
     take_or_pay_fraction: float = Field(
         0.0, ge=0, le=1, description="Share of the available energy paid for whether used "
-        "or not [fraction]."
+        "or not [1].",
+        json_schema_extra=_units("1", "Take-or-pay share of the energy", percent=True),
     )
 
     @field_validator("time_of_use")
@@ -477,54 +551,64 @@ class Costs(_Model):
     """Capital and operating costs besides energy."""
 
     pool_fee: float = Field(
-        0.025, ge=0, lt=1, description="Pool fee on subsidy + fees (FPPS) [fraction]."
+        0.025, ge=0, lt=1, description="Pool fee on subsidy + fees (FPPS) [1].",
+        json_schema_extra=_units("1", "Pool fee", percent=True),
     )
     hardware_usd_per_th: float | None = Field(
         None, ge=0, description="Machine price; null = the catalogue price of each model "
-        "[USD per TH/s]."
+        "[USD/(TH/s)].",
+        json_schema_extra=_units("USD/(TH/s)", "Machine price"),
     )
     infrastructure_usd_per_mw: float = Field(
         0.0, ge=0, description="Facilities excluding machines, per MW of capacity deployed "
-        "[USD/MW]."
+        "[USD/MW].",
+        json_schema_extra=_units("USD/MW", "Facilities cost per MW"),
     )
     om_usd_per_mw_year: float = Field(
-        0.0, ge=0, description="Operations and maintenance per MW online [USD/MW/year]."
+        0.0, ge=0, description="Operations and maintenance per MW online [USD/MW/year].",
+        json_schema_extra=_units("USD/MW/year", "Operations and maintenance per MW"),
     )
-    fixed_usd_per_year: float = Field(0.0, ge=0, description="Fixed costs [USD/year].")
+    fixed_usd_per_year: float = Field(0.0, ge=0, description="Fixed costs [USD/year].",
+                                      json_schema_extra=_units("USD/year", "Fixed costs"))
     salvage_fraction: float = Field(
         0.0, ge=0, le=1, description="Share of the machines' book value recovered at the "
-        "horizon's end [fraction]."
+        "horizon's end [1].",
+        json_schema_extra=_units("1", "Salvage share of machines' book value", percent=True),
     )
 
 
 class Finance(_Model):
     """How money over time is judged."""
 
-    discount_rate: float = Field(0.10, gt=-1, description="Discount rate per year [fraction].")
+    discount_rate: float = Field(0.10, gt=-1, description="Discount rate per year [1/year].",
+                                 json_schema_extra=_units("1/year", "Discount rate per year",
+                                                          percent=True))
     btc_held_fraction: float = Field(
-        0.0, ge=0, le=1, description="Share of mined BTC kept in a reserve, not sold "
-        "[fraction]."
+        0.0, ge=0, le=1, description="Share of mined BTC kept in a reserve, not sold [1].",
+        json_schema_extra=_units("1", "Share of BTC held in reserve", percent=True),
     )
     alternative_energy_price_per_kwh: float | None = Field(
         None, ge=0, description="What the same energy would earn sold otherwise, in the "
-        "tariff currency; null = the tariff [currency/kWh]."
+        "tariff currency; null = the tariff [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Value of the energy sold otherwise"),
     )
 
 
 class Scenario(_Model):
     """A complete scenario: the top level of a config file."""
 
-    name: str = Field(min_length=1, description="Name of the scenario [-].")
-    description: str = Field("", description="Free text [-].")
+    name: str = Field(min_length=1, description="Name of the scenario.")
+    description: str = Field("", description="Free text.")
     start_date: dt.date = Field(description="First day of the run, UTC midnight [YYYY-MM-DD].")
-    horizon_months: int = Field(ge=1, le=600, description="Length of the run [months].")
-    network: Network = Field(description="The Bitcoin network [-].")
-    site: Site = Field(description="The power site [-].")
-    fleet: Fleet = Field(description="The mining hardware [-].")
-    market: Market = Field(description="Market prices [-].")
-    tariff: Tariff = Field(description="The energy tariff [-].")
-    costs: Costs = Field(Costs(), description="Costs besides energy [-].")
-    finance: Finance = Field(Finance(), description="Discounting and the reserve [-].")
+    horizon_months: int = Field(ge=1, le=600, description="Length of the run [months].",
+                                json_schema_extra=_units("months", "Length of the run"))
+    network: Network = Field(description="The Bitcoin network.")
+    site: Site = Field(description="The power site.")
+    fleet: Fleet = Field(description="The mining hardware.")
+    market: Market = Field(description="Market prices.")
+    tariff: Tariff = Field(description="The energy tariff.")
+    costs: Costs = Field(Costs(), description="Costs besides energy.")
+    finance: Finance = Field(Finance(), description="Discounting and the reserve.")
 
     @model_validator(mode="after")
     def _epoch_started_by_start_date(self):
@@ -567,13 +651,14 @@ def _type_name(annotation: Any) -> str:
 
 
 def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[dict]:
-    """Every field of the scenario schema: path, type, default and description.
+    """Every field of the scenario schema: path, type, units, default and description.
 
     Returns
     -------
     list of dict
-        ``{"field", "type", "default", "range", "description"}``, sub-models expanded in place;
-        ``default`` is ``"required"`` for fields without one.
+        ``{"field", "type", "units", "default", "range", "description"}``, sub-models
+        expanded in place; ``units`` is one of :data:`UNITS` for numeric fields and ``""``
+        for the others; ``default`` is ``"required"`` for fields without one.
     """
     rows = []
     for name, info in (model or Scenario).model_fields.items():
@@ -585,24 +670,66 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
         bounds = [f"{op} {getattr(m, attr):g}" for m in info.metadata
                   for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
                   if hasattr(m, attr)]
-        rows.append({"field": path, "type": _type_name(info.annotation), "default": default,
-                     "range": ", ".join(bounds), "description": info.description or ""})
+        units = (_metadata(info) or {}).get("units", "")
+        rows.append({"field": path, "type": _type_name(info.annotation), "units": units,
+                     "default": default, "range": ", ".join(bounds),
+                     "description": info.description or ""})
         if sub is not None:
             rows += schema_rows(sub, f"{path}.")
     return rows
 
 
+def field_metadata(path: str) -> dict | None:
+    """The units and label of a numeric config field, as the schema holds them.
+
+    Parameters
+    ----------
+    path : str
+        Dotted field path, list items left out: ``"site.pue"``,
+        ``"network.hashrate_growth.path.hashrate_eh_s"``.
+
+    Returns
+    -------
+    dict or None
+        ``{"units", "label"}`` (``units`` one of :data:`UNITS`, ``{currency}`` not filled in),
+        plus ``"display_units": "%"`` for fractions and rates shown in %; None for a field
+        that is not numeric or does not exist.
+    """
+    model, info = Scenario, None
+    for key in path.split("."):
+        if model is None or key not in model.model_fields:
+            return None
+        info = model.model_fields[key]
+        model = _submodel(info.annotation)
+    return _metadata(info)
+
+
+def _metadata(info: FieldInfo) -> dict | None:
+    """A copy of the units and label a field was given by :func:`_units`, or None."""
+    extra = info.json_schema_extra
+    return dict(extra) if isinstance(extra, dict) and "units" in extra else None
+
+
 def field_attrs(path: str, currency: str = "currency") -> dict:
     """``units`` and ``long_name`` of a config field, for labelling a swept dimension.
 
-    The units are the bracketed end of the field's description, with the tariff's
-    ``currency`` filled in; unknown paths get the path as name and no units.
+    Parameters
+    ----------
+    path : str
+        Dotted field path, as for :func:`field_metadata`.
+    currency : str
+        The tariff's currency, filled in for ``{currency}`` in the units.
+
+    Returns
+    -------
+    dict
+        ``{"units", "long_name"}``: the field's units and its label; a path that is not a
+        numeric field gets ``{"long_name": path}``.
     """
-    row = next((r for r in schema_rows() if r["field"] == path), None)
-    match = re.fullmatch(r"(.*?)\s*\[(.*)\]\.?", row["description"]) if row else None
-    if match is None:
+    meta = field_metadata(path)
+    if meta is None:
         return {"long_name": path}
-    return {"units": match[2].replace("currency", currency), "long_name": match[1]}
+    return {"units": meta["units"].replace("{currency}", currency), "long_name": meta["label"]}
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:

@@ -20,7 +20,7 @@ import xarray as xr
 from matplotlib import pyplot as plt
 from matplotlib.colors import TwoSlopeNorm
 
-from .config import field_attrs
+from .config import field_attrs, field_metadata
 from .formatting import exceedance, money, percent, sig
 from .results import SCENARIO_FREE_DIMS
 from .errors import InputError
@@ -120,35 +120,30 @@ def _single(ds: xr.Dataset) -> None:
 
 
 def field_label(field: str, currency: str = "currency") -> tuple[str, str, float]:
-    """A config field's plain name, the unit it is shown in and the factor to that unit.
+    """A config field's plain label, the unit it is shown in and the factor to that unit.
 
-    The name is the schema's description up to its first ";" (the rest is about the YAML
-    file); a field whose description only makes sense inside its group ("Growth per year
-    ...") is joined to the group's ("Growth of the rest of the network's hashrate").
-    Fractions are shown in % (factor 100).
+    Label and units come from the schema (:func:`minecalc.config.field_metadata`), with
+    the tariff's ``currency`` filled in; fractions and rates are shown in % (factor 100).
 
     Returns
     -------
     tuple of (str, str, float)
-        e.g. ``("Energy price in the tariff currency", "PKR/kWh", 1.0)``; unknown fields
-        give ``(field, "", 1.0)``.
+        e.g. ``("Energy price in the tariff currency", "PKR/kWh", 1.0)``; fields that are
+        not numeric, or unknown, give ``(field, "", 1.0)``.
     """
-    attrs = field_attrs(field, currency)
-    name = attrs["long_name"].split(";")[0].replace("start_date", "the start")
-    if field.count(".") >= 2:
-        group = field_attrs(field.rsplit(".", 1)[0], currency)["long_name"]
-        first, _, rest = name.partition(" ")
-        if group.split(" ")[0] == first:
-            name = f"{group} {rest}"
-    units = attrs.get("units", "")
-    return (name, "%", 100.0) if units == "fraction" else (name, units, 1.0)
+    meta = field_metadata(field)
+    if meta is None:
+        return field, "", 1.0
+    if meta.get("display_units") == "%":
+        return meta["label"], "%", 100.0
+    return meta["label"], field_attrs(field, currency)["units"], 1.0
 
 
 def field_value(field: str, value: float, currency: str = "currency") -> str:
     """A config field's value in the unit of :func:`field_label`, e.g. ``16.9 PKR/kWh``."""
     _, units, factor = field_label(field, currency)
     text = sig(value * factor)
-    return text if units in ("", "-") else f"{text} {units}"
+    return text if units in ("", "1") else f"{text} {units}"
 
 
 def _field_labels(ds: xr.Dataset, fields, ranges=None) -> list:

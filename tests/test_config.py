@@ -4,6 +4,7 @@ import copy
 import datetime as dt
 import json
 import pickle
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -17,8 +18,12 @@ from minecalc.config import (
     PathPoint,
     Scenario,
     Site,
+    UNITS,
     config_from_dict,
+    field_attrs,
+    field_metadata,
     load_config,
+    schema_rows,
 )
 
 MINIMAL = """\
@@ -129,11 +134,92 @@ def test_numeric_name_becomes_a_string():
 @pytest.mark.parametrize(
     "model", [Scenario, Network, HashrateGrowth, PathPoint, Site, Fleet, Market]
 )
-def test_models_forbid_extra_are_frozen_and_document_units(model):
+def test_models_forbid_extra_and_are_frozen(model):
     assert model.model_config["extra"] == "forbid"
     assert model.model_config["frozen"]
     for name, field in model.model_fields.items():
-        assert field.description and field.description.endswith("]."), name
+        assert field.description, name
+
+
+NUMERIC = [r for r in schema_rows() if re.search(r"\b(number|integer)\b", r["type"])]
+
+
+def test_every_numeric_field_has_units_from_the_vocabulary_and_a_label():
+    assert len(NUMERIC) >= 40
+    for row in NUMERIC:
+        meta = field_metadata(row["field"])
+        assert meta is not None, row["field"]
+        assert meta["units"] in UNITS and meta["units"] == row["units"], row["field"]
+        assert meta["label"] and "_" not in meta["label"], row["field"]  # words, not keys
+        assert meta.get("display_units", "%") == "%", row["field"]
+    others = [r for r in schema_rows() if r not in NUMERIC]
+    assert others and all(r["units"] == "" and field_metadata(r["field"]) is None
+                          for r in others)
+
+
+def test_descriptions_state_the_same_units_as_the_data():
+    for row in schema_rows():
+        text = row["description"]
+        assert "[-]" not in text and "[fraction]" not in text, row["field"]  # old vocabulary
+        if row in NUMERIC:
+            units = row["units"].replace("{currency}", "currency")
+            assert text.endswith(f" [{units}]."), (row["field"], text)
+
+
+def test_unit_vocabulary_is_that_of_the_outputs():
+    assert {"1", "1/year", "MW", "USD", "USD/MW", "USD/(TH/s)", "J/TH", "EH/s", "BTC/block",
+            "{currency}/kWh", "{currency}/USD", "months", "years", "blocks"} <= UNITS
+    assert not {"-", "fraction", "USD per TH/s", "currency/kWh"} & UNITS
+    fractions = [r["field"] for r in NUMERIC if r["units"] == "1"]
+    assert "site.pue" in fractions and "costs.pool_fee" in fractions
+
+
+def test_field_attrs_by_hand():
+    assert field_attrs("tariff.energy_price_per_kwh", "PKR") == {
+        "units": "PKR/kWh", "long_name": "Energy price in the tariff currency"}
+    assert field_attrs("tariff.usd_fx_rate", "PKR")["units"] == "PKR/USD"
+    assert field_attrs("tariff.energy_price_per_kwh")["units"] == "currency/kWh"
+    assert field_attrs("site.pue") == {"units": "1",
+                                       "long_name": "Power usage effectiveness (PUE)"}
+    assert field_attrs("site.capacity_mw") == {"units": "MW", "long_name": "Grid capacity"}
+    assert field_attrs("network.hashrate_growth.per_year")["units"] == "1/year"
+    assert field_attrs("finance.discount_rate")["units"] == "1/year"
+    assert field_attrs("costs.hardware_usd_per_th")["units"] == "USD/(TH/s)"
+    assert field_attrs("network.fees_btc_per_block")["units"] == "BTC/block"
+    assert field_attrs("network.hashrate_growth.path.hashrate_eh_s")["units"] == "EH/s"
+    assert field_attrs("horizon_months")["units"] == "months"
+    # not a number, or no field at all: the path as name, no units
+    assert field_attrs("network.hashrate_growth") == {"long_name": "network.hashrate_growth"}
+    assert field_attrs("site.capacty_mw") == {"long_name": "site.capacty_mw"}
+    assert field_attrs("site.pue.x") == {"long_name": "site.pue.x"}
+
+
+def test_schema_rows_carry_units():
+    rows = {r["field"]: r for r in schema_rows()}
+    assert rows["site.capacity_mw"]["units"] == "MW"
+    assert rows["site.availability_by_month"]["units"] == "1"
+    assert rows["tariff.energy_price_per_kwh"]["units"] == "{currency}/kWh"
+    assert rows["name"]["units"] == "" and rows["site.ramp"]["units"] == ""
+
+
+def test_json_schema_carries_units_and_labels():
+    schema = Scenario.model_json_schema()
+    defs = schema["$defs"]
+    assert schema["properties"]["horizon_months"]["units"] == "months"
+    pue = defs["Site"]["properties"]["pue"]
+    assert (pue["units"], pue["label"]) == ("1", "Power usage effectiveness (PUE)")
+    assert defs["Site"]["properties"]["mining_share"]["display_units"] == "%"
+    assert defs["Tariff"]["properties"]["energy_price_per_kwh"]["units"] == "{currency}/kWh"
+    assert defs["Costs"]["properties"]["hardware_usd_per_th"]["units"] == "USD/(TH/s)"
+    assert "units" not in defs["Site"]["properties"]["ramp"]
+    # every numeric field's property carries them
+    for row in NUMERIC:
+        *models, name = row["field"].split(".")
+        props = schema["properties"]
+        for key in models:
+            ref = json.dumps(props[key])
+            props = defs[re.search(r"#/\$defs/(\w+)", ref)[1]]["properties"]
+        assert props[name]["units"] == row["units"], row["field"]
 
 
 def test_frozen():

@@ -12,7 +12,7 @@ import pytest
 from matplotlib import pyplot as plt
 
 from minecalc import model, plotting
-from minecalc.config import load_config
+from minecalc.config import field_metadata, load_config
 from minecalc.formatting import percent, sig
 from minecalc.sweep import sobol, sweep, tornado
 from minecalc.uncertainty import monte_carlo
@@ -168,10 +168,19 @@ def test_the_halving_marker_sits_where_hashprice_drops(ds):
 def test_inputs_are_named_in_plain_words_with_their_ranges(results):
     assert plotting.field_label("tariff.energy_price_per_kwh", "PKR") == (
         "Energy price in the tariff currency", "PKR/kWh", 1.0)
-    name, units, factor = plotting.field_label("network.hashrate_growth.per_year")
-    assert name.startswith("Growth of the rest of the network's hashrate per year")
-    assert (units, factor) == ("%", 100.0)
-    assert plotting.field_label("market.btc_price_usd")[0] == "Bitcoin price at the start"
+    assert plotting.field_label("network.hashrate_growth.per_year") == (
+        "Other miners' hashrate growth per year", "%", 100.0)
+    assert plotting.field_label("market.btc_price_usd") == ("Bitcoin price at the start", "USD",
+                                                            1.0)
+    # a ratio that is not a fraction keeps its unit 1, which a value does not repeat
+    assert plotting.field_label("site.pue") == ("Power usage effectiveness (PUE)", "1", 1.0)
+    assert plotting.field_value("site.pue", 1.05) == "1.05"
+    assert plotting.field_value("finance.discount_rate", 0.06) == "6 %"
+    assert plotting.field_value("tariff.energy_price_per_kwh", 16.9, "PKR") == "16.9 PKR/kWh"
+    assert plotting.field_label("site.ramp") == ("site.ramp", "", 1.0)  # not a number
+    # labels are the schema's, not its descriptions
+    for field in ("site.uptime", "costs.pool_fee", "fleet.lifetime_years"):
+        assert plotting.field_label(field)[0] == field_metadata(field)["label"]
     ticks = [t.get_text() for t in plotting.plot_tornado(results["tornado"]).get_yticklabels()]
     assert "Energy price in the tariff currency\n[PKR/kWh]\n15 to 30" in ticks
     assert not any("." in t.split("\n")[0].split(" ")[0] for t in ticks)  # no raw keys
