@@ -278,7 +278,8 @@ def schema(fmt):
     if fmt == "csv":
         import csv
 
-        writer = csv.DictWriter(sys.stdout, ["field", "type", "default", "range", "description"],
+        writer = csv.DictWriter(sys.stdout, ["field", "type", "units", "default", "range",
+                                             "description"],
                                 lineterminator="\n")
         writer.writeheader()
         writer.writerows(schema_rows())

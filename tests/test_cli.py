@@ -105,7 +105,8 @@ def test_schema_lists_every_field_with_unit_and_default():
     rows = csv.DictReader(io.StringIO(invoke("schema", "--format", "csv").output))
     fields = {r["field"]: r for r in rows}
     assert fields["site.pue"]["default"] == "1.1"
-    assert "[-]" in fields["site.pue"]["description"]
+    assert fields["site.pue"]["units"] == "1" and "[1]" in fields["site.pue"]["description"]
+    assert fields["tariff.energy_price_per_kwh"]["units"] == "{currency}/kWh"
     assert fields["network.difficulty"]["default"] == "required"
     assert "tariff.time_of_use" in fields and "finance.btc_held_fraction" in fields
     assert fields["site.pue"]["range"] == ">= 1, <= 3"

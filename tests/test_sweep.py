@@ -173,8 +173,8 @@ def test_swept_dimensions_carry_units_and_names(pk):
                  record_epochs=False)
     assert grid["tariff.energy_price_per_kwh"].attrs["units"] == "PKR/kWh"
     assert grid["market.btc_price_usd"].attrs == {"units": "USD",
-                                                  "long_name": "Bitcoin price at start_date"}
-    assert grid["site.pue"].attrs["units"] == "-"
+                                                  "long_name": "Bitcoin price at the start"}
+    assert grid["site.pue"].attrs["units"] == "1"
 
 
 def test_sobol_confidence_intervals_repeat_with_seed_zero(pk):
