@@ -55,7 +55,7 @@ PATHS = {
     "btc_price_usd": "BTC price in each month [USD], dims (..., time)",
     "fees_btc_per_block": "fees per block in each month [BTC], dims (..., time)",
     "other_hashrate_factor": "rest of the network's hashrate relative to the start at each "
-                             "month edge [-], dims (..., edge); replaces the growth setting",
+                             "month edge [1], dims (..., edge); replaces the growth setting",
 }
 """Monthly paths :func:`minecalc.model.run` accepts in ``paths`` (Monte Carlo draws them)."""
 
