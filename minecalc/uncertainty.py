@@ -7,13 +7,16 @@ labelled and passed to :func:`minecalc.model.run` as ``paths``.
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from . import history, model
 from .config import config_from_dict
+from .model import variables
 from .formatting import exceedance, money, percent, sig
 from .errors import InputError, require
 from .parallel import compute
@@ -141,10 +144,78 @@ def lognormal_fees(mean_btc, sigma, rng, paths, n):
 QUANTILES = (0.1, 0.5, 0.9)
 
 
-def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0,
-                volatility_per_year=0.6, network="bootstrap", network_volatility_per_year=0.3,
-                fees_sigma=0.5, correlation=0.0, chunks=None, scheduler=None,
-                progress: Progress | None = None, **run_options):
+@dataclass(frozen=True)
+class PathModel:
+    """How Monte Carlo draws its paths of BTC price, network growth and fees.
+
+    Attributes
+    ----------
+    price : {"gbm", "bootstrap"}
+        Geometric Brownian motion with ``drift_per_year`` and ``volatility_per_year``, or
+        a bootstrap of the packaged monthly returns (Jan 2024 - Aug 2026).
+    drift_per_year, volatility_per_year : float
+        GBM drift of the mean price [1/year] and volatility [1/sqrt(year)].
+    network : {"bootstrap", "lognormal"}
+        A bootstrap of the packaged epoch-to-epoch difficulty changes since the 2024
+        halving, or a lognormal walk around the scenario's yearly growth with
+        ``network_volatility_per_year`` [1/sqrt(year)].
+    fees_sigma : float
+        Log standard deviation of monthly fees around the scenario's mean [1].
+    correlation : float
+        Correlation of the price and network shocks, month by month (gbm and lognormal).
+    """
+
+    price: str = "gbm"
+    drift_per_year: float = 0.0
+    volatility_per_year: float = 0.6
+    network: str = "bootstrap"
+    network_volatility_per_year: float = 0.3
+    fees_sigma: float = 0.5
+    correlation: float = 0.0
+
+
+def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.Dataset:
+    """The random inputs of a Monte Carlo: BTC price, network factor and fees by path.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``btc_price_usd`` (path, time) [USD], ``other_hashrate_factor`` (path, edge) [1],
+        ``fees_btc_per_block`` (path, time) [BTC/block]: the model's ``paths``.
+    """
+    rng = np.random.default_rng(seed)
+    edges = model.month_edges(scenario.start_date, scenario.horizon_months)
+    edges_years = (edges - edges[0]).total_seconds().to_numpy() / SECONDS_PER_YEAR
+    mid_years = (edges_years[1:] + edges_years[:-1]) / 2
+    n = mid_years.size
+    z_price, z_network = correlated_normals(rng, paths, n, path_model.correlation)
+    start_price = scenario.market.btc_price_usd
+    if path_model.price == "gbm":
+        price_paths = gbm_price_paths(start_price, path_model.drift_per_year,
+                                      path_model.volatility_per_year, mid_years, z_price)
+    elif path_model.price == "bootstrap":
+        price_paths = bootstrap_price_paths(start_price, monthly_log_returns(), rng, paths, n)
+    else:
+        raise InputError(f"price: expected gbm or bootstrap, got {path_model.price!r}", option="price")
+    if path_model.network == "bootstrap":
+        factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
+    elif path_model.network == "lognormal":
+        factors = lognormal_growth_factors(model.growth_per_year(scenario),
+                                           path_model.network_volatility_per_year, edges_years,
+                                           z_network)
+    else:
+        raise InputError(f"network: expected bootstrap or lognormal, got {path_model.network!r}",
+                         option="network")
+    fees = lognormal_fees(scenario.network.fees_btc_per_block, path_model.fees_sigma, rng, paths, n)
+    return xr.Dataset({
+        "btc_price_usd": (("path", "time"), price_paths),
+        "other_hashrate_factor": (("path", "edge"), factors),
+        "fees_btc_per_block": (("path", "time"), fees),
+    }, coords={"path": np.arange(paths)})
+
+
+def monte_carlo(scenario, paths=1000, seed=0, *, path_model: PathModel | None = None, chunks=None,
+                scheduler=None, progress: Progress | None = None, **options):
     """Run a scenario over random paths of BTC price, network growth and fees.
 
     Parameters
@@ -156,117 +227,87 @@ def monte_carlo(scenario, paths=1000, seed=0, *, price="gbm", drift_per_year=0.0
         Number of paths.
     seed : int
         Seed of the ``numpy.random.Generator``; same seed, same numbers.
-    price : {"gbm", "bootstrap"}
-        Geometric Brownian motion with ``drift_per_year`` and ``volatility_per_year``, or
-        a bootstrap of the packaged monthly returns (Jan 2024 - Aug 2026).
-    network : {"bootstrap", "lognormal"}
-        A bootstrap of the packaged epoch-to-epoch difficulty changes since the 2024
-        halving, or a lognormal walk around the scenario's yearly growth with
-        ``network_volatility_per_year``.
-    fees_sigma : float
-        Log standard deviation of monthly fees around the scenario's mean [-].
-    correlation : float
-        Correlation of the price and network shocks, month by month (gbm and lognormal).
+    path_model : PathModel, optional
+        How the paths are drawn; its fields may also be given by name
+        (``price="bootstrap"``).
     chunks : int, optional
         Run through dask in chunks of this many paths (same numbers as in memory: the
-        paths are drawn first), with a progress bar.
+        paths are drawn first).
     scheduler : str, optional
-        With ``chunks``: "threads" (default), "processes", or the address of a
-        ``dask.distributed`` scheduler (``tcp://host:8786``); see
-        :func:`minecalc.parallel.compute`.
+        With ``chunks``: see :func:`minecalc.parallel.compute`.
     progress : callable, optional
         ``progress(message, fraction)`` (:mod:`minecalc.progress`).
-    **run_options
-        Passed to :func:`minecalc.model.run` (breakevens are not solved per path).
+    **options
+        Fields of :class:`PathModel`; the rest go to :func:`minecalc.model.run`
+        (breakevens are not solved per path).
 
     Returns
     -------
     xarray.Dataset
-        The run with a ``path`` dimension, plus ``prob_npv_negative`` [1], quantiles of
-        NPV, BTC mined and payback on ``quantile``, and P10/P50/P90 bands per month of
-        cumulative BTC, cumulative cash and the BTC price.
+        The run with a ``path`` dimension, plus the ``monte_carlo`` group of the
+        registry (:mod:`minecalc.model.variables`): probabilities, quantiles of NPV and
+        BTC mined, and 10th/50th/90th percentile bands per month; the path model in
+        ``attrs`` (``mc_*``).
     """
-    rng = np.random.default_rng(seed)
-    edges = model.month_edges(scenario.start_date, scenario.horizon_months)
-    edges_years = (edges - edges[0]).total_seconds().to_numpy() / SECONDS_PER_YEAR
-    mid_years = (edges_years[1:] + edges_years[:-1]) / 2
-    n = mid_years.size
-    z_price, z_network = correlated_normals(rng, paths, n, correlation)
-    start_price = scenario.market.btc_price_usd
-    if price == "gbm":
-        price_paths = gbm_price_paths(start_price, drift_per_year, volatility_per_year,
-                                      mid_years, z_price)
-    elif price == "bootstrap":
-        price_paths = bootstrap_price_paths(start_price, monthly_log_returns(), rng, paths, n)
-    else:
-        raise InputError(f"price: expected gbm or bootstrap, got {price!r}")
-    if network == "bootstrap":
-        factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
-    elif network == "lognormal":
-        factors = lognormal_growth_factors(model.growth_per_year(scenario), network_volatility_per_year,
-                                           edges_years, z_network)
-    else:
-        raise InputError(f"network: expected bootstrap or lognormal, got {network!r}")
+    fields = {f.name for f in dataclasses.fields(PathModel)}
+    path_model = dataclasses.replace(path_model or PathModel(),
+                                **{k: options.pop(k) for k in list(options) if k in fields})
+    drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model)
     scenario = _without_growth(scenario)  # the paths carry all the growth
-    fees = lognormal_fees(scenario.network.fees_btc_per_block, fees_sigma, rng, paths, n)
-    coords = {"path": np.arange(paths)}
-    inputs = xr.Dataset({
-        "btc_price_usd": (("path", "time"), price_paths),
-        "other_hashrate_factor": (("path", "edge"), factors),
-        "fees_btc_per_block": (("path", "time"), fees),
-    }, coords=coords)
-    options = {"solve_breakevens": False, "record_epochs": False, "without_fleet": False,
-               **run_options}
+    run_options = {"solve_breakevens": False, "detail": (), "without_fleet": False, **options}
+    message = f"Monte Carlo, {paths:,} paths"
+    if chunks is None:
+        tell(progress, message)
+        ds = model.run(scenario, paths=dict(drawn.data_vars), **run_options)
+    else:
+        ds = _chunked(scenario, drawn, chunks=chunks, run_options=run_options,
+                      compute_options={"scheduler": scheduler, "progress": progress,
+                                       "message": message})
+    return ds.assign(_risk(ds)).assign_attrs(
+        monte_carlo=f"paths={paths} seed={seed} price={path_model.price} "
+        f"network={path_model.network} correlation={path_model.correlation}",
+        mc_paths=paths, mc_seed=seed,
+        mc_start_price_usd=scenario.market.btc_price_usd,
+        **{f"mc_{k}": v for k, v in dataclasses.asdict(path_model).items()})
+
+
+def _chunked(scenario, drawn: xr.Dataset, *, chunks: int, run_options: dict,
+             compute_options: dict) -> xr.Dataset:
+    """The runs through dask, each chunk of paths one vectorized run (same numbers)."""
+    require("dask", extra="scale", feature="chunks")
 
     def run(block):
-        return model.run(scenario, paths={k: block[k] for k in block.data_vars}, **options)
+        return model.run(scenario, paths=dict(block.data_vars), **run_options)
 
-    if chunks is None:
-        tell(progress, f"Monte Carlo, {paths:,} paths")
-        ds = run(inputs)
-    else:  # dask: each chunk of paths is one vectorized run, on both cores or a cluster
-        require("dask", extra="scale", feature="chunks")
-        two = run(inputs.isel(path=slice(0, 2)))  # what varies by path, and what does not
-        varying = [v for v in two.data_vars if "path" in two[v].dims]
+    two = run(drawn.isel(path=slice(0, 2)))  # what varies by path, and what does not
+    varying = [v for v in two.data_vars if "path" in two[v].dims]
 
-        def run_paths(block):
-            out = run(block)
-            return xr.Dataset({v: out[v].broadcast_like(block.path).transpose(*two[v].dims)
-                               for v in varying})
+    def run_paths(block):
+        out = run(block)
+        return xr.Dataset({v: out[v].broadcast_like(block.path).transpose(*two[v].dims)
+                           for v in varying})
 
-        template = two[varying].isel(path=np.zeros(paths, dtype=int)).assign_coords(coords)
-        lazy = xr.map_blocks(run_paths, inputs.chunk({"path": chunks}),
-                             template=template.chunk({"path": chunks}))
-        (computed,) = compute(lazy, scheduler=scheduler, progress=progress,
-                              message=f"Monte Carlo, {paths:,} paths")
-        ds = computed.merge(two.drop_vars(varying + ["path"]))
+    template = (two[varying].isel(path=np.zeros(drawn.sizes["path"], dtype=int))
+                .assign_coords(path=drawn.path))
+    lazy = xr.map_blocks(run_paths, drawn.chunk({"path": chunks}),
+                         template=template.chunk({"path": chunks}))
+    (computed,) = compute(lazy, **compute_options)
+    return computed.merge(two.drop_vars([*varying, "path"]))
+
+
+def _risk(ds: xr.Dataset) -> dict:
+    """The registry's ``monte_carlo`` group: probabilities, quantiles and bands."""
     q = list(QUANTILES)
-
-    def quantiles(var, long_name):
-        out = ds[var].quantile(q, dim="path")
-        out.attrs = {"units": ds[var].attrs.get("units", ""), "long_name": long_name}
-        return out
-
-    prob = (ds.npv_usd < 0).mean("path")
-    prob.attrs = {"units": "1", "long_name": "probability that NPV is negative"}
-    never = np.isnan(ds.payback_months).mean("path")
-    never.attrs = {"units": "1", "long_name": "probability of no payback within the horizon"}
-    return ds.assign(
-        prob_npv_negative=prob,
-        prob_no_payback=never,
-        npv_usd_quantiles=quantiles("npv_usd", "quantiles of NPV over the paths"),
-        btc_total_quantiles=quantiles("btc_total", "quantiles of BTC mined over the paths"),
-        fleet_btc_cumulative_band=quantiles("fleet_btc_cumulative",
-                                            "10th, 50th and 90th percentile of cumulative BTC mined"),
-        cumulative_cash_usd_band=quantiles("cumulative_cash_usd",
-                                           "10th, 50th and 90th percentile of the cumulative cash flow"),
-        btc_price_usd_band=quantiles("btc_price_usd", "10th, 50th and 90th percentile of the BTC price"),
-    ).assign_attrs(monte_carlo=f"paths={paths} seed={seed} price={price} network={network} "
-                   f"correlation={correlation}", mc_paths=paths, mc_seed=seed, mc_price=price,
-                   mc_drift_per_year=drift_per_year, mc_volatility_per_year=volatility_per_year,
-                   mc_network=network, mc_network_volatility_per_year=network_volatility_per_year,
-                   mc_fees_sigma=fees_sigma, mc_correlation=correlation,
-                   mc_start_price_usd=start_price)
+    over_paths = {
+        "prob_npv_negative": (ds.npv_usd < 0).mean("path"),
+        "prob_no_payback": np.isnan(ds.payback_months).mean("path"),
+        "npv_usd_quantiles": ds.npv_usd.quantile(q, dim="path"),
+        "btc_total_quantiles": ds.btc_total.quantile(q, dim="path"),
+        "fleet_btc_cumulative_band": ds.fleet_btc_cumulative.quantile(q, dim="path"),
+        "cumulative_cash_usd_band": ds.cumulative_cash_usd.quantile(q, dim="path"),
+        "btc_price_usd_band": ds.btc_price_usd.quantile(q, dim="path"),
+    }
+    return {name: value.assign_attrs(variables.attrs(name)) for name, value in over_paths.items()}
 
 
 def median_price_ratio(mc: xr.Dataset) -> float:

@@ -155,6 +155,18 @@ _TABLE = {
         ("btc_total_without_response", NONE, "BTC",
          "BTC over the horizon if the other miners did not respond"),
     ],
+    "monte_carlo": [
+        ("prob_npv_negative", NONE, "1", "probability that NPV is negative"),
+        ("prob_no_payback", NONE, "1", "probability of no payback within the horizon"),
+        ("npv_usd_quantiles", ("quantile",), "USD", "quantiles of NPV over the paths"),
+        ("btc_total_quantiles", ("quantile",), "BTC", "quantiles of BTC mined over the paths"),
+        ("fleet_btc_cumulative_band", ("quantile", "time"), "BTC",
+         "10th, 50th and 90th percentile of cumulative BTC mined"),
+        ("cumulative_cash_usd_band", ("quantile", "time"), "USD",
+         "10th, 50th and 90th percentile of the cumulative cash flow"),
+        ("btc_price_usd_band", ("quantile", "time"), "USD",
+         "10th, 50th and 90th percentile of the BTC price"),
+    ],
     "coords": [
         ("time", T, None, "start of the monthly period (UTC)"),
         ("epoch_start_height", E, "blocks", "height of the epoch's first block"),
