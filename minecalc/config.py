@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -76,7 +77,7 @@ class ConfigError(InputError):
 
     def __init__(self, problems: Iterable[str]):
         self.problems = list(problems)
-        super().__init__(self.problems)
+        super().__init__("\n".join(self.problems))
 
     def __str__(self) -> str:
         return "\n".join(self.problems)
@@ -384,7 +385,8 @@ class Machine(_Model):
         """Energy per terahash [J/TH]."""
         if self.model is not None:
             return hardware.get_machine(self.model).efficiency_j_per_th
-        return self.power_w / self.hashrate_th_s
+        # validation requires both for a custom machine
+        return float(self.power_w or math.nan) / float(self.hashrate_th_s or math.nan)
 
     @property
     def price_usd_per_th(self) -> float | None:
@@ -455,8 +457,8 @@ class Fleet(_Model):
     @property
     def machine_efficiencies_j_per_th(self) -> tuple[float, ...]:
         """Efficiency of each machine type [J/TH] (one entry when given as one figure)."""
-        if self.machines is None:
-            return (self.efficiency_j_per_th,)
+        if self.machines is None:  # validation requires one or the other
+            return (float(self.efficiency_j_per_th or math.nan),)
         return tuple(m.efficiency_j_per_th for m in self.machines)
 
     @property
@@ -695,13 +697,14 @@ def field_metadata(path: str) -> dict | None:
         plus ``"display_units": "%"`` for fractions and rates shown in %; None for a field
         that is not numeric or does not exist.
     """
-    model, info = Scenario, None
+    model: type[BaseModel] | None = Scenario
+    info = None
     for key in path.split("."):
         if model is None or key not in model.model_fields:
             return None
         info = model.model_fields[key]
         model = _submodel(info.annotation)
-    return _metadata(info)
+    return None if info is None else _metadata(info)
 
 
 def _metadata(info: FieldInfo) -> dict | None:
@@ -796,9 +799,9 @@ def _path(loc: Iterable[str | int], extra: str = "") -> str:
     return "".join(parts).lstrip(".") or "(top level)"
 
 
-def _unknown_key(model: type[BaseModel], key: Any) -> str:
+def _unknown_key(model: type[BaseModel] | None, key: Any) -> str:
     """Say that ``key`` is not a field of ``model`` and suggest the nearest one."""
-    names = list(model.model_fields)
+    names = [] if model is None else list(model.model_fields)
     close = difflib.get_close_matches(str(key), names, n=1)
     if close:
         return f"unknown key; did you mean '{close[0]}'?"
@@ -807,7 +810,7 @@ def _unknown_key(model: type[BaseModel], key: Any) -> str:
 
 def _model_at(loc: Iterable[str | int]) -> type[BaseModel] | None:
     """The config model found at ``loc`` from :class:`Scenario`; list indices skipped."""
-    model = Scenario
+    model: type[BaseModel] | None = Scenario
     for key in loc:
         if not isinstance(key, int):
             model = _field_model(model, key)

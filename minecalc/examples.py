@@ -15,7 +15,7 @@ from .errors import InputError
 
 def folder() -> Path:
     """The folder of the packaged example scenarios."""
-    return Path(str(files("minecalc").joinpath("data", "examples")))
+    return Path(str(files("minecalc").joinpath("data/examples")))
 
 
 def names() -> list[str]:

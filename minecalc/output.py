@@ -57,7 +57,8 @@ def check_variables(ds: xr.Dataset, names) -> list[str]:
     unknown = [n for n in names if n not in ds.data_vars]
     if unknown:
         raise InputError(f"variables: expected result variables such as "
-                         f"{', '.join(list(ds.data_vars)[:4])}, got {', '.join(unknown)}",
+                         f"{', '.join(map(str, list(ds.data_vars)[:4]))}, "
+                         f"got {', '.join(map(str, unknown))}",
                          option="variables")
     return list(names)
 

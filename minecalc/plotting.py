@@ -12,6 +12,7 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib as mpl
+from cycler import cycler
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import numpy as np
@@ -33,7 +34,7 @@ COLORS = {
 """The Okabe-Ito colour-blind-safe palette."""
 
 STYLE = {
-    "axes.prop_cycle": mpl.cycler(color=[COLORS[c] for c in (
+    "axes.prop_cycle": cycler(color=[COLORS[c] for c in (
         "blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")]),
     "axes.grid": True,
     "grid.alpha": 0.3,
@@ -113,7 +114,7 @@ def _date_axis(ax):
 
 def _single(ds: xr.Dataset) -> None:
     """Refuse scenario dimensions where a helper draws one run."""
-    extra = [d for d in ds.dims if d not in SCENARIO_FREE_DIMS]
+    extra = [str(d) for d in ds.dims if d not in SCENARIO_FREE_DIMS]
     if extra:
         raise InputError(f"{', '.join(extra)}: expected one run, got scenario dimensions; "
                          f"select one scenario first, e.g. ds.isel({{'{extra[0]}': 0}})")
@@ -399,11 +400,12 @@ def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
         A point to mark, e.g. the base scenario's ``(x, y)`` values.
     """
     da = ds[var]
-    dims = [d for d in da.dims]
+    dims = [str(d) for d in da.dims]
     if len(dims) != 2:
         raise InputError(f"{var}: expected two swept dimensions, got {tuple(dims)}")
     x = x or dims[0]
     y = y or next(d for d in dims if d != x)
+    assert x is not None
     ax = _axes(ax)
     factor, unit = _scale(da)
     z = da.transpose(y, x).values / factor

@@ -12,7 +12,7 @@ import contextlib
 import re
 import textwrap
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -475,11 +475,12 @@ def summary_pages(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None 
     """The report's text pages: key figures, then contents, assumptions and method."""
     run_date = run_date or f"{pd.Timestamp.now():%Y-%m-%d}"
     intro = re.sub(r"\s*\[\d+(,\s*\d+)*\]", "", scenario.description or "")  # source numbers
-    key = [("In brief", brief(scenario, ds, analysis)), ("Key figures", key_figures(ds, analysis))]
+    key: list[tuple[str | None, Any]] = [("In brief", brief(scenario, ds, analysis)),
+                                         ("Key figures", key_figures(ds, analysis))]
     if analysis is not None:
         key.append((None, "Monte Carlo: " + describe(analysis.monte_carlo)))
     first = _text_page(scenario.name, intro, key)
-    toc = [("Charts", contents(chart_names(ds, analysis is not None)))]
+    toc: list[tuple[str | None, Any]] = [("Charts", contents(chart_names(ds, analysis is not None)))]
     toc += [(None, line) for line in left_out(ds)]
     second = _text_page("Contents and assumptions", f"{scenario.name}: inputs of this run "
                         f"(minecalc {ds.attrs['minecalc_version']}, run {run_date}); the "
@@ -521,7 +522,9 @@ def _caption(fig: plt.Figure, caption: str) -> plt.Figure:
     lines = _wrap(caption, 145)
     bottom = 0.045 + 0.021 * len(lines)  # room for the caption and the footer
     fig.set_size_inches(11.69, 8.27)
-    fig.get_layout_engine().set(rect=(0.03, bottom + 0.01, 0.94, 0.98 - bottom - 0.01))
+    engine = fig.get_layout_engine()
+    assert engine is not None, "the figures are made with a layout engine"
+    engine.set(rect=(0.03, bottom + 0.01, 0.94, 0.98 - bottom - 0.01))  # type: ignore[call-arg]
     fig.text(0.05, bottom, "\n".join(lines), fontsize=10, va="top")
     return fig
 

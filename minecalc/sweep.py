@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 import xarray as xr
 
 from . import model
@@ -62,8 +63,8 @@ def _check(scenario: Scenario, field: str, values: np.ndarray) -> None:
         with_overrides(scenario, [f"{field}={json.dumps(value)}"])
 
 
-def parameters(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
-               zipped: Mapping[str, Sequence] | None = None, zipped_dim: str | None = None):
+def parameters(scenario: Scenario, grid: Mapping[str, ArrayLike] | None = None,
+               zipped: Mapping[str, ArrayLike] | None = None, zipped_dim: str | None = None):
     """Labelled model parameters for a sweep, and the scenario they apply to.
 
     Parameters
@@ -86,28 +87,28 @@ def parameters(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
     """
     params = {}
     for field, values in (grid or {}).items():
-        values = np.asarray(values, dtype=np.float64)
-        scenario, key = _resolve(scenario, field, values.flat[0].item())
-        _check(scenario, field, values)
-        params[key] = xr.DataArray(values, dims=field, coords={field: (
-            field, values, field_attrs(field, scenario.tariff.currency))})
+        array = np.asarray(values, dtype=np.float64)
+        scenario, key = _resolve(scenario, field, array.flat[0].item())
+        _check(scenario, field, array)
+        params[key] = xr.DataArray(array, dims=field, coords={field: (
+            field, array, field_attrs(field, scenario.tariff.currency))})
     if zipped:
-        lengths = {len(v) for v in zipped.values()}
+        lengths = {np.size(v) for v in zipped.values()}
         if len(lengths) != 1:
             raise InputError(f"zipped: expected fields of one length, got lengths "
                              f"{sorted(lengths)}")
         dim = zipped_dim or "+".join(zipped)
         for field, values in zipped.items():
-            values = np.asarray(values, dtype=np.float64)
-            scenario, key = _resolve(scenario, field, values.flat[0].item())
-            _check(scenario, field, values)
-            params[key] = xr.DataArray(values, dims=dim, coords={field: (
-                dim, values, field_attrs(field, scenario.tariff.currency))})
+            array = np.asarray(values, dtype=np.float64)
+            scenario, key = _resolve(scenario, field, array.flat[0].item())
+            _check(scenario, field, array)
+            params[key] = xr.DataArray(array, dims=dim, coords={field: (
+                dim, array, field_attrs(field, scenario.tariff.currency))})
     return scenario, params
 
 
-def sweep(scenario: Scenario, grid: Mapping[str, Sequence] | None = None,
-          zipped: Mapping[str, Sequence] | None = None, *, zipped_dim: str | None = None,
+def sweep(scenario: Scenario, grid: Mapping[str, ArrayLike] | None = None,
+          zipped: Mapping[str, ArrayLike] | None = None, *, zipped_dim: str | None = None,
           **run_options) -> xr.Dataset:
     """Run a scenario over a grid of values of any sweepable config fields, in one call.
 
@@ -277,7 +278,7 @@ def sobol(scenario: Scenario, ranges: Mapping[str, tuple[float, float]], output:
                             tariff_currency=scenario.tariff.currency)
 
 
-def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping[str, int] | int,
+def lazy_sweep(scenario: Scenario, grid: Mapping[str, ArrayLike], chunks: Mapping[str, int] | int,
                variables: Sequence[str] | None = None, **run_options) -> xr.Dataset:
     """A sweep as a lazy, chunked (dask) Dataset: nothing runs until it is computed or written.
 
@@ -331,7 +332,7 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, Sequence], chunks: Mapping
     one = block(inputs.isel({d: slice(0, 1) for d in dims}))
     template = xr.Dataset(
         {name: (var.dims, da.empty(tuple(inputs.sizes.get(d, var.sizes[d]) for d in var.dims),
-                                   chunks=tuple(chunks.get(d, -1) for d in var.dims),
+                                   chunks=tuple(chunks.get(str(d), -1) for d in var.dims),
                                    dtype=var.dtype), var.attrs)
          for name, var in one.data_vars.items()},
         coords={**{c: one[c] for c in one.coords if c not in dims},

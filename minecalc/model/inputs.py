@@ -103,19 +103,26 @@ def _hardware_price(scenario: Scenario) -> float:
     if not machines or None in prices:
         raise InputError("costs.hardware_usd_per_th: expected a price (the fleet has a machine "
                          "without a catalogue price), got null")
-    return float(np.dot(fleet_mix(scenario).hashrate_share, prices))
+    return float(np.dot(fleet_mix(scenario).hashrate_share, np.array(prices, dtype=float)))
 
 
 def refresh_machines(scenario: Scenario) -> tuple[float, float]:
-    """Efficiency [J/TH] and price [USD per TH/s] of refresh machines; NaN when none."""
+    """Efficiency [J/TH] and price [USD per TH/s] of refresh machines; NaN when none.
+
+    A custom machine without a price costs nothing; a catalogue machine needs a price.
+    """
     refresh = scenario.fleet.refresh
     if refresh is None:
         return np.nan, np.nan
-    if refresh.model is None:
-        return refresh.efficiency_j_per_th, refresh.hardware_usd_per_th or 0.0
-    machine = hardware.get_machine(refresh.model)
     price = refresh.hardware_usd_per_th
-    return machine.efficiency_j_per_th, machine.price_usd_per_th if price is None else price
+    if refresh.model is None:  # the config requires an efficiency for a custom machine
+        return float(refresh.efficiency_j_per_th or np.nan), price or 0.0
+    machine = hardware.get_machine(refresh.model)
+    price = machine.price_usd_per_th if price is None else price
+    if price is None:
+        raise InputError(f"fleet.refresh.hardware_usd_per_th: expected a price (the catalogue "
+                         f"has none for {machine.model}), got null")
+    return machine.efficiency_j_per_th, price
 
 
 def growth(scenario: Scenario) -> tuple[str, float]:
@@ -127,7 +134,7 @@ def growth(scenario: Scenario) -> tuple[str, float]:
     (value NaN).
     """
     setting = scenario.network.hashrate_growth
-    if setting.kind == "trend_epochs":
+    if setting.trend_epochs is not None:
         return "per_year", history.growth_trend_per_year(setting.trend_epochs)
     return setting.kind, np.nan if setting.kind == "path" else getattr(setting, setting.kind)
 

@@ -112,6 +112,7 @@ def hourly(*, fleet: Fleet, prices: Prices, network: Network, dispatch: str) -> 
 def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> dict:
     """The network as if the fleet had not come, and the fleet as a price taker in it."""
     alone, mine = network.alone, network.projection.fleet_hashrate_h_s
+    assert alone is not None, "the run has no fleet-free projection"
     blocks, _, btc = chain.fleet_yield(alone._replace(fleet_hashrate_h_s=mine), prices.fees_btc)
     others = alone.mined_hashrate_h_s - alone.fleet_hashrate_h_s
     proj = network.projection
@@ -129,6 +130,7 @@ def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> di
 def response(*, timeline: Timeline, prices: Prices, network: Network) -> dict:
     """The fleet's yield if the other miners had kept to their path, and their deviation."""
     fixed = network.fixed
+    assert fixed is not None, "the run has no response"
     _, _, btc = chain.fleet_yield(fixed, prices.fees_btc)
     return {
         "fleet_btc_without_response": btc,

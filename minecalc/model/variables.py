@@ -36,7 +36,7 @@ class Var(NamedTuple):
 
 T, E, H, Y, NONE = ("time",), ("epoch",), ("time", "hour"), ("project_year",), ()
 
-_TABLE = {
+_TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
     "core": [
         ("period_days", T, "d", "length of the period"),
         ("fleet_hashrate_eh_s", T, "EH/s", "fleet hashrate"),
