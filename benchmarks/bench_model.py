@@ -40,8 +40,10 @@ def main():
     count = n**3
     assert ds.npv_usd.size == count and np.isfinite(ds.npv_usd).all()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"full model {count:,} scenarios x {ds.sizes['time']} months: {elapsed:.2f} s, "
-          f"{elapsed / count * 1e6:.2f} us/scenario, peak memory {peak:,.0f} MB")
+    print(
+        f"full model {count:,} scenarios x {ds.sizes['time']} months: {elapsed:.2f} s, "
+        f"{elapsed / count * 1e6:.2f} us/scenario, peak memory {peak:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -21,9 +21,11 @@ def main():
     ds = monte_carlo(scenario, args.paths, seed=1, chunks=args.chunks)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"monte carlo {args.paths:,} paths x {ds.sizes['time']} months: {elapsed:.2f} s, "
-          f"{elapsed / args.paths * 1e6:.1f} us/path, P(NPV<0) = {float(ds.prob_npv_negative):.3f}, "
-          f"peak memory {peak:,.0f} MB")
+    print(
+        f"monte carlo {args.paths:,} paths x {ds.sizes['time']} months: {elapsed:.2f} s, "
+        f"{elapsed / args.paths * 1e6:.1f} us/path, P(NPV<0) = {float(ds.prob_npv_negative):.3f}, "
+        f"peak memory {peak:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

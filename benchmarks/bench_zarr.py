@@ -32,18 +32,26 @@ def main():
         "network.hashrate_growth.per_year": np.linspace(-0.3, 0.8, 100),
     }
     scenario = load_config("configs/pk2000mw.yaml")
-    lazy = lazy_sweep(scenario, grid, chunks={"tariff.energy_price_per_kwh": args.chunk,
-                                              "market.btc_price_usd": args.chunk,
-                                              "network.hashrate_growth.per_year": 100},
-                      variables=["npv_usd", "fleet_btc", "cumulative_cash_usd"])
+    lazy = lazy_sweep(
+        scenario,
+        grid,
+        chunks={
+            "tariff.energy_price_per_kwh": args.chunk,
+            "market.btc_price_usd": args.chunk,
+            "network.hashrate_growth.per_year": 100,
+        },
+        variables=["npv_usd", "fleet_btc", "cumulative_cash_usd"],
+    )
     scenario_months = lazy.fleet_btc.size
     start = time.perf_counter()
     write_lazy(lazy, out)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e9
-    print(f"zarr sweep {lazy.npv_usd.size:,} scenarios x 60 months = {scenario_months:.3g} "
-          f"scenario-months: {elapsed:.1f} s, peak memory {peak:,.0f} MB, {size:.2f} GB on disk")
+    print(
+        f"zarr sweep {lazy.npv_usd.size:,} scenarios x 60 months = {scenario_months:.3g} "
+        f"scenario-months: {elapsed:.1f} s, peak memory {peak:,.0f} MB, {size:.2f} GB on disk"
+    )
     if args.out is None:
         shutil.rmtree(out.parent)
 

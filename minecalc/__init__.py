@@ -14,8 +14,13 @@ __version__ = "0.1.0"
 
 __all__ = ["ConfigError", "Scenario", "__version__", "config_from_dict", "load_config", "run"]
 
-_FROM = {"ConfigError": "config", "Scenario": "config", "config_from_dict": "config",
-         "load_config": "config", "run": "model"}
+_FROM = {
+    "ConfigError": "config",
+    "Scenario": "config",
+    "config_from_dict": "config",
+    "load_config": "config",
+    "run": "model",
+}
 
 
 def __getattr__(name):

@@ -22,29 +22,50 @@ SCHEMA_FILE = "minecalc.schema.json"
 """Written beside a new scenario by ``init``, for editors that check YAML as you type."""
 
 set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
     help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable; validated "
-    "like the file).")
+    "like the file).",
+)
 range_option = click.option(
-    "--range", "ranges", multiple=True, required=True, metavar="FIELD=LOW:HIGH",
-    help="A field and its low and high values (repeatable).")
+    "--range",
+    "ranges",
+    multiple=True,
+    required=True,
+    metavar="FIELD=LOW:HIGH",
+    help="A field and its low and high values (repeatable).",
+)
 variable_option = click.option(
-    "--variable", "--output", "variable", default="npv_usd", show_default=True,
+    "--variable",
+    "--output",
+    "variable",
+    default="npv_usd",
+    show_default=True,
     help="The scalar result to rank the fields by, e.g. npv_usd or btc_total "
-    "(--output is the old spelling).")
+    "(--output is the old spelling).",
+)
 force_option = click.option("--force", is_flag=True, help="Replace outputs that exist.")
 config_argument = click.argument("config", metavar="CONFIG", type=str)
 
 
 def format_option(*choices: str):
     """``--format`` with the choices a command offers; the first is the default."""
-    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
-                        show_default=True, help="How to print the result.")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="How to print the result.",
+    )
 
 
 def out_option(help_text: str, **kwargs):
-    return click.option("--out", "out", type=click.Path(path_type=str), default=None,
-                        help=help_text, **kwargs)
+    return click.option(
+        "--out", "out", type=click.Path(path_type=str), default=None, help=help_text, **kwargs
+    )
 
 
 def _friendly_errors(command):
@@ -69,9 +90,11 @@ def _friendly_errors(command):
         except Exception as err:
             if _debug(ctx):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {err} - this is a bug in "
-                       "minecalc; run again with --debug for the traceback and report it",
-                       err=True)
+            click.echo(
+                f"internal error: {type(err).__name__}: {err} - this is a bug in "
+                "minecalc; run again with --debug for the traceback and report it",
+                err=True,
+            )
             sys.exit(EXIT_BUG)
 
     return wrapper
@@ -84,11 +107,13 @@ def _message(err: InputError | OSError) -> str:
     if isinstance(err, OutputExistsError):
         names = ", ".join(p.name for p in err.paths[:3])
         more = f" and {len(err.paths) - 3} more" if len(err.paths) > 3 else ""
-        return (f"--out: expected no existing results in {err.paths[0].parent} (use --force to "
-                f"replace them), got {names}{more}")
+        return (
+            f"--out: expected no existing results in {err.paths[0].parent} (use --force to "
+            f"replace them), got {names}{more}"
+        )
     text = str(err)
     if err.option and text.startswith(f"{err.option}:"):
-        text = f"--{err.option.replace('_', '-')}{text[len(err.option):]}"
+        text = f"--{err.option.replace('_', '-')}{text[len(err.option) :]}"
     return text
 
 
@@ -137,8 +162,9 @@ def main(debug, quiet):
 @set_option
 @format_option("table", "json", "csv")
 @out_option("Also write results.nc, monthly.csv and summary.json into this folder.")
-@click.option("--plots", is_flag=True, help="Also write the run's figures (PNG and SVG) "
-              "into --out.")
+@click.option(
+    "--plots", is_flag=True, help="Also write the run's figures (PNG and SVG) into --out."
+)
 @force_option
 @_friendly_errors
 def run(config, overrides, fmt, out, plots, force):
@@ -190,8 +216,10 @@ def validate(config, overrides, fmt):
     if fmt == "json":
         click.echo(json.dumps({"valid": True, "config": config, "name": scenario.name}))
         return
-    click.echo(f"ok: {config} ({scenario.name}, {scenario.horizon_months} months "
-               f"from {scenario.start_date})")
+    click.echo(
+        f"ok: {config} ({scenario.name}, {scenario.horizon_months} months "
+        f"from {scenario.start_date})"
+    )
 
 
 @main.command()
@@ -217,8 +245,13 @@ def examples(fmt):
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--from", "source", default=None, metavar="EXAMPLE",
-              help="Copy this packaged example (see minecalc examples) instead of the starter.")
+@click.option(
+    "--from",
+    "source",
+    default=None,
+    metavar="EXAMPLE",
+    help="Copy this packaged example (see minecalc examples) instead of the starter.",
+)
 @force_option
 @_friendly_errors
 def init(path, source, force):
@@ -241,8 +274,7 @@ def init(path, source, force):
         text = files("minecalc").joinpath("data/starter.yaml").read_text(encoding="utf-8")
     else:
         text = ex.path(source).read_text(encoding="utf-8")
-    atomic_write_text(path, f"# yaml-language-server: $schema={SCHEMA_FILE}\n{text}",
-                      force=force)
+    atomic_write_text(path, f"# yaml-language-server: $schema={SCHEMA_FILE}\n{text}", force=force)
     schema_path = path.parent / SCHEMA_FILE
     if not schema_path.exists():
         atomic_write_text(schema_path, _json_schema() + "\n")
@@ -252,8 +284,10 @@ def init(path, source, force):
 def _json_schema() -> str:
     from .config import Scenario
 
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              **Scenario.model_json_schema()}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **Scenario.model_json_schema(),
+    }
     return json.dumps(schema, indent=2)
 
 
@@ -278,9 +312,11 @@ def schema(fmt):
     if fmt == "csv":
         import csv
 
-        writer = csv.DictWriter(sys.stdout, ["field", "type", "units", "default", "range",
-                                             "description"],
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            sys.stdout,
+            ["field", "type", "units", "default", "range", "description"],
+            lineterminator="\n",
+        )
         writer.writeheader()
         writer.writerows(schema_rows())
         return
@@ -288,8 +324,9 @@ def schema(fmt):
         default = row["default"]
         shown = "required" if default == "required" else json.dumps(default, default=str)
         limits = f"; {row['range']}" if row["range"] else ""
-        click.echo(f"{row['field']}  ({row['type']}; default {shown}{limits})\n"
-                   f"    {row['description']}")
+        click.echo(
+            f"{row['field']}  ({row['type']}; default {shown}{limits})\n    {row['description']}"
+        )
 
 
 @main.command("hardware")
@@ -306,13 +343,27 @@ def hardware_command(fmt):
 
     catalogue = load_hardware()
     if fmt != "table":
-        click.echo(catalogue.to_json(orient="records", indent=2) if fmt == "json"
-                   else catalogue.to_csv(index=False), nl=fmt == "json")
+        click.echo(
+            catalogue.to_json(orient="records", indent=2)
+            if fmt == "json"
+            else catalogue.to_csv(index=False),
+            nl=fmt == "json",
+        )
         return
     header = ["model", "maker", "TH/s", "W", "J/TH", "cooling", "year", "USD/TH"]
-    rows = [[r.model, r.manufacturer, sig(r.hashrate_th_s, 4), sig(r.power_w, 4),
-             sig(r.efficiency_j_per_th), r.cooling, str(r.release_year),
-             sig(r.price_usd_per_th, none="")] for r in catalogue.itertuples()]
+    rows = [
+        [
+            r.model,
+            r.manufacturer,
+            sig(r.hashrate_th_s, 4),
+            sig(r.power_w, 4),
+            sig(r.efficiency_j_per_th),
+            r.cooling,
+            str(r.release_year),
+            sig(r.price_usd_per_th, none=""),
+        ]
+        for r in catalogue.itertuples()
+    ]
     click.echo("\n".join(table(header, rows, indent="")))
 
 
@@ -329,9 +380,16 @@ def variables_command(fmt):
     """
     from .model import variables
 
-    rows = [{"name": name, "group": v.group, "dims": " x ".join(v.dims) or "-",
-             "units": v.units or "-", "long_name": v.long_name}
-            for name, v in variables.VARIABLES.items()]
+    rows = [
+        {
+            "name": name,
+            "group": v.group,
+            "dims": " x ".join(v.dims) or "-",
+            "units": v.units or "-",
+            "long_name": v.long_name,
+        }
+        for name, v in variables.VARIABLES.items()
+    ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
     elif fmt == "markdown":
@@ -345,23 +403,41 @@ def variables_command(fmt):
     else:
         from .formatting import table
 
-        click.echo("\n".join(table(["name", "group", "dims", "units", "meaning"],
-                                    [list(r.values()) for r in rows], indent="", left=5)))
+        click.echo(
+            "\n".join(
+                table(
+                    ["name", "group", "dims", "units", "meaning"],
+                    [list(r.values()) for r in rows],
+                    indent="",
+                    left=5,
+                )
+            )
+        )
 
 
 def variables_markdown(rows) -> str:
     """The registry as the README's Markdown table."""
     lines = ["| variable | group | dims | units | meaning |", "|---|---|---|---|---|"]
-    lines += [f"| `{r['name']}` | {r['group']} | {r['dims']} | {r['units']} | {r['long_name']} |"
-              for r in rows]
+    lines += [
+        f"| `{r['name']}` | {r['group']} | {r['dims']} | {r['units']} | {r['long_name']} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- many scenarios
 
 
-HEADLINE = ("npv_usd", "irr", "irr_reason", "payback_months", "btc_total",
-            "cost_per_btc_all_in_usd", "breakeven_energy_price_per_kwh", "breakeven_btc_price_usd")
+HEADLINE = (
+    "npv_usd",
+    "irr",
+    "irr_reason",
+    "payback_months",
+    "btc_total",
+    "cost_per_btc_all_in_usd",
+    "breakeven_energy_price_per_kwh",
+    "breakeven_btc_price_usd",
+)
 MAX_ROWS = 200
 
 
@@ -378,8 +454,9 @@ def _vary(spec: str):
             return field, np.linspace(float(start), float(stop), int(num))
         return field, np.array([float(v) for v in values.split(",")])
     except ValueError:
-        raise InputError(f"--vary {field}: expected numbers as START:STOP:NUM or V1,V2,..., "
-                         f"got {values!r}") from None
+        raise InputError(
+            f"--vary {field}: expected numbers as START:STOP:NUM or V1,V2,..., got {values!r}"
+        ) from None
 
 
 def _ranges(specs) -> dict:
@@ -433,24 +510,48 @@ def _headline(ds, names):
 
 @main.command()
 @config_argument
-@click.option("--vary", "varies", multiple=True, required=True, metavar="FIELD=SPEC",
-              help="A field and its values: FIELD=START:STOP:NUM or FIELD=V1,V2,... "
-              "(repeatable; each gets its own dimension).")
-@click.option("--zip", "zipped", is_flag=True,
-              help="Vary the fields together along one dimension instead of a grid.")
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    required=True,
+    metavar="FIELD=SPEC",
+    help="A field and its values: FIELD=START:STOP:NUM or FIELD=V1,V2,... "
+    "(repeatable; each gets its own dimension).",
+)
+@click.option(
+    "--zip",
+    "zipped",
+    is_flag=True,
+    help="Vary the fields together along one dimension instead of a grid.",
+)
 @set_option
 @format_option("table", "json", "csv")
-@out_option("Write the whole result (every scenario, every month) to this netCDF file, "
-            "or with --chunks to a .zarr (needs minecalc[scale]) or .nc path, chunk by chunk.")
+@out_option(
+    "Write the whole result (every scenario, every month) to this netCDF file, "
+    "or with --chunks to a .zarr (needs minecalc[scale]) or .nc path, chunk by chunk."
+)
 @force_option
-@click.option("--chunks", type=click.IntRange(1), default=None,
-              help="Run through dask in chunks of this many values per swept field and "
-              "stream the results to --out (for sweeps larger than memory).")
-@click.option("--scheduler", default=None, metavar="NAME|ADDRESS",
-              help="With --chunks: threads (default), processes, or the address of a "
-              "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).")
-@click.option("--variables", default=None, metavar="A,B,...",
-              help="Write only these result variables to --out.")
+@click.option(
+    "--chunks",
+    type=click.IntRange(1),
+    default=None,
+    help="Run through dask in chunks of this many values per swept field and "
+    "stream the results to --out (for sweeps larger than memory).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="NAME|ADDRESS",
+    help="With --chunks: threads (default), processes, or the address of a "
+    "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).",
+)
+@click.option(
+    "--variables",
+    default=None,
+    metavar="A,B,...",
+    help="Write only these result variables to --out.",
+)
 @_friendly_errors
 def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler, variables):
     """Run a grid of scenarios in one vectorized call and print their headline figures.
@@ -466,27 +567,33 @@ def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler,
     fields = dict(_vary(v) for v in varies)
     keep = variables.split(",") if variables else None
     if keep is not None and out is None:
-        raise InputError(f"--variables: expected --out to write them to, got --variables "
-                         f"{variables} and no --out")
+        raise InputError(
+            f"--variables: expected --out to write them to, got --variables "
+            f"{variables} and no --out"
+        )
     scenario = _load(config, overrides)
     progress = _progress(click.get_current_context())
     if chunks is not None:
         if out is None or zipped:
-            raise InputError("--chunks: expected --out (a .zarr or .nc path) and a grid, "
-                             "got " + ("--zip" if zipped else "no --out"))
+            raise InputError(
+                "--chunks: expected --out (a .zarr or .nc path) and a grid, "
+                "got " + ("--zip" if zipped else "no --out")
+            )
         lazy = lazy_sweep(scenario, fields, chunks, variables=keep)
         write_lazy(lazy, out, force=force, scheduler=scheduler, progress=progress)
         progress.close()
-        click.echo(f"wrote {out}: {lazy.npv_usd.size:,} scenarios" if "npv_usd" in lazy
-                   else f"wrote {out}")
+        click.echo(
+            f"wrote {out}: {lazy.npv_usd.size:,} scenarios" if "npv_usd" in lazy else f"wrote {out}"
+        )
         return
     if scheduler is not None:
-        raise InputError(f"--scheduler: expected --chunks with it, got --scheduler {scheduler} "
-                         "and no --chunks")
+        raise InputError(
+            f"--scheduler: expected --chunks with it, got --scheduler {scheduler} and no --chunks"
+        )
     progress("sweep: running the grid", None)
     ds = sweep_model(scenario, zipped=fields) if zipped else sweep_model(scenario, fields)
     if out is not None:
-        from .output import write_dataset, check_variables
+        from .output import check_variables, write_dataset
 
         write_dataset(ds if keep is None else ds[check_variables(ds, keep)], out, force=force)
     progress.close()
@@ -534,56 +641,132 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
     swing = abs(result.sel(case="high") - result.sel(case="low"))
     order = swing.sortby(swing, ascending=False).parameter.values
     units = t[variable].attrs.get("units", "")
-    frame = pd.DataFrame({
-        "low": t.low_value.sel(parameter=order).values,
-        "high": t.high_value.sel(parameter=order).values,
-        f"{variable} at low": result.sel(parameter=order, case="low").values,
-        f"{variable} at high": result.sel(parameter=order, case="high").values,
-    }, index=pd.Index(order, name="field"))
+    frame = pd.DataFrame(
+        {
+            "low": t.low_value.sel(parameter=order).values,
+            "high": t.high_value.sel(parameter=order).values,
+            f"{variable} at low": result.sel(parameter=order, case="low").values,
+            f"{variable} at high": result.sel(parameter=order, case="high").values,
+        },
+        index=pd.Index(order, name="field"),
+    )
     if fmt != "table":
         _echo_frame(frame, fmt)
         return
     base = float(t[f"base_{variable}"])
-    factor, unit = scale(frame.iloc[:, 2:].to_numpy().ravel(), units) if units == "USD" else (
-        1.0, units)
+    factor, unit = (
+        scale(frame.iloc[:, 2:].to_numpy().ravel(), units) if units == "USD" else (1.0, units)
+    )
     click.echo(f"{variable} at base: {money(base) if units == 'USD' else quantity(base, units)}")
-    rows = [[field, sig(low, 4), sig(high, 4), sig(at_low / factor, 4), sig(at_high / factor, 4)]
-            for field, (low, high, at_low, at_high) in frame.iterrows()]
-    click.echo("\n".join(table(["field", "low", "high", f"at low [{unit}]",
-                                f"at high [{unit}]"], rows, indent="")))
+    rows = [
+        [field, sig(low, 4), sig(high, 4), sig(at_low / factor, 4), sig(at_high / factor, 4)]
+        for field, (low, high, at_low, at_high) in frame.iterrows()
+    ]
+    click.echo(
+        "\n".join(
+            table(
+                ["field", "low", "high", f"at low [{unit}]", f"at high [{unit}]"], rows, indent=""
+            )
+        )
+    )
 
 
 @main.command()
 @config_argument
-@click.option("--paths", "n_paths", type=click.IntRange(1, 10_000_000), default=1000,
-              show_default=True, help="Number of random paths.")
+@click.option(
+    "--paths",
+    "n_paths",
+    type=click.IntRange(1, 10_000_000),
+    default=1000,
+    show_default=True,
+    help="Number of random paths.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--price", type=click.Choice(["gbm", "bootstrap"]), default="gbm",
-              show_default=True, help="BTC price model.")
-@click.option("--drift", type=float, default=0.0, show_default=True,
-              help="GBM drift of the BTC price [1/year].")
-@click.option("--volatility", type=float, default=0.6, show_default=True,
-              help="GBM volatility of the BTC price [1/sqrt(year)].")
-@click.option("--network", type=click.Choice(["bootstrap", "lognormal"]), default="bootstrap",
-              show_default=True, help="Network growth model.")
-@click.option("--network-volatility", type=float, default=0.3, show_default=True,
-              help="Volatility of the lognormal network growth [1/sqrt(year)].")
-@click.option("--fees-sigma", type=float, default=0.5, show_default=True,
-              help="Log standard deviation of monthly fees.")
-@click.option("--correlation", type=click.FloatRange(-1, 1), default=0.0, show_default=True,
-              help="Correlation of price and network shocks.")
+@click.option(
+    "--price",
+    type=click.Choice(["gbm", "bootstrap"]),
+    default="gbm",
+    show_default=True,
+    help="BTC price model.",
+)
+@click.option(
+    "--drift",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="GBM drift of the BTC price [1/year].",
+)
+@click.option(
+    "--volatility",
+    type=float,
+    default=0.6,
+    show_default=True,
+    help="GBM volatility of the BTC price [1/sqrt(year)].",
+)
+@click.option(
+    "--network",
+    type=click.Choice(["bootstrap", "lognormal"]),
+    default="bootstrap",
+    show_default=True,
+    help="Network growth model.",
+)
+@click.option(
+    "--network-volatility",
+    type=float,
+    default=0.3,
+    show_default=True,
+    help="Volatility of the lognormal network growth [1/sqrt(year)].",
+)
+@click.option(
+    "--fees-sigma",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Log standard deviation of monthly fees.",
+)
+@click.option(
+    "--correlation",
+    type=click.FloatRange(-1, 1),
+    default=0.0,
+    show_default=True,
+    help="Correlation of price and network shocks.",
+)
 @set_option
 @format_option("table", "json", "csv")
 @out_option("Write every path (netCDF).")
 @force_option
-@click.option("--chunks", type=click.IntRange(2), default=None,
-              help="Run through dask in chunks of this many paths (same numbers).")
-@click.option("--scheduler", default=None, metavar="NAME|ADDRESS",
-              help="With --chunks: threads (default), processes, or the address of a "
-              "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).")
+@click.option(
+    "--chunks",
+    type=click.IntRange(2),
+    default=None,
+    help="Run through dask in chunks of this many paths (same numbers).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="NAME|ADDRESS",
+    help="With --chunks: threads (default), processes, or the address of a "
+    "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).",
+)
 @_friendly_errors
-def montecarlo(config, n_paths, seed, price, drift, volatility, network, network_volatility,
-               fees_sigma, correlation, overrides, fmt, out, force, chunks, scheduler):
+def montecarlo(
+    config,
+    n_paths,
+    seed,
+    price,
+    drift,
+    volatility,
+    network,
+    network_volatility,
+    fees_sigma,
+    correlation,
+    overrides,
+    fmt,
+    out,
+    force,
+    chunks,
+    scheduler,
+):
     """Risk: the distribution of NPV, BTC mined and payback over random paths.
 
     json: the summary (quantiles as npv_usd_q10 ...); csv: one row per path.
@@ -595,16 +778,25 @@ def montecarlo(config, n_paths, seed, price, drift, volatility, network, network
     from .uncertainty import monte_carlo, monte_carlo_summary
 
     progress = _progress(click.get_current_context())
-    ds = monte_carlo(_load(config, overrides), n_paths, seed, price=price,
-                     drift_per_year=drift, volatility_per_year=volatility, network=network,
-                     network_volatility_per_year=network_volatility, fees_sigma=fees_sigma,
-                     correlation=correlation, chunks=chunks, scheduler=scheduler,
-                     progress=progress)
+    ds = monte_carlo(
+        _load(config, overrides),
+        n_paths,
+        seed,
+        price=price,
+        drift_per_year=drift,
+        volatility_per_year=volatility,
+        network=network,
+        network_volatility_per_year=network_volatility,
+        fees_sigma=fees_sigma,
+        correlation=correlation,
+        chunks=chunks,
+        scheduler=scheduler,
+        progress=progress,
+    )
     _write_optional(ds, out, force)
     progress.close()
     if fmt == "csv":
-        click.echo(ds[["npv_usd", "btc_total", "payback_months"]].to_dataframe().to_csv(),
-                   nl=False)
+        click.echo(ds[["npv_usd", "btc_total", "payback_months"]].to_dataframe().to_csv(), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(monte_carlo_summary(ds), indent=2))
     else:
@@ -617,8 +809,14 @@ def montecarlo(config, n_paths, seed, price, drift, volatility, network, network
 @config_argument
 @range_option
 @variable_option
-@click.option("-n", "n", type=int, default=1024, show_default=True,
-              help="Base sample size, a power of 2; the model runs n (fields + 2) scenarios.")
+@click.option(
+    "-n",
+    "n",
+    type=int,
+    default=1024,
+    show_default=True,
+    help="Base sample size, a power of 2; the model runs n (fields + 2) scenarios.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @set_option
 @format_option("table", "json", "csv")
@@ -642,8 +840,10 @@ def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force):
     progress.close()
     frame = s[["S1", "S1_conf", "ST", "ST_conf"]].sortby("ST", ascending=False).to_dataframe()
     if fmt == "table":
-        click.echo(f"Sobol indices of {variable} ({s.attrs['evaluations']:,} model runs; "
-                   "*_conf: 95 % confidence half-width)")
+        click.echo(
+            f"Sobol indices of {variable} ({s.attrs['evaluations']:,} model runs; "
+            "*_conf: 95 % confidence half-width)"
+        )
     _echo_frame(frame, fmt, decimals=3)
 
 
@@ -654,8 +854,14 @@ def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force):
 @config_argument
 @set_option
 @out_option("Folder for the figures, report.pdf and summary.md.", required=True)
-@click.option("--paths", "n_paths", type=click.IntRange(min=2), default=2000, show_default=True,
-              help="Monte Carlo paths.")
+@click.option(
+    "--paths",
+    "n_paths",
+    type=click.IntRange(min=2),
+    default=2000,
+    show_default=True,
+    help="Monte Carlo paths.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @force_option
 @_friendly_errors
@@ -669,17 +875,26 @@ def report_command(config, overrides, out, n_paths, seed, force):
     from . import report  # matplotlib is imported only when figures are asked for
 
     progress = _progress(click.get_current_context())
-    written = report.write_report(_load(config, overrides), out, force=force,
-                                  paths=n_paths, seed=seed, progress=progress)
+    written = report.write_report(
+        _load(config, overrides), out, force=force, paths=n_paths, seed=seed, progress=progress
+    )
     progress.close()
     figures = sum(p.suffix == ".png" for p in written)
-    click.echo(f"wrote {len(written)} files to {Path(out)}: report.pdf, summary.md and "
-               f"{figures} figures as PNG and SVG")
+    click.echo(
+        f"wrote {len(written)} files to {Path(out)}: report.pdf, summary.md and "
+        f"{figures} figures as PNG and SVG"
+    )
 
 
 @main.command("backtest")
-@click.option("--paths", "n_paths", type=click.IntRange(10, 1_000_000), default=2000,
-              show_default=True, help="Monte Carlo paths per cut-off and resampling scheme.")
+@click.option(
+    "--paths",
+    "n_paths",
+    type=click.IntRange(10, 1_000_000),
+    default=2000,
+    show_default=True,
+    help="Monte Carlo paths per cut-off and resampling scheme.",
+)
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
 @format_option("table", "json")
 @_friendly_errors

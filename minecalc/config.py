@@ -40,6 +40,7 @@ from . import examples, hardware
 from .errors import InputError
 
 __all__ = [
+    "UNITS",
     "ConfigError",
     "Costs",
     "Finance",
@@ -56,7 +57,6 @@ __all__ = [
     "Scenario",
     "Site",
     "Tariff",
-    "UNITS",
     "config_from_dict",
     "field_attrs",
     "field_metadata",
@@ -94,13 +94,31 @@ def _problem(expected: str, got: str, field: str = "") -> PydanticCustomError:
 
 # --------------------------------------------------------------------------- schema
 
-UNITS = frozenset({
-    "1", "1/epoch", "1/month", "1/year",
-    "blocks", "epochs", "months", "years",
-    "BTC/block", "EH/s", "TH/s", "J/TH", "MW", "W",
-    "USD", "USD/(TH/s)", "USD/MW", "USD/MW/year", "USD/year",
-    "{currency}/kWh", "{currency}/USD",
-})
+UNITS = frozenset(
+    {
+        "1",
+        "1/epoch",
+        "1/month",
+        "1/year",
+        "blocks",
+        "epochs",
+        "months",
+        "years",
+        "BTC/block",
+        "EH/s",
+        "TH/s",
+        "J/TH",
+        "MW",
+        "W",
+        "USD",
+        "USD/(TH/s)",
+        "USD/MW",
+        "USD/MW/year",
+        "USD/year",
+        "{currency}/kWh",
+        "{currency}/USD",
+    }
+)
 """Units of the numeric config fields, in the vocabulary of the model's outputs (their
 ``units`` attrs): ``1`` for dimensionless ratios and fractions, ``1/year`` (``1/month``,
 ``1/epoch``) for rates per period, plural time and block counts (``months``, ``blocks``),
@@ -185,7 +203,8 @@ class PathPoint(_Model):
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
     hashrate_eh_s: float = Field(
-        gt=0, description="Hashrate of the rest of the network on that date [EH/s].",
+        gt=0,
+        description="Hashrate of the rest of the network on that date [EH/s].",
         json_schema_extra=_units("EH/s", "Other miners' hashrate on the date"),
     )
 
@@ -194,19 +213,26 @@ class HashrateGrowth(_OneOf):
     """Growth of the rest of the network's hashrate; exactly one field is set."""
 
     per_epoch: float | None = Field(
-        None, gt=-1, description="Growth per nominal epoch of 2016 * 600 s [1/epoch].",
-        json_schema_extra=_units("1/epoch", "Other miners' hashrate growth per epoch",
-                                 percent=True),
+        None,
+        gt=-1,
+        description="Growth per nominal epoch of 2016 * 600 s [1/epoch].",
+        json_schema_extra=_units(
+            "1/epoch", "Other miners' hashrate growth per epoch", percent=True
+        ),
     )
     per_month: float | None = Field(
-        None, gt=-1, description="Growth per month, a month being 1/12 year [1/month].",
-        json_schema_extra=_units("1/month", "Other miners' hashrate growth per month",
-                                 percent=True),
+        None,
+        gt=-1,
+        description="Growth per month, a month being 1/12 year [1/month].",
+        json_schema_extra=_units(
+            "1/month", "Other miners' hashrate growth per month", percent=True
+        ),
     )
     per_year: float | None = Field(
-        None, gt=-1, description="Growth per year of 365.2425 days [1/year].",
-        json_schema_extra=_units("1/year", "Other miners' hashrate growth per year",
-                                 percent=True),
+        None,
+        gt=-1,
+        description="Growth per year of 365.2425 days [1/year].",
+        json_schema_extra=_units("1/year", "Other miners' hashrate growth per year", percent=True),
     )
     path: tuple[PathPoint, ...] | None = Field(
         None, description="Hashrate at one or more dates, strictly increasing."
@@ -228,20 +254,31 @@ class Response(_Model):
     """How the rest of the network answers the hashprice it earns (minecalc.response)."""
 
     elasticity: float = Field(
-        ge=0, description="Long-run log change of the rest of the network's hashrate per log "
+        ge=0,
+        description="Long-run log change of the rest of the network's hashrate per log "
         "change of its hashprice; 0 = no response [1].",
-        json_schema_extra=_units("1", "Other miners' response to hashprice (elasticity)"))
-    lag_months: float = Field(gt=0, description="Time constant of the adjustment [months].",
-                              json_schema_extra=_units("months", "Other miners' response time"))
+        json_schema_extra=_units("1", "Other miners' response to hashprice (elasticity)"),
+    )
+    lag_months: float = Field(
+        gt=0,
+        description="Time constant of the adjustment [months].",
+        json_schema_extra=_units("months", "Other miners' response time"),
+    )
 
 
 class Network(_Model):
     """The Bitcoin network at the start date and its growth."""
 
-    height: int = Field(ge=0, description="Chain tip height at start_date [blocks].",
-                        json_schema_extra=_units("blocks", "Chain tip height at the start"))
-    difficulty: float = Field(ge=1, description="Difficulty of the current epoch [1].",
-                              json_schema_extra=_units("1", "Difficulty at the start"))
+    height: int = Field(
+        ge=0,
+        description="Chain tip height at start_date [blocks].",
+        json_schema_extra=_units("blocks", "Chain tip height at the start"),
+    )
+    difficulty: float = Field(
+        ge=1,
+        description="Difficulty of the current epoch [1].",
+        json_schema_extra=_units("1", "Difficulty at the start"),
+    )
     epoch_start_date: dt.datetime | None = Field(
         None,
         description=(
@@ -256,8 +293,12 @@ class Network(_Model):
         "difficulty [EH/s].",
         json_schema_extra=_units("EH/s", "Other miners' hashrate at the start"),
     )
-    fees_btc_per_block: float = Field(0.03, ge=0, description="Fees per block [BTC/block].",
-                                      json_schema_extra=_units("BTC/block", "Fees per block"))
+    fees_btc_per_block: float = Field(
+        0.03,
+        ge=0,
+        description="Fees per block [BTC/block].",
+        json_schema_extra=_units("BTC/block", "Fees per block"),
+    )
     hashrate_growth: HashrateGrowth = Field(
         description="Growth of the rest of the network's hashrate."
     )
@@ -267,8 +308,10 @@ class Network(_Model):
         "false = price-taker view.",
     )
     response: Response | None = Field(
-        None, description="Other miners switch off or join as hashprice moves; null = they "
-        "follow hashrate_growth whatever the fleet does.")
+        None,
+        description="Other miners switch off or join as hashprice moves; null = they "
+        "follow hashrate_growth whatever the fleet does.",
+    )
 
     @field_validator("epoch_start_date")
     @classmethod
@@ -284,8 +327,11 @@ class RampPoint(_Model):
     """Capacity online from a date."""
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
-    capacity_mw: float = Field(ge=0, description="Capacity online from that date [MW].",
-                               json_schema_extra=_units("MW", "Capacity online from the date"))
+    capacity_mw: float = Field(
+        ge=0,
+        description="Capacity online from that date [MW].",
+        json_schema_extra=_units("MW", "Capacity online from the date"),
+    )
 
 
 class Ramp(_Model):
@@ -307,18 +353,30 @@ class Ramp(_Model):
 class Site(_Model):
     """The power site."""
 
-    capacity_mw: float = Field(gt=0, description="Grid capacity of the site [MW].",
-                               json_schema_extra=_units("MW", "Grid capacity"))
+    capacity_mw: float = Field(
+        gt=0,
+        description="Grid capacity of the site [MW].",
+        json_schema_extra=_units("MW", "Grid capacity"),
+    )
     mining_share: float = Field(
-        1.0, gt=0, le=1, description="Share of capacity given to mining [1].",
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of capacity given to mining [1].",
         json_schema_extra=_units("1", "Share of capacity for mining", percent=True),
     )
     pue: float = Field(
-        1.10, ge=1, le=3, description="Power usage effectiveness, site power / IT power [1].",
+        1.10,
+        ge=1,
+        le=3,
+        description="Power usage effectiveness, site power / IT power [1].",
         json_schema_extra=_units("1", "Power usage effectiveness (PUE)"),
     )
     uptime: float = Field(
-        1.0, gt=0, le=1, description="Share of the time machines hash when power is there [1].",
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of the time machines hash when power is there [1].",
         json_schema_extra=_units("1", "Machine uptime", percent=True),
     )
     availability_by_month: tuple[float, ...] = Field(
@@ -345,39 +403,51 @@ class Site(_Model):
     def _ramp_within_capacity(self):
         for i, point in enumerate(self.ramp.points if self.ramp else ()):
             if point.capacity_mw > self.capacity_mw:
-                raise _problem(f"at most capacity_mw = {self.capacity_mw:g}",
-                               f"{point.capacity_mw:g}", field=f"ramp.points[{i}].capacity_mw")
+                raise _problem(
+                    f"at most capacity_mw = {self.capacity_mw:g}",
+                    f"{point.capacity_mw:g}",
+                    field=f"ramp.points[{i}].capacity_mw",
+                )
         return self
 
 
 class Machine(_Model):
     """One machine type of the fleet: a catalogue model or custom figures."""
 
-    model: str | None = Field(
-        None, description="Catalogue model name (see `minecalc hardware`)."
-    )
+    model: str | None = Field(None, description="Catalogue model name (see `minecalc hardware`).")
     hashrate_th_s: float | None = Field(
-        None, gt=0, description="Custom machine: hashrate [TH/s].",
+        None,
+        gt=0,
+        description="Custom machine: hashrate [TH/s].",
         json_schema_extra=_units("TH/s", "Machine hashrate"),
     )
-    power_w: float | None = Field(None, gt=0, description="Custom machine: wall power [W].",
-                                  json_schema_extra=_units("W", "Machine power"))
-    share: float = Field(gt=0, le=1, description="Share of the fleet's IT power [1].",
-                         json_schema_extra=_units("1", "Machine's share of IT power",
-                                                  percent=True))
+    power_w: float | None = Field(
+        None,
+        gt=0,
+        description="Custom machine: wall power [W].",
+        json_schema_extra=_units("W", "Machine power"),
+    )
+    share: float = Field(
+        gt=0,
+        le=1,
+        description="Share of the fleet's IT power [1].",
+        json_schema_extra=_units("1", "Machine's share of IT power", percent=True),
+    )
 
     @model_validator(mode="after")
     def _model_or_custom(self):
         given = [k for k in ("model", "hashrate_th_s", "power_w") if getattr(self, k) is not None]
         if given not in (["model"], ["hashrate_th_s", "power_w"]):
-            raise _problem("either model, or both hashrate_th_s and power_w",
-                           ", ".join(given) or "none")
+            raise _problem(
+                "either model, or both hashrate_th_s and power_w", ", ".join(given) or "none"
+            )
         if self.model is not None:
             try:
                 hardware.get_machine(self.model)
             except ValueError as err:
-                raise _problem("a catalogue model", f"{self.model!r} ({err})",
-                               field="model") from None
+                raise _problem(
+                    "a catalogue model", f"{self.model!r} ({err})", field="model"
+                ) from None
         return self
 
     @property
@@ -399,25 +469,32 @@ class Refresh(_Model):
 
     model: str | None = Field(None, description="Catalogue model bought at refresh.")
     efficiency_j_per_th: float | None = Field(
-        None, gt=0, description="Efficiency of the machines bought at refresh [J/TH].",
+        None,
+        gt=0,
+        description="Efficiency of the machines bought at refresh [J/TH].",
         json_schema_extra=_units("J/TH", "Efficiency of refresh machines"),
     )
     hardware_usd_per_th: float | None = Field(
-        None, ge=0, description="Price of the new machines; null = catalogue price "
-        "[USD/(TH/s)].",
+        None,
+        ge=0,
+        description="Price of the new machines; null = catalogue price [USD/(TH/s)].",
         json_schema_extra=_units("USD/(TH/s)", "Price of refresh machines"),
     )
 
     @model_validator(mode="after")
     def _one_machine(self):
         if (self.model is None) == (self.efficiency_j_per_th is None):
-            raise _problem("either model or efficiency_j_per_th",
-                           "both" if self.model else "neither")
+            raise _problem(
+                "either model or efficiency_j_per_th", "both" if self.model else "neither"
+            )
         if self.model is not None:
             machine = hardware.get_machine(self.model)
             if self.hardware_usd_per_th is None and machine.price_usd_per_th is None:
-                raise _problem("a price (the catalogue has none for this model)", "null",
-                               field="hardware_usd_per_th")
+                raise _problem(
+                    "a price (the catalogue has none for this model)",
+                    "null",
+                    field="hardware_usd_per_th",
+                )
         return self
 
 
@@ -425,30 +502,39 @@ class Fleet(_Model):
     """The mining hardware: one efficiency, or a mix of machines."""
 
     efficiency_j_per_th: float | None = Field(
-        None, gt=0, description="Energy per terahash of the whole fleet [J/TH].",
+        None,
+        gt=0,
+        description="Energy per terahash of the whole fleet [J/TH].",
         json_schema_extra=_units("J/TH", "Fleet efficiency"),
     )
     machines: tuple[Machine, ...] | None = Field(
         None, description="Mix of machines by share of IT power; shares sum to 1."
     )
     degradation_per_year: float = Field(
-        0.0, ge=0, lt=1, description="Hashrate lost per year of a machine's age [1/year].",
+        0.0,
+        ge=0,
+        lt=1,
+        description="Hashrate lost per year of a machine's age [1/year].",
         json_schema_extra=_units("1/year", "Hashrate lost per year of age", percent=True),
     )
     lifetime_years: float | None = Field(
-        None, gt=0, description="Machine life; null = beyond the horizon [years].",
+        None,
+        gt=0,
+        description="Machine life; null = beyond the horizon [years].",
         json_schema_extra=_units("years", "Machine life"),
     )
     refresh: Refresh | None = Field(
-        None, description="What replaces machines at the end of their life; null = they "
-        "retire and are not replaced."
+        None,
+        description="What replaces machines at the end of their life; null = they "
+        "retire and are not replaced.",
     )
 
     @model_validator(mode="after")
     def _one_way(self):
         if (self.efficiency_j_per_th is None) == (self.machines is None):
-            raise _problem("either efficiency_j_per_th or machines",
-                           "both" if self.machines else "neither")
+            raise _problem(
+                "either efficiency_j_per_th or machines", "both" if self.machines else "neither"
+            )
         total = sum(m.share for m in self.machines or ())
         if self.machines and abs(total - 1) > 1e-9:
             raise _problem("shares summing to 1", f"{total:g}", field="machines")
@@ -471,22 +557,31 @@ class PricePoint(_Model):
     """The BTC price on a date."""
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
-    btc_price_usd: float = Field(gt=0, description="Bitcoin price on that date [USD].",
-                                 json_schema_extra=_units("USD", "Bitcoin price on the date"))
+    btc_price_usd: float = Field(
+        gt=0,
+        description="Bitcoin price on that date [USD].",
+        json_schema_extra=_units("USD", "Bitcoin price on the date"),
+    )
 
 
 class Market(_Model):
     """Market prices."""
 
-    btc_price_usd: float = Field(gt=0, description="Bitcoin price at start_date [USD].",
-                                 json_schema_extra=_units("USD", "Bitcoin price at the start"))
+    btc_price_usd: float = Field(
+        gt=0,
+        description="Bitcoin price at start_date [USD].",
+        json_schema_extra=_units("USD", "Bitcoin price at the start"),
+    )
     btc_price_growth_per_year: float = Field(
-        0.0, gt=-1, description="Growth of the price per year of 365.2425 days [1/year].",
+        0.0,
+        gt=-1,
+        description="Growth of the price per year of 365.2425 days [1/year].",
         json_schema_extra=_units("1/year", "Bitcoin price growth per year", percent=True),
     )
     btc_price_path: tuple[PricePoint, ...] | None = Field(
-        None, description="Price by date, log-linear between points and flat after the last; "
-        "replaces the growth."
+        None,
+        description="Price by date, log-linear between points and flat after the last; "
+        "replaces the growth.",
     )
 
     @field_validator("btc_price_path")
@@ -502,32 +597,39 @@ class Tariff(_Model):
         "USD", pattern=r"^[A-Z]{3}$", description="Currency of the tariff (ISO 4217)."
     )
     usd_fx_rate: float = Field(
-        1.0, gt=0, description="Units of the tariff currency per USD at start_date "
-        "[currency/USD].",
+        1.0,
+        gt=0,
+        description="Units of the tariff currency per USD at start_date [currency/USD].",
         json_schema_extra=_units("{currency}/USD", "Exchange rate at the start"),
     )
     usd_fx_change_per_year: float = Field(
-        0.0, gt=-1, description="Change of the currency units per USD per year (positive: "
+        0.0,
+        gt=-1,
+        description="Change of the currency units per USD per year (positive: "
         "the currency weakens) [1/year].",
-        json_schema_extra=_units("1/year", "Change of the exchange rate per year",
-                                 percent=True),
+        json_schema_extra=_units("1/year", "Change of the exchange rate per year", percent=True),
     )
     energy_price_per_kwh: float = Field(
-        ge=0, description="Energy price in the tariff currency [currency/kWh].",
+        ge=0,
+        description="Energy price in the tariff currency [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Energy price in the tariff currency"),
     )
     time_of_use: tuple[tuple[float, ...], ...] | None = Field(
-        None, description="Hourly factors on energy_price_per_kwh: one list of 24 for every "
+        None,
+        description="Hourly factors on energy_price_per_kwh: one list of 24 for every "
         "month, or 12 lists (January to December); null = flat [1].",
         json_schema_extra=_units("1", "Hourly factors on the energy price"),
     )
     dispatch: Literal["always", "economic"] = Field(
-        "always", description="always: run whenever power is available; economic: run an "
-        "hour only when its revenue covers its energy cost."
+        "always",
+        description="always: run whenever power is available; economic: run an "
+        "hour only when its revenue covers its energy cost.",
     )
     take_or_pay_fraction: float = Field(
-        0.0, ge=0, le=1, description="Share of the available energy paid for whether used "
-        "or not [1].",
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the available energy paid for whether used or not [1].",
         json_schema_extra=_units("1", "Take-or-pay share of the energy", percent=True),
     )
 
@@ -544,8 +646,7 @@ class Tariff(_Model):
     @model_validator(mode="after")
     def _usd_is_usd(self):
         if self.currency == "USD" and self.usd_fx_rate != 1:
-            raise _problem("1 when currency is USD", f"{self.usd_fx_rate:g}",
-                           field="usd_fx_rate")
+            raise _problem("1 when currency is USD", f"{self.usd_fx_rate:g}", field="usd_fx_rate")
         return self
 
 
@@ -553,28 +654,41 @@ class Costs(_Model):
     """Capital and operating costs besides energy."""
 
     pool_fee: float = Field(
-        0.025, ge=0, lt=1, description="Pool fee on subsidy + fees (FPPS) [1].",
+        0.025,
+        ge=0,
+        lt=1,
+        description="Pool fee on subsidy + fees (FPPS) [1].",
         json_schema_extra=_units("1", "Pool fee", percent=True),
     )
     hardware_usd_per_th: float | None = Field(
-        None, ge=0, description="Machine price; null = the catalogue price of each model "
-        "[USD/(TH/s)].",
+        None,
+        ge=0,
+        description="Machine price; null = the catalogue price of each model [USD/(TH/s)].",
         json_schema_extra=_units("USD/(TH/s)", "Machine price"),
     )
     infrastructure_usd_per_mw: float = Field(
-        0.0, ge=0, description="Facilities excluding machines, per MW of capacity deployed "
-        "[USD/MW].",
+        0.0,
+        ge=0,
+        description="Facilities excluding machines, per MW of capacity deployed [USD/MW].",
         json_schema_extra=_units("USD/MW", "Facilities cost per MW"),
     )
     om_usd_per_mw_year: float = Field(
-        0.0, ge=0, description="Operations and maintenance per MW online [USD/MW/year].",
+        0.0,
+        ge=0,
+        description="Operations and maintenance per MW online [USD/MW/year].",
         json_schema_extra=_units("USD/MW/year", "Operations and maintenance per MW"),
     )
-    fixed_usd_per_year: float = Field(0.0, ge=0, description="Fixed costs [USD/year].",
-                                      json_schema_extra=_units("USD/year", "Fixed costs"))
+    fixed_usd_per_year: float = Field(
+        0.0,
+        ge=0,
+        description="Fixed costs [USD/year].",
+        json_schema_extra=_units("USD/year", "Fixed costs"),
+    )
     salvage_fraction: float = Field(
-        0.0, ge=0, le=1, description="Share of the machines' book value recovered at the "
-        "horizon's end [1].",
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the machines' book value recovered at the horizon's end [1].",
         json_schema_extra=_units("1", "Salvage share of machines' book value", percent=True),
     )
 
@@ -582,15 +696,23 @@ class Costs(_Model):
 class Finance(_Model):
     """How money over time is judged."""
 
-    discount_rate: float = Field(0.10, gt=-1, description="Discount rate per year [1/year].",
-                                 json_schema_extra=_units("1/year", "Discount rate per year",
-                                                          percent=True))
+    discount_rate: float = Field(
+        0.10,
+        gt=-1,
+        description="Discount rate per year [1/year].",
+        json_schema_extra=_units("1/year", "Discount rate per year", percent=True),
+    )
     btc_held_fraction: float = Field(
-        0.0, ge=0, le=1, description="Share of mined BTC kept in a reserve, not sold [1].",
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of mined BTC kept in a reserve, not sold [1].",
         json_schema_extra=_units("1", "Share of BTC held in reserve", percent=True),
     )
     alternative_energy_price_per_kwh: float | None = Field(
-        None, ge=0, description="What the same energy would earn sold otherwise, in the "
+        None,
+        ge=0,
+        description="What the same energy would earn sold otherwise, in the "
         "tariff currency; null = the tariff [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Value of the energy sold otherwise"),
     )
@@ -602,8 +724,12 @@ class Scenario(_Model):
     name: str = Field(min_length=1, description="Name of the scenario.")
     description: str = Field("", description="Free text.")
     start_date: dt.date = Field(description="First day of the run, UTC midnight [YYYY-MM-DD].")
-    horizon_months: int = Field(ge=1, le=600, description="Length of the run [months].",
-                                json_schema_extra=_units("months", "Length of the run"))
+    horizon_months: int = Field(
+        ge=1,
+        le=600,
+        description="Length of the run [months].",
+        json_schema_extra=_units("months", "Length of the run"),
+    )
     network: Network = Field(description="The Bitcoin network.")
     site: Site = Field(description="The power site.")
     fleet: Fleet = Field(description="The mining hardware.")
@@ -640,8 +766,15 @@ def _type_name(annotation: Any) -> str:
     """A reader's name for a field type: ``number``, ``list of PathPoint``, ``always|economic``."""
     if get_origin(annotation) is Literal:
         return "|".join(map(str, get_args(annotation)))
-    names = {float: "number", int: "integer", str: "text", bool: "true/false",
-             dt.date: "date", dt.datetime: "date-time", type(None): "null"}
+    names = {
+        float: "number",
+        int: "integer",
+        str: "text",
+        bool: "true/false",
+        dt.date: "date",
+        dt.datetime: "date-time",
+        type(None): "null",
+    }
     if annotation in names:
         return names[annotation]
     args = [a for a in get_args(annotation) if a is not Ellipsis]
@@ -669,13 +802,23 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
         default = "required" if info.is_required() else info.default
         if isinstance(default, BaseModel):
             default = "see below"
-        bounds = [f"{op} {getattr(m, attr):g}" for m in info.metadata
-                  for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
-                  if hasattr(m, attr)]
+        bounds = [
+            f"{op} {getattr(m, attr):g}"
+            for m in info.metadata
+            for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+            if hasattr(m, attr)
+        ]
         units = (_metadata(info) or {}).get("units", "")
-        rows.append({"field": path, "type": _type_name(info.annotation), "units": units,
-                     "default": default, "range": ", ".join(bounds),
-                     "description": info.description or ""})
+        rows.append(
+            {
+                "field": path,
+                "type": _type_name(info.annotation),
+                "units": units,
+                "default": default,
+                "range": ", ".join(bounds),
+                "description": info.description or "",
+            }
+        )
         if sub is not None:
             rows += schema_rows(sub, f"{path}.")
     return rows
@@ -842,8 +985,9 @@ def _yaml_load(text: str) -> Any:
     the YAML reader.
     """
     yaml = YAML(typ="safe", pure=True)
-    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp",
-                                     lambda loader, node: loader.construct_scalar(node))
+    yaml.constructor.add_constructor(
+        "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+    )
     return yaml.load(text)
 
 
@@ -860,8 +1004,10 @@ def _merge(base: Mapping, top: Mapping, model: type[BaseModel] | None) -> dict:
     for key, value in top.items():
         sub = _field_model(model, key)
         old = merged.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping) and not (
-            sub and issubclass(sub, _OneOf)
+        if (
+            isinstance(value, Mapping)
+            and isinstance(old, Mapping)
+            and not (sub and issubclass(sub, _OneOf))
         ):
             merged[key] = _merge(old, value, sub)
         else:
@@ -907,8 +1053,10 @@ def _read_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     if not isinstance(base, str) or not base:
         raise ConfigError([f"{path}: extends: expected a file path, got {_show(base)}"])
     base_path = path.parent / base
-    if not base_path.exists() and Path(base).name == base and base.removesuffix(".yaml") in (
-        examples.names()
+    if (
+        not base_path.exists()
+        and Path(base).name == base
+        and base.removesuffix(".yaml") in (examples.names())
     ):  # a copy of an example (minecalc init --from) still finds the example it extends
         base_path = examples.path(base)
     if base_path.resolve() in {p.resolve() for p in chain}:
@@ -998,7 +1146,8 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     ----------
     path : str or path-like
         A UTF-8 YAML 1.2 file, or the name of a packaged example (``"pk2000mw"``,
-        see :mod:`minecalc.examples`) where no such file exists. A top-level ``extends: other.yaml`` (relative to
+        see :mod:`minecalc.examples`) where no such file exists. A top-level
+        ``extends: other.yaml`` (relative to
         the file) deep-merges that file under this one; chains are allowed, loops
         are errors.
     overrides : iterable of str

@@ -33,17 +33,23 @@ class OutputExistsError(InputError):
         self.paths = [Path(p) for p in paths]
         shown = ", ".join(p.name for p in self.paths[:3])
         more = f" and {len(self.paths) - 3} more" if len(self.paths) > 3 else ""
-        super().__init__(f"out: expected new files in {self.paths[0].parent} (force=True "
-                         f"replaces them), got existing {shown}{more}", option="out")
+        super().__init__(
+            f"out: expected new files in {self.paths[0].parent} (force=True "
+            f"replaces them), got existing {shown}{more}",
+            option="out",
+        )
 
 
 class MissingExtraError(InputError):
     """A feature that needs an optional dependency group (an extra) not installed."""
 
     def __init__(self, feature: str, extra: str, module: str):
-        super().__init__(f"{feature}: expected the '{extra}' extra (it needs {module}), got it "
-                         f"not installed; install it with: python3 -m pip install "
-                         f"\"minecalc[{extra}]\"", option=feature)
+        super().__init__(
+            f"{feature}: expected the '{extra}' extra (it needs {module}), got it "
+            f"not installed; install it with: python3 -m pip install "
+            f'"minecalc[{extra}]"',
+            option=feature,
+        )
         self.extra = extra
         self.module = module
 

@@ -45,8 +45,10 @@ def path(name: str) -> Path:
         return candidate
     close = difflib.get_close_matches(stem, names(), n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise InputError(f"{name}: expected a scenario file or a packaged example "
-                     f"({', '.join(names())}), got neither{hint}")
+    raise InputError(
+        f"{name}: expected a scenario file or a packaged example "
+        f"({', '.join(names())}), got neither{hint}"
+    )
 
 
 def resolve(config: str | Path) -> Path:

@@ -67,12 +67,14 @@ def quantity(value, unit: str, digits: int = 3, *, none: str = NONE, sign: bool 
 
 def percent(fraction, digits: int = 3, *, none: str = NONE, sign: bool = False) -> str:
     """A fraction as a percentage: ``percent(0.1014)`` is ``10.1 %``."""
-    return quantity(None if _undefined(fraction) else 100 * float(fraction), "%", digits,
-                    none=none, sign=sign)
+    return quantity(
+        None if _undefined(fraction) else 100 * float(fraction), "%", digits, none=none, sign=sign
+    )
 
 
-def money(value, currency: str = "USD", digits: int = 3, *, none: str = NONE,
-          sign: bool = False) -> str:
+def money(
+    value, currency: str = "USD", digits: int = 3, *, none: str = NONE, sign: bool = False
+) -> str:
     """An amount in millions, billions or trillions where it is that large.
 
     Examples
@@ -88,15 +90,16 @@ def money(value, currency: str = "USD", digits: int = 3, *, none: str = NONE,
     return quantity(value, currency, digits, sign=sign)
 
 
-def table(header: list[str], rows: list[list[str]], indent: str = "  ",
-          left: int = 1) -> list[str]:
+def table(header: list[str], rows: list[list[str]], indent: str = "  ", left: int = 1) -> list[str]:
     """Lines of a plain-text table: the first ``left`` columns (text) left-aligned, the
     others (numbers) right-aligned."""
     widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
     lines = []
     for row in [header, *rows]:
-        cells = [f"{c:<{w}}" if k < left else f"{c:>{w}}"
-                 for k, (c, w) in enumerate(zip(row, widths))]
+        cells = [
+            f"{c:<{w}}" if k < left else f"{c:>{w}}"
+            for k, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append(indent + "   ".join(cells).rstrip())
     return lines
 

@@ -10,7 +10,6 @@ import dataclasses
 import difflib
 import functools
 from importlib import resources
-
 from typing import TYPE_CHECKING
 
 from .errors import InputError
@@ -66,13 +65,21 @@ def _catalogue() -> tuple[Machine, ...]:
         hashrate, efficiency = float(row["hashrate_th_s"]), float(row["efficiency_j_per_th"])
         # Where only J/TH is published, that figure defines the power (README, hardware.csv).
         derived = not row["power_w"]
-        machines.append(Machine(
-            model=row["model"], manufacturer=row["manufacturer"], hashrate_th_s=hashrate,
-            power_w=hashrate * efficiency if derived else float(row["power_w"]),
-            efficiency_j_per_th=efficiency, cooling=row["cooling"],
-            release_year=int(row["release_year"]),
-            price_usd_per_th=float(row["price_usd_per_th"]) if row["price_usd_per_th"] else None,
-            power_w_derived=derived))
+        machines.append(
+            Machine(
+                model=row["model"],
+                manufacturer=row["manufacturer"],
+                hashrate_th_s=hashrate,
+                power_w=hashrate * efficiency if derived else float(row["power_w"]),
+                efficiency_j_per_th=efficiency,
+                cooling=row["cooling"],
+                release_year=int(row["release_year"]),
+                price_usd_per_th=float(row["price_usd_per_th"])
+                if row["price_usd_per_th"]
+                else None,
+                power_w_derived=derived,
+            )
+        )
     return tuple(machines)
 
 

@@ -15,8 +15,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from minecalc.protocol import RETARGET_INTERVAL, SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 from minecalc.errors import InputError
+from minecalc.protocol import RETARGET_INTERVAL, SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 
 _UNIX_EPOCH = pd.Timestamp(0, tz="UTC")
 
@@ -79,8 +79,13 @@ def _history() -> pd.DataFrame:
     with resources.files("minecalc").joinpath("data/difficulty_epochs.csv").open() as f:
         # Python's float() parses every difficulty exactly; pandas 2's fast parser is one ulp
         # off for a few of them.
-        raw = pd.read_csv(f, converters={"nbits": lambda s: int(s, 16) if s else pd.NA,
-                                         "difficulty": lambda s: float(s) if s else np.nan})
+        raw = pd.read_csv(
+            f,
+            converters={
+                "nbits": lambda s: int(s, 16) if s else pd.NA,
+                "difficulty": lambda s: float(s) if s else np.nan,
+            },
+        )
     start_s = raw["start_time_unix"].to_numpy(dtype=np.float64)
     # Header times are whole seconds; round the estimates to match.
     filled = np.round(estimate_start_times(start_s, raw["difficulty"]))
@@ -223,4 +228,3 @@ def load_price_history() -> pd.DataFrame:
     """
     with resources.files("minecalc").joinpath("data/btc_price_monthly.csv").open() as f:
         return pd.read_csv(f)
-

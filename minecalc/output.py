@@ -56,10 +56,12 @@ def check_variables(ds: xr.Dataset, names) -> list[str]:
     """``names`` after checking each is a variable of ``ds``; else an error listing them."""
     unknown = [n for n in names if n not in ds.data_vars]
     if unknown:
-        raise InputError(f"variables: expected result variables such as "
-                         f"{', '.join(map(str, list(ds.data_vars)[:4]))}, "
-                         f"got {', '.join(map(str, unknown))}",
-                         option="variables")
+        raise InputError(
+            f"variables: expected result variables such as "
+            f"{', '.join(map(str, list(ds.data_vars)[:4]))}, "
+            f"got {', '.join(map(str, unknown))}",
+            option="variables",
+        )
     return list(names)
 
 
@@ -70,12 +72,16 @@ def monthly_table(ds: xr.Dataset):
     """
     names = [k for k, v in ds.data_vars.items() if "time" in v.dims and "hour" not in v.dims]
     table = ds[names].to_dataframe()
-    return table.rename(columns={k: f"{k} [{ds[k].attrs['units']}]" if ds[k].attrs.get("units")
-                                 else k for k in names})
+    return table.rename(
+        columns={
+            k: f"{k} [{ds[k].attrs['units']}]" if ds[k].attrs.get("units") else k for k in names
+        }
+    )
 
 
-def write_results(ds: xr.Dataset, summary: dict, out_dir, force: bool = False,
-                  extra: dict | None = None) -> list[Path]:
+def write_results(
+    ds: xr.Dataset, summary: dict, out_dir, force: bool = False, extra: dict | None = None
+) -> list[Path]:
     """Write ``results.nc`` (the whole Dataset), ``monthly.csv`` and ``summary.json``.
 
     Parameters
@@ -154,6 +160,6 @@ def write_files(out_dir, writers: dict, force: bool = False) -> list[Path]:
     """
     paths = check_new(out_dir, writers, force)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    for path, write in zip(paths, writers.values()):
+    for path, write in zip(paths, writers.values(), strict=True):
         _atomic_write(path, write)
     return paths

@@ -20,13 +20,19 @@ def check_scheduler(scheduler: str | None) -> None:
     """Refuse a scheduler that is neither a local name nor an address."""
     if scheduler is None or scheduler in LOCAL_SCHEDULERS or "://" in scheduler:
         return
-    raise InputError(f"scheduler: expected {', '.join(LOCAL_SCHEDULERS)} or the address of a "
-                     f"dask.distributed scheduler (tcp://host:8786), got {scheduler!r}",
-                     option="scheduler")
+    raise InputError(
+        f"scheduler: expected {', '.join(LOCAL_SCHEDULERS)} or the address of a "
+        f"dask.distributed scheduler (tcp://host:8786), got {scheduler!r}",
+        option="scheduler",
+    )
 
 
-def compute(*collections, scheduler: str | None = None, progress: Progress | None = None,
-            message: str = "computing"):
+def compute(
+    *collections,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    message: str = "computing",
+):
     """Compute dask collections (Datasets, delayed writes) on ``scheduler``, with progress.
 
     Parameters
@@ -54,8 +60,11 @@ def compute(*collections, scheduler: str | None = None, progress: Progress | Non
     try:
         client = distributed.Client(scheduler, timeout="10s")
     except OSError as err:
-        raise InputError(f"scheduler: expected a reachable dask.distributed scheduler, got "
-                         f"{scheduler!r} ({err})", option="scheduler") from None
+        raise InputError(
+            f"scheduler: expected a reachable dask.distributed scheduler, got "
+            f"{scheduler!r} ({err})",
+            option="scheduler",
+        ) from None
     with client:
         futures = client.compute(list(collections))
         while not all(f.done() for f in futures):

@@ -11,31 +11,40 @@ from __future__ import annotations
 
 import textwrap
 
-import matplotlib as mpl
-from cycler import cycler
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import xarray as xr
+from cycler import cycler
 from matplotlib import pyplot as plt
 from matplotlib.colors import TwoSlopeNorm
 
 from .config import field_attrs, field_metadata
+from .errors import InputError
 from .formatting import exceedance, money, percent, sig
 from .results import SCENARIO_FREE_DIMS
-from .errors import InputError
 
 COLORS = {
-    "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
     "grey": "#999999",
 }
 """The Okabe-Ito colour-blind-safe palette."""
 
 STYLE = {
-    "axes.prop_cycle": cycler(color=[COLORS[c] for c in (
-        "blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")]),
+    "axes.prop_cycle": cycler(
+        color=[
+            COLORS[c]
+            for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")
+        ]
+    ),
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
@@ -54,8 +63,7 @@ STYLE = {
 }
 """The house style; :func:`style` applies it."""
 
-_SCALES = {"USD": ((1e9, "bn USD"), (1e6, "M USD"), (1e3, "k USD")),
-           "1": ((1e12, "T"),)}
+_SCALES = {"USD": ((1e9, "bn USD"), (1e6, "M USD"), (1e3, "k USD")), "1": ((1e12, "T"),)}
 """Readable multiples of a unit: (factor, unit label), largest first."""
 
 
@@ -116,8 +124,10 @@ def _single(ds: xr.Dataset) -> None:
     """Refuse scenario dimensions where a helper draws one run."""
     extra = [str(d) for d in ds.dims if d not in SCENARIO_FREE_DIMS]
     if extra:
-        raise InputError(f"{', '.join(extra)}: expected one run, got scenario dimensions; "
-                         f"select one scenario first, e.g. ds.isel({{'{extra[0]}': 0}})")
+        raise InputError(
+            f"{', '.join(extra)}: expected one run, got scenario dimensions; "
+            f"select one scenario first, e.g. ds.isel({{'{extra[0]}': 0}})"
+        )
 
 
 def field_label(field: str, currency: str = "currency") -> tuple[str, str, float]:
@@ -167,9 +177,16 @@ def _mark_halving(ax, ds: xr.Dataset) -> None:
         return
     when = ds.halving_date.values.ravel()[0]
     ax.axvline(when, color=COLORS["grey"], linestyle=":", linewidth=1.2)
-    ax.annotate(f"halving {pd.Timestamp(when):%Y-%m-%d}", (when, 0.0),
-                xycoords=("data", "axes fraction"), xytext=(3, 3), textcoords="offset points",
-                va="bottom", fontsize="small", color="dimgrey")
+    ax.annotate(
+        f"halving {pd.Timestamp(when):%Y-%m-%d}",
+        (when, 0.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, 3),
+        textcoords="offset points",
+        va="bottom",
+        fontsize="small",
+        color="dimgrey",
+    )
 
 
 def plot_btc(ds: xr.Dataset, *, ax=None, **kwargs):
@@ -182,21 +199,39 @@ def plot_btc(ds: xr.Dataset, *, ax=None, **kwargs):
     _single(ds)
     ax = _axes(ax)
     t = ds.time.values
-    ax.plot(t, ds.fleet_btc_cumulative, color=COLORS["orange"],
-            **{"label": "BTC mined", "linewidth": 2, **kwargs})
+    ax.plot(
+        t,
+        ds.fleet_btc_cumulative,
+        color=COLORS["orange"],
+        **{"label": "BTC mined", "linewidth": 2, **kwargs},
+    )
     if "fleet_btc_undiluted" in ds:
-        ax.plot(t, ds.fleet_btc_undiluted.cumsum("time"), color=COLORS["orange"], linestyle="--",
-                linewidth=1, label="if difficulty ignored the fleet")
+        ax.plot(
+            t,
+            ds.fleet_btc_undiluted.cumsum("time"),
+            color=COLORS["orange"],
+            linestyle="--",
+            linewidth=1,
+            label="if difficulty ignored the fleet",
+        )
     ax.set_ylabel(label(ds.fleet_btc_cumulative))
     ax.set_ylim(bottom=0)
     right = ax.twinx()
     held = float(ds.reserve_btc.max()) > 0
     value = ds.reserve_value_usd if held else ds.sales_usd.cumsum("time")
-    value.attrs = (ds.reserve_value_usd.attrs if held else
-                   {"units": "USD", "long_name": "BTC sold, cumulative"})
+    value.attrs = (
+        ds.reserve_value_usd.attrs
+        if held
+        else {"units": "USD", "long_name": "BTC sold, cumulative"}
+    )
     factor, unit = _scale(value)
-    right.plot(t, value / factor, color=COLORS["blue"], linewidth=1.5,
-               label="reserve's value (right axis)" if held else "BTC sold, cumulative (right axis)")
+    right.plot(
+        t,
+        value / factor,
+        color=COLORS["blue"],
+        linewidth=1.5,
+        label="reserve's value (right axis)" if held else "BTC sold, cumulative (right axis)",
+    )
     right.set_ylabel(label(value, unit))
     right.set_ylim(bottom=0)
     right.grid(False)
@@ -215,27 +250,47 @@ def plot_cash_flow(ds: xr.Dataset, *, ax=None, **kwargs):
     _single(ds)
     ax = _axes(ax)
     mined = ds.btc_net * ds.btc_price_usd
-    parts = [(ds.energy_cost_usd, "energy", COLORS["vermillion"]),
-             (ds.opex_usd, "operations and fixed costs", COLORS["purple"]),
-             (ds.capex_usd_by_month, "capex", COLORS["grey"])]
+    parts = [
+        (ds.energy_cost_usd, "energy", COLORS["vermillion"]),
+        (ds.opex_usd, "operations and fixed costs", COLORS["purple"]),
+        (ds.capex_usd_by_month, "capex", COLORS["grey"]),
+    ]
     operating = max(float(mined.max()), float((ds.energy_cost_usd + ds.opex_usd).max()))
     factor, unit = _scale(xr.DataArray(operating, attrs={"units": "USD"}))
     width = ds.period_days.values * 0.8 * np.timedelta64(86400, "s")
     t = ds.time.values + width / 8
-    ax.bar(t, mined / factor, width=width, align="edge", color=COLORS["green"],
-           **{"label": "value of BTC mined", **kwargs})
+    ax.bar(
+        t,
+        mined / factor,
+        width=width,
+        align="edge",
+        color=COLORS["green"],
+        **{"label": "value of BTC mined", **kwargs},
+    )
     bottom = np.zeros(ds.sizes["time"])
     for part, name, color in parts:
-        ax.bar(t, -part.values / factor, width=width, align="edge", bottom=bottom, color=color,
-               label=name)
+        ax.bar(
+            t,
+            -part.values / factor,
+            width=width,
+            align="edge",
+            bottom=bottom,
+            color=color,
+            label=name,
+        )
         bottom = bottom - part.values / factor
     ax.axhline(0, color="black", linewidth=0.8)
     floor = -2.5 * operating / factor
     if bottom.min() < floor:
         ax.set_ylim(bottom=floor)
         k = int(np.argmin(bottom))
-        ax.annotate(f"capex {money(ds.capex_usd_by_month.values[k])} (cut off)",
-                    (t[k], floor), xytext=(6, 6), textcoords="offset points", fontsize="small")
+        ax.annotate(
+            f"capex {money(ds.capex_usd_by_month.values[k])} (cut off)",
+            (t[k], floor),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize="small",
+        )
     ax.set_ylabel(f"cash per month [{unit}]")
     ax.legend(loc="upper right", ncols=2)
     return _finish(ax, ds, "monthly revenue against costs", legend=None)
@@ -248,18 +303,31 @@ def plot_cumulative_cash(ds: xr.Dataset, *, ax=None, **kwargs):
     cash = ds.cumulative_cash_usd
     factor, unit = _scale(cash)
     ends = ds.time.values + ds.period_days.values * np.timedelta64(86400, "s")
-    ax.plot(ends, cash / factor, color=COLORS["blue"],
-            **{"label": "cumulative cash flow", "linewidth": 2, **kwargs})
+    ax.plot(
+        ends,
+        cash / factor,
+        color=COLORS["blue"],
+        **{"label": "cumulative cash flow", "linewidth": 2, **kwargs},
+    )
     ax.axhline(0, color="black", linewidth=0.8)
     payback = float(ds.payback_months)
     if np.isfinite(payback):
         when = pd.Timestamp(ds.time.values[0]) + pd.Timedelta(days=payback * 365.2425 / 12)
         ax.axvline(when, color=COLORS["green"], linestyle="--")
-        ax.annotate(f"pays back after {sig(payback)} months", (when, 0), xytext=(6, 8),
-                    textcoords="offset points", color=COLORS["green"])
+        ax.annotate(
+            f"pays back after {sig(payback)} months",
+            (when, 0),
+            xytext=(6, 8),
+            textcoords="offset points",
+            color=COLORS["green"],
+        )
     else:
-        ax.annotate("does not pay back within the horizon", (0.02, 0.92),
-                    xycoords="axes fraction", color=COLORS["vermillion"])
+        ax.annotate(
+            "does not pay back within the horizon",
+            (0.02, 0.92),
+            xycoords="axes fraction",
+            color=COLORS["vermillion"],
+        )
     ax.set_ylabel(label(cash, unit))
     return _finish(ax, ds, "cumulative cash flow", legend=None)
 
@@ -282,16 +350,31 @@ def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
     ax = _axes(ax)
     price, cost = ds.hashprice_usd_per_ph_day, ds.hashcost_usd_per_ph_day
     t, (p, c) = _month_steps(ds, price, cost)
-    ax.step(t, p, where="post", color=COLORS["blue"],
-            **{"label": "hashprice", "linewidth": 2, **kwargs})
+    ax.step(
+        t, p, where="post", color=COLORS["blue"], **{"label": "hashprice", "linewidth": 2, **kwargs}
+    )
     if "hashprice_without_fleet_usd_per_ph_day" in ds:
         _, (alone,) = _month_steps(ds, ds.hashprice_without_fleet_usd_per_ph_day)
-        ax.step(t, alone, where="post", color=COLORS["blue"], linestyle="--", linewidth=1,
-                label="hashprice without the fleet")
-    ax.step(t, c, where="post", color=COLORS["vermillion"], linewidth=2,
-            label="hashcost (energy)")
-    ax.fill_between(t, p, c, where=p < c, step="post", color=COLORS["vermillion"], alpha=0.15,
-                    label="energy costs more than the BTC mined")
+        ax.step(
+            t,
+            alone,
+            where="post",
+            color=COLORS["blue"],
+            linestyle="--",
+            linewidth=1,
+            label="hashprice without the fleet",
+        )
+    ax.step(t, c, where="post", color=COLORS["vermillion"], linewidth=2, label="hashcost (energy)")
+    ax.fill_between(
+        t,
+        p,
+        c,
+        where=p < c,
+        step="post",
+        color=COLORS["vermillion"],
+        alpha=0.15,
+        label="energy costs more than the BTC mined",
+    )
     ax.set_ylabel(f"USD per PH/s per day [{price.attrs['units']}]")
     ax.set_ylim(bottom=0)
     return _finish(ax, ds, "hashprice against hashcost", "best", halving=True)
@@ -303,11 +386,21 @@ def plot_difficulty(ds: xr.Dataset, *, ax=None, **kwargs):
     ax = _axes(ax)
     factor, unit = _scale(ds.difficulty)
     t = ds.time.values
-    ax.plot(t, ds.difficulty / factor, color=COLORS["blue"],
-            **{"label": "with the fleet", "linewidth": 2, **kwargs})
+    ax.plot(
+        t,
+        ds.difficulty / factor,
+        color=COLORS["blue"],
+        **{"label": "with the fleet", "linewidth": 2, **kwargs},
+    )
     if "difficulty_without_fleet" in ds:
-        ax.plot(t, ds.difficulty_without_fleet / factor, color=COLORS["sky"], linestyle="--",
-                linewidth=2, label="without the fleet")
+        ax.plot(
+            t,
+            ds.difficulty_without_fleet / factor,
+            color=COLORS["sky"],
+            linestyle="--",
+            linewidth=2,
+            label="without the fleet",
+        )
     ax.set_ylabel(label(ds.difficulty, unit))
     return _finish(ax, ds, "difficulty path", "upper left", halving=True)
 
@@ -318,11 +411,19 @@ def plot_network_share(ds: xr.Dataset, *, ax=None, **kwargs):
     ax = _axes(ax)
     t = ds.time.values
     share = 100 * ds.network_share
-    ax.plot(t, share, color=COLORS["blue"], **{"label": "share of blocks", "linewidth": 2, **kwargs})
+    ax.plot(
+        t, share, color=COLORS["blue"], **{"label": "share of blocks", "linewidth": 2, **kwargs}
+    )
     if "network_share_undiluted" in ds:
         naive = 100 * ds.network_share_undiluted
-        ax.plot(t, naive, color=COLORS["orange"], linestyle="--", linewidth=1.5,
-                label="if difficulty ignored the fleet (h / H)")
+        ax.plot(
+            t,
+            naive,
+            color=COLORS["orange"],
+            linestyle="--",
+            linewidth=1.5,
+            label="if difficulty ignored the fleet (h / H)",
+        )
         ax.fill_between(t, share, naive, color=COLORS["orange"], alpha=0.2, label="self-dilution")
     ax.set_ylabel(label(ds.network_share, "%"))
     ax.set_ylim(bottom=0)
@@ -334,21 +435,44 @@ def plot_response(ds: xr.Dataset, *, ax=None, **kwargs):
     the fleet's hashrate they give back by switching off (right axis)."""
     _single(ds)
     if "displaced_hashrate_eh_s" not in ds:
-        raise InputError("displaced_hashrate_eh_s: expected a run with the fleet-free comparison "
-                         "(model.run(..., without_fleet=True)), got none")
+        raise InputError(
+            "displaced_hashrate_eh_s: expected a run with the fleet-free comparison "
+            "(model.run(..., without_fleet=True)), got none"
+        )
     ax = _axes(ax)
     t = ds.time.values
-    ax.plot(t, ds.network_hashrate_without_fleet_eh_s, color=COLORS["sky"], linestyle="--",
-            linewidth=2, label="other miners, without the fleet")
-    ax.plot(t, ds.other_hashrate_eh_s, color=COLORS["blue"],
-            **{"label": "other miners, with the fleet", "linewidth": 2, **kwargs})
-    ax.fill_between(t, ds.other_hashrate_eh_s, ds.network_hashrate_without_fleet_eh_s,
-                    color=COLORS["sky"], alpha=0.3, label="displaced by the fleet")
+    ax.plot(
+        t,
+        ds.network_hashrate_without_fleet_eh_s,
+        color=COLORS["sky"],
+        linestyle="--",
+        linewidth=2,
+        label="other miners, without the fleet",
+    )
+    ax.plot(
+        t,
+        ds.other_hashrate_eh_s,
+        color=COLORS["blue"],
+        **{"label": "other miners, with the fleet", "linewidth": 2, **kwargs},
+    )
+    ax.fill_between(
+        t,
+        ds.other_hashrate_eh_s,
+        ds.network_hashrate_without_fleet_eh_s,
+        color=COLORS["sky"],
+        alpha=0.3,
+        label="displaced by the fleet",
+    )
     ax.set_ylabel(label(ds.other_hashrate_eh_s))
     right = ax.twinx()
     given_back = 100 * ds.displaced_hashrate_eh_s / ds.fleet_hashrate_eh_s
-    right.plot(t, given_back, color=COLORS["vermillion"], linewidth=1.5,
-               label="share of the fleet's hashrate given back (right axis)")
+    right.plot(
+        t,
+        given_back,
+        color=COLORS["vermillion"],
+        linewidth=1.5,
+        label="share of the fleet's hashrate given back (right axis)",
+    )
     right.set_ylabel("hashrate given back / fleet's hashrate [%]")
     right.set_ylim(bottom=0, top=max(5.0, 1.3 * float(given_back.max())))
     right.grid(False)
@@ -361,18 +485,23 @@ def plot_response(ds: xr.Dataset, *, ax=None, **kwargs):
 def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
     """Share of each hour the machines hash, month by month (availability x uptime x dispatch)."""
     if "run_by_hour" not in ds:
-        raise InputError("run_by_hour: expected a run with month x hour detail "
-                         "(model.run(..., record_epochs=True)), got none")
+        raise InputError(
+            "run_by_hour: expected a run with month x hour detail "
+            "(model.run(..., record_epochs=True)), got none"
+        )
     _single(ds)
     run = ds.run_by_hour
     ax = _axes(ax)
     months = pd.DatetimeIndex(ds.time.values)
-    mesh = ax.pcolormesh(np.arange(25), np.arange(len(months) + 1), 100 * run.transpose("time", "hour"),
-                         **{"cmap": "cividis", "vmin": 0, "vmax": 100, "rasterized": True, **kwargs})
+    mesh = ax.pcolormesh(
+        np.arange(25),
+        np.arange(len(months) + 1),
+        100 * run.transpose("time", "hour"),
+        **{"cmap": "cividis", "vmin": 0, "vmax": 100, "rasterized": True, **kwargs},
+    )
     ax.figure.colorbar(mesh, ax=ax, label="hashing [% of the hour]")
     step = 1 if len(months) <= 12 else 3 if len(months) <= 24 else 6
-    ax.set_yticks(np.arange(0, len(months), step) + 0.5,
-                  [f"{m:%Y-%m}" for m in months[::step]])
+    ax.set_yticks(np.arange(0, len(months), step) + 0.5, [f"{m:%Y-%m}" for m in months[::step]])
     ax.invert_yaxis()
     ax.set_xticks(np.arange(0, 25, 3))
     ax.set_xlabel(label(ds.hour))
@@ -382,8 +511,17 @@ def plot_dispatch(ds: xr.Dataset, *, ax=None, **kwargs):
     return ax
 
 
-def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
-                 y: str | None = None, level: float | None = 0.0, mark=None, ax=None, **kwargs):
+def plot_heatmap(
+    ds: xr.Dataset,
+    var: str = "npv_usd",
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    level: float | None = 0.0,
+    mark=None,
+    ax=None,
+    **kwargs,
+):
     """A variable over two swept parameters, with the contour where it equals ``level``.
 
     Parameters
@@ -413,15 +551,27 @@ def plot_heatmap(ds: xr.Dataset, var: str = "npv_usd", *, x: str | None = None,
     centre = 0.0 if level is None else level / factor
     norm = TwoSlopeNorm(centre, lo, hi) if lo < centre < hi else None
     (xs, x_label, fx), (ys, y_label, fy) = (_axis(ds, d) for d in (x, y))
-    mesh = ax.pcolormesh(xs, ys, z, **{"shading": "nearest", "cmap": "PuOr", "norm": norm,
-                                       "rasterized": True, **kwargs})
+    mesh = ax.pcolormesh(
+        xs,
+        ys,
+        z,
+        **{"shading": "nearest", "cmap": "PuOr", "norm": norm, "rasterized": True, **kwargs},
+    )
     ax.figure.colorbar(mesh, ax=ax, label=label(da, unit))
     if level is not None and lo < centre < hi:
         lines = ax.contour(xs, ys, z, levels=[centre], colors="black", linewidths=1.5)
         ax.clabel(lines, fmt=f"{da.attrs.get('long_name', var)} = {sig(level)}", fontsize="small")
     if mark is not None:
-        ax.plot(mark[0] * fx, mark[1] * fy, marker="o", markersize=9, markerfacecolor="white",
-                markeredgecolor="black", linestyle="none", label="this scenario")
+        ax.plot(
+            mark[0] * fx,
+            mark[1] * fy,
+            marker="o",
+            markersize=9,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            linestyle="none",
+            label="this scenario",
+        )
         ax.legend(loc="upper right", frameon=True)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
@@ -458,18 +608,35 @@ def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
     rows = np.arange(len(names))
     for values, case, color in ((low, "low", COLORS["sky"]), (high, "high", COLORS["vermillion"])):
         v = values.values[order] / factor
-        ax.barh(rows, v - base / factor, left=base / factor, color=color,
-                **{"label": f"at the {case} value", **kwargs})
+        ax.barh(
+            rows,
+            v - base / factor,
+            left=base / factor,
+            color=color,
+            **{"label": f"at the {case} value", **kwargs},
+        )
         source = t[f"{case}_value"].values[order]
-        for r, end, name, value in zip(rows, v, names, source):
+        for r, end, name, value in zip(rows, v, names, source, strict=True):
             right = end >= base / factor
             shown = sig(value * field_label(name)[2])  # in the units of the tick label
-            ax.annotate(shown, (end, r), xytext=(3 if right else -3, 0),
-                        textcoords="offset points", va="center", fontsize="x-small",
-                        ha="left" if right else "right")
+            ax.annotate(
+                shown,
+                (end, r),
+                xytext=(3 if right else -3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="x-small",
+                ha="left" if right else "right",
+            )
     ax.axvline(base / factor, color="black", linewidth=1)
     ax.margins(x=0.15)  # room for the value labels at the bar ends
-    ranges = dict(zip(t.parameter.values, zip(t.low_value.values, t.high_value.values)))
+    ranges = dict(
+        zip(
+            t.parameter.values,
+            zip(t.low_value.values, t.high_value.values, strict=True),
+            strict=True,
+        )
+    )
     ax.set_yticks(rows, _field_labels(t, names, ranges))
     ax.set_ylabel("input [units]: low to high value (also at the bar ends)")
     ax.set_xlabel(label(t[var], unit))
@@ -496,15 +663,29 @@ def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwa
     factor, unit = _scale(band)
     t = mc.time.values
     low, median, high = (band.sel(quantile=q).values / factor for q in (0.1, 0.5, 0.9))
-    ax.fill_between(t, low, high, color=COLORS["sky"], alpha=0.4,
-                    label="10th to 90th percentile of the paths (the middle 80 %)")
-    ax.plot(t, median, color=COLORS["blue"],
-            **{"label": "median of the paths (50th percentile)", "linewidth": 2, **kwargs})
+    ax.fill_between(
+        t,
+        low,
+        high,
+        color=COLORS["sky"],
+        alpha=0.4,
+        label="10th to 90th percentile of the paths (the middle 80 %)",
+    )
+    ax.plot(
+        t,
+        median,
+        color=COLORS["blue"],
+        **{"label": "median of the paths (50th percentile)", "linewidth": 2, **kwargs},
+    )
     if var.endswith("_usd") and float(np.nanmin(low)) < 0 < float(np.nanmax(high)):
         ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel(label(mc[var], unit))
-    return _finish(ax, mc, f"{mc[var].attrs.get('long_name', var)}: "
-                            f"{mc.sizes['path']:,} Monte Carlo paths", "best")
+    return _finish(
+        ax,
+        mc,
+        f"{mc[var].attrs.get('long_name', var)}: {mc.sizes['path']:,} Monte Carlo paths",
+        "best",
+    )
 
 
 def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
@@ -519,9 +700,10 @@ def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
     ax = _axes(ax)
     factor, unit = _scale(npv)
     values = npv.values / factor
-    _, edges, patches = ax.hist(values, bins=bins,
-                                **{"color": COLORS["blue"], "alpha": 0.85, **kwargs})
-    for patch, left in zip(patches, edges[:-1]):
+    _, edges, patches = ax.hist(
+        values, bins=bins, **{"color": COLORS["blue"], "alpha": 0.85, **kwargs}
+    )
+    for patch, left in zip(patches, edges[:-1], strict=True):
         if left < 0:
             patch.set_facecolor(COLORS["vermillion"])
     ax.axvline(0, color="black", linewidth=1)
@@ -530,8 +712,13 @@ def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
     for q, style_ in ((0.1, "-."), (0.5, "--"), (0.9, ":")):
         value = np.quantile(values, q)
         name = "P50 (the median)" if q == 0.5 else exceedance(q)
-        ax.axvline(value, color="dimgrey", linestyle=style_, linewidth=1.2,
-                   label=f"{name}: {sig(value)} {unit}")
+        ax.axvline(
+            value,
+            color="dimgrey",
+            linestyle=style_,
+            linewidth=1.2,
+            label=f"{name}: {sig(value)} {unit}",
+        )
     ax.legend(loc="upper right", frameon=True)  # a frame: the zero line may run behind it
     ax.set_xlabel(label(npv, unit))
     ax.set_ylabel("paths [count]")
@@ -554,10 +741,22 @@ def plot_sobol(s: xr.Dataset, *, ranges=None, ax=None, **kwargs):
     names = s.parameter.values[order]
     rows = np.arange(len(names))
     height = 0.38
-    ax.barh(rows - height / 2, s.S1.values[order], height, xerr=s.S1_conf.values[order],
-            color=COLORS["blue"], **{"label": "first order S1 (alone)", **kwargs})
-    ax.barh(rows + height / 2, s.ST.values[order], height, xerr=s.ST_conf.values[order],
-            color=COLORS["orange"], label="total ST (with interactions)")
+    ax.barh(
+        rows - height / 2,
+        s.S1.values[order],
+        height,
+        xerr=s.S1_conf.values[order],
+        color=COLORS["blue"],
+        **{"label": "first order S1 (alone)", **kwargs},
+    )
+    ax.barh(
+        rows + height / 2,
+        s.ST.values[order],
+        height,
+        xerr=s.ST_conf.values[order],
+        color=COLORS["orange"],
+        label="total ST (with interactions)",
+    )
     ax.set_yticks(rows, _field_labels(s, names, ranges))
     ax.invert_yaxis()
     ax.set_xlabel("share of the output's variance [1]")

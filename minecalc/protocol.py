@@ -154,7 +154,9 @@ def next_nbits(nbits: int, first_block_time: int, last_block_time: int) -> int:
     ``target' = min(target * timespan // 1209600, powLimit)``; then GetCompact.
     The timespan covers 2015 block intervals, not 2016.
     """
-    timespan = min(max(int(last_block_time) - int(first_block_time), MIN_TIMESPAN_S), MAX_TIMESPAN_S)
+    timespan = min(
+        max(int(last_block_time) - int(first_block_time), MIN_TIMESPAN_S), MAX_TIMESPAN_S
+    )
     target = nbits_to_target(nbits) * timespan // TARGET_TIMESPAN_S
     return target_to_nbits(min(target, POW_LIMIT))
 

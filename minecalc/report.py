@@ -12,6 +12,7 @@ import contextlib
 import re
 import textwrap
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -29,6 +30,7 @@ from .results import headline, summary_dict
 from .sweep import sobol, sweep, tornado
 from .uncertainty import QUANTILES, describe, monte_carlo
 
+
 class Chart(NamedTuple):
     """A chart page of the report."""
 
@@ -41,35 +43,65 @@ class Chart(NamedTuple):
 
 
 RUN_FIGURES = {
-    "btc": Chart(plotting.plot_btc, "BTC mined and its value", "Cumulative BTC mined (left) "
-                 "and the USD value of the BTC sold or held (right). The dashed line is what "
-                 "the fleet would mine if difficulty ignored it: the gap is self-dilution, the "
-                 "fleet's own hashrate raising difficulty."),
-    "cash_flow": Chart(plotting.plot_cash_flow, "Monthly revenue against costs", "Each month's "
-                       "value of the BTC mined (up) against the energy bill, operations and "
-                       "capital spending (down)."),
-    "cumulative_cash": Chart(plotting.plot_cumulative_cash, "Cumulative cash flow and payback",
-                             "Cumulative net cash flow, capex included; the plan pays back "
-                             "where the line crosses zero for good. The last month adds the "
-                             "reserve's value and the machines' salvage."),
-    "hashprice": Chart(plotting.plot_hashprice, "Hashprice against hashcost", "Hashprice (what "
-                       "1 PH/s earns a day) against hashcost (what its energy costs a day), "
-                       "each month's mean drawn across its month. Shaded: months when the "
-                       "energy costs more than the BTC it mines. The halving (dotted line) "
-                       "halves the block subsidy; the month it falls in is partly before it."),
-    "difficulty": Chart(plotting.plot_difficulty, "Difficulty with and without the fleet",
-                        "Difficulty with the fleet and without it: the network retargets to "
-                        "the fleet's hashrate within a few epochs."),
-    "network_share": Chart(plotting.plot_network_share, "The fleet's share of blocks", "The "
-                           "fleet's share of blocks: h/(H+h) once difficulty has adjusted, "
-                           "against the naive h/H other calculators use."),
-    "network_response": Chart(plotting.plot_response, "How the other miners answer", "The rest "
-                              "of the network without the fleet and with it: the least "
-                              "profitable miners switch off as the fleet cuts hashprice, "
-                              "giving part of its share back (right axis)."),
-    "dispatch": Chart(plotting.plot_dispatch, "When the machines hash", "Share of each hour "
-                      "the machines hash, month by month: seasonal availability, uptime and "
-                      "(with economic dispatch) the hours where mining beats the tariff."),
+    "btc": Chart(
+        plotting.plot_btc,
+        "BTC mined and its value",
+        "Cumulative BTC mined (left) "
+        "and the USD value of the BTC sold or held (right). The dashed line is what "
+        "the fleet would mine if difficulty ignored it: the gap is self-dilution, the "
+        "fleet's own hashrate raising difficulty.",
+    ),
+    "cash_flow": Chart(
+        plotting.plot_cash_flow,
+        "Monthly revenue against costs",
+        "Each month's "
+        "value of the BTC mined (up) against the energy bill, operations and "
+        "capital spending (down).",
+    ),
+    "cumulative_cash": Chart(
+        plotting.plot_cumulative_cash,
+        "Cumulative cash flow and payback",
+        "Cumulative net cash flow, capex included; the plan pays back "
+        "where the line crosses zero for good. The last month adds the "
+        "reserve's value and the machines' salvage.",
+    ),
+    "hashprice": Chart(
+        plotting.plot_hashprice,
+        "Hashprice against hashcost",
+        "Hashprice (what "
+        "1 PH/s earns a day) against hashcost (what its energy costs a day), "
+        "each month's mean drawn across its month. Shaded: months when the "
+        "energy costs more than the BTC it mines. The halving (dotted line) "
+        "halves the block subsidy; the month it falls in is partly before it.",
+    ),
+    "difficulty": Chart(
+        plotting.plot_difficulty,
+        "Difficulty with and without the fleet",
+        "Difficulty with the fleet and without it: the network retargets to "
+        "the fleet's hashrate within a few epochs.",
+    ),
+    "network_share": Chart(
+        plotting.plot_network_share,
+        "The fleet's share of blocks",
+        "The "
+        "fleet's share of blocks: h/(H+h) once difficulty has adjusted, "
+        "against the naive h/H other calculators use.",
+    ),
+    "network_response": Chart(
+        plotting.plot_response,
+        "How the other miners answer",
+        "The rest "
+        "of the network without the fleet and with it: the least "
+        "profitable miners switch off as the fleet cuts hashprice, "
+        "giving part of its share back (right axis).",
+    ),
+    "dispatch": Chart(
+        plotting.plot_dispatch,
+        "When the machines hash",
+        "Share of each hour "
+        "the machines hash, month by month: seasonal availability, uptime and "
+        "(with economic dispatch) the hours where mining beats the tariff.",
+    ),
 }
 """Charts of a single run, by file stem."""
 
@@ -91,9 +123,11 @@ class Analysis(NamedTuple):
 def _npv_map_caption(a: Analysis) -> str:
     tariff, price = a.base_point
     cur = a.grid.attrs.get("tariff_currency", "")
-    return ("NPV over the tariff and the starting BTC price (its path scaled with it); the "
-            f"circle is this scenario ({quantity(tariff, f'{cur}/kWh')}, {money(price)}). The "
-            "black line is NPV = 0: combinations above and to the left of it make money.")
+    return (
+        "NPV over the tariff and the starting BTC price (its path scaled with it); the "
+        f"circle is this scenario ({quantity(tariff, f'{cur}/kWh')}, {money(price)}). The "
+        "black line is NPV = 0: combinations above and to the left of it make money."
+    )
 
 
 def _range_text(field: str, low: float, high: float, currency: str) -> str:
@@ -105,40 +139,68 @@ def _range_text(field: str, low: float, high: float, currency: str) -> str:
 def _ranges_text(a: Analysis) -> str:
     """Each input's plain name with its low and high values."""
     cur = a.tornado.attrs.get("tariff_currency", "currency")
-    return "; ".join(f"{plotting.field_label(f, cur)[0]} {_range_text(f, lo, hi, cur)}"
-                     for f, (lo, hi) in a.ranges.items())
+    return "; ".join(
+        f"{plotting.field_label(f, cur)[0]} {_range_text(f, lo, hi, cur)}"
+        for f, (lo, hi) in a.ranges.items()
+    )
 
 
 def _risk_text(mc: xr.Dataset) -> str:
     """P(loss) and the NPV quantiles, then the Monte Carlo model in words."""
     low, median, high = (money(float(mc.npv_usd_quantiles.sel(quantile=q))) for q in QUANTILES)
-    return (f"The chance of losing money (NPV < 0) is {percent(float(mc.prob_npv_negative))}; "
-            f"NPV {exceedance(0.1)}: {low}, P50 (the median): {median}, {exceedance(0.9)}: "
-            f"{high}. Monte Carlo: {describe(mc)}")
+    return (
+        f"The chance of losing money (NPV < 0) is {percent(float(mc.prob_npv_negative))}; "
+        f"NPV {exceedance(0.1)}: {low}, P50 (the median): {median}, {exceedance(0.9)}: "
+        f"{high}. Monte Carlo: {describe(mc)}"
+    )
 
 
 ANALYSIS_FIGURES = {
-    "npv_map": Chart(lambda a: plotting.plot_heatmap(a.grid, "npv_usd", mark=a.base_point),
-                     "NPV over tariff and BTC price", _npv_map_caption),
-    "tornado": Chart(lambda a: plotting.plot_tornado(a.tornado), "What moves NPV most "
-                     "(tornado)", lambda a: "NPV when one input at a time moves to the low or "
-                     "high end of its range (values at the bar ends), the others held at the "
-                     "scenario's values. The widest bars matter most. Ranges, low to high: "
-                     + _ranges_text(a) + "."),
-    "sobol": Chart(lambda a: plotting.plot_sobol(a.sobol, ranges=a.ranges), "Sobol indices of "
-                   "NPV", lambda a: "Sobol indices: the share of NPV's variance due to each "
-                   "input when all move at once, each uniformly over its range (alone: S1; with "
-                   "interactions: ST); bars show 95 % intervals. Ranges, low to high: "
-                   + _ranges_text(a) + "."),
-    "monte_carlo_fan": Chart(lambda a: plotting.plot_fan(a.monte_carlo), "Monte Carlo: "
-                             "cumulative cash flow", lambda a: "Cumulative cash flow over "
-                             "Monte Carlo paths: the band holds the middle 80 % of the paths "
-                             "each month (10th to 90th percentile), the line is their median. "
-                             + _risk_text(a.monte_carlo)),
-    "npv_histogram": Chart(lambda a: plotting.plot_npv_histogram(a.monte_carlo), "Monte Carlo: "
-                           "NPV over the paths", lambda a: "NPV across the Monte Carlo paths; "
-                           "bars left of zero (vermillion) are paths that lose money. "
-                           + _risk_text(a.monte_carlo)),
+    "npv_map": Chart(
+        lambda a: plotting.plot_heatmap(a.grid, "npv_usd", mark=a.base_point),
+        "NPV over tariff and BTC price",
+        _npv_map_caption,
+    ),
+    "tornado": Chart(
+        lambda a: plotting.plot_tornado(a.tornado),
+        "What moves NPV most (tornado)",
+        lambda a: (
+            "NPV when one input at a time moves to the low or "
+            "high end of its range (values at the bar ends), the others held at the "
+            "scenario's values. The widest bars matter most. Ranges, low to high: "
+            + _ranges_text(a)
+            + "."
+        ),
+    ),
+    "sobol": Chart(
+        lambda a: plotting.plot_sobol(a.sobol, ranges=a.ranges),
+        "Sobol indices of NPV",
+        lambda a: (
+            "Sobol indices: the share of NPV's variance due to each "
+            "input when all move at once, each uniformly over its range (alone: S1; with "
+            "interactions: ST); bars show 95 % intervals. Ranges, low to high: "
+            + _ranges_text(a)
+            + "."
+        ),
+    ),
+    "monte_carlo_fan": Chart(
+        lambda a: plotting.plot_fan(a.monte_carlo),
+        "Monte Carlo: cumulative cash flow",
+        lambda a: (
+            "Cumulative cash flow over "
+            "Monte Carlo paths: the band holds the middle 80 % of the paths "
+            "each month (10th to 90th percentile), the line is their median. "
+            + _risk_text(a.monte_carlo)
+        ),
+    ),
+    "npv_histogram": Chart(
+        lambda a: plotting.plot_npv_histogram(a.monte_carlo),
+        "Monte Carlo: NPV over the paths",
+        lambda a: (
+            "NPV across the Monte Carlo paths; "
+            "bars left of zero (vermillion) are paths that lose money. " + _risk_text(a.monte_carlo)
+        ),
+    ),
 }
 """Charts of the analyses, by file stem; their helpers and captions take an :class:`Analysis`."""
 
@@ -156,17 +218,22 @@ def omitted(ds: xr.Dataset) -> dict:
     why = {}
     displaced = ds.get("displaced_hashrate_eh_s")
     if displaced is None or float(abs(displaced).max()) <= 1e-6 * float(
-            ds.fleet_nameplate_hashrate_eh_s):
-        why["network_response"] = ("other miners do not respond to the fleet in this scenario "
-                                   "(network.response is off), so the rest of the network's "
-                                   "hashrate is the same with and without it")
+        ds.fleet_nameplate_hashrate_eh_s
+    ):
+        why["network_response"] = (
+            "other miners do not respond to the fleet in this scenario "
+            "(network.response is off), so the rest of the network's "
+            "hashrate is the same with and without it"
+        )
     run = ds.get("run_by_hour")
     if run is None:
         why["dispatch"] = "this run has no month by hour detail"
     elif float(run.max() - run.min()) < 1e-9:
-        why["dispatch"] = (f"the machines hash {percent(float(run.mean()))} of every hour in "
-                           "every month (the same availability all year, and dispatch never "
-                           "stops them), so the map would be a single colour")
+        why["dispatch"] = (
+            f"the machines hash {percent(float(run.mean()))} of every hour in "
+            "every month (the same availability all year, and dispatch never "
+            "stops them), so the map would be a single colour"
+        )
     return why
 
 
@@ -194,8 +261,10 @@ def tornado_ranges(scenario: Scenario) -> dict:
     scaled("market.btc_price_usd", 0.5, 1.5)
     if model.growth(scenario)[0] != "path":
         g = model.growth_per_year(scenario)
-        ranges["network.hashrate_growth.per_year"] = (round(max(g - 0.2, -0.5), 10),
-                                                      round(g + 0.2, 10))
+        ranges["network.hashrate_growth.per_year"] = (
+            round(max(g - 0.2, -0.5), 10),
+            round(g + 0.2, 10),
+        )
     scaled("network.fees_btc_per_block", 1 / 3, 3.0)
     pue = base["site.pue"]
     ranges["site.pue"] = (max(1.0, pue - 0.05), pue + 0.10)
@@ -206,8 +275,14 @@ def tornado_ranges(scenario: Scenario) -> dict:
     return ranges
 
 
-def analyse(scenario: Scenario, *, paths: int = 2000, seed: int = 0, sobol_n: int = 256,
-            progress: Progress | None = None) -> Analysis:
+def analyse(
+    scenario: Scenario,
+    *,
+    paths: int = 2000,
+    seed: int = 0,
+    sobol_n: int = 256,
+    progress: Progress | None = None,
+) -> Analysis:
     """Run the report's analyses: NPV map, tornado, Sobol indices and Monte Carlo.
 
     Parameters
@@ -226,10 +301,15 @@ def analyse(scenario: Scenario, *, paths: int = 2000, seed: int = 0, sobol_n: in
     base = model.base_parameters(scenario)
     tariff, price = base["tariff.energy_price_per_kwh"], base["market.btc_price_usd"]
     tell(progress, "NPV map over tariff and BTC price")
-    grid = sweep(scenario, {
-        "tariff.energy_price_per_kwh": np.linspace(0.0, 2 * max(tariff, 1e-3), 41),
-        "market.btc_price_usd": np.geomspace(price / 4, price * 4, 41),
-    }, record_epochs=False, without_fleet=False)
+    grid = sweep(
+        scenario,
+        {
+            "tariff.energy_price_per_kwh": np.linspace(0.0, 2 * max(tariff, 1e-3), 41),
+            "market.btc_price_usd": np.geomspace(price / 4, price * 4, 41),
+        },
+        record_epochs=False,
+        without_fleet=False,
+    )
     ranges = tornado_ranges(scenario)
     tell(progress, "Tornado")
     tornado_ds = tornado(scenario, ranges)
@@ -237,8 +317,14 @@ def analyse(scenario: Scenario, *, paths: int = 2000, seed: int = 0, sobol_n: in
     sobol_ds = sobol(scenario, ranges, "npv_usd", n=sobol_n, seed=seed)
     tell(progress, f"Monte Carlo, {sig(paths)} paths")
     mc = monte_carlo(scenario, paths=paths, seed=seed)
-    return Analysis(grid=grid[["npv_usd"]], tornado=tornado_ds, sobol=sobol_ds, monte_carlo=mc,
-                    base_point=(tariff, price), ranges=ranges)
+    return Analysis(
+        grid=grid[["npv_usd"]],
+        tornado=tornado_ds,
+        sobol=sobol_ds,
+        monte_carlo=mc,
+        base_point=(tariff, price),
+        ranges=ranges,
+    )
 
 
 @contextlib.contextmanager
@@ -264,8 +350,7 @@ def open_figures(ds: xr.Dataset, analysis: Analysis | None = None):
 
 def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[str, str]]:
     """The headline results (:func:`minecalc.results.headline`) as (label, value) rows."""
-    rows = [(f.label, f"{f.value} {f.note}".strip())
-            for f in headline(summary_dict(ds)).values()]
+    rows = [(f.label, f"{f.value} {f.note}".strip()) for f in headline(summary_dict(ds)).values()]
     if analysis is not None:
         rows += _risk_rows(analysis.monte_carlo)
         rows.append(("Input that moves NPV most (tornado)", _top_driver(analysis.tornado)))
@@ -275,11 +360,15 @@ def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[
 def _risk_rows(mc: xr.Dataset) -> list[tuple[str, str]]:
     """P(loss) and NPV at the quantiles, named by exceedance (P90 is the 10th percentile)."""
     npv = {q: money(float(mc.npv_usd_quantiles.sel(quantile=q))) for q in QUANTILES}
-    return [(f"Monte Carlo ({sig(mc.sizes['path'])} paths): P(NPV < 0)",
-             percent(float(mc.prob_npv_negative))),
-            (f"  NPV {exceedance(0.1)}", npv[0.1]),
-            ("  NPV P50 (the median)", npv[0.5]),
-            (f"  NPV {exceedance(0.9)}", npv[0.9])]
+    return [
+        (
+            f"Monte Carlo ({sig(mc.sizes['path'])} paths): P(NPV < 0)",
+            percent(float(mc.prob_npv_negative)),
+        ),
+        (f"  NPV {exceedance(0.1)}", npv[0.1]),
+        ("  NPV P50 (the median)", npv[0.5]),
+        (f"  NPV {exceedance(0.9)}", npv[0.9]),
+    ]
 
 
 def brief(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None) -> str:
@@ -290,30 +379,43 @@ def brief(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None) 
     s = summary_dict(ds)
     h = headline(s)
     mw = scenario.site.capacity_mw * scenario.site.mining_share
-    text = (f"{quantity(mw, 'MW')} of mining at PUE {sig(scenario.site.pue)} gives a fleet of "
-            f"{h['fleet_hashrate'].value}, {h['share'].value} of Bitcoin's blocks in the first "
-            f"month. Over {s['horizon_months']} months it mines {h['btc_total'].value}")
+    text = (
+        f"{quantity(mw, 'MW')} of mining at PUE {sig(scenario.site.pue)} gives a fleet of "
+        f"{h['fleet_hashrate'].value}, {h['share'].value} of Bitcoin's blocks in the first "
+        f"month. Over {s['horizon_months']} months it mines {h['btc_total'].value}"
+    )
     if "undiluted" in h:
-        text += ("; its own hashrate raises difficulty, so it gets "
-                 f"{percent(1 - s['btc_total'] / s['btc_total_undiluted'])} less than a "
-                 "calculator that ignores this would say")
+        text += (
+            "; its own hashrate raises difficulty, so it gets "
+            f"{percent(1 - s['btc_total'] / s['btc_total_undiluted'])} less than a "
+            "calculator that ignores this would say"
+        )
     if "without_response" in h:
-        text += ("; other miners answer the lower hashprice by switching off about "
-                 f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')}, which gives it "
-                 f"{percent(s['btc_total'] / s['btc_total_without_response'] - 1)} back")
-    payback = ("does not pay back within the horizon" if s["payback_months"] is None
-               else f"pays back after {h['payback'].value}")
-    text += (f". In the first month one PH/s earns {h['hashprice'].value.replace('/PH/day', '')}"
-             f" a day and its energy costs "
-             f"{money(s['hashcost_usd_per_ph_day_first_month'])}. At the scenario's prices the "
-             f"plan {'loses' if s['npv_usd'] < 0 else 'makes'} money: NPV {h['npv'].value} at "
-             f"{percent(scenario.finance.discount_rate)}/yr, and it {payback}.")
+        text += (
+            "; other miners answer the lower hashprice by switching off about "
+            f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')}, which gives it "
+            f"{percent(s['btc_total'] / s['btc_total_without_response'] - 1)} back"
+        )
+    payback = (
+        "does not pay back within the horizon"
+        if s["payback_months"] is None
+        else f"pays back after {h['payback'].value}"
+    )
+    text += (
+        f". In the first month one PH/s earns {h['hashprice'].value.replace('/PH/day', '')}"
+        f" a day and its energy costs "
+        f"{money(s['hashcost_usd_per_ph_day_first_month'])}. At the scenario's prices the "
+        f"plan {'loses' if s['npv_usd'] < 0 else 'makes'} money: NPV {h['npv'].value} at "
+        f"{percent(scenario.finance.discount_rate)}/yr, and it {payback}."
+    )
     text += _breakeven_text(scenario, s)
     if analysis is not None:
         mc = analysis.monte_carlo
-        text += (" Across Monte Carlo paths of BTC price, network growth and fees, the chance "
-                 f"of losing money is {percent(float(mc.prob_npv_negative))}; the paths' model "
-                 "and the median price it implies are stated under the key figures.")
+        text += (
+            " Across Monte Carlo paths of BTC price, network growth and fees, the chance "
+            f"of losing money is {percent(float(mc.prob_npv_negative))}; the paths' model "
+            "and the median price it implies are stated under the key figures."
+        )
     return text
 
 
@@ -321,11 +423,16 @@ def _breakeven_text(scenario: Scenario, s: dict) -> str:
     be_price, be_tariff = s["breakeven_btc_price_usd"], s["breakeven_energy_price_per_kwh"]
     if be_price is None or be_tariff is None:
         return ""
-    return (f" NPV is zero at a starting BTC price of {money(be_price)} "
-            f"({sig(be_price / scenario.market.btc_price_usd)} times the scenario's) or at a "
-            f"tariff of {quantity(be_tariff, s['tariff_currency'] + '/kWh')}"
-            + (" - below zero: even free power would not repay the investment."
-               if be_tariff < 0 else "."))
+    return (
+        f" NPV is zero at a starting BTC price of {money(be_price)} "
+        f"({sig(be_price / scenario.market.btc_price_usd)} times the scenario's) or at a "
+        f"tariff of {quantity(be_tariff, s['tariff_currency'] + '/kWh')}"
+        + (
+            " - below zero: even free power would not repay the investment."
+            if be_tariff < 0
+            else "."
+        )
+    )
 
 
 def _top_driver(t: xr.Dataset) -> str:
@@ -339,44 +446,81 @@ def _top_driver(t: xr.Dataset) -> str:
 
 def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
     """The main inputs as (label, formatted value) rows."""
-    net, site, fleet, market, tariff = (scenario.network, scenario.site, scenario.fleet,
-                                        scenario.market, scenario.tariff)
+    net, site, fleet, market, tariff = (
+        scenario.network,
+        scenario.site,
+        scenario.fleet,
+        scenario.market,
+        scenario.tariff,
+    )
     costs, finance = scenario.costs, scenario.finance
     growth = net.hashrate_growth
-    growth_text = ("dated path" if model.growth(scenario)[0] == "path" else
-                   f"{percent(model.growth_per_year(scenario), sign=True)}/yr"
-                   + (f", the trend of the last {sig(growth.trend_epochs)} epochs"
-                      if growth.kind == "trend_epochs" else ""))
-    price_text = ("dated path" if market.btc_price_path else
-                  f"{money(market.btc_price_usd)}, "
-                  f"{percent(market.btc_price_growth_per_year, sign=True)}/yr")
+    growth_text = (
+        "dated path"
+        if model.growth(scenario)[0] == "path"
+        else f"{percent(model.growth_per_year(scenario), sign=True)}/yr"
+        + (
+            f", the trend of the last {sig(growth.trend_epochs)} epochs"
+            if growth.kind == "trend_epochs"
+            else ""
+        )
+    )
+    price_text = (
+        "dated path"
+        if market.btc_price_path
+        else f"{money(market.btc_price_usd)}, "
+        f"{percent(market.btc_price_growth_per_year, sign=True)}/yr"
+    )
     base = model.base_parameters(scenario)
-    capacity = (f"{quantity(site.capacity_mw, 'MW')} x {percent(site.mining_share)} for mining"
-                + ("" if site.ramp is None else f", ramped ({site.ramp.shape})"))
+    capacity = f"{quantity(site.capacity_mw, 'MW')} x {percent(site.mining_share)} for mining" + (
+        "" if site.ramp is None else f", ramped ({site.ramp.shape})"
+    )
     return [
         ("Start, horizon", f"{scenario.start_date}, {quantity(scenario.horizon_months, 'months')}"),
         ("Power", capacity),
         ("PUE, uptime", f"{sig(site.pue)}, {percent(site.uptime)}"),
         ("Availability by month (Jan-Dec)", _availability(site.availability_by_month)),
-        ("Fleet efficiency", f"{quantity(base['fleet.efficiency_j_per_th'], 'J/TH')}, losing "
-         f"{percent(fleet.degradation_per_year)}/yr"),
-        ("Network at start", f"height {sig(net.height)}, difficulty "
-         f"{quantity(net.difficulty / 1e12, 'T', 4)}"),
+        (
+            "Fleet efficiency",
+            f"{quantity(base['fleet.efficiency_j_per_th'], 'J/TH')}, losing "
+            f"{percent(fleet.degradation_per_year)}/yr",
+        ),
+        (
+            "Network at start",
+            f"height {sig(net.height)}, difficulty {quantity(net.difficulty / 1e12, 'T', 4)}",
+        ),
         ("Rest of the network", f"growth {growth_text}"),
-        ("Other miners' response", "none: they follow their growth" if net.response is None
-         else f"elasticity {sig(net.response.elasticity)}, lag "
-              f"{quantity(net.response.lag_months, 'months')}"),
+        (
+            "Other miners' response",
+            "none: they follow their growth"
+            if net.response is None
+            else f"elasticity {sig(net.response.elasticity)}, lag "
+            f"{quantity(net.response.lag_months, 'months')}",
+        ),
         ("Fees", quantity(net.fees_btc_per_block, "BTC/block")),
-        ("Self-dilution", "on (the fleet raises difficulty)" if net.include_fleet_in_network
-         else "off (price-taker view)"),
+        (
+            "Self-dilution",
+            "on (the fleet raises difficulty)"
+            if net.include_fleet_in_network
+            else "off (price-taker view)",
+        ),
         ("BTC price", price_text),
         ("Tariff", _tariff_text(tariff)),
-        ("Hardware, facilities", f"{quantity(base['costs.hardware_usd_per_th'], 'USD per TH/s')}"
-         f", {money(costs.infrastructure_usd_per_mw)}/MW"),
-        ("O&M, fixed, pool fee", f"{money(costs.om_usd_per_mw_year)}/MW/yr, "
-         f"{money(costs.fixed_usd_per_year)}/yr, {percent(costs.pool_fee)}"),
-        ("Discount rate, BTC held", f"{percent(finance.discount_rate)}/yr, "
-         f"{percent(finance.btc_held_fraction)} of the BTC mined"),
+        (
+            "Hardware, facilities",
+            f"{quantity(base['costs.hardware_usd_per_th'], 'USD per TH/s')}"
+            f", {money(costs.infrastructure_usd_per_mw)}/MW",
+        ),
+        (
+            "O&M, fixed, pool fee",
+            f"{money(costs.om_usd_per_mw_year)}/MW/yr, "
+            f"{money(costs.fixed_usd_per_year)}/yr, {percent(costs.pool_fee)}",
+        ),
+        (
+            "Discount rate, BTC held",
+            f"{percent(finance.discount_rate)}/yr, "
+            f"{percent(finance.btc_held_fraction)} of the BTC mined",
+        ),
     ]
 
 
@@ -386,8 +530,10 @@ def _availability(values) -> str:
     return " ".join(sig(100 * a) for a in values) + " %"
 
 
-DISPATCH = {"always": "machines run whenever power is available",
-            "economic": "machines run an hour only when its revenue covers its energy cost"}
+DISPATCH = {
+    "always": "machines run whenever power is available",
+    "economic": "machines run an hour only when its revenue covers its energy cost",
+}
 """Each ``tariff.dispatch`` in words."""
 
 
@@ -395,8 +541,10 @@ def _tariff_text(tariff) -> str:
     cur = tariff.currency
     text = quantity(tariff.energy_price_per_kwh, f"{cur}/kWh")
     if cur != "USD":
-        text += (f" at {quantity(tariff.usd_fx_rate, f'{cur}/USD')} "
-                 f"({percent(tariff.usd_fx_change_per_year, sign=True)}/yr)")
+        text += (
+            f" at {quantity(tariff.usd_fx_rate, f'{cur}/USD')} "
+            f"({percent(tariff.usd_fx_change_per_year, sign=True)}/yr)"
+        )
     return f"{text}; {DISPATCH[tariff.dispatch]}"
 
 
@@ -430,8 +578,9 @@ def _rows(fig, y: float, rows) -> float:
         for line in _wrap(value, 44) or [""]:
             fig.text(0.52, y, line, fontsize=9.5, va="top", weight="bold")
             y -= 0.0185
-        fig.add_artist(plt.Line2D([0.07, 0.93], [y + 0.004, y + 0.004], color="lightgrey",
-                                  linewidth=0.5))
+        fig.add_artist(
+            plt.Line2D([0.07, 0.93], [y + 0.004, y + 0.004], color="lightgrey", linewidth=0.5)
+        )
     return y
 
 
@@ -450,8 +599,15 @@ def _text_page(title: str, subtitle: str, sections) -> plt.Figure:
         if heading is None:
             y = _paragraph(fig, y - 0.008, body, 105, fontsize=8.5, color="dimgrey")
             continue
-        fig.text(0.07, y - 0.02, heading, fontsize=12, weight="bold", va="top",
-                 color=plotting.COLORS["blue"])
+        fig.text(
+            0.07,
+            y - 0.02,
+            heading,
+            fontsize=12,
+            weight="bold",
+            va="top",
+            color=plotting.COLORS["blue"],
+        )
         y -= 0.05
         y = _paragraph(fig, y, body) if isinstance(body, str) else _rows(fig, y, body)
     return fig
@@ -466,42 +622,64 @@ def contents(names, first_page: int = 3) -> list[tuple[str, str]]:
 def left_out(ds: xr.Dataset) -> list[str]:
     """One sentence for each chart left out, saying why."""
     charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
-    return [f"Left out: {charts[n].title.lower()}, because {why}." for n, why in
-            omitted(ds).items()]
+    return [
+        f"Left out: {charts[n].title.lower()}, because {why}." for n, why in omitted(ds).items()
+    ]
 
 
-def summary_pages(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None,
-                  run_date: str | None = None):
+def summary_pages(
+    scenario: Scenario,
+    ds: xr.Dataset,
+    analysis: Analysis | None = None,
+    run_date: str | None = None,
+):
     """The report's text pages: key figures, then contents, assumptions and method."""
     run_date = run_date or f"{pd.Timestamp.now():%Y-%m-%d}"
     intro = re.sub(r"\s*\[\d+(,\s*\d+)*\]", "", scenario.description or "")  # source numbers
-    key: list[tuple[str | None, Any]] = [("In brief", brief(scenario, ds, analysis)),
-                                         ("Key figures", key_figures(ds, analysis))]
+    key: list[tuple[str | None, Any]] = [
+        ("In brief", brief(scenario, ds, analysis)),
+        ("Key figures", key_figures(ds, analysis)),
+    ]
     if analysis is not None:
         key.append((None, "Monte Carlo: " + describe(analysis.monte_carlo)))
     first = _text_page(scenario.name, intro, key)
-    toc: list[tuple[str | None, Any]] = [("Charts", contents(chart_names(ds, analysis is not None)))]
+    toc: list[tuple[str | None, Any]] = [
+        ("Charts", contents(chart_names(ds, analysis is not None)))
+    ]
     toc += [(None, line) for line in left_out(ds)]
-    second = _text_page("Contents and assumptions", f"{scenario.name}: inputs of this run "
-                        f"(minecalc {ds.attrs['minecalc_version']}, run {run_date}); the "
-                        "scenario file holds their sources.",
-                        [*toc, ("Inputs", assumptions(scenario)), ("How it is computed", METHOD)])
+    second = _text_page(
+        "Contents and assumptions",
+        f"{scenario.name}: inputs of this run "
+        f"(minecalc {ds.attrs['minecalc_version']}, run {run_date}); the "
+        "scenario file holds their sources.",
+        [*toc, ("Inputs", assumptions(scenario)), ("How it is computed", METHOD)],
+    )
     return [first, second]
 
 
-def summary_markdown(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None,
-                     figure_names) -> str:
+def summary_markdown(
+    scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None, figure_names
+) -> str:
     """``summary.md``: key figures, assumptions, method, the figures and those left out."""
+
     def table(rows):
         return "\n".join(["| | |", "|---|---|", *(f"| {a.strip()} | {b} |" for a, b in rows)])
 
-    parts = [f"# {scenario.name}", "", scenario.description or "", "",
-             brief(scenario, ds, analysis), "",
-             "## Key figures", "", table(key_figures(ds, analysis)), ""]
+    parts = [
+        f"# {scenario.name}",
+        "",
+        scenario.description or "",
+        "",
+        brief(scenario, ds, analysis),
+        "",
+        "## Key figures",
+        "",
+        table(key_figures(ds, analysis)),
+        "",
+    ]
     if analysis is not None:
         parts += ["Monte Carlo: " + describe(analysis.monte_carlo), ""]
-    parts += ["## Assumptions", "", table(assumptions(scenario)), "", METHOD, "",
-              "## Figures", ""]
+    parts += ["## Assumptions", "", table(assumptions(scenario)), "", METHOD, "", "## Figures", ""]
     charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
     for name in figure_names:
         parts += [f"![{name}]({name}.png)", "", _caption_text(charts[name], analysis), ""]
@@ -538,14 +716,28 @@ def figure_files(names) -> list:
     return [f"{name}.{ext}" for name in names for ext in FIGURE_FORMATS]
 
 
+def _save(fig: plt.Figure, ext: str, tmp) -> None:
+    fig.savefig(tmp, format=ext)
+
+
 def figure_writers(figs: dict) -> dict:
     """File name -> writer, for each figure in every :data:`FIGURE_FORMATS`."""
-    return {file: lambda tmp, fig=fig, ext=file.rsplit(".", 1)[1]: fig.savefig(tmp, format=ext)
-            for name, (fig, _) in figs.items() for file in figure_files([name])}
+    return {
+        file: partial(_save, fig, file.rsplit(".", 1)[1])
+        for name, (fig, _) in figs.items()
+        for file in figure_files([name])
+    }
 
 
-def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int = 2000,
-                 seed: int = 0, progress: Progress | None = None) -> list:
+def write_report(
+    scenario: Scenario,
+    out_dir,
+    *,
+    force: bool = False,
+    paths: int = 2000,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> list:
     """Write a scenario's report: figures (PNG, SVG), ``report.pdf`` and ``summary.md``.
 
     Charts with nothing to show for this scenario (:func:`omitted`) are left out of all
@@ -572,7 +764,7 @@ def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int
     tell(progress, "Running the scenario")
     ds = model.run(scenario)
     # Refuse before the analyses run, not after: the run decides which charts are drawn.
-    check_new(out_dir, figure_files(chart_names(ds)) + ["report.pdf", "summary.md"], force)
+    check_new(out_dir, [*figure_files(chart_names(ds)), "report.pdf", "summary.md"], force)
     analysis = analyse(scenario, paths=paths, seed=seed, progress=progress)
     tell(progress, "Drawing the figures")
     run_date = f"{pd.Timestamp.now():%Y-%m-%d}"
@@ -592,7 +784,11 @@ def write_report(scenario: Scenario, out_dir, *, force: bool = False, paths: int
 
         tell(progress, "Writing the figures")
         # Figure files first: the PDF's pages are the same figures, resized and captioned.
-        writers = {**figure_writers(figs), "report.pdf": pdf,
-                   "summary.md": lambda tmp: tmp.write_text(
-                       summary_markdown(scenario, ds, analysis, list(figs)))}
+        writers = {
+            **figure_writers(figs),
+            "report.pdf": pdf,
+            "summary.md": lambda tmp: tmp.write_text(
+                summary_markdown(scenario, ds, analysis, list(figs))
+            ),
+        }
         return write_files(out_dir, writers, force)

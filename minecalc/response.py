@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import history
-from .protocol import SECONDS_PER_DAY, SECONDS_PER_YEAR, block_subsidy_btc, expected_btc
 from .errors import InputError
+from .protocol import SECONDS_PER_DAY, SECONDS_PER_YEAR, block_subsidy_btc, expected_btc
 
 MONTH_S = SECONDS_PER_YEAR / 12
 """A month of a year/12 [s]: the unit of ``lag_months``."""
@@ -68,8 +68,9 @@ def hashprice_gap(subsidy_btc, fees_btc, difficulty, baseline_subsidy_btc, basel
     -----
     Hashprice is proportional to ``(subsidy + fees) * price / D``; the price cancels.
     """
-    return (np.log((subsidy_btc + fees_btc) / difficulty)
-            - np.log((baseline_subsidy_btc + fees_btc) / baseline_difficulty))
+    return np.log((subsidy_btc + fees_btc) / difficulty) - np.log(
+        (baseline_subsidy_btc + fees_btc) / baseline_difficulty
+    )
 
 
 class Calibration(NamedTuple):
@@ -111,12 +112,22 @@ def monthly_history(fees_btc_per_block: float = 0.03) -> pd.DataFrame:
     difficulty = epochs["difficulty"].to_numpy()[k]
     # Height at mid-month: the epoch's first block plus ~600 s blocks since (for the subsidy).
     elapsed = (mid.to_numpy() - starts[k]) / np.timedelta64(600, "s")
-    subsidy = block_subsidy_btc(epochs["height"].to_numpy()[k] + np.minimum(elapsed, 2015).astype(int))
+    subsidy = block_subsidy_btc(
+        epochs["height"].to_numpy()[k] + np.minimum(elapsed, 2015).astype(int)
+    )
     price = prices["btc_price_usd_mean"].to_numpy(dtype=np.float64)
-    hashprice = expected_btc(1e15, SECONDS_PER_DAY, difficulty, subsidy + fees_btc_per_block) * price
-    return pd.DataFrame({"difficulty": difficulty, "btc_price_usd": price, "subsidy_btc": subsidy,
-                         "hashprice_usd_per_ph_day": hashprice},
-                        index=pd.Index(prices["month"], name="month"))
+    hashprice = (
+        expected_btc(1e15, SECONDS_PER_DAY, difficulty, subsidy + fees_btc_per_block) * price
+    )
+    return pd.DataFrame(
+        {
+            "difficulty": difficulty,
+            "btc_price_usd": price,
+            "subsidy_btc": subsidy,
+            "hashprice_usd_per_ph_day": hashprice,
+        },
+        index=pd.Index(prices["month"], name="month"),
+    )
 
 
 def calibrate(table: pd.DataFrame | None = None) -> Calibration:
@@ -147,11 +158,17 @@ def calibrate(table: pd.DataFrame | None = None) -> Calibration:
     cov = resid @ resid / dof * np.linalg.inv(design.T @ design)
     a = -coef[1]
     if not 0 < a < 1 or coef[0] <= 0:
-        raise InputError(f"response calibration: expected 0 < a < 1 and a positive elasticity, "
-                         f"got a = {a:.3f}, a*elasticity = {coef[0]:.3f}")
+        raise InputError(
+            f"response calibration: expected 0 < a < 1 and a positive elasticity, "
+            f"got a = {a:.3f}, a*elasticity = {coef[0]:.3f}"
+        )
     return Calibration(
-        elasticity=float(coef[0] / a), lag_months=float(-1 / np.log1p(-a)),
+        elasticity=float(coef[0] / a),
+        lag_months=float(-1 / np.log1p(-a)),
         adjustment_per_month=float(a),
         r_squared=float(1 - resid @ resid / ((target - target.mean()) @ (target - target.mean()))),
-        standard_errors=tuple(float(s) for s in np.sqrt(np.diag(cov))), months=len(table),
-        first_month=str(table.index[0]), last_month=str(table.index[-1]))
+        standard_errors=tuple(float(s) for s in np.sqrt(np.diag(cov))),
+        months=len(table),
+        first_month=str(table.index[0]),
+        last_month=str(table.index[-1]),
+    )

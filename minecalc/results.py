@@ -12,22 +12,34 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .errors import InputError
 from .finance import IRR_REASON_NAMES, IRR_REASONS
 from .formatting import money, percent, quantity, scale, sig, table
-from .errors import InputError
 
 SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year", "hour")
 ECONOMICS = (
-    "energy_gwh_total", "capex_usd", "npv_usd", "irr", "payback_months", "cost_per_btc_cash_usd",
-    "cost_per_btc_all_in_usd", "energy_mwh_per_btc", "breakeven_energy_price_per_kwh",
-    "breakeven_energy_price_usd_per_kwh", "breakeven_btc_price_usd", "reserve_btc_end",
-    "irr_reason", "mining_value_usd_per_mwh_mean",
+    "energy_gwh_total",
+    "capex_usd",
+    "npv_usd",
+    "irr",
+    "payback_months",
+    "cost_per_btc_cash_usd",
+    "cost_per_btc_all_in_usd",
+    "energy_mwh_per_btc",
+    "breakeven_energy_price_per_kwh",
+    "breakeven_energy_price_usd_per_kwh",
+    "breakeven_btc_price_usd",
+    "reserve_btc_end",
+    "irr_reason",
+    "mining_value_usd_per_mwh_mean",
 )
 """Scalar economic results copied as they are into the summary."""
 
 
 def _attrs(da: xr.DataArray, units: str | None, long_name: str) -> xr.DataArray:
-    da.attrs = {"long_name": long_name} if units is None else {"units": units, "long_name": long_name}
+    da.attrs = (
+        {"long_name": long_name} if units is None else {"units": units, "long_name": long_name}
+    )
     return da
 
 
@@ -36,24 +48,48 @@ def yearly(ds: xr.Dataset) -> xr.Dataset:
 
     Project year k covers months ``12 (k - 1)`` to ``12 k - 1`` (the last may be partial).
     """
-    year = xr.DataArray(np.arange(ds.sizes["time"]) // 12 + 1, dims="time", name="project_year",
-                        attrs={"units": "1", "long_name": "project year (12 months from start_date)"})
-    sums = ds[["fleet_btc", "fleet_blocks", "network_blocks", "period_days", "energy_mwh",
-               "cash_flow_usd"]].groupby(year).sum()
+    year = xr.DataArray(
+        np.arange(ds.sizes["time"]) // 12 + 1,
+        dims="time",
+        name="project_year",
+        attrs={"units": "1", "long_name": "project year (12 months from start_date)"},
+    )
+    sums = (
+        ds[
+            [
+                "fleet_btc",
+                "fleet_blocks",
+                "network_blocks",
+                "period_days",
+                "energy_mwh",
+                "cash_flow_usd",
+            ]
+        ]
+        .groupby(year)
+        .sum()
+    )
     grouped = ds[["difficulty_end", "network_hashrate_eh_s"]].groupby(year)
-    return xr.Dataset({
-        "fleet_btc": _attrs(sums.fleet_btc, "BTC", "BTC mined in the project year"),
-        "fleet_btc_per_day": _attrs(sums.fleet_btc / sums.period_days, "BTC/d",
-                                    "BTC mined per day in the project year"),
-        "network_share": _attrs(sums.fleet_blocks / sums.network_blocks, "1",
-                                "fleet's share of the year's blocks"),
-        "energy_gwh": _attrs(sums.energy_mwh / 1000, "GWh", "energy used in the project year"),
-        "cash_flow_usd": _attrs(sums.cash_flow_usd, "USD", "net cash flow in the project year"),
-        "difficulty_end": _attrs(grouped.last().difficulty_end, "1",
-                                 "difficulty at the end of the project year"),
-        "network_hashrate_eh_s": _attrs(grouped.mean().network_hashrate_eh_s, "EH/s",
-                                        "mean network hashrate including the fleet"),
-    })
+    return xr.Dataset(
+        {
+            "fleet_btc": _attrs(sums.fleet_btc, "BTC", "BTC mined in the project year"),
+            "fleet_btc_per_day": _attrs(
+                sums.fleet_btc / sums.period_days, "BTC/d", "BTC mined per day in the project year"
+            ),
+            "network_share": _attrs(
+                sums.fleet_blocks / sums.network_blocks, "1", "fleet's share of the year's blocks"
+            ),
+            "energy_gwh": _attrs(sums.energy_mwh / 1000, "GWh", "energy used in the project year"),
+            "cash_flow_usd": _attrs(sums.cash_flow_usd, "USD", "net cash flow in the project year"),
+            "difficulty_end": _attrs(
+                grouped.last().difficulty_end, "1", "difficulty at the end of the project year"
+            ),
+            "network_hashrate_eh_s": _attrs(
+                grouped.mean().network_hashrate_eh_s,
+                "EH/s",
+                "mean network hashrate including the fleet",
+            ),
+        }
+    )
 
 
 def summarize(ds: xr.Dataset) -> xr.Dataset:
@@ -85,31 +121,46 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     full = ds.fleet_hashrate_eh_s >= ds.fleet_hashrate_eh_s.max("time") * (1 - 1e-9)
     steady = np.minimum(full.argmax("time") + 1, ds.sizes["time"] - 1)
     btc_by_year = yearly(ds).fleet_btc
-    halving = (ds.halving_time.isel(halving=0) if ds.sizes.get("halving")
-               else xr.full_like(first.fleet_btc, np.datetime64("NaT", "ns"), dtype="datetime64[ns]"))
+    halving = (
+        ds.halving_time.isel(halving=0)
+        if ds.sizes.get("halving")
+        else xr.full_like(first.fleet_btc, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    )
     out = {
         "btc_total": _attrs(ds.fleet_btc.sum("time"), "BTC", "BTC mined over the horizon"),
         "btc_by_year": _attrs(btc_by_year, "BTC", "BTC mined in each project year"),
-        "network_share_first_month": _attrs(first.network_share, "1",
-                                            "fleet's share of blocks in the first month"),
-        "btc_per_day_first_month": _attrs(first.fleet_btc_per_day, "BTC/d",
-                                          "BTC per day in the first month"),
-        "btc_per_day_full_deployment": _attrs(ds.fleet_btc_per_day.isel(time=steady), "BTC/d",
-                                              "BTC per day once the network has retargeted "
-                                              "to the full fleet"),
+        "network_share_first_month": _attrs(
+            first.network_share, "1", "fleet's share of blocks in the first month"
+        ),
+        "btc_per_day_first_month": _attrs(
+            first.fleet_btc_per_day, "BTC/d", "BTC per day in the first month"
+        ),
+        "btc_per_day_full_deployment": _attrs(
+            ds.fleet_btc_per_day.isel(time=steady),
+            "BTC/d",
+            "BTC per day once the network has retargeted to the full fleet",
+        ),
         "halving_date": _attrs(halving, None, "date of the next halving block"),
-        "final_difficulty": _attrs(ds.difficulty_end.isel(time=-1), "1",
-                                   "difficulty at the end of the horizon"),
+        "final_difficulty": _attrs(
+            ds.difficulty_end.isel(time=-1), "1", "difficulty at the end of the horizon"
+        ),
     }
     if "fleet_btc_undiluted" in ds:
-        out["btc_total_undiluted"] = _attrs(ds.fleet_btc_undiluted.sum("time"), "BTC",
-                                            "BTC over the horizon if difficulty ignored the fleet")
+        out["btc_total_undiluted"] = _attrs(
+            ds.fleet_btc_undiluted.sum("time"),
+            "BTC",
+            "BTC over the horizon if difficulty ignored the fleet",
+        )
     if "fleet_btc_without_response" in ds:
         out["btc_total_without_response"] = _attrs(
-            ds.fleet_btc_without_response.sum("time"), "BTC",
-            "BTC over the horizon if the other miners did not respond")
-    out = {k: v.drop_vars([c for c in v.coords if c not in v.dims], errors="ignore")
-           for k, v in out.items()}
+            ds.fleet_btc_without_response.sum("time"),
+            "BTC",
+            "BTC over the horizon if the other miners did not respond",
+        )
+    out = {
+        k: v.drop_vars([c for c in v.coords if c not in v.dims], errors="ignore")
+        for k, v in out.items()
+    }
     return ds.assign(out)
 
 
@@ -143,13 +194,19 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "btc_per_day_first_month": _plain(ds.btc_per_day_first_month),
         "btc_per_day_full_deployment": _plain(ds.btc_per_day_full_deployment),
         "btc_total": _plain(ds.btc_total),
-        "btc_by_year": {str(int(y)): _plain(v) for y, v in
-                        zip(ds.project_year.values, ds.btc_by_year.values)},
-        "btc_total_undiluted": _plain(ds.btc_total_undiluted) if "btc_total_undiluted" in ds else None,
-        "btc_total_without_response": (_plain(ds.btc_total_without_response)
-                                       if "btc_total_without_response" in ds else None),
-        "displaced_hashrate_eh_s_end": (_plain(ds.displaced_hashrate_eh_s[-1])
-                                        if "displaced_hashrate_eh_s" in ds else None),
+        "btc_by_year": {
+            str(int(y)): _plain(v)
+            for y, v in zip(ds.project_year.values, ds.btc_by_year.values, strict=True)
+        },
+        "btc_total_undiluted": _plain(ds.btc_total_undiluted)
+        if "btc_total_undiluted" in ds
+        else None,
+        "btc_total_without_response": (
+            _plain(ds.btc_total_without_response) if "btc_total_without_response" in ds else None
+        ),
+        "displaced_hashrate_eh_s_end": (
+            _plain(ds.displaced_hashrate_eh_s[-1]) if "displaced_hashrate_eh_s" in ds else None
+        ),
         "halving_height": _plain(ds.halving_height[0]) if ds.sizes.get("halving") else None,
         "halving_date": _plain(ds.halving_date),
         "final_difficulty": _plain(ds.final_difficulty),
@@ -160,12 +217,16 @@ def summary_dict(ds: xr.Dataset) -> dict:
         "alternative_value_usd_per_mwh_mean": _plain(ds.alternative_value_usd_per_mwh.mean()),
         "tariff_currency": ds.attrs.get("tariff_currency"),
         "usd_fx_rate_start": _plain(ds.usd_fx_rate[0]),
-        "energy_gwh_by_year": {str(int(y)): _plain(v) for y, v in
-                               zip(ds.project_year.values, yearly(ds).energy_gwh.values)},
+        "energy_gwh_by_year": {
+            str(int(y)): _plain(v)
+            for y, v in zip(ds.project_year.values, yearly(ds).energy_gwh.values, strict=True)
+        },
         "difficulty_path": [
-            {"date": min(start + pd.DateOffset(years=int(y)), end).date().isoformat(),
-             "difficulty": float(d)}
-            for y, d in zip(year_end.project_year.values, year_end.values)
+            {
+                "date": min(start + pd.DateOffset(years=int(y)), end).date().isoformat(),
+                "difficulty": float(d),
+            }
+            for y, d in zip(year_end.project_year.values, year_end.values, strict=True)
         ],
     }
 
@@ -200,47 +261,74 @@ def headline(summary: dict) -> dict[str, Figure]:
     figures = {
         "fleet_hashrate": Figure("Fleet hashrate", quantity(s["fleet_hashrate_eh_s"], "EH/s")),
         "share": Figure("Network share, first month", percent(s["network_share_first_month"])),
-        "btc_per_day": Figure("BTC/day, first month",
-                              quantity(s["btc_per_day_first_month"], "BTC/d")),
-        "btc_per_day_full": Figure("BTC/day, full deployment",
-                                   quantity(s["btc_per_day_full_deployment"], "BTC/d")),
-        "btc_total": Figure(f"BTC mined in {s['horizon_months']} months",
-                            quantity(s["btc_total"], "BTC"), "(before the pool fee)"),
+        "btc_per_day": Figure(
+            "BTC/day, first month", quantity(s["btc_per_day_first_month"], "BTC/d")
+        ),
+        "btc_per_day_full": Figure(
+            "BTC/day, full deployment", quantity(s["btc_per_day_full_deployment"], "BTC/d")
+        ),
+        "btc_total": Figure(
+            f"BTC mined in {s['horizon_months']} months",
+            quantity(s["btc_total"], "BTC"),
+            "(before the pool fee)",
+        ),
     }
     if undiluted and undiluted != s["btc_total"]:
-        figures["undiluted"] = Figure("... if difficulty ignored it", quantity(undiluted, "BTC"),
-                                      f"(self-dilution costs {percent(1 - s['btc_total'] / undiluted)})")
+        figures["undiluted"] = Figure(
+            "... if difficulty ignored it",
+            quantity(undiluted, "BTC"),
+            f"(self-dilution costs {percent(1 - s['btc_total'] / undiluted)})",
+        )
     if fixed:
         figures["without_response"] = Figure(
-            "... if others did not respond", quantity(fixed, "BTC"),
+            "... if others did not respond",
+            quantity(fixed, "BTC"),
             f"(the response gives back {percent(s['btc_total'] / fixed - 1, sign=True)}; "
-            f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} displaced at the end)")
+            f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} displaced at the end)",
+        )
     figures |= {
         "halving": Figure(f"Block {s['halving_height']:,} (halving)", s["halving_date"][:10])
-        if s["halving_date"] else Figure("Next halving", "beyond the horizon"),
+        if s["halving_date"]
+        else Figure("Next halving", "beyond the horizon"),
         "final_difficulty": Figure("Final difficulty", quantity(s["final_difficulty"] / 1e12, "T")),
         "energy": Figure("Energy used", quantity(s["energy_gwh_total"], "GWh")),
         "capex": Figure("Capex", money(s["capex_usd"])),
-        "npv": Figure("NPV", money(s["npv_usd"]), "" if cur == "USD" else
-                      f"= {money(s['npv_usd'] * s['usd_fx_rate_start'], cur)} at the starting rate"),
-        "irr": Figure("IRR", "n/a" if irr is None else percent(irr) + "/yr",
-                      f"({reason})" if reason else ""),
-        "payback": Figure("Payback", "never (within the horizon)" if s["payback_months"] is None
-                          else quantity(s["payback_months"], "months")),
+        "npv": Figure(
+            "NPV",
+            money(s["npv_usd"]),
+            ""
+            if cur == "USD"
+            else f"= {money(s['npv_usd'] * s['usd_fx_rate_start'], cur)} at the starting rate",
+        ),
+        "irr": Figure(
+            "IRR", "n/a" if irr is None else percent(irr) + "/yr", f"({reason})" if reason else ""
+        ),
+        "payback": Figure(
+            "Payback",
+            "never (within the horizon)"
+            if s["payback_months"] is None
+            else quantity(s["payback_months"], "months"),
+        ),
         "cost_cash": Figure("Cost per BTC, cash", money(s["cost_per_btc_cash_usd"])),
         "cost_all_in": Figure("Cost per BTC, all-in", money(s["cost_per_btc_all_in_usd"])),
         "breakeven_tariff": Figure(
-            "Breakeven tariff", quantity(s["breakeven_energy_price_per_kwh"], f"{cur}/kWh"),
-            "" if cur == "USD" or usd_tariff is None
-            else f"= {quantity(100 * usd_tariff, 'US cents/kWh')}"),
+            "Breakeven tariff",
+            quantity(s["breakeven_energy_price_per_kwh"], f"{cur}/kWh"),
+            ""
+            if cur == "USD" or usd_tariff is None
+            else f"= {quantity(100 * usd_tariff, 'US cents/kWh')}",
+        ),
         "breakeven_price": Figure("Breakeven BTC price", money(s["breakeven_btc_price_usd"])),
-        "hashprice": Figure("Hashprice, month 1",
-                            quantity(s["hashprice_usd_per_ph_day_first_month"], "USD/PH/day"),
-                            f"vs hashcost "
-                            f"{quantity(s['hashcost_usd_per_ph_day_first_month'], 'USD/PH/day')}"),
-        "mining_value": Figure("Mining earns, per MWh", money(s["mining_value_usd_per_mwh_mean"]),
-                               f"vs {money(s['alternative_value_usd_per_mwh_mean'])} selling "
-                               "the energy"),
+        "hashprice": Figure(
+            "Hashprice, month 1",
+            quantity(s["hashprice_usd_per_ph_day_first_month"], "USD/PH/day"),
+            f"vs hashcost {quantity(s['hashcost_usd_per_ph_day_first_month'], 'USD/PH/day')}",
+        ),
+        "mining_value": Figure(
+            "Mining earns, per MWh",
+            money(s["mining_value_usd_per_mwh_mean"]),
+            f"vs {money(s['alternative_value_usd_per_mwh_mean'])} selling the energy",
+        ),
     }
     return figures
 
@@ -254,8 +342,10 @@ def _line(figure: Figure) -> str:
 
 def summary_text(summary: dict, ds: xr.Dataset) -> str:
     """The headline figures and the yearly table of a run, as text for a terminal."""
-    lines = [f"{summary['name']} - {summary['horizon_months']} months from "
-             f"{summary['start_date']}", ""]
+    lines = [
+        f"{summary['name']} - {summary['horizon_months']} months from {summary['start_date']}",
+        "",
+    ]
     for key, figure in headline(summary).items():
         if key == "capex":  # the money, after a blank line
             lines.append("")
@@ -267,10 +357,25 @@ def yearly_text(ds: xr.Dataset) -> list[str]:
     """The per-year table (:func:`yearly`) as aligned text lines, one unit per column."""
     years = yearly(ds)
     factor, cash_unit = scale(years.cash_flow_usd.values)
-    header = ["Year", "BTC mined", "BTC/day", "share %", "energy GWh", f"cash flow {cash_unit}",
-              "difficulty end (T)"]
-    rows = [[str(int(y)), sig(row.fleet_btc), sig(row.fleet_btc_per_day),
-             sig(100 * float(row.network_share)), sig(row.energy_gwh),
-             sig(float(row.cash_flow_usd) / factor), sig(float(row.difficulty_end) / 1e12)]
-            for y, row in ((y, years.sel(project_year=y)) for y in years.project_year.values)]
+    header = [
+        "Year",
+        "BTC mined",
+        "BTC/day",
+        "share %",
+        "energy GWh",
+        f"cash flow {cash_unit}",
+        "difficulty end (T)",
+    ]
+    rows = [
+        [
+            str(int(y)),
+            sig(row.fleet_btc),
+            sig(row.fleet_btc_per_day),
+            sig(100 * float(row.network_share)),
+            sig(row.energy_gwh),
+            sig(float(row.cash_flow_usd) / factor),
+            sig(float(row.difficulty_end) / 1e12),
+        ]
+        for y, row in ((y, years.sel(project_year=y)) for y in years.project_year.values)
+    ]
     return table(header, rows)

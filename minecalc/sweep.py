@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import ArrayLike
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from . import model
 from .config import Scenario, config_from_dict, field_attrs
@@ -41,11 +41,14 @@ def _resolve(scenario: Scenario, field: str, first) -> tuple[Scenario, str]:
             return scenario, GROWTH
     if field not in model.PARAMETERS or field == GROWTH:
         allowed = [p for p in model.PARAMETERS if p != GROWTH] + [
-            f"{GROWTH}.{k}" for k in ("per_epoch", "per_month", "per_year")]
+            f"{GROWTH}.{k}" for k in ("per_epoch", "per_month", "per_year")
+        ]
         close = difflib.get_close_matches(field, allowed, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise InputError(f"{field}: expected a field that can be swept{hint}, got one that "
-                         f"cannot; sweepable: {', '.join(allowed)}")
+        raise InputError(
+            f"{field}: expected a field that can be swept{hint}, got one that "
+            f"cannot; sweepable: {', '.join(allowed)}"
+        )
     return scenario, field
 
 
@@ -63,8 +66,12 @@ def _check(scenario: Scenario, field: str, values: np.ndarray) -> None:
         with_overrides(scenario, [f"{field}={json.dumps(value)}"])
 
 
-def parameters(scenario: Scenario, grid: Mapping[str, ArrayLike] | None = None,
-               zipped: Mapping[str, ArrayLike] | None = None, zipped_dim: str | None = None):
+def parameters(
+    scenario: Scenario,
+    grid: Mapping[str, ArrayLike] | None = None,
+    zipped: Mapping[str, ArrayLike] | None = None,
+    zipped_dim: str | None = None,
+):
     """Labelled model parameters for a sweep, and the scenario they apply to.
 
     Parameters
@@ -90,26 +97,38 @@ def parameters(scenario: Scenario, grid: Mapping[str, ArrayLike] | None = None,
         array = np.asarray(values, dtype=np.float64)
         scenario, key = _resolve(scenario, field, array.flat[0].item())
         _check(scenario, field, array)
-        params[key] = xr.DataArray(array, dims=field, coords={field: (
-            field, array, field_attrs(field, scenario.tariff.currency))})
+        params[key] = xr.DataArray(
+            array,
+            dims=field,
+            coords={field: (field, array, field_attrs(field, scenario.tariff.currency))},
+        )
     if zipped:
         lengths = {np.size(v) for v in zipped.values()}
         if len(lengths) != 1:
-            raise InputError(f"zipped: expected fields of one length, got lengths "
-                             f"{sorted(lengths)}")
+            raise InputError(
+                f"zipped: expected fields of one length, got lengths {sorted(lengths)}"
+            )
         dim = zipped_dim or "+".join(zipped)
         for field, values in zipped.items():
             array = np.asarray(values, dtype=np.float64)
             scenario, key = _resolve(scenario, field, array.flat[0].item())
             _check(scenario, field, array)
-            params[key] = xr.DataArray(array, dims=dim, coords={field: (
-                dim, array, field_attrs(field, scenario.tariff.currency))})
+            params[key] = xr.DataArray(
+                array,
+                dims=dim,
+                coords={field: (dim, array, field_attrs(field, scenario.tariff.currency))},
+            )
     return scenario, params
 
 
-def sweep(scenario: Scenario, grid: Mapping[str, ArrayLike] | None = None,
-          zipped: Mapping[str, ArrayLike] | None = None, *, zipped_dim: str | None = None,
-          **run_options) -> xr.Dataset:
+def sweep(
+    scenario: Scenario,
+    grid: Mapping[str, ArrayLike] | None = None,
+    zipped: Mapping[str, ArrayLike] | None = None,
+    *,
+    zipped_dim: str | None = None,
+    **run_options,
+) -> xr.Dataset:
     """Run a scenario over a grid of values of any sweepable config fields, in one call.
 
     Parameters
@@ -137,8 +156,9 @@ def sweep(scenario: Scenario, grid: Mapping[str, ArrayLike] | None = None,
     return model.run(scenario, params, **run_options)
 
 
-def tornado(scenario: Scenario, ranges: Mapping[str, tuple[float, float]],
-            **run_options) -> xr.Dataset:
+def tornado(
+    scenario: Scenario, ranges: Mapping[str, tuple[float, float]], **run_options
+) -> xr.Dataset:
     """One-at-a-time sensitivity: each field at its low and high value, the rest at base.
 
     Parameters
@@ -168,38 +188,60 @@ def tornado(scenario: Scenario, ranges: Mapping[str, tuple[float, float]],
     for i, field in enumerate(fields):
         low, high = (float(v) for v in ranges[field])
         if field.startswith(GROWTH + ".") and field.rsplit(".", 1)[1] != (
-                scenario.network.hashrate_growth.kind):
-            raise InputError(f"{field}: expected the scenario's own kind of growth "
-                             f"({scenario.network.hashrate_growth.kind}) for a tornado, "
-                             f"got {field.rsplit('.', 1)[1]}")
+            scenario.network.hashrate_growth.kind
+        ):
+            raise InputError(
+                f"{field}: expected the scenario's own kind of growth "
+                f"({scenario.network.hashrate_growth.kind}) for a tornado, "
+                f"got {field.rsplit('.', 1)[1]}"
+            )
         scenario, key = _resolve(scenario, field, low)
         values = np.full(n, float(model.base_parameters(scenario)[key]))
         values[2 * i + 1], values[2 * i + 2] = low, high
         zipped[field] = values
     ds = sweep(scenario, zipped=zipped, zipped_dim="tornado_case", **run_options)
-    scalars = ds[[k for k, v in ds.data_vars.items() if "time" not in v.dims
-                  and "epoch" not in v.dims and "halving" not in v.dims
-                  and "project_year" not in v.dims]]
+    scalars = ds[
+        [
+            k
+            for k, v in ds.data_vars.items()
+            if "time" not in v.dims
+            and "epoch" not in v.dims
+            and "halving" not in v.dims
+            and "project_year" not in v.dims
+        ]
+    ]
     scalars = scalars.broadcast_like(ds.tornado_case).drop_vars(list(zipped))
 
-    cases = xr.DataArray(np.arange(1, n).reshape(len(fields), 2), dims=("parameter", "case"),
-                         coords={"parameter": fields, "case": ["low", "high"]})
+    cases = xr.DataArray(
+        np.arange(1, n).reshape(len(fields), 2),
+        dims=("parameter", "case"),
+        coords={"parameter": fields, "case": ["low", "high"]},
+    )
     out = scalars.isel(tornado_case=cases).drop_vars("tornado_case")
     for name in scalars.data_vars:
         out[f"base_{name}"] = scalars[name].isel(tornado_case=0, drop=True)
-        out[f"base_{name}"].attrs = {**scalars[name].attrs,
-                                     "long_name": "base case: " + scalars[name].attrs["long_name"]}
+        out[f"base_{name}"].attrs = {
+            **scalars[name].attrs,
+            "long_name": "base case: " + scalars[name].attrs["long_name"],
+        }
     inputs = np.array([ranges[f] for f in fields], dtype=np.float64)
-    out["low_value"] = xr.DataArray(inputs[:, 0], dims="parameter",
-                                    attrs={"units": "", "long_name": "low value of the input"})
-    out["high_value"] = xr.DataArray(inputs[:, 1], dims="parameter",
-                                     attrs={"units": "", "long_name": "high value of the input"})
+    out["low_value"] = xr.DataArray(
+        inputs[:, 0], dims="parameter", attrs={"units": "", "long_name": "low value of the input"}
+    )
+    out["high_value"] = xr.DataArray(
+        inputs[:, 1], dims="parameter", attrs={"units": "", "long_name": "high value of the input"}
+    )
     out.attrs = ds.attrs
     return out
 
 
-def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], evaluate,
-                  n: int = 1024, seed: int = 0) -> xr.Dataset:
+def sobol_indices(
+    names: Sequence[str],
+    bounds: Sequence[tuple[float, float]],
+    evaluate,
+    n: int = 1024,
+    seed: int = 0,
+) -> xr.Dataset:
     """First-order and total Sobol indices of a function of uniform inputs (SALib).
 
     Parameters
@@ -231,17 +273,30 @@ def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], e
     # SALib ignores a seed of 0 (it tests `if seed:`), which made the bootstrap confidence
     # intervals change from run to run: give the analysis its own nonzero seed.
     result = sobol_analyze.analyze(problem, outputs, calc_second_order=False, seed=seed + 1)
-    long_names = {"S1": "first-order Sobol index", "S1_conf": "95 % confidence of S1",
-                  "ST": "total Sobol index", "ST_conf": "95 % confidence of ST"}
+    long_names = {
+        "S1": "first-order Sobol index",
+        "S1_conf": "95 % confidence of S1",
+        "ST": "total Sobol index",
+        "ST_conf": "95 % confidence of ST",
+    }
     return xr.Dataset(
-        {k: ("parameter", result[k], {"units": "1", "long_name": v}) for k, v in long_names.items()},
+        {
+            k: ("parameter", result[k], {"units": "1", "long_name": v})
+            for k, v in long_names.items()
+        },
         coords={"parameter": list(names)},
         attrs={"evaluations": samples.shape[0], "n": n, "seed": seed},
     )
 
 
-def sobol(scenario: Scenario, ranges: Mapping[str, tuple[float, float]], output: str = "npv_usd",
-          n: int = 1024, seed: int = 0, **run_options) -> xr.Dataset:
+def sobol(
+    scenario: Scenario,
+    ranges: Mapping[str, tuple[float, float]],
+    output: str = "npv_usd",
+    n: int = 1024,
+    seed: int = 0,
+    **run_options,
+) -> xr.Dataset:
     """Which inputs drive a result: Sobol indices of a scalar output over uniform ranges.
 
     Every sample runs in one vectorized model call (a zipped sweep over ``sample``).
@@ -267,19 +322,29 @@ def sobol(scenario: Scenario, ranges: Mapping[str, tuple[float, float]], output:
     fields = list(ranges)
 
     def evaluate(samples):
-        ds = sweep(scenario, zipped=dict(zip(fields, samples.T)), zipped_dim="sample",
-                   **{"solve_breakevens": False, **run_options})
+        ds = sweep(
+            scenario,
+            zipped=dict(zip(fields, samples.T, strict=True)),
+            zipped_dim="sample",
+            **{"solve_breakevens": False, **run_options},
+        )
         if output not in ds or "time" in ds[output].dims:
             raise InputError(f"output: expected a scalar result such as npv_usd, got {output!r}")
         return ds[output].broadcast_like(ds.sample).values
 
     out = sobol_indices(fields, [ranges[f] for f in fields], evaluate, n, seed)
-    return out.assign_attrs(output=output, title=scenario.name,
-                            tariff_currency=scenario.tariff.currency)
+    return out.assign_attrs(
+        output=output, title=scenario.name, tariff_currency=scenario.tariff.currency
+    )
 
 
-def lazy_sweep(scenario: Scenario, grid: Mapping[str, ArrayLike], chunks: Mapping[str, int] | int,
-               variables: Sequence[str] | None = None, **run_options) -> xr.Dataset:
+def lazy_sweep(
+    scenario: Scenario,
+    grid: Mapping[str, ArrayLike],
+    chunks: Mapping[str, int] | int,
+    variables: Sequence[str] | None = None,
+    **run_options,
+) -> xr.Dataset:
     """A sweep as a lazy, chunked (dask) Dataset: nothing runs until it is computed or written.
 
     Parameters
@@ -310,11 +375,13 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, ArrayLike], chunks: Mappin
     dims = list(grid)
     chunks = {d: chunks for d in dims} if isinstance(chunks, int) else dict(chunks)
     options = {**run_options, "record_epochs": False, "solve_breakevens": False}
-    keys = {field: key for field, key in zip(grid, params)}
+    keys = dict(zip(grid, params, strict=True))
 
     def block(inputs: xr.Dataset) -> xr.Dataset:
-        sub = {keys[f]: xr.DataArray(inputs[f"value:{f}"].values, dims=f,
-                                     coords={f: inputs[f].values}) for f in dims}
+        sub = {
+            keys[f]: xr.DataArray(inputs[f"value:{f}"].values, dims=f, coords={f: inputs[f].values})
+            for f in dims
+        }
         out = model.run(scenario, sub, **options)
         out = out.drop_vars([v for v in out.data_vars if "project_year" in out[v].dims])
         if variables is not None:
@@ -327,23 +394,38 @@ def lazy_sweep(scenario: Scenario, grid: Mapping[str, ArrayLike], chunks: Mappin
         return out.map(lambda v: v.broadcast_like(grid_coords).transpose(*dims, ...))
 
     # The swept values are chunked data variables: chunking an index coordinate does nothing.
-    inputs = xr.Dataset({f"value:{f}": (f, np.asarray(v, dtype=np.float64)) for f, v in grid.items()},
-                        coords={f: np.asarray(v, dtype=np.float64) for f, v in grid.items()})
+    inputs = xr.Dataset(
+        {f"value:{f}": (f, np.asarray(v, dtype=np.float64)) for f, v in grid.items()},
+        coords={f: np.asarray(v, dtype=np.float64) for f, v in grid.items()},
+    )
     one = block(inputs.isel({d: slice(0, 1) for d in dims}))
     template = xr.Dataset(
-        {name: (var.dims, da.empty(tuple(inputs.sizes.get(d, var.sizes[d]) for d in var.dims),
-                                   chunks=tuple(chunks.get(str(d), -1) for d in var.dims),
-                                   dtype=var.dtype), var.attrs)
-         for name, var in one.data_vars.items()},
-        coords={**{c: one[c] for c in one.coords if c not in dims},
-                **{d: inputs[d] for d in dims}},
+        {
+            name: (
+                var.dims,
+                da.empty(
+                    tuple(inputs.sizes.get(d, var.sizes[d]) for d in var.dims),
+                    chunks=tuple(chunks.get(str(d), -1) for d in var.dims),
+                    dtype=var.dtype,
+                ),
+                var.attrs,
+            )
+            for name, var in one.data_vars.items()
+        },
+        coords={**{c: one[c] for c in one.coords if c not in dims}, **{d: inputs[d] for d in dims}},
         attrs=one.attrs,
     )
     return xr.map_blocks(block, inputs.chunk(chunks), template=template)
 
 
-def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None = None, *,
-               progress: Progress | None = None) -> None:
+def write_lazy(
+    ds: xr.Dataset,
+    path,
+    force: bool = False,
+    scheduler: str | None = None,
+    *,
+    progress: Progress | None = None,
+) -> None:
     """Compute a lazy Dataset chunk by chunk into Zarr (``.zarr``) or netCDF, with progress.
 
     Parameters
@@ -374,9 +456,11 @@ def write_lazy(ds: xr.Dataset, path, force: bool = False, scheduler: str | None 
     if tmp.exists():
         shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
     try:
-        delayed = (ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
-                   if path.suffix == ".zarr"
-                   else ds.to_netcdf(tmp, compute=False, engine="netcdf4"))
+        delayed = (
+            ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
+            if path.suffix == ".zarr"
+            else ds.to_netcdf(tmp, compute=False, engine="netcdf4")
+        )
         compute(delayed, scheduler=scheduler, progress=progress, message=f"writing {path.name}")
     except BaseException:  # a failed or interrupted write leaves nothing behind
         if tmp.exists():

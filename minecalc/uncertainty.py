@@ -16,9 +16,9 @@ import xarray as xr
 
 from . import history, model
 from .config import config_from_dict
-from .model import variables
-from .formatting import exceedance, money, percent, sig
 from .errors import InputError, require
+from .formatting import exceedance, money, percent, sig
+from .model import variables
 from .parallel import compute
 from .progress import Progress, tell
 from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
@@ -59,7 +59,9 @@ def gbm_price_paths(start_usd, drift_per_year, volatility_per_year, times_years,
     mean price grows as ``exp(mu t)``.
     """
     dt = np.diff(np.concatenate([[0.0], np.asarray(times_years, dtype=np.float64)]))
-    steps = (drift_per_year - volatility_per_year**2 / 2) * dt + volatility_per_year * np.sqrt(dt) * z
+    steps = (drift_per_year - volatility_per_year**2 / 2) * dt + volatility_per_year * np.sqrt(
+        dt
+    ) * z
     return start_usd * np.exp(np.cumsum(steps, axis=-1))
 
 
@@ -110,8 +112,9 @@ def bootstrap_growth_factors(changes, rng, paths, edges_years):
     and scales their summed log change to the month's length, so a month of 30.4 days
     takes 3 draws weighted 30.4 / 42.
     """
-    span_epochs = np.diff(np.asarray(edges_years, dtype=np.float64)) * SECONDS_PER_YEAR / (
-        TARGET_TIMESPAN_S)
+    span_epochs = (
+        np.diff(np.asarray(edges_years, dtype=np.float64)) * SECONDS_PER_YEAR / (TARGET_TIMESPAN_S)
+    )
     k = int(np.ceil(span_epochs.max()))
     draws = rng.choice(np.asarray(changes), size=(paths, span_epochs.size, k))
     monthly = draws.sum(axis=-1) * span_epochs / k
@@ -132,7 +135,8 @@ def lognormal_growth_factors(growth_per_year, volatility_per_year, edges_years, 
     """
     dt = np.diff(np.asarray(edges_years, dtype=np.float64))
     steps = (np.log1p(growth_per_year) - volatility_per_year**2 / 2) * dt + (
-        volatility_per_year * np.sqrt(dt) * z)
+        volatility_per_year * np.sqrt(dt) * z
+    )
     return np.exp(np.concatenate([np.zeros((z.shape[0], 1)), np.cumsum(steps, axis=-1)], axis=-1))
 
 
@@ -191,31 +195,55 @@ def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.
     z_price, z_network = correlated_normals(rng, paths, n, path_model.correlation)
     start_price = scenario.market.btc_price_usd
     if path_model.price == "gbm":
-        price_paths = gbm_price_paths(start_price, path_model.drift_per_year,
-                                      path_model.volatility_per_year, mid_years, z_price)
+        price_paths = gbm_price_paths(
+            start_price,
+            path_model.drift_per_year,
+            path_model.volatility_per_year,
+            mid_years,
+            z_price,
+        )
     elif path_model.price == "bootstrap":
         price_paths = bootstrap_price_paths(start_price, monthly_log_returns(), rng, paths, n)
     else:
-        raise InputError(f"price: expected gbm or bootstrap, got {path_model.price!r}", option="price")
+        raise InputError(
+            f"price: expected gbm or bootstrap, got {path_model.price!r}", option="price"
+        )
     if path_model.network == "bootstrap":
         factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
     elif path_model.network == "lognormal":
-        factors = lognormal_growth_factors(model.growth_per_year(scenario),
-                                           path_model.network_volatility_per_year, edges_years,
-                                           z_network)
+        factors = lognormal_growth_factors(
+            model.growth_per_year(scenario),
+            path_model.network_volatility_per_year,
+            edges_years,
+            z_network,
+        )
     else:
-        raise InputError(f"network: expected bootstrap or lognormal, got {path_model.network!r}",
-                         option="network")
+        raise InputError(
+            f"network: expected bootstrap or lognormal, got {path_model.network!r}",
+            option="network",
+        )
     fees = lognormal_fees(scenario.network.fees_btc_per_block, path_model.fees_sigma, rng, paths, n)
-    return xr.Dataset({
-        "btc_price_usd": (("path", "time"), price_paths),
-        "other_hashrate_factor": (("path", "edge"), factors),
-        "fees_btc_per_block": (("path", "time"), fees),
-    }, coords={"path": np.arange(paths)})
+    return xr.Dataset(
+        {
+            "btc_price_usd": (("path", "time"), price_paths),
+            "other_hashrate_factor": (("path", "edge"), factors),
+            "fees_btc_per_block": (("path", "time"), fees),
+        },
+        coords={"path": np.arange(paths)},
+    )
 
 
-def monte_carlo(scenario, paths=1000, seed=0, *, path_model: PathModel | None = None, chunks=None,
-                scheduler=None, progress: Progress | None = None, **options):
+def monte_carlo(
+    scenario,
+    paths=1000,
+    seed=0,
+    *,
+    path_model: PathModel | None = None,
+    chunks=None,
+    scheduler=None,
+    progress: Progress | None = None,
+    **options,
+):
     """Run a scenario over random paths of BTC price, network growth and fees.
 
     Parameters
@@ -250,8 +278,9 @@ def monte_carlo(scenario, paths=1000, seed=0, *, path_model: PathModel | None = 
         ``attrs`` (``mc_*``).
     """
     fields = {f.name for f in dataclasses.fields(PathModel)}
-    path_model = dataclasses.replace(path_model or PathModel(),
-                                **{k: options.pop(k) for k in list(options) if k in fields})
+    path_model = dataclasses.replace(
+        path_model or PathModel(), **{k: options.pop(k) for k in list(options) if k in fields}
+    )
     drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model)
     scenario = _without_growth(scenario)  # the paths carry all the growth
     run_options = {"solve_breakevens": False, "detail": (), "without_fleet": False, **options}
@@ -260,19 +289,26 @@ def monte_carlo(scenario, paths=1000, seed=0, *, path_model: PathModel | None = 
         tell(progress, message)
         ds = model.run(scenario, paths=dict(drawn.data_vars), **run_options)
     else:
-        ds = _chunked(scenario, drawn, chunks=chunks, run_options=run_options,
-                      compute_options={"scheduler": scheduler, "progress": progress,
-                                       "message": message})
+        ds = _chunked(
+            scenario,
+            drawn,
+            chunks=chunks,
+            run_options=run_options,
+            compute_options={"scheduler": scheduler, "progress": progress, "message": message},
+        )
     return ds.assign(_risk(ds)).assign_attrs(
         monte_carlo=f"paths={paths} seed={seed} price={path_model.price} "
         f"network={path_model.network} correlation={path_model.correlation}",
-        mc_paths=paths, mc_seed=seed,
+        mc_paths=paths,
+        mc_seed=seed,
         mc_start_price_usd=scenario.market.btc_price_usd,
-        **{f"mc_{k}": v for k, v in dataclasses.asdict(path_model).items()})
+        **{f"mc_{k}": v for k, v in dataclasses.asdict(path_model).items()},
+    )
 
 
-def _chunked(scenario, drawn: xr.Dataset, *, chunks: int, run_options: dict,
-             compute_options: dict) -> xr.Dataset:
+def _chunked(
+    scenario, drawn: xr.Dataset, *, chunks: int, run_options: dict, compute_options: dict
+) -> xr.Dataset:
     """The runs through dask, each chunk of paths one vectorized run (same numbers)."""
     require("dask", extra="scale", feature="chunks")
 
@@ -284,13 +320,18 @@ def _chunked(scenario, drawn: xr.Dataset, *, chunks: int, run_options: dict,
 
     def run_paths(block):
         out = run(block)
-        return xr.Dataset({v: out[v].broadcast_like(block.path).transpose(*two[v].dims)
-                           for v in varying})
+        return xr.Dataset(
+            {v: out[v].broadcast_like(block.path).transpose(*two[v].dims) for v in varying}
+        )
 
-    template = (two[varying].isel(path=np.zeros(drawn.sizes["path"], dtype=int))
-                .assign_coords(path=drawn.path))
-    lazy = xr.map_blocks(run_paths, drawn.chunk({"path": chunks}),
-                         template=template.chunk({"path": chunks}))
+    template = (
+        two[varying]
+        .isel(path=np.zeros(drawn.sizes["path"], dtype=int))
+        .assign_coords(path=drawn.path)
+    )
+    lazy = xr.map_blocks(
+        run_paths, drawn.chunk({"path": chunks}), template=template.chunk({"path": chunks})
+    )
     (computed,) = compute(lazy, **compute_options)
     return computed.merge(two.drop_vars([*varying, "path"]))
 
@@ -312,8 +353,10 @@ def _risk(ds: xr.Dataset) -> dict:
 
 def median_price_ratio(mc: xr.Dataset) -> float:
     """The median path's BTC price in the last month over the starting price [1]."""
-    return float(mc.btc_price_usd_band.sel(quantile=0.5).isel(time=-1)) / mc.attrs[
-        "mc_start_price_usd"]
+    return (
+        float(mc.btc_price_usd_band.sel(quantile=0.5).isel(time=-1))
+        / mc.attrs["mc_start_price_usd"]
+    )
 
 
 def describe(mc: xr.Dataset) -> str:
@@ -332,21 +375,28 @@ def describe(mc: xr.Dataset) -> str:
     a = mc.attrs
     months = mc.sizes["time"]
     if a["mc_price"] == "gbm":
-        price = (f"geometric Brownian motion with drift {percent(a['mc_drift_per_year'])}/yr "
-                 f"(of the mean price) and volatility {percent(a['mc_volatility_per_year'])}/yr")
+        price = (
+            f"geometric Brownian motion with drift {percent(a['mc_drift_per_year'])}/yr "
+            f"(of the mean price) and volatility {percent(a['mc_volatility_per_year'])}/yr"
+        )
     else:
         price = "a bootstrap of the packaged monthly BTC returns"
     if a["mc_network"] == "bootstrap":
         network = "a bootstrap of the epoch-to-epoch difficulty changes since the 2024 halving"
     else:
-        network = (f"a lognormal walk around the scenario's growth, volatility "
-                   f"{percent(a['mc_network_volatility_per_year'])}/yr")
+        network = (
+            f"a lognormal walk around the scenario's growth, volatility "
+            f"{percent(a['mc_network_volatility_per_year'])}/yr"
+        )
     corr = a["mc_correlation"]
-    return (f"{a['mc_paths']:,} paths (seed {a['mc_seed']}). BTC price: {price}; the median "
-            f"of its paths ends at {sig(median_price_ratio(mc))} times the starting price after {months} "
-            f"months. Rest of the network: {network}. Fees: lognormal around the scenario's mean, "
-            f"log standard deviation {sig(a['mc_fees_sigma'])}."
-            + (f" Price and network shocks correlated at {sig(corr)}." if corr else ""))
+    return (
+        f"{a['mc_paths']:,} paths (seed {a['mc_seed']}). BTC price: {price}; the median "
+        f"of its paths ends at {sig(median_price_ratio(mc))} times the starting price after "
+        f"{months} "
+        f"months. Rest of the network: {network}. Fees: lognormal around the scenario's mean, "
+        f"log standard deviation {sig(a['mc_fees_sigma'])}."
+        + (f" Price and network shocks correlated at {sig(corr)}." if corr else "")
+    )
 
 
 def _without_growth(scenario):
@@ -361,11 +411,14 @@ def monte_carlo_summary(mc: xr.Dataset) -> dict:
     of paths exceed (a lender's P90). The keys ``npv_usd_p10`` ... ``btc_total_p90`` are
     deprecated aliases of the ``q`` keys, kept for one release.
     """
-    out = {"paths": mc.attrs["mc_paths"], "seed": mc.attrs["mc_seed"],
-           "prob_npv_negative": float(mc.prob_npv_negative),
-           "prob_no_payback": float(mc.prob_no_payback),
-           "median_price_ratio_at_horizon": median_price_ratio(mc),
-           "price_model": describe(mc)}
+    out = {
+        "paths": mc.attrs["mc_paths"],
+        "seed": mc.attrs["mc_seed"],
+        "prob_npv_negative": float(mc.prob_npv_negative),
+        "prob_no_payback": float(mc.prob_no_payback),
+        "median_price_ratio_at_horizon": median_price_ratio(mc),
+        "price_model": describe(mc),
+    }
     for var in ("npv_usd", "btc_total"):
         quantiles = mc[f"{var}_quantiles"]
         for q in quantiles["quantile"].values:
@@ -379,13 +432,16 @@ def monte_carlo_summary(mc: xr.Dataset) -> dict:
 def monte_carlo_text(mc: xr.Dataset) -> str:
     """The Monte Carlo's headline figures for a terminal, in the lender's P-convention."""
     s = monte_carlo_summary(mc)
-    lines = [f"{mc.attrs['title']}: Monte Carlo", "",
-             f"  P(NPV < 0)      {percent(s['prob_npv_negative']):>10}",
-             f"  P(no payback)   {percent(s['prob_no_payback']):>10}", "",
-             f"  {'':<36}{'NPV':>14}{'BTC mined':>14}"]
+    lines = [
+        f"{mc.attrs['title']}: Monte Carlo",
+        "",
+        f"  P(NPV < 0)      {percent(s['prob_npv_negative']):>10}",
+        f"  P(no payback)   {percent(s['prob_no_payback']):>10}",
+        "",
+        f"  {'':<36}{'NPV':>14}{'BTC mined':>14}",
+    ]
     for q in (10, 50, 90):
         label = exceedance(q / 100) if q != 50 else "P50 (median)"
-        lines.append(f"  {label:<36}{money(s[f'npv_usd_q{q}']):>14}"
-                     f"{sig(s[f'btc_total_q{q}']):>14}")
+        lines.append(f"  {label:<36}{money(s[f'npv_usd_q{q}']):>14}{sig(s[f'btc_total_q{q}']):>14}")
     lines += ["", *("  " + line for line in textwrap.wrap("Model: " + s["price_model"], 88))]
     return "\n".join(lines)

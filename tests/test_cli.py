@@ -13,14 +13,29 @@ from minecalc import __version__
 from minecalc.cli import main
 
 PK = str(Path(__file__).parents[1] / "configs" / "pk2000mw.yaml")
-JSON_KEYS = {"fleet_hashrate_eh_s", "network_share_first_month", "btc_per_day_first_month",
-             "btc_total", "btc_by_year", "halving_date", "final_difficulty",
-             # the plant and the money
-             "energy_gwh_total", "cost_per_btc_cash_usd", "cost_per_btc_all_in_usd", "npv_usd",
-             "irr", "payback_months", "breakeven_energy_price_per_kwh",
-             "breakeven_energy_price_usd_per_kwh", "breakeven_btc_price_usd",
-             "hashprice_usd_per_ph_day_first_month", "hashcost_usd_per_ph_day_first_month",
-             "capex_usd", "reserve_btc_end"}
+JSON_KEYS = {
+    "fleet_hashrate_eh_s",
+    "network_share_first_month",
+    "btc_per_day_first_month",
+    "btc_total",
+    "btc_by_year",
+    "halving_date",
+    "final_difficulty",
+    # the plant and the money
+    "energy_gwh_total",
+    "cost_per_btc_cash_usd",
+    "cost_per_btc_all_in_usd",
+    "npv_usd",
+    "irr",
+    "payback_months",
+    "breakeven_energy_price_per_kwh",
+    "breakeven_energy_price_usd_per_kwh",
+    "breakeven_btc_price_usd",
+    "hashprice_usd_per_ph_day_first_month",
+    "hashcost_usd_per_ph_day_first_month",
+    "capex_usd",
+    "reserve_btc_end",
+}
 
 
 def invoke(*args):
@@ -42,16 +57,34 @@ def test_json_contract(summary):
     assert len(summary["difficulty_path"]) == 5
     assert summary["payback_months"] is None  # never pays back: null, not a huge number
     assert summary["breakeven_energy_price_usd_per_kwh"] == pytest.approx(
-        summary["breakeven_energy_price_per_kwh"] / 280, rel=1e-12)
+        summary["breakeven_energy_price_per_kwh"] / 280, rel=1e-12
+    )
 
 
 def test_table_shows_the_headline_figures(summary):
     result = invoke("run", PK)
     assert result.exit_code == 0, result.output
-    for text in ("Pakistan 2,000 MW", "104 EH/s", "BTC mined", "Block 1,050,000", "Year",
-                 "NPV", "IRR", "Payback", "never", "Cost per BTC, cash", "Cost per BTC, all-in",
-                 "PKR/kWh", "US cents/kWh", "Breakeven BTC price", "energy GWh",
-                 "Hashprice, month 1", "vs hashcost", "-5.97 bn USD", "2.26 bn USD"):
+    for text in (
+        "Pakistan 2,000 MW",
+        "104 EH/s",
+        "BTC mined",
+        "Block 1,050,000",
+        "Year",
+        "NPV",
+        "IRR",
+        "Payback",
+        "never",
+        "Cost per BTC, cash",
+        "Cost per BTC, all-in",
+        "PKR/kWh",
+        "US cents/kWh",
+        "Breakeven BTC price",
+        "energy GWh",
+        "Hashprice, month 1",
+        "vs hashcost",
+        "-5.97 bn USD",
+        "2.26 bn USD",
+    ):
         assert text in result.output
     assert f"{summary['btc_total']:,.0f}" in result.output
 
@@ -65,13 +98,16 @@ def test_override_changes_the_result(summary):
     assert summary["btc_total"] / 2 < half["btc_total"] < summary["btc_total"] / 2 * 1.1
 
 
-@pytest.mark.parametrize("args, field", [
-    (["run", "no-such-file.yaml"], "no-such-file.yaml"),
-    (["run", PK, "--set", "site.pue=0.5"], "site.pue"),
-    (["run", PK, "--set", "site.capacty_mw=5"], "capacity_mw"),
-    (["run", PK, "--set", "network.difficulty=nan"], "network.difficulty"),
-    (["run", PK, "--set", "pue"], "override"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["run", "no-such-file.yaml"], "no-such-file.yaml"),
+        (["run", PK, "--set", "site.pue=0.5"], "site.pue"),
+        (["run", PK, "--set", "site.capacty_mw=5"], "capacity_mw"),
+        (["run", PK, "--set", "network.difficulty=nan"], "network.difficulty"),
+        (["run", PK, "--set", "pue"], "override"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, field):
     result = invoke(*args)
     assert result.exit_code == 2
@@ -138,12 +174,13 @@ def test_package_api_mirrors_the_cli():
 
     ds = minecalc.run(minecalc.load_config(PK, overrides=["horizon_months=12"]))
     assert ds.sizes["time"] == 12
-    with pytest.raises(minecalc.ConfigError, match="site.pue"):
+    with pytest.raises(minecalc.ConfigError, match=r"site\.pue"):
         minecalc.load_config(PK, overrides=["site.pue=0"])
 
 
-@pytest.mark.parametrize("config", sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "config", sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")), ids=lambda p: p.stem
+)
 def test_every_packaged_scenario_validates_and_runs(config):
     assert invoke("validate", str(config)).exit_code == 0
     result = invoke("run", str(config), "--format", "json")
@@ -155,22 +192,54 @@ def test_every_packaged_scenario_validates_and_runs(config):
 GOOD = (Path(__file__).parents[1] / "configs" / "pk2000mw.yaml").read_text()
 
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "file not found"),
-    ("", "empty file"),
-    ("name: [unclosed\nhorizon_months: 3\n", "invalid YAML at line 2, column 15"),
-    (b"name: caf\xe9\n", "UTF-8"),
-    ("- 1\n- 2\n", "expected a mapping at the top level"),
-    (GOOD.replace("horizon_months: 60", "horizon_months: sixty"), "horizon_months: expected an integer"),
-    (GOOD.replace("capacity_mw: 2000 ", "capacity_mw: .nan "), "site.capacity_mw: expected a finite"),
-    (GOOD.replace("capacity_mw: 2000 ", "capacity_mw: -5 "), "site.capacity_mw: expected a number > 0, got -5"),
-    (GOOD.replace("pue: 1.10", "pue: 7"), "site.pue: expected a number <= 3, got 7"),
-    (GOOD.replace("  pue: 1.10", "  peu: 1.10"), "site.peu: unknown key; did you mean 'pue'?"),
-    (GOOD.replace("model: Antminer S21 ", "model: Antminer S21 XPP "), "closest: 'Antminer S21 XP'"),
-    (GOOD.replace("start_date: 2026-09-05", "start_date: 2026-13-05"), "start_date: expected a date"),
-    ("extends: loop.yaml\n", "expected no loop"),
-], ids=["missing", "empty", "yaml-syntax", "not-utf8", "not-mapping", "wrong-type", "nan",
-        "negative", "out-of-range", "unknown-key", "unknown-hardware", "bad-date", "extends-loop"])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "file not found"),
+        ("", "empty file"),
+        ("name: [unclosed\nhorizon_months: 3\n", "invalid YAML at line 2, column 15"),
+        (b"name: caf\xe9\n", "UTF-8"),
+        ("- 1\n- 2\n", "expected a mapping at the top level"),
+        (
+            GOOD.replace("horizon_months: 60", "horizon_months: sixty"),
+            "horizon_months: expected an integer",
+        ),
+        (
+            GOOD.replace("capacity_mw: 2000 ", "capacity_mw: .nan "),
+            "site.capacity_mw: expected a finite",
+        ),
+        (
+            GOOD.replace("capacity_mw: 2000 ", "capacity_mw: -5 "),
+            "site.capacity_mw: expected a number > 0, got -5",
+        ),
+        (GOOD.replace("pue: 1.10", "pue: 7"), "site.pue: expected a number <= 3, got 7"),
+        (GOOD.replace("  pue: 1.10", "  peu: 1.10"), "site.peu: unknown key; did you mean 'pue'?"),
+        (
+            GOOD.replace("model: Antminer S21 ", "model: Antminer S21 XPP "),
+            "closest: 'Antminer S21 XP'",
+        ),
+        (
+            GOOD.replace("start_date: 2026-09-05", "start_date: 2026-13-05"),
+            "start_date: expected a date",
+        ),
+        ("extends: loop.yaml\n", "expected no loop"),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "yaml-syntax",
+        "not-utf8",
+        "not-mapping",
+        "wrong-type",
+        "nan",
+        "negative",
+        "out-of-range",
+        "unknown-key",
+        "unknown-hardware",
+        "bad-date",
+        "extends-loop",
+    ],
+)
 def test_every_error_class_is_one_line_exit_2_no_traceback(tmp_path, content, expected):
     path = tmp_path / "loop.yaml"
     if isinstance(content, bytes):
@@ -197,8 +266,16 @@ def test_debug_shows_the_traceback():
 
 def test_sweep_prints_and_writes_every_scenario(tmp_path):
     out = tmp_path / "sweep.nc"
-    result = invoke("sweep", PK, "--vary", "tariff.energy_price_per_kwh=15:35:3",
-                    "--vary", "market.btc_price_usd=40000,120000", "--out", str(out))
+    result = invoke(
+        "sweep",
+        PK,
+        "--vary",
+        "tariff.energy_price_per_kwh=15:35:3",
+        "--vary",
+        "market.btc_price_usd=40000,120000",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     assert "npv_usd" in result.output and len(result.output.splitlines()) == 2 + 6
     import xarray as xr
@@ -208,17 +285,21 @@ def test_sweep_prints_and_writes_every_scenario(tmp_path):
         assert list(ds["tariff.energy_price_per_kwh"].values) == [15, 25, 35]
     again = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--out", str(out))
     assert again.exit_code == 2 and "--force" in again.output
-    zipped = invoke("sweep", PK, "--zip", "--vary", "site.pue=1.05,1.2",
-                    "--vary", "site.capacity_mw=1000,2000")
+    zipped = invoke(
+        "sweep", PK, "--zip", "--vary", "site.pue=1.05,1.2", "--vary", "site.capacity_mw=1000,2000"
+    )
     assert zipped.exit_code == 0 and "site.pue+site.capacity_mw" in zipped.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--vary", "site.pue"], "--vary: expected FIELD=START:STOP:NUM"),
-    (["--vary", "site.pue=a,b"], "--vary site.pue: expected numbers"),
-    (["--vary", "site.peu=1,2"], "did you mean site.pue"),
-    (["--vary", "site.pue=0.5,1"], "site.pue: expected a number >= 1, got 0.5"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--vary", "site.pue"], "--vary: expected FIELD=START:STOP:NUM"),
+        (["--vary", "site.pue=a,b"], "--vary site.pue: expected numbers"),
+        (["--vary", "site.peu=1,2"], "did you mean site.pue"),
+        (["--vary", "site.pue=0.5,1"], "site.pue: expected a number >= 1, got 0.5"),
+    ],
+)
 def test_sweep_errors_are_one_line(args, message):
     result = invoke("sweep", PK, *args)
     assert result.exit_code == 2 and message in result.output
@@ -226,32 +307,66 @@ def test_sweep_errors_are_one_line(args, message):
 
 
 def test_tornado_ranks_the_fields_by_swing():
-    result = invoke("tornado", PK, "--range", "site.pue=1.05:1.2",
-                    "--range", "tariff.energy_price_per_kwh=15:30")
+    result = invoke(
+        "tornado",
+        PK,
+        "--range",
+        "site.pue=1.05:1.2",
+        "--range",
+        "tariff.energy_price_per_kwh=15:30",
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "npv_usd at base: -5.97 bn USD"
-    assert lines[1].split() == ["field", "low", "high", "at", "low", "[bn", "USD]", "at", "high",
-                                "[bn", "USD]"]
+    assert lines[1].split() == [
+        "field",
+        "low",
+        "high",
+        "at",
+        "low",
+        "[bn",
+        "USD]",
+        "at",
+        "high",
+        "[bn",
+        "USD]",
+    ]
     assert lines[2].split()[:3] == ["tariff.energy_price_per_kwh", "15", "30"]
     assert lines[3].startswith("site.pue")
     assert "e+" not in result.output
-    rows = json.loads(invoke("tornado", PK, "--range", "site.pue=1.05:1.2", "--format",
-                             "json").output)
+    rows = json.loads(
+        invoke("tornado", PK, "--range", "site.pue=1.05:1.2", "--format", "json").output
+    )
     assert rows[0]["field"] == "site.pue" and rows[0]["low"] == 1.05
     bad = invoke("tornado", PK, "--range", "site.pue=1.05")
     assert bad.exit_code == 2 and "LOW:HIGH" in bad.output
 
 
 def test_montecarlo_json_contract_and_seed():
-    args = ("montecarlo", PK, "--paths", "300", "--seed", "3", "--set", "horizon_months=24",
-            "--format", "json")
+    args = (
+        "montecarlo",
+        PK,
+        "--paths",
+        "300",
+        "--seed",
+        "3",
+        "--set",
+        "horizon_months=24",
+        "--format",
+        "json",
+    )
     first, second = invoke(*args), invoke(*args)
     assert first.exit_code == 0, first.output
     summary = json.loads(first.output)
     assert summary == json.loads(second.output)
-    for key in ("prob_npv_negative", "npv_usd_q10", "npv_usd_q50", "npv_usd_q90",
-                "btc_total_q50", "price_model"):
+    for key in (
+        "prob_npv_negative",
+        "npv_usd_q10",
+        "npv_usd_q50",
+        "npv_usd_q90",
+        "btc_total_q50",
+        "price_model",
+    ):
         assert key in summary
     # statistical quantiles: q10 <= q50 <= q90; the deprecated p-keys are the same numbers
     assert summary["npv_usd_q10"] <= summary["npv_usd_q50"] <= summary["npv_usd_q90"]
@@ -262,8 +377,18 @@ def test_montecarlo_json_contract_and_seed():
 
 
 def test_sobol_command():
-    result = invoke("sobol", PK, "--range", "tariff.energy_price_per_kwh=15:30",
-                    "--range", "site.pue=1.05:1.2", "-n", "128", "--set", "horizon_months=12")
+    result = invoke(
+        "sobol",
+        PK,
+        "--range",
+        "tariff.energy_price_per_kwh=15:30",
+        "--range",
+        "site.pue=1.05:1.2",
+        "-n",
+        "128",
+        "--set",
+        "horizon_months=12",
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "512 model runs" in lines[0] and lines[3].startswith("tariff.energy_price_per_kwh")
@@ -274,10 +399,22 @@ def test_chunked_sweep_streams_to_zarr(tmp_path):
     import xarray as xr
 
     out = tmp_path / "grid.zarr"
-    result = invoke("sweep", PK, "--set", "horizon_months=12",
-                    "--vary", "tariff.energy_price_per_kwh=15:35:5",
-                    "--vary", "market.btc_price_usd=40000,120000", "--chunks", "2",
-                    "--out", str(out), "--variables", "npv_usd,fleet_btc")
+    result = invoke(
+        "sweep",
+        PK,
+        "--set",
+        "horizon_months=12",
+        "--vary",
+        "tariff.energy_price_per_kwh=15:35:5",
+        "--vary",
+        "market.btc_price_usd=40000,120000",
+        "--chunks",
+        "2",
+        "--out",
+        str(out),
+        "--variables",
+        "npv_usd,fleet_btc",
+    )
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "10 scenarios" in result.output
     with xr.open_zarr(out, consolidated=False) as ds:
@@ -304,13 +441,20 @@ def test_montecarlo_table_names_p_figures_in_the_lenders_convention():
     assert "median of its paths ends at" in text and "Model:" in text
 
 
-@pytest.mark.parametrize("name, texts", [
-    ("el_salvador_lageo", ["0.119 EH/s", "0.0129 %", "3.2 M USD", "-4.09 M USD",
-                           "cash flow M USD"]),
-    ("texas_100mw", ["EH/s", "M USD"]),
-    ("pk2000mw", ["104 EH/s", "10.1 %", "2.26 bn USD", "-5.97 bn USD", "38,439 BTC",
-                  "cash flow bn USD"]),
-])
+@pytest.mark.parametrize(
+    "name, texts",
+    [
+        (
+            "el_salvador_lageo",
+            ["0.119 EH/s", "0.0129 %", "3.2 M USD", "-4.09 M USD", "cash flow M USD"],
+        ),
+        ("texas_100mw", ["EH/s", "M USD"]),
+        (
+            "pk2000mw",
+            ["104 EH/s", "10.1 %", "2.26 bn USD", "-5.97 bn USD", "38,439 BTC", "cash flow bn USD"],
+        ),
+    ],
+)
 def test_run_table_precision_fits_each_scenario(name, texts):
     result = invoke("run", name)
     assert result.exit_code == 0, result.output
@@ -336,8 +480,9 @@ def test_examples_list_and_run_by_name_from_any_folder(tmp_path, monkeypatch):
 
 def test_a_file_wins_over_an_example_of_the_same_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    Path("pk2000mw").write_text(Path(PK).read_text().replace("horizon_months: 60",
-                                                             "horizon_months: 12"))
+    Path("pk2000mw").write_text(
+        Path(PK).read_text().replace("horizon_months: 60", "horizon_months: 12")
+    )
     assert json.loads(invoke("run", "pk2000mw", "--format", "json").output)["horizon_months"] == 12
 
 
@@ -372,13 +517,29 @@ def test_variables_without_chunks_keeps_only_those(tmp_path):
     import xarray as xr
 
     out = tmp_path / "s.nc"
-    result = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--out", str(out),
-                    "--variables", "npv_usd,fleet_btc")
+    result = invoke(
+        "sweep",
+        PK,
+        "--vary",
+        "site.pue=1.05,1.1",
+        "--out",
+        str(out),
+        "--variables",
+        "npv_usd,fleet_btc",
+    )
     assert result.exit_code == 0, result.output
     with xr.open_dataset(out) as ds:
         assert set(ds.data_vars) == {"npv_usd", "fleet_btc"}
-    unknown = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--out", str(tmp_path / "t.nc"),
-                     "--variables", "npv")
+    unknown = invoke(
+        "sweep",
+        PK,
+        "--vary",
+        "site.pue=1.05,1.1",
+        "--out",
+        str(tmp_path / "t.nc"),
+        "--variables",
+        "npv",
+    )
     assert unknown.exit_code == 2 and "--variables" in unknown.output
     nowhere = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--variables", "npv_usd")
     assert nowhere.exit_code == 2 and "--out" in nowhere.output
@@ -388,12 +549,12 @@ def test_sweep_tables_have_no_scientific_notation():
     result = invoke("sweep", PK, "--vary", "tariff.energy_price_per_kwh=15:35:3")
     assert result.exit_code == 0
     assert "e+" not in result.output and "npv_usd [bn USD]" in result.output
-    rows = json.loads(invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--format",
-                             "json").output)
+    rows = json.loads(invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--format", "json").output)
     assert len(rows) == 2 and rows[0]["site.pue"] == 1.05
     assert rows[0]["irr_reason"] == "no_sign_change"
-    lines = invoke("sweep", PK, "--vary", "market.btc_price_usd=60000,250000", "--format",
-                   "csv").output.splitlines()
+    lines = invoke(
+        "sweep", PK, "--vary", "market.btc_price_usd=60000,250000", "--format", "csv"
+    ).output.splitlines()
     reasons = [row["irr_reason"] for row in csv.DictReader(lines)]
     assert reasons == ["no_sign_change", "several_roots"]
 
@@ -413,23 +574,36 @@ def test_an_internal_error_is_exit_1_with_a_pointer_to_debug(monkeypatch):
         CliRunner().invoke(main, ["--debug", "run", PK], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("module, args", [
-    ("zarr", ["--chunks", "2", "--out", "grid.zarr"]),
-    ("dask", ["--chunks", "2", "--out", "grid.nc"]),
-    ("distributed", ["--chunks", "2", "--out", "grid.nc", "--scheduler", "tcp://127.0.0.1:1"]),
-])
+@pytest.mark.parametrize(
+    "module, args",
+    [
+        ("zarr", ["--chunks", "2", "--out", "grid.zarr"]),
+        ("dask", ["--chunks", "2", "--out", "grid.nc"]),
+        ("distributed", ["--chunks", "2", "--out", "grid.nc", "--scheduler", "tcp://127.0.0.1:1"]),
+    ],
+)
 def test_a_missing_extra_is_one_line_naming_it(tmp_path, monkeypatch, module, args):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
     result = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", *args)
     assert result.exit_code == 2, result.output
-    assert result.output.count("\n") == 1 and 'minecalc[scale]' in result.output
+    assert result.output.count("\n") == 1 and "minecalc[scale]" in result.output
     assert not any(tmp_path.iterdir())
 
 
 def test_an_unknown_scheduler_is_refused():
-    result = invoke("sweep", PK, "--vary", "site.pue=1.05,1.1", "--chunks", "1", "--out",
-                    "x.nc", "--scheduler", "gpu")
+    result = invoke(
+        "sweep",
+        PK,
+        "--vary",
+        "site.pue=1.05,1.1",
+        "--chunks",
+        "1",
+        "--out",
+        "x.nc",
+        "--scheduler",
+        "gpu",
+    )
     assert result.exit_code == 2 and "--scheduler" in result.output
 
 

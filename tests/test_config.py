@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from minecalc.config import (
+    UNITS,
     ConfigError,
     Fleet,
     HashrateGrowth,
@@ -18,7 +19,6 @@ from minecalc.config import (
     PathPoint,
     Scenario,
     Site,
-    UNITS,
     config_from_dict,
     field_attrs,
     field_metadata,
@@ -153,8 +153,7 @@ def test_every_numeric_field_has_units_from_the_vocabulary_and_a_label():
         assert meta["label"] and "_" not in meta["label"], row["field"]  # words, not keys
         assert meta.get("display_units", "%") == "%", row["field"]
     others = [r for r in schema_rows() if r not in NUMERIC]
-    assert others and all(r["units"] == "" and field_metadata(r["field"]) is None
-                          for r in others)
+    assert others and all(r["units"] == "" and field_metadata(r["field"]) is None for r in others)
 
 
 def test_descriptions_state_the_same_units_as_the_data():
@@ -167,8 +166,22 @@ def test_descriptions_state_the_same_units_as_the_data():
 
 
 def test_unit_vocabulary_is_that_of_the_outputs():
-    assert {"1", "1/year", "MW", "USD", "USD/MW", "USD/(TH/s)", "J/TH", "EH/s", "BTC/block",
-            "{currency}/kWh", "{currency}/USD", "months", "years", "blocks"} <= UNITS
+    assert {
+        "1",
+        "1/year",
+        "MW",
+        "USD",
+        "USD/MW",
+        "USD/(TH/s)",
+        "J/TH",
+        "EH/s",
+        "BTC/block",
+        "{currency}/kWh",
+        "{currency}/USD",
+        "months",
+        "years",
+        "blocks",
+    } <= UNITS
     assert not {"-", "fraction", "USD per TH/s", "currency/kWh"} & UNITS
     fractions = [r["field"] for r in NUMERIC if r["units"] == "1"]
     assert "site.pue" in fractions and "costs.pool_fee" in fractions
@@ -176,11 +189,12 @@ def test_unit_vocabulary_is_that_of_the_outputs():
 
 def test_field_attrs_by_hand():
     assert field_attrs("tariff.energy_price_per_kwh", "PKR") == {
-        "units": "PKR/kWh", "long_name": "Energy price in the tariff currency"}
+        "units": "PKR/kWh",
+        "long_name": "Energy price in the tariff currency",
+    }
     assert field_attrs("tariff.usd_fx_rate", "PKR")["units"] == "PKR/USD"
     assert field_attrs("tariff.energy_price_per_kwh")["units"] == "currency/kWh"
-    assert field_attrs("site.pue") == {"units": "1",
-                                       "long_name": "Power usage effectiveness (PUE)"}
+    assert field_attrs("site.pue") == {"units": "1", "long_name": "Power usage effectiveness (PUE)"}
     assert field_attrs("site.capacity_mw") == {"units": "MW", "long_name": "Grid capacity"}
     assert field_attrs("network.hashrate_growth.per_year")["units"] == "1/year"
     assert field_attrs("finance.discount_rate")["units"] == "1/year"
@@ -231,20 +245,27 @@ def test_frozen():
 
 
 def test_to_dict_is_json_and_round_trips():
-    data = changed("network.hashrate_growth", {"path": [
-        {"date": "2027-01-01", "hashrate_eh_s": 1100},
-        {"date": "2028-01-01", "hashrate_eh_s": 1300},
-    ]})
+    data = changed(
+        "network.hashrate_growth",
+        {
+            "path": [
+                {"date": "2027-01-01", "hashrate_eh_s": 1100},
+                {"date": "2028-01-01", "hashrate_eh_s": 1300},
+            ]
+        },
+    )
     data["network"]["epoch_start_date"] = dt.date(2026, 8, 20)
     s = config_from_dict(data)
     d = s.to_dict()
     assert json.loads(json.dumps(d)) == d
     assert d["start_date"] == "2026-09-05"
     assert d["network"]["epoch_start_date"] == "2026-08-20T00:00:00Z"
-    assert d["network"]["hashrate_growth"] == {"path": [
-        {"date": "2027-01-01", "hashrate_eh_s": 1100.0},
-        {"date": "2028-01-01", "hashrate_eh_s": 1300.0},
-    ]}
+    assert d["network"]["hashrate_growth"] == {
+        "path": [
+            {"date": "2027-01-01", "hashrate_eh_s": 1100.0},
+            {"date": "2028-01-01", "hashrate_eh_s": 1300.0},
+        ]
+    }
     assert config_from_dict(d) == s
 
 
@@ -326,10 +347,12 @@ def test_growth_kinds(growth, kind):
         ),
         (
             "network.hashrate_growth",
-            {"path": [
-                {"date": "2027-01-01", "hashrate_eh_s": 1100},
-                {"date": "2027-01-01", "hashrate_eh_s": 1200},
-            ]},
+            {
+                "path": [
+                    {"date": "2027-01-01", "hashrate_eh_s": 1100},
+                    {"date": "2027-01-01", "hashrate_eh_s": 1200},
+                ]
+            },
             "network.hashrate_growth.path[1].date: expected a date after 2027-01-01, "
             "got 2027-01-01",
         ),
@@ -368,15 +391,16 @@ def test_unknown_key_suggests_the_nearest_name():
 
 def test_unknown_key_without_a_near_name_lists_the_allowed_ones():
     (line,) = problems(changed("site.zzz", 1))
-    assert line == ("site.zzz: unknown key; expected one of capacity_mw, mining_share, pue, "
-                    "uptime, availability_by_month, ramp")
+    assert line == (
+        "site.zzz: unknown key; expected one of capacity_mw, mining_share, pue, "
+        "uptime, availability_by_month, ramp"
+    )
 
 
 def test_unknown_key_inside_a_list_item():
     growth = {"path": [{"date": "2027-01-01", "hashrate_eh_s": 1, "hashrate_th_s": 1}]}
     assert problems(changed("network.hashrate_growth", growth)) == [
-        "network.hashrate_growth.path[0].hashrate_th_s: unknown key; "
-        "did you mean 'hashrate_eh_s'?"
+        "network.hashrate_growth.path[0].hashrate_th_s: unknown key; did you mean 'hashrate_eh_s'?"
     ]
 
 
@@ -596,47 +620,87 @@ def test_extends_not_a_path(tmp_path):
 
 
 def test_fleet_machines_from_the_catalogue_and_custom():
-    s = config_from_dict(changed("fleet", {"machines": [
-        {"model": "antminer s21", "share": 0.5},
-        {"hashrate_th_s": 200, "power_w": 3000, "share": 0.5}]}))
+    s = config_from_dict(
+        changed(
+            "fleet",
+            {
+                "machines": [
+                    {"model": "antminer s21", "share": 0.5},
+                    {"hashrate_th_s": 200, "power_w": 3000, "share": 0.5},
+                ]
+            },
+        )
+    )
     assert s.fleet.machine_efficiencies_j_per_th == (17.5, 15.0)
     assert s.fleet.machines[0].price_usd_per_th == 13.5
 
 
-@pytest.mark.parametrize("fleet, expected", [
-    ({"machines": [{"model": "S21 XPP", "share": 1}]}, "fleet.machines[0].model: expected a "
-     "catalogue model, got 'S21 XPP' (unknown hardware model 'S21 XPP': expected one of the "
-     "catalogue models, closest: 'Antminer S21 XP'"),
-    ({"machines": [{"model": "S21", "share": 0.6}]}, "fleet.machines: expected shares summing "
-     "to 1, got 0.6"),
-    ({"machines": [{"hashrate_th_s": 200, "share": 1}]}, "fleet.machines[0]: expected either "
-     "model, or both hashrate_th_s and power_w, got hashrate_th_s"),
-    ({"efficiency_j_per_th": 17.5, "machines": [{"model": "S21", "share": 1}]},
-     "fleet: expected either efficiency_j_per_th or machines, got both"),
-])
+@pytest.mark.parametrize(
+    "fleet, expected",
+    [
+        (
+            {"machines": [{"model": "S21 XPP", "share": 1}]},
+            "fleet.machines[0].model: expected a "
+            "catalogue model, got 'S21 XPP' (unknown hardware model 'S21 XPP': expected one of the "
+            "catalogue models, closest: 'Antminer S21 XP'",
+        ),
+        (
+            {"machines": [{"model": "S21", "share": 0.6}]},
+            "fleet.machines: expected shares summing to 1, got 0.6",
+        ),
+        (
+            {"machines": [{"hashrate_th_s": 200, "share": 1}]},
+            "fleet.machines[0]: expected either "
+            "model, or both hashrate_th_s and power_w, got hashrate_th_s",
+        ),
+        (
+            {"efficiency_j_per_th": 17.5, "machines": [{"model": "S21", "share": 1}]},
+            "fleet: expected either efficiency_j_per_th or machines, got both",
+        ),
+    ],
+)
 def test_fleet_problems_name_the_field(fleet, expected):
     (line,) = problems(changed("fleet", fleet))
     assert line.startswith(expected)
 
 
 def test_ramp_and_availability_checks():
-    ramp = {"points": [{"date": "2027-01-01", "capacity_mw": 500},
-                       {"date": "2026-12-01", "capacity_mw": 2500}]}
-    lines = problems(changed("site", {"capacity_mw": 2000, "ramp": ramp,
-                                      "availability_by_month": [1] * 11}))
+    ramp = {
+        "points": [
+            {"date": "2027-01-01", "capacity_mw": 500},
+            {"date": "2026-12-01", "capacity_mw": 2500},
+        ]
+    }
+    lines = problems(
+        changed("site", {"capacity_mw": 2000, "ramp": ramp, "availability_by_month": [1] * 11})
+    )
     assert "site.ramp.points[1].date: expected a date after 2027-01-01, got 2026-12-01" in lines
     assert any(line.startswith("site.availability_by_month: expected") for line in lines)
-    ok = {"points": [{"date": "2027-01-01", "capacity_mw": 500},
-                     {"date": "2027-06-01", "capacity_mw": 2500}]}
+    ok = {
+        "points": [
+            {"date": "2027-01-01", "capacity_mw": 500},
+            {"date": "2027-06-01", "capacity_mw": 2500},
+        ]
+    }
     (line,) = problems(changed("site", {"capacity_mw": 2000, "ramp": ok}))
     assert line == "site.ramp.points[1].capacity_mw: expected at most capacity_mw = 2000, got 2500"
 
 
 def test_tariff_checks():
     assert problems(changed("tariff", {"energy_price_per_kwh": 22, "usd_fx_rate": 280})) == [
-        "tariff.usd_fx_rate: expected 1 when currency is USD, got 280"]
-    (line,) = problems(changed("tariff", {"energy_price_per_kwh": 22, "currency": "PKR",
-                                          "usd_fx_rate": 280, "time_of_use": [[1] * 23]}))
+        "tariff.usd_fx_rate: expected 1 when currency is USD, got 280"
+    ]
+    (line,) = problems(
+        changed(
+            "tariff",
+            {
+                "energy_price_per_kwh": 22,
+                "currency": "PKR",
+                "usd_fx_rate": 280,
+                "time_of_use": [[1] * 23],
+            },
+        )
+    )
     assert line.startswith("tariff.time_of_use[0]: expected 24 factors >= 0")
 
 

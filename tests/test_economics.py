@@ -55,8 +55,11 @@ def test_economic_dispatch_breakevens_plug_back():
     ds = run("tariff.dispatch=economic", "market.btc_price_usd=120000", solve=True)
     tariff, price = float(ds.breakeven_energy_price_per_kwh), float(ds.breakeven_btc_price_usd)
     assert 0 < tariff and np.isfinite(price)
-    at_tariff = run("tariff.dispatch=economic", "market.btc_price_usd=120000",
-                    f"tariff.energy_price_per_kwh={tariff!r}")
+    at_tariff = run(
+        "tariff.dispatch=economic",
+        "market.btc_price_usd=120000",
+        f"tariff.energy_price_per_kwh={tariff!r}",
+    )
     at_price = run("tariff.dispatch=economic", f"market.btc_price_usd={price!r}")
     scale = float(ds.capex_usd)
     assert abs(float(at_tariff.npv_usd)) <= 1e-6 * scale
@@ -105,8 +108,10 @@ def test_reserve_holds_what_is_not_sold():
 # even as a price-taker a month started just profitable can end unprofitable after a
 # retarget (price 106,396 -> 108,293 USD lowering NPV by 5e-6). With dispatch: always
 # NPV is linear in both prices, so the properties hold exactly, diluting or not.
-MONOTONE_CASES = [["network.include_fleet_in_network=true"],
-                  ["network.include_fleet_in_network=false"]]
+MONOTONE_CASES = [
+    ["network.include_fleet_in_network=true"],
+    ["network.include_fleet_in_network=false"],
+]
 
 
 @pytest.mark.parametrize("case", MONOTONE_CASES, ids=["diluting", "price-taker"])
@@ -144,8 +149,10 @@ def test_payback_agrees_with_the_cumulative_cash_flow(price):
 
 
 def test_ramp_phases_capacity_and_capex():
-    ds = run("site.ramp={shape: steps, points: [{date: 2026-09-05, capacity_mw: 1000}, "
-             "{date: 2027-03-05, capacity_mw: 2000}]}")
+    ds = run(
+        "site.ramp={shape: steps, points: [{date: 2026-09-05, capacity_mw: 1000}, "
+        "{date: 2027-03-05, capacity_mw: 2000}]}"
+    )
     assert_allclose(ds.site_mw[:6], 1000, rtol=1e-12)
     assert_allclose(ds.site_mw[6:], 2000, rtol=1e-12)
     capex = ds.capex_usd_by_month.values
@@ -162,7 +169,8 @@ def test_price_path_and_growth():
     grow = run("market.btc_price_growth_per_year=0.5")
     # Months 0 and 12 have the same length and their middles are 365 days apart.
     assert float(grow.btc_price_usd[12]) / float(grow.btc_price_usd[0]) == pytest.approx(
-        1.5 ** (365 / 365.2425), rel=1e-12)
+        1.5 ** (365 / 365.2425), rel=1e-12
+    )
 
 
 def test_refresh_buys_new_machines_at_end_of_life():

@@ -12,13 +12,13 @@ from minecalc import examples
 
 EXAMPLES = sorted(examples.folder().glob("*.yaml"))
 STARTER = Path(str(files("minecalc").joinpath("data", "starter.yaml")))
-REFERENCE = re.compile(r"^#\s*\[(\d+)\]\s*\S")          # "# [3] Publisher, title, date."
-CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")      # "[3]" or "[1, 3]" in a comment
+REFERENCE = re.compile(r"^#\s*\[(\d+)\]\s*\S")  # "# [3] Publisher, title, date."
+CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # "[3]" or "[1, 3]" in a comment
 
 
 def comments(text: str) -> list[str]:
     """The comment part of every line (the packaged files have no '#' inside values)."""
-    return [line[line.index("#"):] for line in text.splitlines() if "#" in line]
+    return [line[line.index("#") :] for line in text.splitlines() if "#" in line]
 
 
 def sources_block(text: str) -> tuple[dict[int, str], list[str]]:
@@ -41,14 +41,18 @@ def sources_block(text: str) -> tuple[dict[int, str], list[str]]:
 
 
 def cited(lines: list[str]) -> set[int]:
-    return {int(n) for line in lines for group in CITATION.findall(line)
-            for n in group.split(",")}
+    return {int(n) for line in lines for group in CITATION.findall(line) for n in group.split(",")}
 
 
 def test_the_six_examples_are_there():
-    assert [p.stem for p in EXAMPLES] == ["el_salvador_lageo", "pk2000mw", "pk2000mw_reserve",
-                                          "pk2000mw_response", "pk2000mw_winter_surplus",
-                                          "texas_100mw"]
+    assert [p.stem for p in EXAMPLES] == [
+        "el_salvador_lageo",
+        "pk2000mw",
+        "pk2000mw_reserve",
+        "pk2000mw_response",
+        "pk2000mw_winter_surplus",
+        "texas_100mw",
+    ]
 
 
 @pytest.mark.parametrize("path", [*EXAMPLES, STARTER], ids=lambda p: p.name)
@@ -93,5 +97,6 @@ def test_every_scenario_loads(path):
 
 def test_examples_load_by_name_like_by_path():
     for path in EXAMPLES:
-        assert (minecalc.load_config(path.stem).model_dump()
-                == minecalc.load_config(path).model_dump())
+        assert (
+            minecalc.load_config(path.stem).model_dump() == minecalc.load_config(path).model_dump()
+        )

@@ -9,12 +9,26 @@ from hypothesis import strategies as st
 from minecalc.formatting import exceedance, money, percent, quantity, scale, sig, table
 
 
-@pytest.mark.parametrize("value, text", [
-    (1.5, "1.5"), (2000, "2,000"), (0.071823, "0.0718"), (0.0000679, "0.0000679"),
-    (103.896, "104"), (38438.6, "38,439"), (-5.974e9, "-5,974,000,000"), (0, "0"),
-    (-0.00004, "-0.00004"), (29.6219, "29.6"), (1.0, "1"), (999.6, "1,000"),
-    (None, "n/a"), (math.nan, "n/a"), (math.inf, "n/a"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1.5, "1.5"),
+        (2000, "2,000"),
+        (0.071823, "0.0718"),
+        (0.0000679, "0.0000679"),
+        (103.896, "104"),
+        (38438.6, "38,439"),
+        (-5.974e9, "-5,974,000,000"),
+        (0, "0"),
+        (-0.00004, "-0.00004"),
+        (29.6219, "29.6"),
+        (1.0, "1"),
+        (999.6, "1,000"),
+        (None, "n/a"),
+        (math.nan, "n/a"),
+        (math.inf, "n/a"),
+    ],
+)
 def test_sig_by_hand(value, text):
     assert sig(value) == text
 
@@ -36,8 +50,10 @@ def test_table_aligns_numbers_right():
     assert lines == ["  Year      BTC", "  1      15,505", "  2         9.3"]
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15),
-       st.integers(min_value=2, max_value=6))
+@given(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15),
+    st.integers(min_value=2, max_value=6),
+)
 def test_sig_never_uses_an_exponent_and_keeps_its_digits(value, digits):
     text = sig(value, digits)
     assert "e" not in text.lower()

@@ -74,5 +74,5 @@ def test_unknown_model_suggests_closest():
 
 
 def test_unknown_model_without_match():
-    with pytest.raises(ValueError, match="unknown hardware model 'qwerty'.*closest: none"):
+    with pytest.raises(ValueError, match=r"unknown hardware model 'qwerty'.*closest: none"):
         hardware.get_machine("qwerty")

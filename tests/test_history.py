@@ -62,7 +62,7 @@ def test_difficulty_matches_nbits(table):
 def test_replay_retarget_within_readme_bound(table):
     real = table[~table["start_time_estimated"] & table["nbits"].notna()]
     errors = []
-    for (_, a), (_, b) in zip(real.iloc[:-1].iterrows(), real.iloc[1:].iterrows()):
+    for (_, a), (_, b) in zip(real.iloc[:-1].iterrows(), real.iloc[1:].iterrows(), strict=True):
         if b["height"] - a["height"] != 2016:
             continue
         t0, t1 = _seconds(pd.Series([a["start_time"], b["start_time"]]))
@@ -192,7 +192,7 @@ def test_trend_epochs_out_of_range(n):
 
 
 def test_trend_epochs_limited_by_end_height():
-    with pytest.raises(ValueError, match="expected 2 to 3 .*got 4"):
+    with pytest.raises(ValueError, match=r"expected 2 to 3 .*got 4"):
         history.growth_trend_per_year(4, end_height=4032)
 
 

@@ -46,8 +46,9 @@ def test_fleet_hashrate_by_hand(ds):
     # losing 4 %/yr of it with age (measured at each month's middle).
     nameplate = 2000e6 / 1.10 / 17.5 / 1e6
     assert_allclose(ds.fleet_nameplate_hashrate_eh_s, nameplate, rtol=1e-12)
-    mid_days = (ds.time.values + ds.period_days.values * np.timedelta64(86400, "s") / 2
-                - ds.time.values[0]) / np.timedelta64(1, "D")
+    mid_days = (
+        ds.time.values + ds.period_days.values * np.timedelta64(86400, "s") / 2 - ds.time.values[0]
+    ) / np.timedelta64(1, "D")
     assert_allclose(ds.fleet_hashrate_eh_s, nameplate * 0.96 ** (mid_days / 365.2425), rtol=1e-9)
 
 
@@ -81,8 +82,9 @@ def test_growth_forms_are_equivalent(pk):
 
 def test_path_growth_is_log_linear_from_today(pk):
     h0 = hashrate_from_difficulty(pk.network.difficulty) / 1e18
-    cfg = load_config(PK, ["network.hashrate_growth={path: [{date: 2027-09-05, hashrate_eh_s: "
-                           f"{2 * h0}}}]}}"])
+    cfg = load_config(
+        PK, [f"network.hashrate_growth={{path: [{{date: 2027-09-05, hashrate_eh_s: {2 * h0}}}]}}"]
+    )
     ds = model.run(cfg)
     # Doubling over the first 365 days, then flat. A month's mean of h0 2**(t/T) over
     # [a, b] is h0 T (2**(b/T) - 2**(a/T)) / ((b - a) ln 2).
@@ -127,15 +129,17 @@ def test_the_network_without_the_fleet_is_the_price_taker_run(pk, ds):
 
 
 def test_scenario_dimensions_equal_separate_runs(pk):
-    caps = xr.DataArray([500.0, 2000.0], dims="site.capacity_mw",
-                        coords={"site.capacity_mw": [500.0, 2000.0]})
+    caps = xr.DataArray(
+        [500.0, 2000.0], dims="site.capacity_mw", coords={"site.capacity_mw": [500.0, 2000.0]}
+    )
     fees = xr.DataArray([0.01, 0.05], dims="network.fees_btc_per_block")
     swept = model.run(pk, {"site.capacity_mw": caps, "network.fees_btc_per_block": fees})
     assert swept.fleet_btc.dims == ("site.capacity_mw", "network.fees_btc_per_block", "time")
     for i, cap in enumerate([500, 2000]):
         for j, fee in enumerate([0.01, 0.05]):
-            one = model.run(load_config(PK, [f"site.capacity_mw={cap}",
-                                             f"network.fees_btc_per_block={fee}"]))
+            one = model.run(
+                load_config(PK, [f"site.capacity_mw={cap}", f"network.fees_btc_per_block={fee}"])
+            )
             assert_allclose(swept.fleet_btc[i, j], one.fleet_btc, rtol=1e-12)
             assert_allclose(swept.btc_total[i, j], one.btc_total, rtol=1e-12)
     assert swept.fleet_btc.attrs["units"] == "BTC"
@@ -145,19 +149,28 @@ def test_month_by_hour_detail_matches_the_monthly_run_fraction():
     # Cheap night hours run and the dear evening peak does not: the hour grid averages to
     # the month's run fraction, and in the winter-surplus case it follows availability.
     tou = "[" + ",".join(["0.6"] * 8 + ["1.0"] * 10 + ["1.8"] * 6) + "]"
-    s = load_config(PK.with_name("pk2000mw_winter_surplus.yaml"),
-                    ["tariff.dispatch=economic", f"tariff.time_of_use=[{tou}]",
-                     "tariff.energy_price_per_kwh=12"])
+    s = load_config(
+        PK.with_name("pk2000mw_winter_surplus.yaml"),
+        [
+            "tariff.dispatch=economic",
+            f"tariff.time_of_use=[{tou}]",
+            "tariff.energy_price_per_kwh=12",
+        ],
+    )
     ds = model.run(s)
     assert ds.run_by_hour.dims == ("time", "hour") and ds.hour.attrs["units"] == "h"
     assert_allclose(ds.run_by_hour.mean("hour"), ds.run_fraction, atol=1e-12)
     first = ds.run_by_hour.isel(time=0).values
     assert (first[:8] > 0).all() and (first[-6:] == 0).all()
-    assert_allclose(ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=0) * 1.0 / 0.6,
-                    ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=8), rtol=1e-12)
+    assert_allclose(
+        ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=0) * 1.0 / 0.6,
+        ds.energy_price_by_hour_usd_per_kwh.isel(time=0, hour=8),
+        rtol=1e-12,
+    )
 
 
 def test_unknown_parameter_keys_are_refused(pk):
-    with pytest.raises(ValueError, match="params: expected keys among model.PARAMETERS, got "
-                                         "site.capacity"):
+    with pytest.raises(
+        ValueError, match=r"params: expected keys among model\.PARAMETERS, got site\.capacity"
+    ):
         model.run(pk, {"site.capacity": xr.DataArray([1.0, 2.0], dims="c")})

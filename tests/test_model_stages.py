@@ -8,17 +8,22 @@ import xarray as xr
 from numpy.testing import assert_allclose
 
 import minecalc
-from minecalc import finance, plant
+from minecalc import plant
 from minecalc.model import breakevens, money, variables
 
 
 def test_energy_bill_by_hand():
     # 10 MW IT at PUE 1.1 over two months of 720 and 744 h; runs 50 % and 100 %,
     # the grid supplies 100 % and 100 %; 80 % take-or-pay at 0.05 and 0.06 USD/kWh
-    bill = money.energy_bill(it_mw=np.array([10.0, 10.0]), pue=np.array([1.1]),
-                             hours=np.array([720.0, 744.0]), run_share=np.array([0.5, 1.0]),
-                             supply=np.array([1.0, 1.0]), take_or_pay_fraction=np.array([0.8]),
-                             prices_usd_per_kwh=(np.array([0.04, 0.06]), np.array([0.05, 0.06])))
+    bill = money.energy_bill(
+        it_mw=np.array([10.0, 10.0]),
+        pue=np.array([1.1]),
+        hours=np.array([720.0, 744.0]),
+        run_share=np.array([0.5, 1.0]),
+        supply=np.array([1.0, 1.0]),
+        take_or_pay_fraction=np.array([0.8]),
+        prices_usd_per_kwh=(np.array([0.04, 0.06]), np.array([0.05, 0.06])),
+    )
     used = np.array([10 * 1.1 * 720 * 0.5, 10 * 1.1 * 744])
     billed = np.array([0.8 * 10 * 1.1 * 720, 10 * 1.1 * 744])  # the minimum binds in month 1
     assert_allclose(bill.used_mwh, used, rtol=1e-15)
@@ -29,19 +34,28 @@ def test_energy_bill_by_hand():
 
 def _vintages(bought, refresh=(0.0, 0.0, 0.0)):
     n = len(bought)
-    return plant.Vintages(mw=np.cumsum(bought), efficiency_j_per_th=np.full(n, 20.0),
-                          degradation_factor=np.ones(n), bought_mw=np.array(bought, float),
-                          refresh_bought_mw=np.array(refresh, float), retired_mw=np.zeros(n))
+    return plant.Vintages(
+        mw=np.cumsum(bought),
+        efficiency_j_per_th=np.full(n, 20.0),
+        degradation_factor=np.ones(n),
+        bought_mw=np.array(bought, float),
+        refresh_bought_mw=np.array(refresh, float),
+        retired_mw=np.zeros(n),
+    )
 
 
 def test_capital_by_hand():
     # 4 MW IT bought in month 0 at 20 J/TH and 10 USD per TH/s, facilities 0.5 M USD per MW
     # of grid capacity (PUE 1.25, all of it mining), three-month life over a 3-month horizon
-    spent = money.capital(vintages=_vintages([4.0, 0.0, 0.0]), pue=np.array([1.25]),
-                          mining_share=np.array([1.0]), machines=(np.array([20.0]),
-                                                                  np.array([10.0])),
-                          refresh=(np.nan, np.nan),
-                          infrastructure_usd_per_mw=np.array([5e5]), lifetime_years=0.25)
+    spent = money.capital(
+        vintages=_vintages([4.0, 0.0, 0.0]),
+        pue=np.array([1.25]),
+        mining_share=np.array([1.0]),
+        machines=(np.array([20.0]), np.array([10.0])),
+        refresh=(np.nan, np.nan),
+        infrastructure_usd_per_mw=np.array([5e5]),
+        lifetime_years=0.25,
+    )
     machines = 4e6 / 20 * 10  # W / (J/TH) = TH/s, times USD per TH/s
     assert_allclose(spent.hardware_usd, [machines, 0, 0], rtol=1e-15)
     assert_allclose(spent.capex_usd, [machines + 4 * 1.25 * 5e5, 0, 0], rtol=1e-15)
@@ -51,20 +65,36 @@ def test_capital_by_hand():
 
 def test_cash_flows_and_valuation_by_hand():
     btc, price = np.array([1.0, 2.0, 1.0]), np.array([100.0, 110.0, 120.0])
-    spent = money.Capital(hardware_usd=np.array([50.0, 0, 0]), capex_usd=np.array([80.0, 0, 0]),
-                          depreciation_usd=np.array([10.0, 10, 10]), book_end_usd=np.array(20.0))
-    flows = money.cash_flows(btc_net=btc, btc_price_usd=price, held_fraction=np.array(0.5),
-                             energy_usd=np.array([30.0, 30, 30]), opex_usd=np.array([5.0, 5, 5]),
-                             capital=spent, salvage_fraction=np.array(0.5))
+    spent = money.Capital(
+        hardware_usd=np.array([50.0, 0, 0]),
+        capex_usd=np.array([80.0, 0, 0]),
+        depreciation_usd=np.array([10.0, 10, 10]),
+        book_end_usd=np.array(20.0),
+    )
+    flows = money.cash_flows(
+        btc_net=btc,
+        btc_price_usd=price,
+        held_fraction=np.array(0.5),
+        energy_usd=np.array([30.0, 30, 30]),
+        opex_usd=np.array([5.0, 5, 5]),
+        capital=spent,
+        salvage_fraction=np.array(0.5),
+    )
     sold = 0.5 * btc * price
     reserve_end = 0.5 * btc.sum() * price[-1]
     expected = sold - 35 - [80, 0, 0] + [0, 0, reserve_end + 0.5 * 20]
     assert_allclose(flows.cash_usd, expected, rtol=1e-15)
     # valued with monthly periods at t = k: numpy-financial's npv and irr
     t = np.arange(3.0)
-    value = money.valuation(flows=flows, energy_usd=np.array([30.0, 30, 30]), discount_rate=0.1,
-                            mid_years=t, linear=True, tariff_per_kwh=np.array(2.0),
-                            btc_price_usd=np.array(100.0))
+    value = money.valuation(
+        flows=flows,
+        energy_usd=np.array([30.0, 30, 30]),
+        discount_rate=0.1,
+        mid_years=t,
+        linear=True,
+        tariff_per_kwh=np.array(2.0),
+        btc_price_usd=np.array(100.0),
+    )
     assert_allclose(value.npv_usd, npf.npv(0.1, expected), rtol=1e-12)
     assert_allclose(value.irr.irr_per_year, npf.irr(expected), rtol=1e-9)
     # breakevens: NPV is linear in the tariff (energy scales with it) and in the BTC price
@@ -72,7 +102,7 @@ def test_cash_flows_and_valuation_by_hand():
     at_tariff = expected + 30 - energy_at(value.breakeven_energy_price_per_kwh)
     assert_allclose(npf.npv(0.1, at_tariff), 0.0, atol=1e-9)
     scale = value.breakeven_btc_price_usd / 100.0
-    revenue = sold + [0, 0, reserve_end]
+    revenue = sold + np.array([0, 0, reserve_end])
     assert_allclose(npf.npv(0.1, expected + (scale - 1) * revenue), 0.0, atol=1e-9)
 
 
@@ -95,16 +125,40 @@ def _groups_of(ds):
     return out
 
 
-@pytest.mark.parametrize("config, options, groups", [
-    ("pk2000mw", {}, {"core", "economics", "summary", "epochs", "hourly", "without_fleet",
-                      "coords"}),
-    ("pk2000mw_response", {}, {"core", "economics", "summary", "epochs", "hourly",
-                               "without_fleet", "response", "coords"}),
-    ("pk2000mw", {"detail": (), "without_fleet": False}, {"core", "economics", "summary",
-                                                          "coords"}),
-    ("pk2000mw", {"detail": ("hourly",)}, {"core", "economics", "summary", "hourly",
-                                           "without_fleet", "coords"}),
-])
+@pytest.mark.parametrize(
+    "config, options, groups",
+    [
+        (
+            "pk2000mw",
+            {},
+            {"core", "economics", "summary", "epochs", "hourly", "without_fleet", "coords"},
+        ),
+        (
+            "pk2000mw_response",
+            {},
+            {
+                "core",
+                "economics",
+                "summary",
+                "epochs",
+                "hourly",
+                "without_fleet",
+                "response",
+                "coords",
+            },
+        ),
+        (
+            "pk2000mw",
+            {"detail": (), "without_fleet": False},
+            {"core", "economics", "summary", "coords"},
+        ),
+        (
+            "pk2000mw",
+            {"detail": ("hourly",)},
+            {"core", "economics", "summary", "hourly", "without_fleet", "coords"},
+        ),
+    ],
+)
 def test_every_variable_comes_from_the_registry(config, options, groups):
     ds = minecalc.run(minecalc.load_config(config), **options)
     scenario_coords = {c for c in ds.coords if c not in variables.VARIABLES}
@@ -132,12 +186,15 @@ def test_a_fee_path_switches_economic_dispatch_on_in_the_months_it_pays():
     # At 60 PKR/kWh the subsidy alone does not pay for the energy; from month 6 fees of
     # 50 BTC a block make hashprice about 4 times hashcost: the fleet must run then
     # (before the fix, dispatch read month 0's fees in every month and never ran).
-    scenario = minecalc.load_config("pk2000mw", ["tariff.dispatch=economic",
-                                                 "tariff.energy_price_per_kwh=60",
-                                                 "horizon_months=12"])
+    scenario = minecalc.load_config(
+        "pk2000mw",
+        ["tariff.dispatch=economic", "tariff.energy_price_per_kwh=60", "horizon_months=12"],
+    )
     fees = xr.DataArray(np.where(np.arange(12) < 6, 0.0, 50.0), dims="time")
     ds = minecalc.run(scenario, paths={"fees_btc_per_block": fees})
     run = ds.run_fraction.values
     assert np.all(run[:6] == 0.0)
     assert np.all(run[6:] == 1.0)
-    assert np.all(ds.hashprice_usd_per_ph_day.values[6:] > 3 * ds.hashcost_usd_per_ph_day.values[6:])
+    assert np.all(
+        ds.hashprice_usd_per_ph_day.values[6:] > 3 * ds.hashcost_usd_per_ph_day.values[6:]
+    )

@@ -10,8 +10,12 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-EXPECTED = ["01_quickstart.ipynb", "02_sensitivity.ipynb", "03_risk.ipynb",
-            "04_network_impact.ipynb"]
+EXPECTED = [
+    "01_quickstart.ipynb",
+    "02_sensitivity.ipynb",
+    "03_risk.ipynb",
+    "04_network_impact.ipynb",
+]
 
 # Appended to the notebook in memory: which minecalc did the kernel import?
 WHICH = "import pathlib, minecalc; print(pathlib.Path(minecalc.__file__).resolve().parent)"
@@ -48,13 +52,24 @@ def test_runs_top_to_bottom(name, monkeypatch):
     nb = read(name)
     nb.cells.append(nbformat.v4.new_code_cell(WHICH))
     # Raises CellExecutionError, with the cell and its traceback, if any cell fails.
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
 
     assert nb.cells[-1].outputs[0].text.strip() == str(ROOT.resolve() / "minecalc")
-    stderr = [out.text for cell in nb.cells if cell.cell_type == "code"
-              for out in cell.outputs if out.get("name") == "stderr"]
+    stderr = [
+        out.text
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.get("name") == "stderr"
+    ]
     assert stderr == [], "a notebook should run without warnings"
-    figures = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
-               if "image/png" in out.get("data", {})]
+    figures = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if "image/png" in out.get("data", {})
+    ]
     assert figures, "each notebook shows figures"

@@ -27,8 +27,9 @@ def test_results_round_trip(written):
     out, summary = written
     in_memory = model.run(config.load_config(PK))
     with xr.open_dataset(out / "results.nc") as on_disk:
-        xr.testing.assert_allclose(on_disk.drop_vars(["time"]), in_memory.drop_vars(["time"]),
-                                   rtol=1e-15)
+        xr.testing.assert_allclose(
+            on_disk.drop_vars(["time"]), in_memory.drop_vars(["time"]), rtol=1e-15
+        )
         assert (on_disk.time.values == in_memory.time.values.astype("datetime64[ns]")).all()
         assert on_disk.npv_usd.attrs == in_memory.npv_usd.attrs
         assert on_disk.attrs["scenario"] == in_memory.attrs["scenario"]

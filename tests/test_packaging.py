@@ -39,19 +39,25 @@ def _uv() -> str:
 
 def _env() -> dict[str, str]:
     """The environment without anything that would put this checkout on the path."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")
+    }
     env["UV_PYTHON_DOWNLOADS"] = "never"  # the venv uses this interpreter; never fetch one
     env["MPLBACKEND"] = "Agg"
     return env
 
 
 def _run(args, *, cwd, check=True, timeout=900) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
     if check and done.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, args))} exited {done.returncode}\n"
-                    f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}")
+        pytest.fail(
+            f"{' '.join(map(str, args))} exited {done.returncode}\n"
+            f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
+        )
     return done
 
 
@@ -70,8 +76,9 @@ def venv(dist, tmp_path_factory) -> Path:
     where = tmp_path_factory.mktemp("venv") / "venv"
     _run([_uv(), "venv", "--quiet", "--python", sys.executable, where], cwd=dist)
     python = where / "bin" / "python"
-    _run([_uv(), "pip", "install", "--quiet", "--python", python, next(dist.glob("*.whl"))],
-         cwd=dist)
+    _run(
+        [_uv(), "pip", "install", "--quiet", "--python", python, next(dist.glob("*.whl"))], cwd=dist
+    )
     return where
 
 
@@ -83,9 +90,11 @@ def elsewhere(tmp_path) -> Path:
 
 
 def test_the_installed_package_is_the_wheel_without_the_scale_extra(venv, elsewhere):
-    probe = ("import importlib.util, json, minecalc; print(json.dumps({"
-             "'file': minecalc.__file__, 'missing': [m for m in ('dask', 'distributed', 'zarr')"
-             " if importlib.util.find_spec(m) is None]}))")
+    probe = (
+        "import importlib.util, json, minecalc; print(json.dumps({"
+        "'file': minecalc.__file__, 'missing': [m for m in ('dask', 'distributed', 'zarr')"
+        " if importlib.util.find_spec(m) is None]}))"
+    )
     found = json.loads(_run([venv / "bin" / "python", "-c", probe], cwd=elsewhere).stdout)
     assert Path(found["file"]).is_relative_to(venv), found["file"]
     # the base install leaves the scale extra out
@@ -116,8 +125,16 @@ def test_report_writes_the_pdf(venv, elsewhere):
 
 def test_chunked_sweep_without_the_scale_extra(venv, elsewhere):
     minecalc = venv / "bin" / "minecalc"
-    grid = ["sweep", "pk2000mw", "--vary", "tariff.energy_price_per_kwh=15:35:3",
-            "--vary", "market.btc_price_usd=40000,90000", "--chunks", "2"]
+    grid = [
+        "sweep",
+        "pk2000mw",
+        "--vary",
+        "tariff.energy_price_per_kwh=15:35:3",
+        "--vary",
+        "market.btc_price_usd=40000,90000",
+        "--chunks",
+        "2",
+    ]
     # chunks (dask) and Zarr need the scale extra; saying so is one line and exit code 2,
     # and nothing is written
     for out in ("grid.nc", "grid.zarr"):
@@ -138,13 +155,14 @@ def test_the_wheel_carries_the_examples_and_the_licence(dist):
             assert f"minecalc/data/examples/{name}" in names
         meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
         metadata = wheel.read(meta).decode()
-    assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE")
-               for n in names)
+    assert any(
+        n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names
+    )
     assert "License-File: LICENSE" in metadata
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     for extra_only in ("dask", "distributed", "zarr"):
         lines = [r for r in requires if r.split()[1].startswith(extra_only)]
-        assert lines and all("extra == \"scale\"" in r for r in lines), lines
+        assert lines and all('extra == "scale"' in r for r in lines), lines
 
 
 def test_the_sdist_carries_the_examples_and_its_tests_find_them(dist, tmp_path):
@@ -161,6 +179,9 @@ def test_the_sdist_carries_the_examples_and_its_tests_find_them(dist, tmp_path):
     assert (top / "LICENSE").is_file()
     assert (top / "tests" / "test_model.py").is_file() and list((top / "notebooks").glob("*.ipynb"))
     # a test module that reads configs/ runs from the unpacked sdist, on its own code
-    done = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                 "tests/test_model.py"], cwd=top, check=False)
+    done = _run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_model.py"],
+        cwd=top,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]

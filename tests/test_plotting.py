@@ -33,14 +33,22 @@ def ds(pk):
 
 @pytest.fixture(scope="module")
 def results(pk, ds):
-    ranges = {"tariff.energy_price_per_kwh": (15.0, 30.0), "site.pue": (1.05, 1.2),
-              "market.btc_price_usd": (40e3, 120e3)}
+    ranges = {
+        "tariff.energy_price_per_kwh": (15.0, 30.0),
+        "site.pue": (1.05, 1.2),
+        "market.btc_price_usd": (40e3, 120e3),
+    }
     return {
         "run": ds,
         "response": model.run(load_config(CONFIGS / "pk2000mw_response.yaml")),
-        "grid": sweep(pk, {"tariff.energy_price_per_kwh": np.linspace(0, 30, 7),
-                           "market.btc_price_usd": np.linspace(4e4, 3e5, 6)},
-                      record_epochs=False),
+        "grid": sweep(
+            pk,
+            {
+                "tariff.energy_price_per_kwh": np.linspace(0, 30, 7),
+                "market.btc_price_usd": np.linspace(4e4, 3e5, 6),
+            },
+            record_epochs=False,
+        ),
         "tornado": tornado(pk, ranges),
         "sobol": sobol(pk, ranges, n=32),
         "mc": monte_carlo(pk, paths=200, seed=3),
@@ -92,7 +100,7 @@ def test_helper_returns_labelled_axes_with_artists(results, name, data, kwargs):
 
 @pytest.mark.parametrize("name, data, kwargs", HELPERS, ids=[h[0] for h in HELPERS])
 def test_helper_draws_on_the_axes_it_is_given(results, name, data, kwargs):
-    fig, given = plt.subplots()
+    _, given = plt.subplots()
     assert getattr(plotting, name)(results[data], ax=given, **kwargs) is given
     assert _artists(given)
 
@@ -121,8 +129,12 @@ def test_heatmap_draws_the_breakeven_contour_where_npv_changes_sign(results):
 
 
 def test_payback_point_is_marked_when_the_plan_pays_back(pk):
-    paying = model.run(load_config(CONFIGS / "pk2000mw.yaml", ["market.btc_price_usd=250000",
-                                                                "tariff.energy_price_per_kwh=5"]))
+    paying = model.run(
+        load_config(
+            CONFIGS / "pk2000mw.yaml",
+            ["market.btc_price_usd=250000", "tariff.energy_price_per_kwh=5"],
+        )
+    )
     months = float(paying.payback_months)
     assert np.isfinite(months)
     ax = plotting.plot_cumulative_cash(paying)
@@ -142,10 +154,15 @@ def test_monte_carlo_quantiles_are_named_so_no_one_misreads_them(results):
     mc = results["mc"]
     labels = plotting.plot_npv_histogram(mc).get_legend_handles_labels()[1]
     named = {label.split(":")[0]: label for label in labels}
-    assert {"P90 (exceeded in 90 % of paths)", "P50 (the median)",
-            "P10 (exceeded in 10 % of paths)"} <= set(named)
-    p90, p10 = (float(named[f"P{p} (exceeded in {p} % of paths)"].split(": ")[1].split()[0])
-                for p in (90, 10))
+    assert {
+        "P90 (exceeded in 90 % of paths)",
+        "P50 (the median)",
+        "P10 (exceeded in 10 % of paths)",
+    } <= set(named)
+    p90, p10 = (
+        float(named[f"P{p} (exceeded in {p} % of paths)"].split(": ")[1].split()[0])
+        for p in (90, 10)
+    )
     assert p90 < p10  # P90 is the low end: exceeded in 90 % of the paths
     fan = plotting.plot_fan(mc).get_legend_handles_labels()[1]
     assert any("10th to 90th percentile" in t for t in fan)
@@ -167,11 +184,20 @@ def test_the_halving_marker_sits_where_hashprice_drops(ds):
 
 def test_inputs_are_named_in_plain_words_with_their_ranges(results):
     assert plotting.field_label("tariff.energy_price_per_kwh", "PKR") == (
-        "Energy price in the tariff currency", "PKR/kWh", 1.0)
+        "Energy price in the tariff currency",
+        "PKR/kWh",
+        1.0,
+    )
     assert plotting.field_label("network.hashrate_growth.per_year") == (
-        "Other miners' hashrate growth per year", "%", 100.0)
-    assert plotting.field_label("market.btc_price_usd") == ("Bitcoin price at the start", "USD",
-                                                            1.0)
+        "Other miners' hashrate growth per year",
+        "%",
+        100.0,
+    )
+    assert plotting.field_label("market.btc_price_usd") == (
+        "Bitcoin price at the start",
+        "USD",
+        1.0,
+    )
     # a ratio that is not a fraction keeps its unit 1, which a value does not repeat
     assert plotting.field_label("site.pue") == ("Power usage effectiveness (PUE)", "1", 1.0)
     assert plotting.field_value("site.pue", 1.05) == "1.05"
@@ -184,10 +210,14 @@ def test_inputs_are_named_in_plain_words_with_their_ranges(results):
     ticks = [t.get_text() for t in plotting.plot_tornado(results["tornado"]).get_yticklabels()]
     assert "Energy price in the tariff currency\n[PKR/kWh]\n15 to 30" in ticks
     assert not any("." in t.split("\n")[0].split(" ")[0] for t in ticks)  # no raw keys
-    ranges = {"tariff.energy_price_per_kwh": (15.0, 30.0), "site.pue": (1.05, 1.2),
-              "market.btc_price_usd": (40e3, 120e3)}
-    ticks = [t.get_text() for t in
-             plotting.plot_sobol(results["sobol"], ranges=ranges).get_yticklabels()]
+    ranges = {
+        "tariff.energy_price_per_kwh": (15.0, 30.0),
+        "site.pue": (1.05, 1.2),
+        "market.btc_price_usd": (40e3, 120e3),
+    }
+    ticks = [
+        t.get_text() for t in plotting.plot_sobol(results["sobol"], ranges=ranges).get_yticklabels()
+    ]
     assert any(t.endswith("40,000 to 120,000") for t in ticks)
 
 

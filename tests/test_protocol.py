@@ -96,7 +96,9 @@ def test_subsidy_matches_python_shift_rule():
         np.testing.assert_array_equal(block_subsidy_sat(heights), ref)
 
 
-@pytest.mark.parametrize("bad", [-1, -210_000, np.array([0, 5, -3])], ids=["-1", "-210000", "array"])
+@pytest.mark.parametrize(
+    "bad", [-1, -210_000, np.array([0, 5, -3])], ids=["-1", "-210000", "array"]
+)
 def test_subsidy_negative_height_raises(bad):
     with pytest.raises(ValueError, match="height"):
         block_subsidy_sat(bad)
@@ -162,7 +164,12 @@ CLAMP_CASES = [
     (POW_LIMIT_NBITS, 0, 10**9, POW_LIMIT_NBITS),  # capped at powLimit
     (0x1C7FFFFF, 0, 10**9, POW_LIMIT_NBITS),  # 0x7fffff*2**200*4 > powLimit
     (0x1C3FFFFF, 0, 2_419_200, 0x1C7FFFFE),  # 0x3fffff*2 = 0x7ffffe: still exponent 0x1c
-    (0x1C3FFFFF, 0, 4_838_400, 0x1D00FFFF),  # 0x3fffff*4 = 0xfffffc: sign bit -> 0x00ffff, truncated
+    (
+        0x1C3FFFFF,
+        0,
+        4_838_400,
+        0x1D00FFFF,
+    ),  # 0x3fffff*4 = 0xfffffc: sign bit -> 0x00ffff, truncated
 ]
 
 
@@ -259,7 +266,9 @@ def test_target_to_nbits_negative_raises():
 
 def _log_uniform_target():
     """Targets spread over every byte length (plain integers() clusters at the ends)."""
-    return st.integers(1, 224).flatmap(lambda b: st.integers(2 ** (b - 1), min(2**b - 1, POW_LIMIT)))
+    return st.integers(1, 224).flatmap(
+        lambda b: st.integers(2 ** (b - 1), min(2**b - 1, POW_LIMIT))
+    )
 
 
 TARGETS = st.one_of(st.integers(1, POW_LIMIT), _log_uniform_target())
@@ -351,7 +360,7 @@ def test_retarget_float_special_timespans(d):
     assert retarget_difficulty(d, 302_400) == 4 * d
     assert retarget_difficulty(d, 1) == 4 * d  # clamp at x4
     assert retarget_difficulty(d, 0) == 4 * d
-    assert retarget_difficulty(d, -10**6) == 4 * d
+    assert retarget_difficulty(d, -(10**6)) == 4 * d
     assert retarget_difficulty(d, 10**9) == d / 4  # clamp at /4
     assert retarget_difficulty(d, 4_838_400) == d / 4
     assert retarget_difficulty(d, 2_419_200) == d / 2

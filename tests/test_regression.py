@@ -21,25 +21,35 @@ from minecalc.uncertainty import monte_carlo
 
 HERE = Path(__file__).parent / "regression"
 RTOL = 1e-12
-ECONOMIC = ["tariff.dispatch=economic", "tariff.energy_price_per_kwh=30",
-            "tariff.time_of_use=[[0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.8, 1.0, 1.2, 1.2, 1.2, 1.2, "
-            "1.2, 1.2, 1.2, 1.2, 1.4, 1.6, 1.6, 1.4, 1.0, 0.8, 0.7, 0.6]]",
-            "horizon_months=36"]
+ECONOMIC = [
+    "tariff.dispatch=economic",
+    "tariff.energy_price_per_kwh=30",
+    "tariff.time_of_use=[[0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.8, 1.0, 1.2, 1.2, 1.2, 1.2, "
+    "1.2, 1.2, 1.2, 1.2, 1.4, 1.6, 1.6, 1.4, 1.0, 0.8, 0.7, 0.6]]",
+    "horizon_months=36",
+]
 
 
 def _cases() -> dict:
     """Case name -> a function that computes its Dataset."""
-    cases = {name: (lambda name=name: minecalc.run(minecalc.load_config(name)))
-             for name in examples.names()}
+    cases = {
+        name: (lambda name=name: minecalc.run(minecalc.load_config(name)))
+        for name in examples.names()
+    }
     cases["sweep_tariff_price"] = lambda: sweep(
         minecalc.load_config("pk2000mw"),
-        {"tariff.energy_price_per_kwh": [10.0, 22.5, 35.0],
-         "market.btc_price_usd": [40_000.0, 63_400.0, 150_000.0]})
+        {
+            "tariff.energy_price_per_kwh": [10.0, 22.5, 35.0],
+            "market.btc_price_usd": [40_000.0, 63_400.0, 150_000.0],
+        },
+    )
     cases["montecarlo_seed7"] = lambda: monte_carlo(
-        minecalc.load_config("pk2000mw", ["horizon_months=36"]), paths=100, seed=7)
+        minecalc.load_config("pk2000mw", ["horizon_months=36"]), paths=100, seed=7
+    )
     cases["economic_dispatch"] = lambda: minecalc.run(minecalc.load_config("pk2000mw", ECONOMIC))
     cases["economic_dispatch_montecarlo"] = lambda: monte_carlo(
-        minecalc.load_config("pk2000mw", ECONOMIC), paths=40, seed=3)
+        minecalc.load_config("pk2000mw", ECONOMIC), paths=40, seed=3
+    )
     return cases
 
 
@@ -63,15 +73,19 @@ def test_numbers_do_not_move(name):
         if np.issubdtype(b.dtype, np.datetime64):
             np.testing.assert_array_equal(a.values, b.values, err_msg=var)
         else:
-            np.testing.assert_allclose(a.values, b.values, rtol=RTOL, atol=0, equal_nan=True,
-                                       err_msg=var)
+            np.testing.assert_allclose(
+                a.values, b.values, rtol=RTOL, atol=0, equal_nan=True, err_msg=var
+            )
 
 
 if __name__ == "__main__":
     HERE.mkdir(exist_ok=True)
     for case, compute in CASES.items():
         ds = _comparable(compute())
-        encoding = {v: {"zlib": True, "complevel": 5} for v in ds.data_vars
-                    if not np.issubdtype(ds[v].dtype, np.datetime64)}
+        encoding = {
+            v: {"zlib": True, "complevel": 5}
+            for v in ds.data_vars
+            if not np.issubdtype(ds[v].dtype, np.datetime64)
+        }
         ds.to_netcdf(HERE / f"{case}.nc", engine="netcdf4", encoding=encoding)
         print(case, (HERE / f"{case}.nc").stat().st_size)

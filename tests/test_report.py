@@ -45,8 +45,12 @@ def small(tmp_path_factory):
     out.mkdir()
     (out / "dispatch.png").write_text("stale")
     told = []
-    written = report.write_report(load_config("el_salvador_lageo"), out, paths=100,
-                                  progress=lambda message, fraction: told.append(message))
+    written = report.write_report(
+        load_config("el_salvador_lageo"),
+        out,
+        paths=100,
+        progress=lambda message, fraction: told.append(message),
+    )
     return out, written, told
 
 
@@ -70,8 +74,10 @@ def _amount(text: str) -> float:
 
 def test_report_writes_every_file(written):
     out, output = written
-    expected = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "svg")} | {"report.pdf",
-                                                                           "summary.md"}
+    expected = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "svg")} | {
+        "report.pdf",
+        "summary.md",
+    }
     assert {p.name for p in out.iterdir()} == expected
     assert f"wrote {len(expected)} files" in output
 
@@ -142,9 +148,13 @@ def test_run_plots_needs_an_output_folder():
 
 def test_report_ranges_straddle_the_scenario():
     scenario = load_config(PK)
-    base = {"tariff.energy_price_per_kwh": 22.5, "market.btc_price_usd": 63400.0,
-            "site.pue": 1.10, "finance.discount_rate": 0.10,
-            "network.hashrate_growth.per_year": 0.20}
+    base = {
+        "tariff.energy_price_per_kwh": 22.5,
+        "market.btc_price_usd": 63400.0,
+        "site.pue": 1.10,
+        "finance.discount_rate": 0.10,
+        "network.hashrate_growth.per_year": 0.20,
+    }
     ranges = report.tornado_ranges(scenario)
     for field, value in base.items():
         low, high = ranges[field]
@@ -206,16 +216,17 @@ def test_the_monte_carlo_model_is_stated_wherever_p_loss_appears(written):
     assert summary.count("volatility 60 %/yr") >= 2  # the brief and the key figures
 
 
-def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(written,
-                                                                         response_pdf):
+def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(written, response_pdf):
     pages = _pages(written[0] / "report.pdf")
     assert not any("how the other miners answer" in p for p in pages[2:])
     assert not any("when the machines hash" in p for p in pages[2:])
     contents = pages[1]
     assert "Left out: how the other miners answer, because other miners do not respond" in (
-        contents.replace("\n", " "))
+        contents.replace("\n", " ")
+    )
     assert "Left out: when the machines hash, because the machines hash 100 % of every hour" in (
-        contents.replace("\n", " "))
+        contents.replace("\n", " ")
+    )
     charts = {**report.RUN_FIGURES, **report.ANALYSIS_FIGURES}
     for k, name in enumerate(FIGURES, 3):
         assert re.search(rf"{re.escape(charts[name].title)}\s+page {k}\b", contents), name
@@ -250,8 +261,9 @@ def test_the_tornado_page_states_each_inputs_low_and_high_values(written):
 def test_report_skips_files_it_will_not_write_and_tells_its_progress(small):
     out, written, told = small
     assert (out / "dispatch.png").read_text() == "stale"  # not ours to check or replace
-    assert {p.name for p in written} == ({f"{n}.{e}" for n in FIGURES for e in ("png", "svg")}
-                                         | {"report.pdf", "summary.md"})
+    assert {p.name for p in written} == (
+        {f"{n}.{e}" for n in FIGURES for e in ("png", "svg")} | {"report.pdf", "summary.md"}
+    )
     for step in ("Running the scenario", "Tornado", "Sobol indices", "Writing report.pdf"):
         assert step in told
     assert any(m.startswith("Monte Carlo") for m in told)

@@ -15,16 +15,17 @@ HEAVY = ("pandas", "xarray", "scipy", "numpy", "matplotlib", "dask")
 
 def imported_by(*args) -> set:
     """The heavy modules loaded after the CLI handled ``args`` in a fresh interpreter."""
-    code = ("import sys\nfrom minecalc.cli import main\n"
-            f"try:\n    main({list(args)!r})\nexcept SystemExit:\n    pass\n"
-            f"print('MODULES', sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    code = (
+        "import sys\nfrom minecalc.cli import main\n"
+        f"try:\n    main({list(args)!r})\nexcept SystemExit:\n    pass\n"
+        f"print('MODULES', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES"))
     return set(eval(line.removeprefix("MODULES ")))  # a list literal we printed ourselves
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["run", "--help"],
-                                  ["examples"]])
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["run", "--help"], ["examples"]])
 def test_help_and_version_import_nothing_heavy(args):
     assert imported_by(*args) == set()
 
@@ -34,11 +35,16 @@ def test_validate_needs_no_pandas_xarray_or_scipy():
 
 
 def test_python_m_minecalc_is_the_same_command():
-    by_module = subprocess.run([sys.executable, "-m", "minecalc", "--help"],
-                               capture_output=True, text=True, check=True).stdout
+    by_module = subprocess.run(
+        [sys.executable, "-m", "minecalc", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert by_module.startswith("Usage: minecalc ")
-    run = subprocess.run([sys.executable, "-m", "minecalc", "run", "pk2000mw", "--format",
-                          "json"], capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "minecalc", "run", "pk2000mw", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(run.stdout)["name"] == "Pakistan 2,000 MW"
 
 
@@ -47,8 +53,13 @@ def run_on_terminals(*args, timeout=120):
     out_master, out_slave = pty.openpty()
     err_master, err_slave = pty.openpty()
     env = {**os.environ, "COLUMNS": "100"}
-    proc = subprocess.Popen([sys.executable, "-m", "minecalc", *args], stdout=out_slave,
-                            stderr=err_slave, stdin=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minecalc", *args],
+        stdout=out_slave,
+        stderr=err_slave,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
     os.close(out_slave)
     os.close(err_slave)
     chunks = {out_master: b"", err_master: b""}
@@ -75,22 +86,37 @@ def run_on_terminals(*args, timeout=120):
 
 
 def test_progress_goes_to_a_terminals_stderr_never_into_json():
-    code, out, err = run_on_terminals("montecarlo", "pk2000mw", "--paths", "3000",
-                                      "--format", "json")
+    code, out, err = run_on_terminals(
+        "montecarlo", "pk2000mw", "--paths", "3000", "--format", "json"
+    )
     assert code == 0, err
     assert json.loads(out)["paths"] == 3000  # stdout is the result alone, even on a terminal
     assert "Monte Carlo, 3,000 paths" in err
 
 
 def test_quiet_silences_progress():
-    code, out, err = run_on_terminals("--quiet", "montecarlo", "pk2000mw", "--paths", "500",
-                                      "--format", "json")
+    code, out, err = run_on_terminals(
+        "--quiet", "montecarlo", "pk2000mw", "--paths", "500", "--format", "json"
+    )
     assert code == 0 and json.loads(out)["paths"] == 500
     assert err.strip() == ""
 
 
 def test_no_progress_when_stderr_is_not_a_terminal():
-    done = subprocess.run([sys.executable, "-m", "minecalc", "montecarlo", "pk2000mw",
-                           "--paths", "500", "--format", "json"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "minecalc",
+            "montecarlo",
+            "pk2000mw",
+            "--paths",
+            "500",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stderr == "" and json.loads(done.stdout)["paths"] == 500

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 import pytest
+import xarray as xr
 from numpy.testing import assert_allclose
 
 import minecalc
@@ -21,19 +21,38 @@ def pk():
 
 def test_a_sweep_equals_the_same_scenarios_run_one_by_one(pk):
     tariffs, prices = [15.0, 22.5, 35.0], [40e3, 120e3]
-    ds = sweep(pk, {"tariff.energy_price_per_kwh": tariffs, "market.btc_price_usd": prices,
-                    "network.hashrate_growth.per_epoch": [0.0, 0.02]})
-    assert ds.npv_usd.dims == ("tariff.energy_price_per_kwh", "market.btc_price_usd",
-                               "network.hashrate_growth.per_epoch")
+    ds = sweep(
+        pk,
+        {
+            "tariff.energy_price_per_kwh": tariffs,
+            "market.btc_price_usd": prices,
+            "network.hashrate_growth.per_epoch": [0.0, 0.02],
+        },
+    )
+    assert ds.npv_usd.dims == (
+        "tariff.energy_price_per_kwh",
+        "market.btc_price_usd",
+        "network.hashrate_growth.per_epoch",
+    )
     for i, tariff in enumerate(tariffs):
         for j, price in enumerate(prices):
             for k, growth in enumerate([0.0, 0.02]):
-                one = minecalc.run(minecalc.load_config(PK, [
-                    "horizon_months=24", f"tariff.energy_price_per_kwh={tariff}",
-                    f"market.btc_price_usd={price}",
-                    f"network.hashrate_growth={{per_epoch: {growth}}}"]))
-                point = {"tariff.energy_price_per_kwh": i, "market.btc_price_usd": j,
-                         "network.hashrate_growth.per_epoch": k}
+                one = minecalc.run(
+                    minecalc.load_config(
+                        PK,
+                        [
+                            "horizon_months=24",
+                            f"tariff.energy_price_per_kwh={tariff}",
+                            f"market.btc_price_usd={price}",
+                            f"network.hashrate_growth={{per_epoch: {growth}}}",
+                        ],
+                    )
+                )
+                point = {
+                    "tariff.energy_price_per_kwh": i,
+                    "market.btc_price_usd": j,
+                    "network.hashrate_growth.per_epoch": k,
+                }
                 for name in ("npv_usd", "btc_total", "breakeven_btc_price_usd", "fleet_btc"):
                     # a variable keeps only the dimensions it varies along
                     here = ds[name].isel({d: v for d, v in point.items() if d in ds[name].dims})
@@ -45,16 +64,22 @@ def test_zipped_fields_share_one_dimension(pk):
     ds = sweep(pk, zipped={"site.pue": [1.05, 1.2], "site.capacity_mw": [1000, 2000]})
     assert ds.npv_usd.dims == ("site.pue+site.capacity_mw",)
     assert list(ds["site.pue"].values) == [1.05, 1.2]
-    one = minecalc.run(minecalc.load_config(PK, ["horizon_months=24", "site.pue=1.2",
-                                                 "site.capacity_mw=2000"]))
+    one = minecalc.run(
+        minecalc.load_config(PK, ["horizon_months=24", "site.pue=1.2", "site.capacity_mw=2000"])
+    )
     assert_allclose(ds.npv_usd[1], one.npv_usd, rtol=1e-12)
 
 
-@pytest.mark.parametrize("grid, message", [
-    ({"site.capacty_mw": [1]}, "site.capacty_mw: expected a field that can be swept (did you "
-     "mean site.capacity_mw"),
-    ({"site.pue": [0.9, 1.1]}, "site.pue: expected a number >= 1, got 0.9"),
-])
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        (
+            {"site.capacty_mw": [1]},
+            "site.capacty_mw: expected a field that can be swept (did you mean site.capacity_mw",
+        ),
+        ({"site.pue": [0.9, 1.1]}, "site.pue: expected a number >= 1, got 0.9"),
+    ],
+)
 def test_bad_sweeps_name_the_field(pk, grid, message):
     with pytest.raises(ValueError, match=None) as err:
         sweep(pk, grid)
@@ -62,8 +87,12 @@ def test_bad_sweeps_name_the_field(pk, grid, message):
 
 
 def test_tornado_low_and_high_bracket_the_base(pk):
-    ranges = {"tariff.energy_price_per_kwh": (15, 30), "market.btc_price_usd": (40e3, 120e3),
-              "network.hashrate_growth.per_year": (0.0, 0.5), "site.pue": (1.05, 1.2)}
+    ranges = {
+        "tariff.energy_price_per_kwh": (15, 30),
+        "market.btc_price_usd": (40e3, 120e3),
+        "network.hashrate_growth.per_year": (0.0, 0.5),
+        "site.pue": (1.05, 1.2),
+    }
     t = tornado(pk, ranges)
     base = float(t.base_npv_usd)
     low, high = t.npv_usd.sel(case="low"), t.npv_usd.sel(case="high")
@@ -102,7 +131,10 @@ def test_sobol_on_the_model_ranks_what_drives_npv(pk):
         sobol(pk, {"site.pue": (1.05, 1.2)}, n=100)
 
 
-GRID = {"tariff.energy_price_per_kwh": np.linspace(15, 35, 5), "market.btc_price_usd": [4e4, 9e4, 1.2e5]}
+GRID = {
+    "tariff.energy_price_per_kwh": np.linspace(15, 35, 5),
+    "market.btc_price_usd": [4e4, 9e4, 1.2e5],
+}
 
 
 def _raise_on_compute(*args, **kwargs):
@@ -125,9 +157,11 @@ def test_the_dask_path_stays_lazy_until_written(pk, tmp_path):
     eager = sweep(pk, GRID, record_epochs=False)
     with xr.open_zarr(out, consolidated=False) as on_disk:
         xr.testing.assert_allclose(on_disk.npv_usd, eager.npv_usd, rtol=1e-13)
-        xr.testing.assert_allclose(on_disk.fleet_btc,
-                                   eager.fleet_btc.broadcast_like(eager.npv_usd)
-                                   .transpose(*on_disk.fleet_btc.dims), rtol=1e-13)
+        xr.testing.assert_allclose(
+            on_disk.fleet_btc,
+            eager.fleet_btc.broadcast_like(eager.npv_usd).transpose(*on_disk.fleet_btc.dims),
+            rtol=1e-13,
+        )
     with pytest.raises(OutputExistsError, match="force=True"):
         write_lazy(lazy, out)
 
@@ -157,23 +191,33 @@ def test_a_local_cluster_sweep_equals_the_in_memory_one(pk, dashboard_port_taken
 
     eager = sweep(pk, GRID, record_epochs=False)
     # the dashboard on a free port: the default 8787 may be someone else's
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         lazy = lazy_sweep(pk, GRID, chunks=2, variables=["npv_usd", "btc_total", "fleet_btc"])
         result = client.compute(lazy).result()
     assert (result.npv_usd.values == eager.npv_usd.transpose(*result.npv_usd.dims).values).all()
-    assert (result.btc_total.values ==
-            eager.btc_total.broadcast_like(eager.npv_usd).transpose(*result.btc_total.dims)
-            .values).all()
+    assert (
+        result.btc_total.values
+        == eager.btc_total.broadcast_like(eager.npv_usd).transpose(*result.btc_total.dims).values
+    ).all()
 
 
 def test_swept_dimensions_carry_units_and_names(pk):
-    grid = sweep(pk, {"tariff.energy_price_per_kwh": [15.0, 25.0]},
-                 zipped={"site.pue": [1.05, 1.2], "market.btc_price_usd": [5e4, 9e4]},
-                 record_epochs=False)
+    grid = sweep(
+        pk,
+        {"tariff.energy_price_per_kwh": [15.0, 25.0]},
+        zipped={"site.pue": [1.05, 1.2], "market.btc_price_usd": [5e4, 9e4]},
+        record_epochs=False,
+    )
     assert grid["tariff.energy_price_per_kwh"].attrs["units"] == "PKR/kWh"
-    assert grid["market.btc_price_usd"].attrs == {"units": "USD",
-                                                  "long_name": "Bitcoin price at the start"}
+    assert grid["market.btc_price_usd"].attrs == {
+        "units": "USD",
+        "long_name": "Bitcoin price at the start",
+    }
     assert grid["site.pue"].attrs["units"] == "1"
 
 

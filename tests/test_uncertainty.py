@@ -23,8 +23,12 @@ def test_same_seed_same_numbers_and_ordered_bands(pk):
     c = u.monte_carlo(pk, paths=200, seed=8)
     assert_allclose(a.npv_usd, b.npv_usd, rtol=0)
     assert not np.allclose(a.npv_usd, c.npv_usd)
-    for band in ("fleet_btc_cumulative_band", "cumulative_cash_usd_band", "btc_price_usd_band",
-                 "npv_usd_quantiles"):
+    for band in (
+        "fleet_btc_cumulative_band",
+        "cumulative_cash_usd_band",
+        "btc_price_usd_band",
+        "npv_usd_quantiles",
+    ):
         q = a[band]
         assert np.all(q.sel(quantile=0.1) <= q.sel(quantile=0.5))
         assert np.all(q.sel(quantile=0.5) <= q.sel(quantile=0.9))
@@ -33,8 +37,15 @@ def test_same_seed_same_numbers_and_ordered_bands(pk):
 
 
 def test_zero_volatility_reproduces_the_deterministic_run(pk):
-    flat = u.monte_carlo(pk, paths=3, seed=0, volatility_per_year=0.0, network="lognormal",
-                         network_volatility_per_year=0.0, fees_sigma=0.0)
+    flat = u.monte_carlo(
+        pk,
+        paths=3,
+        seed=0,
+        volatility_per_year=0.0,
+        network="lognormal",
+        network_volatility_per_year=0.0,
+        fees_sigma=0.0,
+    )
     det = minecalc.run(pk)
     assert_allclose(flat.npv_usd, det.npv_usd, rtol=1e-9)
     assert_allclose(flat.fleet_btc.isel(path=0), det.fleet_btc, rtol=1e-9)
@@ -98,7 +109,8 @@ def test_monte_carlo_on_a_local_cluster_by_address(pk, dashboard_port_taken):
 
     a = u.monte_carlo(pk, paths=40, seed=5)
     # the dashboard on a free port: the default 8787 may be someone else's
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address="127.0.0.1:0") as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
+    ) as cluster:
         b = u.monte_carlo(pk, paths=40, seed=5, chunks=20, scheduler=cluster.scheduler_address)
     assert_allclose(a.npv_usd, b.npv_usd, rtol=1e-12)

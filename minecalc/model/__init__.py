@@ -18,5 +18,13 @@ from .inputs import PARAMETERS, PATHS, base_parameters, growth, growth_per_year
 from .run import DETAIL, run
 from .timeline import month_edges
 
-__all__ = ["DETAIL", "PARAMETERS", "PATHS", "base_parameters", "growth", "growth_per_year",
-           "month_edges", "run"]
+__all__ = [
+    "DETAIL",
+    "PARAMETERS",
+    "PATHS",
+    "base_parameters",
+    "growth",
+    "growth_per_year",
+    "month_edges",
+    "run",
+]

@@ -18,8 +18,9 @@ NpvAt = Callable[[str, np.ndarray], np.ndarray]
 ``values`` (an array of the scenario shape)."""
 
 
-def solve(*, npv_at: NpvAt, tariff_per_kwh: float,
-          btc_price_usd: float) -> tuple[np.ndarray, np.ndarray]:
+def solve(
+    *, npv_at: NpvAt, tariff_per_kwh: float, btc_price_usd: float
+) -> tuple[np.ndarray, np.ndarray]:
     """The tariff and the starting BTC price at which NPV is zero, scenario by scenario.
 
     Parameters
@@ -35,8 +36,18 @@ def solve(*, npv_at: NpvAt, tariff_per_kwh: float,
         Breakeven tariff [currency/kWh] and BTC price [USD]; NaN where there is none.
     """
     scale = tariff_per_kwh + 1.0
-    tariff = finance.breakeven(lambda x: npv_at("tariff.energy_price_per_kwh", x), 0.0,
-                               2 * scale, xmin=-1e3 * scale, xmax=1e3 * scale)
-    price = finance.breakeven(lambda x: npv_at("market.btc_price_usd", x), btc_price_usd / 4,
-                              btc_price_usd * 4, xmin=1.0, xmax=btc_price_usd * 1e3)
+    tariff = finance.breakeven(
+        lambda x: npv_at("tariff.energy_price_per_kwh", x),
+        0.0,
+        2 * scale,
+        xmin=-1e3 * scale,
+        xmax=1e3 * scale,
+    )
+    price = finance.breakeven(
+        lambda x: npv_at("market.btc_price_usd", x),
+        btc_price_usd / 4,
+        btc_price_usd * 4,
+        xmin=1.0,
+        xmax=btc_price_usd * 1e3,
+    )
     return tariff, price

@@ -55,7 +55,7 @@ PATHS = {
     "btc_price_usd": "BTC price in each month [USD], dims (..., time)",
     "fees_btc_per_block": "fees per block in each month [BTC], dims (..., time)",
     "other_hashrate_factor": "rest of the network's hashrate relative to the start at each "
-                             "month edge [1], dims (..., edge); replaces the growth setting",
+    "month edge [1], dims (..., edge); replaces the growth setting",
 }
 """Monthly paths :func:`minecalc.model.run` accepts in ``paths`` (Monte Carlo draws them)."""
 
@@ -87,8 +87,9 @@ class Inputs:
 
 def fleet_mix(scenario: Scenario) -> plant.FleetMix:
     """The fleet's machine mix: efficiency [J/TH] and each machine's share of hashrate."""
-    return plant.fleet_mix(scenario.fleet.machine_shares,
-                           scenario.fleet.machine_efficiencies_j_per_th)
+    return plant.fleet_mix(
+        scenario.fleet.machine_shares, scenario.fleet.machine_efficiencies_j_per_th
+    )
 
 
 def _hardware_price(scenario: Scenario) -> float:
@@ -101,8 +102,10 @@ def _hardware_price(scenario: Scenario) -> float:
     machines = scenario.fleet.machines or ()
     prices = [m.price_usd_per_th for m in machines]
     if not machines or None in prices:
-        raise InputError("costs.hardware_usd_per_th: expected a price (the fleet has a machine "
-                         "without a catalogue price), got null")
+        raise InputError(
+            "costs.hardware_usd_per_th: expected a price (the fleet has a machine "
+            "without a catalogue price), got null"
+        )
     return float(np.dot(fleet_mix(scenario).hashrate_share, np.array(prices, dtype=float)))
 
 
@@ -120,8 +123,10 @@ def refresh_machines(scenario: Scenario) -> tuple[float, float]:
     machine = hardware.get_machine(refresh.model)
     price = machine.price_usd_per_th if price is None else price
     if price is None:
-        raise InputError(f"fleet.refresh.hardware_usd_per_th: expected a price (the catalogue "
-                         f"has none for {machine.model}), got null")
+        raise InputError(
+            f"fleet.refresh.hardware_usd_per_th: expected a price (the catalogue "
+            f"has none for {machine.model}), got null"
+        )
     return machine.efficiency_j_per_th, price
 
 
@@ -143,8 +148,10 @@ def growth_per_year(scenario: Scenario) -> float:
     """The scenario's growth of the rest of the network as a fraction per year [1/year]."""
     kind, value = growth(scenario)
     if kind == "path":
-        raise InputError("network.hashrate_growth: expected per_epoch, per_month, per_year or "
-                         "trend_epochs, got path")
+        raise InputError(
+            "network.hashrate_growth: expected per_epoch, per_month, per_year or "
+            "trend_epochs, got path"
+        )
     return float(np.expm1(chain.growth_rate_per_s(value, kind) * SECONDS_PER_YEAR))
 
 
@@ -185,8 +192,10 @@ def base_parameters(scenario: Scenario) -> dict:
         "finance.discount_rate": finance.discount_rate,
         "finance.btc_held_fraction": finance.btc_held_fraction,
         "finance.alternative_energy_price_per_kwh": (
-            tariff.energy_price_per_kwh if finance.alternative_energy_price_per_kwh is None
-            else finance.alternative_energy_price_per_kwh),
+            tariff.energy_price_per_kwh
+            if finance.alternative_energy_price_per_kwh is None
+            else finance.alternative_energy_price_per_kwh
+        ),
     }
 
 
@@ -209,8 +218,9 @@ def _shared_sizes(labelled) -> dict[str, int]:
 def _on_dims(p: xr.DataArray, dims) -> np.ndarray:
     """``p`` as numpy on the scenario ``dims`` (size 1 where it does not vary), then time."""
     tail = [d for d in TIME_AXES if d in p.dims]
-    return np.asarray(p.expand_dims([d for d in dims if d not in p.dims])
-                      .transpose(*dims, *tail).data)
+    return np.asarray(
+        p.expand_dims([d for d in dims if d not in p.dims]).transpose(*dims, *tail).data
+    )
 
 
 def _coords(labelled, dims) -> dict[str, xr.Variable]:
@@ -218,16 +228,17 @@ def _coords(labelled, dims) -> dict[str, xr.Variable]:
     values of fields varied together along one dimension)."""
     coords: dict[str, xr.Variable] = {}
     for p in labelled:
-        coords.update({c: p.coords[c].variable for c in p.coords
-                       if c not in coords and c not in TIME_AXES})
+        coords.update(
+            {c: p.coords[c].variable for c in p.coords if c not in coords and c not in TIME_AXES}
+        )
     for d in dims:
-        coords.setdefault(d, xr.Variable(d, np.arange(
-            next(p.sizes[d] for p in labelled if d in p.dims))))
+        coords.setdefault(
+            d, xr.Variable(d, np.arange(next(p.sizes[d] for p in labelled if d in p.dims)))
+        )
     return coords
 
 
-def inputs(scenario: Scenario, *, params: dict | None = None,
-           paths: dict | None = None) -> Inputs:
+def inputs(scenario: Scenario, *, params: dict | None = None, paths: dict | None = None) -> Inputs:
     """Stage 1: the scenario's parameters (``params`` replacing some) and monthly paths.
 
     Parameters
@@ -253,8 +264,11 @@ def inputs(scenario: Scenario, *, params: dict | None = None,
     sizes = _shared_sizes(everything)
     dims = tuple(sizes)
     return Inputs(
-        scenario=scenario, dims=dims, sizes=sizes,
+        scenario=scenario,
+        dims=dims,
+        sizes=sizes,
         values={k: _on_dims(v, dims) for k, v in labelled.items()},
         paths={k: _on_dims(v, dims) for k, v in paths.items()},
-        coords=_coords(everything, dims), swept=frozenset(params),
+        coords=_coords(everything, dims),
+        swept=frozenset(params),
     )

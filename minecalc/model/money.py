@@ -31,8 +31,9 @@ class EnergyBill:
     """The energy used at the hours' prices, plus the unused minimum at the mean tariff."""
 
 
-def energy_bill(*, it_mw, pue, hours, run_share, supply, take_or_pay_fraction,
-                prices_usd_per_kwh) -> EnergyBill:
+def energy_bill(
+    *, it_mw, pue, hours, run_share, supply, take_or_pay_fraction, prices_usd_per_kwh
+) -> EnergyBill:
     """What the fleet draws at the meter, and what that costs.
 
     Parameters
@@ -57,10 +58,14 @@ def energy_bill(*, it_mw, pue, hours, run_share, supply, take_or_pay_fraction,
     """
     paid, mean = prices_usd_per_kwh
     used = plant.energy_mwh(it_mw, pue, hours, run_share)
-    billed = plant.take_or_pay_mwh(used, plant.energy_mwh(it_mw, pue, hours, supply),
-                                   take_or_pay_fraction)
-    return EnergyBill(used_mwh=used, billed_mwh=billed.billed_mwh,
-                      cost_usd=1000 * (used * paid + billed.unused_mwh * mean))
+    billed = plant.take_or_pay_mwh(
+        used, plant.energy_mwh(it_mw, pue, hours, supply), take_or_pay_fraction
+    )
+    return EnergyBill(
+        used_mwh=used,
+        billed_mwh=billed.billed_mwh,
+        cost_usd=1000 * (used * paid + billed.unused_mwh * mean),
+    )
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,16 @@ class Capital:
     """Book value of the machines at the end [USD], shape (...)."""
 
 
-def capital(*, vintages: plant.Vintages, pue, mining_share, machines, refresh,
-            infrastructure_usd_per_mw, lifetime_years: float) -> Capital:
+def capital(
+    *,
+    vintages: plant.Vintages,
+    pue,
+    mining_share,
+    machines,
+    refresh,
+    infrastructure_usd_per_mw,
+    lifetime_years: float,
+) -> Capital:
     """Machines bought with the ramp and its refreshes, facilities, depreciation.
 
     Parameters
@@ -101,8 +114,12 @@ def capital(*, vintages: plant.Vintages, pue, mining_share, machines, refresh,
     capex = hardware + vintages.bought_mw * pue / mining_share * infrastructure_usd_per_mw
     life = plant.lifetime_months(lifetime_years, n) if np.isfinite(lifetime_years) else n
     depreciation = finance.straight_line_depreciation(hardware, life, n)
-    return Capital(hardware_usd=hardware, capex_usd=capex, depreciation_usd=depreciation,
-                   book_end_usd=hardware.sum(-1) - depreciation.sum(-1))
+    return Capital(
+        hardware_usd=hardware,
+        capex_usd=capex,
+        depreciation_usd=depreciation,
+        book_end_usd=hardware.sum(-1) - depreciation.sum(-1),
+    )
 
 
 @dataclass(frozen=True)
@@ -116,8 +133,16 @@ class CashFlows:
     """1 in the last month, else 0, shape (n,)."""
 
 
-def cash_flows(*, btc_net, btc_price_usd, held_fraction, energy_usd, opex_usd,
-               capital: Capital, salvage_fraction) -> CashFlows:
+def cash_flows(
+    *,
+    btc_net,
+    btc_price_usd,
+    held_fraction,
+    energy_usd,
+    opex_usd,
+    capital: Capital,
+    salvage_fraction,
+) -> CashFlows:
     """Sales of the BTC not held, less energy, operations and capital, plus the end values.
 
     Parameters
@@ -134,8 +159,9 @@ def cash_flows(*, btc_net, btc_price_usd, held_fraction, energy_usd, opex_usd,
     reserve = finance.treasury(btc_net, btc_price_usd, np.asarray(held_fraction)[..., None])
     at_end = np.zeros(np.shape(btc_net)[-1])
     at_end[-1] = 1.0
-    terminal = (reserve.reserve_value_usd[..., -1]
-                + salvage_fraction * capital.book_end_usd)[..., None] * at_end
+    terminal = (reserve.reserve_value_usd[..., -1] + salvage_fraction * capital.book_end_usd)[
+        ..., None
+    ] * at_end
     cash = reserve.sales_usd + terminal - energy_usd - opex_usd - capital.capex_usd
     return CashFlows(reserve=reserve, cash_usd=cash, at_end=at_end)
 
@@ -150,8 +176,16 @@ class Valuation:
     breakeven_btc_price_usd: np.ndarray
 
 
-def valuation(*, flows: CashFlows, energy_usd, discount_rate, mid_years, linear: bool,
-              tariff_per_kwh, btc_price_usd) -> Valuation:
+def valuation(
+    *,
+    flows: CashFlows,
+    energy_usd,
+    discount_rate,
+    mid_years,
+    linear: bool,
+    tariff_per_kwh,
+    btc_price_usd,
+) -> Valuation:
     """Discount the cash flows; with ``linear`` (dispatch ``always``), the exact breakevens.
 
     Notes
@@ -165,18 +199,25 @@ def valuation(*, flows: CashFlows, energy_usd, discount_rate, mid_years, linear:
     irr = finance.irr_with_reason(flows.cash_usd, mid_years)
     if not linear:
         nan = np.full(np.shape(npv), np.nan)
-        return Valuation(npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan,
-                         breakeven_btc_price_usd=nan)
+        return Valuation(
+            npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan, breakeven_btc_price_usd=nan
+        )
     pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
     reserve = flows.reserve
-    pv_revenue = finance.npv(reserve.sales_usd + reserve.reserve_value_usd[..., -1:] * flows.at_end,
-                             discount_rate, mid_years)
+    pv_revenue = finance.npv(
+        reserve.sales_usd + reserve.reserve_value_usd[..., -1:] * flows.at_end,
+        discount_rate,
+        mid_years,
+    )
     return Valuation(
-        npv_usd=npv, irr=irr,
-        breakeven_energy_price_per_kwh=finance.breakeven_of_linear(npv + pv_energy, npv, 0.0,
-                                                                   tariff_per_kwh),
-        breakeven_btc_price_usd=btc_price_usd * finance.breakeven_of_linear(
-            npv - pv_revenue, npv, 0.0, 1.0))
+        npv_usd=npv,
+        irr=irr,
+        breakeven_energy_price_per_kwh=finance.breakeven_of_linear(
+            npv + pv_energy, npv, 0.0, tariff_per_kwh
+        ),
+        breakeven_btc_price_usd=btc_price_usd
+        * finance.breakeven_of_linear(npv - pv_revenue, npv, 0.0, 1.0),
+    )
 
 
 @dataclass(frozen=True)
@@ -193,29 +234,49 @@ class Money:
     value: Valuation
 
 
-def money(*, inputs: Inputs, timeline: Timeline, fleet: Fleet, prices: Prices,
-          network: Network) -> Money:
+def money(
+    *, inputs: Inputs, timeline: Timeline, fleet: Fleet, prices: Prices, network: Network
+) -> Money:
     """Stage 6: the energy bill, capital, operating costs, cash flows and their value."""
     pm, v, vintages = inputs.per_month, inputs.values, fleet.vintages
-    bill = energy_bill(it_mw=vintages.mw, pue=fleet.pue, hours=timeline.hours,
-                       run_share=fleet.up * network.run_share, supply=fleet.supply,
-                       take_or_pay_fraction=pm("tariff.take_or_pay_fraction"),
-                       prices_usd_per_kwh=(network.paid_usd, prices.mean_tariff_usd))
-    spent = capital(vintages=vintages, pue=fleet.pue, mining_share=pm("site.mining_share"),
-                    machines=(pm("fleet.efficiency_j_per_th"), pm("costs.hardware_usd_per_th")),
-                    refresh=fleet.refresh,
-                    infrastructure_usd_per_mw=pm("costs.infrastructure_usd_per_mw"),
-                    lifetime_years=fleet.lifetime_years)
-    opex = (pm("costs.om_usd_per_mw_year") * fleet.site_mw
-            + pm("costs.fixed_usd_per_year")) * timeline.period_years
+    bill = energy_bill(
+        it_mw=vintages.mw,
+        pue=fleet.pue,
+        hours=timeline.hours,
+        run_share=fleet.up * network.run_share,
+        supply=fleet.supply,
+        take_or_pay_fraction=pm("tariff.take_or_pay_fraction"),
+        prices_usd_per_kwh=(network.paid_usd, prices.mean_tariff_usd),
+    )
+    spent = capital(
+        vintages=vintages,
+        pue=fleet.pue,
+        mining_share=pm("site.mining_share"),
+        machines=(pm("fleet.efficiency_j_per_th"), pm("costs.hardware_usd_per_th")),
+        refresh=fleet.refresh,
+        infrastructure_usd_per_mw=pm("costs.infrastructure_usd_per_mw"),
+        lifetime_years=fleet.lifetime_years,
+    )
+    opex = (
+        pm("costs.om_usd_per_mw_year") * fleet.site_mw + pm("costs.fixed_usd_per_year")
+    ) * timeline.period_years
     btc_net = network.fleet_btc * (1 - prices.pool_fee)
-    flows = cash_flows(btc_net=btc_net, btc_price_usd=prices.btc_usd,
-                       held_fraction=v["finance.btc_held_fraction"], energy_usd=bill.cost_usd,
-                       opex_usd=opex, capital=spent, salvage_fraction=v["costs.salvage_fraction"])
-    value = valuation(flows=flows, energy_usd=bill.cost_usd,
-                      discount_rate=v["finance.discount_rate"], mid_years=timeline.mid_years,
-                      linear=inputs.scenario.tariff.dispatch != "economic",
-                      tariff_per_kwh=v["tariff.energy_price_per_kwh"],
-                      btc_price_usd=v["market.btc_price_usd"])
-    return Money(bill=bill, capital=spent, opex_usd=opex, btc_net=btc_net, flows=flows,
-                 value=value)
+    flows = cash_flows(
+        btc_net=btc_net,
+        btc_price_usd=prices.btc_usd,
+        held_fraction=v["finance.btc_held_fraction"],
+        energy_usd=bill.cost_usd,
+        opex_usd=opex,
+        capital=spent,
+        salvage_fraction=v["costs.salvage_fraction"],
+    )
+    value = valuation(
+        flows=flows,
+        energy_usd=bill.cost_usd,
+        discount_rate=v["finance.discount_rate"],
+        mid_years=timeline.mid_years,
+        linear=inputs.scenario.tariff.dispatch != "economic",
+        tariff_per_kwh=v["tariff.energy_price_per_kwh"],
+        btc_price_usd=v["market.btc_price_usd"],
+    )
+    return Money(bill=bill, capital=spent, opex_usd=opex, btc_net=btc_net, flows=flows, value=value)

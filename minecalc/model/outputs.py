@@ -19,48 +19,70 @@ from .timeline import Timeline
 
 def hashvalue_btc_per_ph_day(proj: chain.Projection, fees, period_s):
     """Revenue of one PH/s for a day, averaged over each period [BTC/(PH/s)/d]."""
-    return 1e15 * SECONDS_PER_DAY / HASHES_PER_DIFFICULTY * (
-        proj.subsidy_time_over_difficulty_btc_s + fees * proj.time_over_difficulty_s) / period_s
+    return (
+        1e15
+        * SECONDS_PER_DAY
+        / HASHES_PER_DIFFICULTY
+        * (proj.subsidy_time_over_difficulty_btc_s + fees * proj.time_over_difficulty_s)
+        / period_s
+    )
 
 
-def core(*, timeline: Timeline, fleet: Fleet, prices: Prices, network: Network,
-         money: Money) -> dict:
+def core(
+    *, timeline: Timeline, fleet: Fleet, prices: Prices, network: Network, money: Money
+) -> dict:
     """The chain, the fleet's yield and the money, month by month."""
     proj, period_s, days = network.projection, timeline.period_s, timeline.days
     mine, other = proj.fleet_hashrate_h_s, proj.mined_hashrate_h_s - proj.fleet_hashrate_h_s
     btc, bill, reserve = network.fleet_btc, money.bill, money.flows.reserve
     hashvalue = hashvalue_btc_per_ph_day(proj, prices.fees_btc, period_s)
     return {
-        "period_days": days, "fleet_hashrate_eh_s": mine / EH, "other_hashrate_eh_s": other / EH,
+        "period_days": days,
+        "fleet_hashrate_eh_s": mine / EH,
+        "other_hashrate_eh_s": other / EH,
         "network_hashrate_eh_s": (other + mine) / EH,
         "difficulty": period_s / proj.time_over_difficulty_s,
-        "difficulty_end": proj.difficulty_end, "network_blocks": proj.blocks,
-        "block_interval_s": period_s / proj.blocks, "height_end": proj.height_end,
+        "difficulty_end": proj.difficulty_end,
+        "network_blocks": proj.blocks,
+        "block_interval_s": period_s / proj.blocks,
+        "height_end": proj.height_end,
         "subsidy_btc_per_block": proj.subsidy_btc / proj.blocks,
         "fleet_blocks": network.fleet_blocks,
         "network_share": network.fleet_blocks / proj.blocks,
         "fleet_subsidy_btc": network.fleet_subsidy_btc,
-        "fleet_fees_btc": btc - network.fleet_subsidy_btc, "fleet_btc": btc,
-        "fleet_btc_per_day": btc / days, "fleet_btc_cumulative": np.cumsum(btc, axis=-1),
+        "fleet_fees_btc": btc - network.fleet_subsidy_btc,
+        "fleet_btc": btc,
+        "fleet_btc_per_day": btc / days,
+        "fleet_btc_cumulative": np.cumsum(btc, axis=-1),
         "hashvalue_btc_per_ph_day": hashvalue,
         "hashprice_usd_per_ph_day": hashvalue * prices.btc_usd,
-        "energy_mwh": bill.used_mwh, "energy_billed_mwh": bill.billed_mwh,
-        "energy_price_usd_per_kwh": network.paid_usd, "energy_cost_usd": bill.cost_usd,
+        "energy_mwh": bill.used_mwh,
+        "energy_billed_mwh": bill.billed_mwh,
+        "energy_price_usd_per_kwh": network.paid_usd,
+        "energy_cost_usd": bill.cost_usd,
         "energy_cost_local": bill.cost_usd * prices.fx,
-        "run_fraction": fleet.up * network.run_share, "site_mw": fleet.site_mw,
-        "btc_price_usd": prices.btc_usd, "usd_fx_rate": prices.fx,
-        "pool_fee_btc": btc - money.btc_net, "btc_net": money.btc_net,
-        "btc_held": money.btc_net - reserve.btc_sold, "reserve_btc": reserve.reserve_btc,
-        "reserve_value_usd": reserve.reserve_value_usd, "sales_usd": reserve.sales_usd,
+        "run_fraction": fleet.up * network.run_share,
+        "site_mw": fleet.site_mw,
+        "btc_price_usd": prices.btc_usd,
+        "usd_fx_rate": prices.fx,
+        "pool_fee_btc": btc - money.btc_net,
+        "btc_net": money.btc_net,
+        "btc_held": money.btc_net - reserve.btc_sold,
+        "reserve_btc": reserve.reserve_btc,
+        "reserve_value_usd": reserve.reserve_value_usd,
+        "sales_usd": reserve.sales_usd,
         "capex_hardware_usd": money.capital.hardware_usd,
-        "capex_usd_by_month": money.capital.capex_usd, "opex_usd": money.opex_usd,
+        "capex_usd_by_month": money.capital.capex_usd,
+        "opex_usd": money.opex_usd,
         "depreciation_usd": money.capital.depreciation_usd,
         "cash_flow_usd": money.flows.cash_usd,
         "cumulative_cash_usd": np.cumsum(money.flows.cash_usd, axis=-1),
         "hashcost_usd_per_ph_day": plant.hashcost_usd_per_ph_day(
-            fleet.vintages.effective_efficiency_j_per_th, network.paid_usd, fleet.pue),
-        "mining_value_usd_per_mwh": finance.cost_per_btc(money.btc_net * prices.btc_usd,
-                                                         bill.used_mwh),
+            fleet.vintages.effective_efficiency_j_per_th, network.paid_usd, fleet.pue
+        ),
+        "mining_value_usd_per_mwh": finance.cost_per_btc(
+            money.btc_net * prices.btc_usd, bill.used_mwh
+        ),
         "alternative_value_usd_per_mwh": 1000 * prices.alternative_per_kwh / prices.fx,
     }
 
@@ -74,39 +96,53 @@ def economics(*, fleet: Fleet, prices: Prices, money: Money, fx_start) -> dict:
     return {
         "energy_gwh_total": bill.used_mwh.sum(-1) / 1000,
         "fleet_nameplate_hashrate_eh_s": plant.fleet_hashrate_h_s(
-            vintages.mw, vintages.efficiency_j_per_th).max(-1) / EH,
-        "capex_usd": money.capital.capex_usd.sum(-1), "npv_usd": value.npv_usd,
-        "irr": value.irr.irr_per_year, "irr_reason": value.irr.reason,
+            vintages.mw, vintages.efficiency_j_per_th
+        ).max(-1)
+        / EH,
+        "capex_usd": money.capital.capex_usd.sum(-1),
+        "npv_usd": value.npv_usd,
+        "irr": value.irr.irr_per_year,
+        "irr_reason": value.irr.reason,
         "payback_months": finance.payback_months(cash),
         "cost_per_btc_cash_usd": finance.cost_per_btc(energy_total + opex_total, btc_total),
         "cost_per_btc_all_in_usd": finance.cost_per_btc(
-            energy_total + opex_total + money.capital.depreciation_usd.sum(-1), btc_total),
+            energy_total + opex_total + money.capital.depreciation_usd.sum(-1), btc_total
+        ),
         "energy_mwh_per_btc": finance.cost_per_btc(bill.used_mwh.sum(-1), btc_total),
         "breakeven_energy_price_per_kwh": value.breakeven_energy_price_per_kwh,
         "breakeven_energy_price_usd_per_kwh": value.breakeven_energy_price_per_kwh / fx_start,
         "breakeven_btc_price_usd": value.breakeven_btc_price_usd,
         "reserve_btc_end": money.flows.reserve.reserve_btc[..., -1],
         "mining_value_usd_per_mwh_mean": finance.cost_per_btc(
-            (money.btc_net * prices.btc_usd).sum(-1), bill.used_mwh.sum(-1)),
+            (money.btc_net * prices.btc_usd).sum(-1), bill.used_mwh.sum(-1)
+        ),
     }
 
 
 def epochs(*, network: Network, to_time) -> dict:
     """Each retarget epoch and halving the projection passed."""
     proj = network.projection
-    return {"epoch_start_time": to_time(proj.epoch_start_s),
-            "epoch_difficulty": proj.epoch_difficulty,
-            "epoch_block_interval_s": proj.epoch_block_interval_s,
-            "halving_time": to_time(proj.halving_time_s)}
+    return {
+        "epoch_start_time": to_time(proj.epoch_start_s),
+        "epoch_difficulty": proj.epoch_difficulty,
+        "epoch_block_interval_s": proj.epoch_block_interval_s,
+        "halving_time": to_time(proj.halving_time_s),
+    }
 
 
 def hourly(*, fleet: Fleet, prices: Prices, network: Network, dispatch: str) -> dict:
     """Month x hour: which hours the machines hash, and what the energy costs then."""
-    hashing = plant.dispatch_hours(prices.hourly_usd, network.net_hashprice,
-                                   fleet.vintages.effective_efficiency_j_per_th, fleet.pue,
-                                   dispatch)
-    return {"run_by_hour": fleet.up[..., None] * hashing,
-            "energy_price_by_hour_usd_per_kwh": prices.hourly_usd}
+    hashing = plant.dispatch_hours(
+        prices.hourly_usd,
+        network.net_hashprice,
+        fleet.vintages.effective_efficiency_j_per_th,
+        fleet.pue,
+        dispatch,
+    )
+    return {
+        "run_by_hour": fleet.up[..., None] * hashing,
+        "energy_price_by_hour_usd_per_kwh": prices.hourly_usd,
+    }
 
 
 def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> dict:
@@ -120,7 +156,9 @@ def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> di
         "difficulty_without_fleet": timeline.period_s / alone.time_over_difficulty_s,
         "network_hashrate_without_fleet_eh_s": others / EH,
         "hashprice_without_fleet_usd_per_ph_day": hashvalue_btc_per_ph_day(
-            alone, prices.fees_btc, timeline.period_s) * prices.btc_usd,
+            alone, prices.fees_btc, timeline.period_s
+        )
+        * prices.btc_usd,
         "network_share_undiluted": blocks / alone.blocks,
         "fleet_btc_undiluted": btc,
         "displaced_hashrate_eh_s": (others - (proj.mined_hashrate_h_s - mine)) / EH,
@@ -135,6 +173,8 @@ def response(*, timeline: Timeline, prices: Prices, network: Network) -> dict:
     return {
         "fleet_btc_without_response": btc,
         "hashprice_without_response_usd_per_ph_day": hashvalue_btc_per_ph_day(
-            fixed, prices.fees_btc, timeline.period_s) * prices.btc_usd,
+            fixed, prices.fees_btc, timeline.period_s
+        )
+        * prices.btc_usd,
         "response_deviation": network.deviation,
     }

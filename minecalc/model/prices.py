@@ -41,11 +41,16 @@ def _btc_price(inputs: Inputs, timeline: Timeline) -> np.ndarray:
     if "btc_price_usd" in inputs.paths:
         return inputs.paths["btc_price_usd"]
     if market.btc_price_path is None:
-        return inputs.per_month("market.btc_price_usd") * (
-            1 + inputs.per_month("market.btc_price_growth_per_year")) ** timeline.mid_years
-    return dated_path(inputs.scenario.start_date,
-                      [(q.date, q.btc_price_usd) for q in market.btc_price_path],
-                      inputs.values["market.btc_price_usd"], timeline.mid_years * SECONDS_PER_YEAR)
+        return (
+            inputs.per_month("market.btc_price_usd")
+            * (1 + inputs.per_month("market.btc_price_growth_per_year")) ** timeline.mid_years
+        )
+    return dated_path(
+        inputs.scenario.start_date,
+        [(q.date, q.btc_price_usd) for q in market.btc_price_path],
+        inputs.values["market.btc_price_usd"],
+        timeline.mid_years * SECONDS_PER_YEAR,
+    )
 
 
 def _hourly_tariff(inputs: Inputs, timeline: Timeline, fx: np.ndarray) -> np.ndarray:
@@ -60,13 +65,17 @@ def _hourly_tariff(inputs: Inputs, timeline: Timeline, fx: np.ndarray) -> np.nda
 
 def prices(*, inputs: Inputs, timeline: Timeline) -> Prices:
     """Stage 4: BTC price, FX, hourly tariff in USD, fees and the pool fee by month."""
-    fx = inputs.per_month("tariff.usd_fx_rate") * (
-        1 + inputs.per_month("tariff.usd_fx_change_per_year")) ** timeline.mid_years
+    fx = (
+        inputs.per_month("tariff.usd_fx_rate")
+        * (1 + inputs.per_month("tariff.usd_fx_change_per_year")) ** timeline.mid_years
+    )
     return Prices(
-        btc_usd=_btc_price(inputs, timeline), fx=fx,
+        btc_usd=_btc_price(inputs, timeline),
+        fx=fx,
         hourly_usd=_hourly_tariff(inputs, timeline, fx),
-        fees_btc=inputs.paths.get("fees_btc_per_block",
-                                  inputs.per_month("network.fees_btc_per_block")),
+        fees_btc=inputs.paths.get(
+            "fees_btc_per_block", inputs.per_month("network.fees_btc_per_block")
+        ),
         pool_fee=inputs.per_month("costs.pool_fee"),
         alternative_per_kwh=inputs.per_month("finance.alternative_energy_price_per_kwh"),
     )

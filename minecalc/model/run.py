@@ -23,9 +23,16 @@ DETAIL = ("epochs", "hourly")
 """Optional detail: per-epoch and halving records; month x hour dispatch."""
 
 
-def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = None,
-        detail: Collection[str] = DETAIL, without_fleet: bool = True,
-        solve_breakevens: bool = True, record_epochs: bool | None = None) -> xr.Dataset:
+def run(
+    scenario: Scenario,
+    params: dict | None = None,
+    *,
+    paths: dict | None = None,
+    detail: Collection[str] = DETAIL,
+    without_fleet: bool = True,
+    solve_breakevens: bool = True,
+    record_epochs: bool | None = None,
+) -> xr.Dataset:
     """Run a scenario through the model's stages and label the results.
 
     Parameters
@@ -62,15 +69,21 @@ def run(scenario: Scenario, params: dict | None = None, *, paths: dict | None = 
     months = timeline(start_date=scenario.start_date, horizon_months=scenario.horizon_months)
     machines = fleet(inputs=given, timeline=months)
     priced = prices(inputs=given, timeline=months)
-    chain_run = network(inputs=given, timeline=months, fleet=machines, prices=priced,
-                        epochs="epochs" in detail, without_fleet=without_fleet)
-    cash = money(inputs=given, timeline=months, fleet=machines, prices=priced,
-                 network=chain_run)
+    chain_run = network(
+        inputs=given,
+        timeline=months,
+        fleet=machines,
+        prices=priced,
+        epochs="epochs" in detail,
+        without_fleet=without_fleet,
+    )
+    cash = money(inputs=given, timeline=months, fleet=machines, prices=priced, network=chain_run)
     if solve_breakevens and scenario.tariff.dispatch == "economic":
         cash = _breakevens(cash, given, params, paths)
     groups = _groups(given, months, machines, priced, chain_run, cash, detail)
-    ds = dataset.build(inputs=given, timeline=months, groups=groups,
-                       coords=_coords(months, chain_run, detail))
+    ds = dataset.build(
+        inputs=given, timeline=months, groups=groups, coords=_coords(months, chain_run, detail)
+    )
     return summarize(ds)
 
 
@@ -79,26 +92,32 @@ def _detail(detail: Collection[str], record_epochs: bool | None) -> frozenset[st
         return frozenset(DETAIL if record_epochs else ())
     unknown = set(detail) - set(DETAIL)
     if unknown:
-        raise InputError(f"detail: expected some of {', '.join(DETAIL)}, "
-                         f"got {', '.join(sorted(unknown))}")
+        raise InputError(
+            f"detail: expected some of {', '.join(DETAIL)}, got {', '.join(sorted(unknown))}"
+        )
     return frozenset(detail)
 
 
-def _groups(given: Inputs, months: Timeline, machines, priced, chain_run: Network,
-            cash: Money, detail) -> dict:
+def _groups(
+    given: Inputs, months: Timeline, machines, priced, chain_run: Network, cash: Money, detail
+) -> dict:
     """The registry groups this run has, as arrays."""
     common = {"timeline": months, "prices": priced, "network": chain_run}
     groups = {
         "core": outputs.core(**common, fleet=machines, money=cash),
-        "economics": outputs.economics(fleet=machines, prices=priced, money=cash,
-                                       fx_start=given.values["tariff.usd_fx_rate"]),
+        "economics": outputs.economics(
+            fleet=machines, prices=priced, money=cash, fx_start=given.values["tariff.usd_fx_rate"]
+        ),
     }
     if "epochs" in detail:
-        groups["epochs"] = outputs.epochs(network=chain_run,
-                                          to_time=dataset.time_converter(months))
+        groups["epochs"] = outputs.epochs(network=chain_run, to_time=dataset.time_converter(months))
     if "hourly" in detail:
-        groups["hourly"] = outputs.hourly(fleet=machines, prices=priced, network=chain_run,
-                                          dispatch=given.scenario.tariff.dispatch)
+        groups["hourly"] = outputs.hourly(
+            fleet=machines,
+            prices=priced,
+            network=chain_run,
+            dispatch=given.scenario.tariff.dispatch,
+        )
     if chain_run.alone is not None:
         groups["without_fleet"] = outputs.without_fleet(**common)
     if chain_run.fixed is not None:
@@ -111,10 +130,12 @@ def _coords(months: Timeline, chain_run: Network, detail) -> dict:
     proj = chain_run.projection
     coords = {"time": months.edges[:-1].to_numpy()}
     if "epochs" in detail:
-        coords["epoch_start_height"] = 2016 * (proj.first_epoch
-                                               + np.arange(proj.epoch_difficulty.shape[-1]))
-        coords["halving_height"] = 210_000 * (proj.first_halving
-                                              + np.arange(proj.halving_time_s.shape[-1]))
+        coords["epoch_start_height"] = 2016 * (
+            proj.first_epoch + np.arange(proj.epoch_difficulty.shape[-1])
+        )
+        coords["halving_height"] = 210_000 * (
+            proj.first_halving + np.arange(proj.halving_time_s.shape[-1])
+        )
     if "hourly" in detail:
         coords["hour"] = np.arange(24)
     return coords
@@ -127,13 +148,22 @@ def _breakevens(cash: Money, given: Inputs, params, paths) -> Money:
 
     def npv_at(key: str, values) -> np.ndarray:
         x = xr.DataArray(np.broadcast_to(values, template.shape), dims=dims)
-        again = run(scenario, {**(params or {}), key: x}, paths=paths, detail=(),
-                    without_fleet=False, solve_breakevens=False)
+        again = run(
+            scenario,
+            {**(params or {}), key: x},
+            paths=paths,
+            detail=(),
+            without_fleet=False,
+            solve_breakevens=False,
+        )
         return again.npv_usd.broadcast_like(template).transpose(*dims).values
 
-    tariff, price = breakevens.solve(npv_at=npv_at,
-                                     tariff_per_kwh=scenario.tariff.energy_price_per_kwh,
-                                     btc_price_usd=scenario.market.btc_price_usd)
-    value = dataclasses.replace(cash.value, breakeven_energy_price_per_kwh=tariff,
-                                breakeven_btc_price_usd=price)
+    tariff, price = breakevens.solve(
+        npv_at=npv_at,
+        tariff_per_kwh=scenario.tariff.energy_price_per_kwh,
+        btc_price_usd=scenario.market.btc_price_usd,
+    )
+    value = dataclasses.replace(
+        cash.value, breakeven_energy_price_per_kwh=tariff, breakeven_btc_price_usd=price
+    )
     return dataclasses.replace(cash, value=value)

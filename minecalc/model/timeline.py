@@ -73,9 +73,13 @@ def timeline(*, start_date, horizon_months: int) -> Timeline:
     """Stage 2: the monthly periods from ``start_date`` over ``horizon_months``."""
     edges = month_edges(start_date, horizon_months)
     edges_s = (edges - edges[0]).total_seconds().to_numpy()
-    return Timeline(edges=edges, edges_s=edges_s, period_s=np.diff(edges_s),
-                    mid_years=finance.cash_flow_times(edges_s / SECONDS_PER_YEAR),
-                    month_index=edges[:-1].month.to_numpy() - 1)
+    return Timeline(
+        edges=edges,
+        edges_s=edges_s,
+        period_s=np.diff(edges_s),
+        mid_years=finance.cash_flow_times(edges_s / SECONDS_PER_YEAR),
+        month_index=edges[:-1].month.to_numpy() - 1,
+    )
 
 
 def dated_path(start_date, points, today, times_s) -> np.ndarray:
