@@ -33,7 +33,8 @@ def fleet_btc(growth, fleet_h_s, fees, difficulty):
     other = chain.exponential_path(hashrate_from_difficulty(difficulty),
                                    chain.growth_rate_per_s(growth, "per_year"), EDGES)
     fleet = np.broadcast_to(fleet_h_s[..., None], (*np.shape(fleet_h_s), MONTHS))
-    proj = chain.project(EDGES, other, fleet, difficulty, HEIGHT, record_epochs=False)
+    proj = chain.project(EDGES, other, fleet, difficulty=difficulty, height=HEIGHT,
+                         record_epochs=False)
     return chain.fleet_yield(proj, fees[..., None])[2]
 
 

@@ -263,7 +263,8 @@ def halving_timing(heights=tuple(HALVING_TIMES_UNIX), lead_years: int = 1,
         rate = chain.growth_rate_per_s(growth, "per_year")
         trend = chain.exponential_path(h_all[k - 1] * np.exp(-rate * knots_s[0]), rate, edges)
         proj = chain.project(edges, np.stack([realized, trend]), np.zeros((2, edges.size - 1)),
-                             start["difficulty"], int(start["height"]), epoch_elapsed_s=0.0)
+                             difficulty=start["difficulty"], height=int(start["height"]),
+                             epoch_elapsed_s=0.0)
         halving_s = start["start_time_s"] + proj.halving_time_s[
             :, height // HALVING_INTERVAL - proj.first_halving]
         projected_starts = proj.epoch_start_s[0, 1:]
@@ -366,8 +367,8 @@ def project_epoch_difficulty(log_changes, difficulty, height, hashrate_h_s, hash
         [np.zeros((*log_changes.shape[:-1], 1)), np.cumsum(log_changes, axis=-1)], axis=-1)
     edges = np.concatenate([[0.0], knots_s[knots_s > 0]])
     other = chain.log_linear_path(knots_s, np.exp(log_h), edges)
-    proj = chain.project(edges, other, np.zeros(edges.size - 1), difficulty, height,
-                         epoch_elapsed_s=0.0)
+    proj = chain.project(edges, other, np.zeros(edges.size - 1), difficulty=difficulty,
+                         height=height, epoch_elapsed_s=0.0)
     found = proj.epoch_difficulty[..., 1:epochs + 1]
     missing = epochs - found.shape[-1]  # no path got that far
     return np.concatenate([found, np.full((*found.shape[:-1], missing), np.nan)], axis=-1)

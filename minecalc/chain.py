@@ -176,7 +176,9 @@ class _Records:
     def put(self, field, rows, cols, values):
         data = self._data[field]
         if cols.max() >= data.shape[1]:
-            wider = np.full((data.shape[0], 2 * data.shape[1]), np.nan)
+            # scenarios far apart in height need more than one doubling at the start
+            width = max(2 * data.shape[1], int(cols.max()) + 1)
+            wider = np.full((data.shape[0], width), np.nan)
             wider[:, : data.shape[1]] = data
             self._data[field] = data = wider
         data[rows, cols] = values
@@ -211,18 +213,213 @@ def _segment_duration(other, rate, fleet, work):
     return t
 
 
-def project(
-    month_edges_s,
-    other_hashrate_h_s,
-    fleet_hashrate_h_s,
-    difficulty,
-    height,
-    epoch_elapsed_s=None,
-    include_fleet_in_network=True,
-    run_fraction=None,
-    other_factor=None,
-    record_epochs=True,
-):
+class _State:
+    """Every scenario's place on the chain, flat over scenarios, advanced in place.
+
+    The scenario shape broadcasts ``time_shapes`` (the leading shapes of the
+    hashrate inputs) with the start state's; ``record_width`` > 0 keeps epoch and
+    halving records, that many epochs wide to begin with. The tip height is
+    implicit in the block counters ``to_retarget`` and ``to_halving``; ``clock``
+    is the time since the current epoch's first block [s].
+    """
+
+    def __init__(self, time_shapes, difficulty, height, epoch_elapsed_s, include, record_width):
+        self.height = height = np.asarray(height, dtype=np.int64)
+        if epoch_elapsed_s is None:
+            epoch_elapsed_s = (height % RETARGET_INTERVAL) * float(TARGET_BLOCK_TIME_S)
+        include = np.asarray(include, dtype=bool)
+        self.shape = np.broadcast_shapes(*time_shapes, np.shape(difficulty), height.shape,
+                                         np.shape(epoch_elapsed_s), include.shape)
+        self.size = int(np.prod(self.shape))
+        tip = self.flat(height, np.int64)
+        self.epoch = tip // RETARGET_INTERVAL
+        self.era = tip // HALVING_INTERVAL
+        self.to_retarget = (RETARGET_INTERVAL * (self.epoch + 1) - 1 - tip).astype(np.float64)
+        self.to_halving = (HALVING_INTERVAL * (self.era + 1) - 1 - tip).astype(np.float64)
+        self.subsidy = block_subsidy_btc(self.era * HALVING_INTERVAL)
+        self.d = self.flat(difficulty)
+        self.work_per_block = self.d * _K
+        self.clock = self.flat(epoch_elapsed_s)
+        self.in_network = self.flat(include, bool)
+        self.epochs = self.halvings = None
+        if record_width:
+            self.first_epoch, self.first_era = int(self.epoch.min()), int(self.era.min())
+            self.epochs = _Records(self.size, ("start", "difficulty", "interval"), record_width)
+            self.halvings = _Records(self.size, ("time",), 2)
+            all_rows, col = np.arange(self.size), self.epoch - self.first_epoch
+            self.epochs.put("start", all_rows, col, -self.clock)
+            self.epochs.put("difficulty", all_rows, col, self.d)
+
+    def flat(self, x, dtype=np.float64):
+        """``x`` broadcast to the scenario shape, as a fresh flat array."""
+        return np.broadcast_to(x, self.shape).reshape(self.size).astype(dtype)
+
+    def retarget(self, rows, hashrate_now, time_s):
+        """Start the next epoch in ``rows``, whose tip is an epoch's last block.
+
+        ``hashrate_now`` [H/s] mines at that block, found at ``time_s`` [s from start].
+        """
+        new_d = retarget_difficulty(self.d[rows], self.clock[rows])
+        first_block_s = new_d * _K / hashrate_now[rows]
+        if self.epochs is not None:
+            col = self.epoch[rows] - self.first_epoch
+            self.epochs.put("interval", rows, col, self.clock[rows] / (RETARGET_INTERVAL - 1))
+            self.epochs.put("start", rows, col + 1, time_s + first_block_s)
+            self.epochs.put("difficulty", rows, col + 1, new_d)
+        self.epoch[rows] += 1
+        self.d[rows] = new_d
+        self.work_per_block[rows] = new_d * _K
+        self.clock[rows] = -first_block_s
+        self.to_retarget[rows] = RETARGET_INTERVAL
+
+    def halve(self, rows, hashrate_now, time_s):
+        """Start the next halving era in ``rows``, whose tip is an era's last block.
+
+        Call after :meth:`retarget`: the era's first block is mined at the new difficulty.
+        """
+        self.era[rows] += 1
+        self.subsidy[rows] = block_subsidy_btc(self.era[rows] * HALVING_INTERVAL)
+        if self.halvings is not None:
+            block_s = self.work_per_block[rows] / hashrate_now[rows]
+            self.halvings.put("time", rows, self.era[rows] - self.first_era - 1, time_s + block_s)
+        self.to_halving[rows] = HALVING_INTERVAL
+
+
+def _time_axes(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s):
+    """The three time-axis inputs of :func:`project` as float arrays, checked to agree."""
+    edges = np.asarray(month_edges_s, dtype=np.float64)
+    other = np.asarray(other_hashrate_h_s, dtype=np.float64)
+    fleet = np.asarray(fleet_hashrate_h_s, dtype=np.float64)
+    n = edges.size - 1
+    if other.shape[-1] != n + 1 or fleet.shape[-1] != n:
+        raise ValueError(
+            f"time axes: expected other_hashrate_h_s (..., {n + 1}) and fleet_hashrate_h_s "
+            f"(..., {n}), got {other.shape} and {fleet.shape}"
+        )
+    return edges, other, fleet
+
+
+class _Month(NamedTuple):
+    """One month's hashrates, flat over scenarios, as the callbacks left them."""
+
+    span_s: float
+    """Length of the month [s]."""
+    other_start_h_s: np.ndarray
+    """The rest of the network at the month's start [H/s]."""
+    other_end_h_s: np.ndarray
+    """The rest of the network at the month's end [H/s]."""
+    rate_per_s: np.ndarray
+    """Its continuous growth rate within the month [1/s]."""
+    fleet_h_s: np.ndarray
+    """The fleet's mean hashrate, after ``run_fraction`` [H/s]."""
+    counted_h_s: np.ndarray
+    """The part of the fleet's hashrate that sets the block rate [H/s]."""
+    work_h: np.ndarray
+    """Hashes the counted network does in the month [-]."""
+
+
+def _month(state, j, edges, other, fleet, run_fraction, other_factor):
+    """Month ``j``'s hashrates from the inputs and the callbacks' answers, as a :class:`_Month`.
+
+    The callbacks see the difficulty and subsidy in force as the month starts.
+    """
+    span = edges[j + 1] - edges[j]
+    other_now = state.flat(other[..., j])
+    other_next = state.flat(other[..., j + 1])
+    if other_factor is not None:
+        scale = state.flat(other_factor(j, state.d.reshape(state.shape),
+                                        state.subsidy.reshape(state.shape)))
+        other_now, other_next = other_now * scale, other_next * scale
+    rate = np.log(other_next / other_now) / span
+    fleet_j = state.flat(fleet[..., j])
+    if run_fraction is not None:
+        fleet_j *= state.flat(run_fraction(j, state.d.reshape(state.shape),
+                                           state.subsidy.reshape(state.shape)))
+    f = np.where(state.in_network, fleet_j, 0.0)
+    work = span * (other_now * _exprel(rate * span) + f)
+    return _Month(span, other_now, other_next, rate, fleet_j, f, work)
+
+
+def _month_events(state, month_start_s, month):
+    """Step every scenario through one month, from event to event.
+
+    ``month_start_s`` is the month's start [s from start]. Returns the month's
+    blocks [-], subsidy [BTC], ``integral dt / D`` [s] and
+    ``integral subsidy dt / D`` [BTC s].
+    """
+    span, other_now, other_next, rate, _, f, work_left = month
+    work_left = work_left.copy()  # hashes to the month's end, used up pass by pass
+    t = np.zeros(state.size)
+    blocks, issued, tod, stod = (np.zeros(state.size) for _ in range(4))  # cache-friendly sums
+    # Each pass takes every scenario to its next retarget, halving or the month's
+    # end; scenarios already at the month's end pass through with zero work.
+    while True:
+        room = work_left / state.work_per_block  # blocks left in the month
+        step = np.minimum(state.to_retarget, state.to_halving)
+        event = step <= room
+        mined = np.where(event, step, room)
+        work = mined * state.work_per_block
+        if event.all():
+            dt = _segment_duration(other_now, rate, f, work)
+        else:  # late passes: few scenarios still have an event this month
+            dt = span - t
+            ev = np.flatnonzero(event)
+            dt[ev] = _segment_duration(other_now[ev], rate[ev], f[ev], work[ev])
+        q = dt / state.d
+        blocks += mined
+        issued += mined * state.subsidy
+        tod += q
+        stod += q * state.subsidy
+        state.clock += dt
+        t += dt
+        state.to_retarget -= mined
+        state.to_halving -= mined
+        work_left -= work
+        other_now = np.where(event, other_now * np.exp(rate * dt), other_next)
+        if not event.any():
+            return blocks, issued, tod, stod
+        # The tip has reached the last block of an epoch and/or of an era.
+        hashrate_now = other_now + f
+        ret = np.flatnonzero(event & (state.to_retarget <= 0))
+        if ret.size:
+            state.retarget(ret, hashrate_now, month_start_s + t[ret])
+        hal = np.flatnonzero(event & (state.to_halving <= 0))
+        if hal.size:
+            state.halve(hal, hashrate_now, month_start_s + t[hal])
+
+
+def _projection(out, state):
+    """The :class:`Projection` from the monthly sums ``out`` (month, scenario) and the records."""
+    shape, n = state.shape, out["blocks"].shape[0]
+
+    def months(x):
+        return np.moveaxis(x, 0, -1).reshape(*shape, n)
+
+    records = dict.fromkeys(RECORD_FIELDS)
+    if state.epochs is not None:
+        records = dict(first_epoch=state.first_epoch,
+                       epoch_start_s=state.epochs.get("start", shape),
+                       epoch_difficulty=state.epochs.get("difficulty", shape),
+                       epoch_block_interval_s=state.epochs.get("interval", shape),
+                       first_halving=state.first_era + 1,
+                       halving_time_s=state.halvings.get("time", shape))
+    return Projection(
+        blocks=months(out["blocks"]),
+        subsidy_btc=months(out["subsidy"]),
+        time_over_difficulty_s=months(out["tod"]),
+        subsidy_time_over_difficulty_btc_s=months(out["stod"]),
+        mined_hashrate_h_s=months(out["mined"]),
+        fleet_hashrate_h_s=months(out["fleet"]),
+        difficulty_end=months(out["d_end"]),
+        height_end=(np.broadcast_to(state.height, shape)[..., None]
+                    + months(np.cumsum(out["blocks"], axis=0))),
+        **records,
+    )
+
+
+def project(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s, *, difficulty, height,
+            epoch_elapsed_s=None, include_fleet_in_network=True, run_fraction=None,
+            other_factor=None, record_epochs=True):
     """Project difficulty, block times, halvings and issuance month by month.
 
     Parameters
@@ -271,140 +468,21 @@ def project(
     A miner of hashrate ``h`` constant over a month wins
     ``h / K * integral dt / D`` blocks and ``h / K * integral (subsidy + fees) dt / D`` BTC.
     """
-    edges = np.asarray(month_edges_s, dtype=np.float64)
-    other = np.asarray(other_hashrate_h_s, dtype=np.float64)
-    fleet = np.asarray(fleet_hashrate_h_s, dtype=np.float64)
+    edges, other, fleet = _time_axes(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s)
     n = edges.size - 1
-    if other.shape[-1] != n + 1 or fleet.shape[-1] != n:
-        raise ValueError(
-            f"time axes: expected other_hashrate_h_s (..., {n + 1}) and fleet_hashrate_h_s "
-            f"(..., {n}), got {other.shape} and {fleet.shape}"
-        )
-    height = np.asarray(height, dtype=np.int64)
-    if epoch_elapsed_s is None:
-        epoch_elapsed_s = (height % RETARGET_INTERVAL) * float(TARGET_BLOCK_TIME_S)
-    include = np.asarray(include_fleet_in_network, dtype=bool)
-    shape = np.broadcast_shapes(
-        other.shape[:-1], fleet.shape[:-1], np.shape(difficulty), height.shape,
-        np.shape(epoch_elapsed_s), include.shape,
-    )
-    size = int(np.prod(shape))
-
-    def flat(x, dtype=np.float64):
-        return np.broadcast_to(x, shape).reshape(size).astype(dtype)
-
-    # State of every scenario; the tip height is implicit in the block counters.
-    tip = flat(height, np.int64)
-    epoch = tip // RETARGET_INTERVAL
-    era = tip // HALVING_INTERVAL
-    to_retarget = (RETARGET_INTERVAL * (epoch + 1) - 1 - tip).astype(np.float64)
-    to_halving = (HALVING_INTERVAL * (era + 1) - 1 - tip).astype(np.float64)
-    subsidy = block_subsidy_btc(era * HALVING_INTERVAL)
-    d = flat(difficulty)
-    work_per_block = d * _K
-    clock = flat(epoch_elapsed_s)  # time since the current epoch's first block
-    in_network = flat(include, bool)
-
-    if record_epochs:
-        first_epoch, first_era = int(epoch.min()), int(era.min())
-        epochs = _Records(size, ("start", "difficulty", "interval"), n * 3)
-        halvings = _Records(size, ("time",), 2)
-        all_rows = np.arange(size)
-        epochs.put("start", all_rows, epoch - first_epoch, -clock)
-        epochs.put("difficulty", all_rows, epoch - first_epoch, d)
-
-    out = {k: np.zeros((n, size))
+    state = _State((other.shape[:-1], fleet.shape[:-1]), difficulty, height, epoch_elapsed_s,
+                   include_fleet_in_network, record_width=3 * n if record_epochs else 0)
+    out = {k: np.zeros((n, state.size))
            for k in ("blocks", "subsidy", "tod", "stod", "mined", "d_end", "fleet")}
     for j in range(n):
-        span = edges[j + 1] - edges[j]
-        other_now = flat(other[..., j])
-        other_next = flat(other[..., j + 1])
-        if other_factor is not None:
-            scale = flat(other_factor(j, d.reshape(shape), subsidy.reshape(shape)))
-            other_now, other_next = other_now * scale, other_next * scale
-        rate = np.log(other_next / other_now) / span
-        fleet_j = flat(fleet[..., j])
-        if run_fraction is not None:
-            fleet_j *= flat(run_fraction(j, d.reshape(shape), subsidy.reshape(shape)))
-        out["fleet"][j] = fleet_j
-        f = np.where(in_network, fleet_j, 0.0)
-        work_left = span * (other_now * _exprel(rate * span) + f)  # hashes to month end
-        out["mined"][j] = work_left / span + np.where(in_network, 0.0, fleet_j)
-        t = np.zeros(size)
-        blocks, issued, tod, stod = (np.zeros(size) for _ in range(4))  # cache-friendly sums
-        # Each pass takes every scenario to its next retarget, halving or the month's
-        # end; scenarios already at the month's end pass through with zero work.
-        while True:
-            room = work_left / work_per_block  # blocks left in the month
-            step = np.minimum(to_retarget, to_halving)
-            event = step <= room
-            mined = np.where(event, step, room)
-            work = mined * work_per_block
-            if event.all():
-                dt = _segment_duration(other_now, rate, f, work)
-            else:  # late passes: few scenarios still have an event this month
-                dt = span - t
-                ev = np.flatnonzero(event)
-                dt[ev] = _segment_duration(other_now[ev], rate[ev], f[ev], work[ev])
-            q = dt / d
-            blocks += mined
-            issued += mined * subsidy
-            tod += q
-            stod += q * subsidy
-            clock += dt
-            t += dt
-            to_retarget -= mined
-            to_halving -= mined
-            work_left -= work
-            other_now = np.where(event, other_now * np.exp(rate * dt), other_next)
-            if not event.any():
-                break
-
-            # The tip has reached the last block of an epoch and/or of an era.
-            hashrate_now = other_now + f
-            ret = np.flatnonzero(event & (to_retarget <= 0))
-            if ret.size:
-                new_d = retarget_difficulty(d[ret], clock[ret])
-                first_block_s = new_d * _K / hashrate_now[ret]
-                if record_epochs:
-                    col = epoch[ret] - first_epoch
-                    epochs.put("interval", ret, col, clock[ret] / (RETARGET_INTERVAL - 1))
-                    epochs.put("start", ret, col + 1, edges[j] + t[ret] + first_block_s)
-                    epochs.put("difficulty", ret, col + 1, new_d)
-                epoch[ret] += 1
-                d[ret] = new_d
-                work_per_block[ret] = new_d * _K
-                clock[ret] = -first_block_s
-                to_retarget[ret] = RETARGET_INTERVAL
-            hal = np.flatnonzero(event & (to_halving <= 0))
-            if hal.size:
-                era[hal] += 1
-                subsidy[hal] = block_subsidy_btc(era[hal] * HALVING_INTERVAL)
-                if record_epochs:
-                    block_s = work_per_block[hal] / hashrate_now[hal]
-                    halvings.put("time", hal, era[hal] - first_era - 1, edges[j] + t[hal] + block_s)
-                to_halving[hal] = HALVING_INTERVAL
-        out["blocks"][j], out["subsidy"][j], out["tod"][j], out["stod"][j] = blocks, issued, tod, stod
-        out["d_end"][j] = d
-
-    def months(x):
-        return np.moveaxis(x, 0, -1).reshape(*shape, n)
-
-    return Projection(
-        blocks=months(out["blocks"]),
-        subsidy_btc=months(out["subsidy"]),
-        time_over_difficulty_s=months(out["tod"]),
-        subsidy_time_over_difficulty_btc_s=months(out["stod"]),
-        mined_hashrate_h_s=months(out["mined"]),
-        fleet_hashrate_h_s=months(out["fleet"]),
-        difficulty_end=months(out["d_end"]),
-        height_end=np.broadcast_to(height, shape)[..., None] + months(np.cumsum(out["blocks"], axis=0)),
-        **(dict(first_epoch=first_epoch, epoch_start_s=epochs.get("start", shape),
-                epoch_difficulty=epochs.get("difficulty", shape),
-                epoch_block_interval_s=epochs.get("interval", shape),
-                first_halving=first_era + 1, halving_time_s=halvings.get("time", shape))
-           if record_epochs else dict.fromkeys(RECORD_FIELDS)),
-    )
+        month = _month(state, j, edges, other, fleet, run_fraction, other_factor)
+        out["fleet"][j] = month.fleet_h_s
+        out["mined"][j] = (month.work_h / month.span_s
+                           + np.where(state.in_network, 0.0, month.fleet_h_s))
+        sums = _month_events(state, edges[j], month)
+        out["blocks"][j], out["subsidy"][j], out["tod"][j], out["stod"][j] = sums
+        out["d_end"][j] = state.d
+    return _projection(out, state)
 
 
 def fleet_yield(projection, fees_btc_per_block):

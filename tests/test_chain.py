@@ -32,7 +32,8 @@ def run(months=24, growth_per_year=0.0, fleet_h_s=0.0, include=True, height=HEIG
     other = chain.exponential_path(H0, rate, e)
     fleet = np.broadcast_to(np.asarray(fleet_h_s, dtype=float)[..., None],
                             (*np.shape(fleet_h_s), months))
-    return chain.project(e, other, fleet, D0, height, include_fleet_in_network=include, **kw), fleet
+    return chain.project(e, other, fleet, difficulty=D0, height=height,
+                         include_fleet_in_network=include, **kw), fleet
 
 
 def test_growth_conversions_are_exact():
@@ -73,7 +74,7 @@ def test_growth_makes_blocks_faster_and_the_halving_earlier():
 def test_tenfold_jump_is_absorbed_in_steps_of_at_most_four():
     e = np.array([0.0, 1.0, *(1.0 + MONTH_S * np.arange(1, 7))])  # a 1-second ramp, then flat
     other = np.array([H0, *([10 * H0] * 7)])
-    proj = chain.project(e, other, np.zeros(7), D0, HEIGHT)
+    proj = chain.project(e, other, np.zeros(7), difficulty=D0, height=HEIGHT)
     d = proj.epoch_difficulty[~np.isnan(proj.epoch_difficulty)]
     steps = d[1:] / d[:-1]
     assert steps.max() <= 4 * (1 + 1e-12)
@@ -159,6 +160,19 @@ def test_scalar_and_array_inputs_agree():
             assert_allclose(many.blocks[i, j], one.blocks, rtol=1e-13)
             assert_allclose(many.epoch_difficulty[i, j][: one.epoch_difficulty.size],
                             one.epoch_difficulty, rtol=1e-13)
+
+
+def test_records_hold_start_heights_many_epochs_apart():
+    # The epoch records start 3 epochs per month wide; scenarios 40 epochs apart need more.
+    heights = np.array([HEIGHT, HEIGHT + 40 * 2016])
+    both, _ = run(months=2, height=heights)
+    assert both.epoch_difficulty.shape[-1] > 40
+    for i, height in enumerate(heights):
+        one, _ = run(months=2, height=height)
+        offset = (height - HEIGHT) // 2016
+        assert_allclose(both.epoch_difficulty[i, offset:offset + one.epoch_difficulty.size],
+                        one.epoch_difficulty, rtol=1e-13)
+        assert_allclose(both.blocks[i], one.blocks, rtol=1e-13)
 
 
 def test_log_linear_path_is_exponential_between_knots():

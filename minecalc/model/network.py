@@ -147,8 +147,9 @@ def _project(inputs: Inputs, timeline: Timeline, other_h_s, fleet_h_s, *, includ
     if scenario.network.epoch_start_date is not None:
         start = pd.Timestamp(scenario.start_date, tz="UTC")
         elapsed = (start - pd.Timestamp(scenario.network.epoch_start_date)).total_seconds()
-    return chain.project(timeline.edges_s, other_h_s, fleet_h_s, v["network.difficulty"],
-                         v["network.height"], epoch_elapsed_s=elapsed,
+    return chain.project(timeline.edges_s, other_h_s, fleet_h_s,
+                         difficulty=v["network.difficulty"], height=v["network.height"],
+                         epoch_elapsed_s=elapsed,
                          include_fleet_in_network=include_fleet, run_fraction=run_fraction,
                          other_factor=other_factor, record_epochs=record_epochs)
 
