@@ -24,7 +24,8 @@ monthly rate ``m`` is the annual ``(1 + m)**12 - 1`` exactly.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -220,6 +221,46 @@ def irr_with_reason(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
     ``(1 + m)**12 - 1`` with ``m = numpy_financial.irr(CF)`` the monthly IRR
     (up to which root is called nearest zero when there are several).
     """
+    flows, lo, hi, shape = _irr_inputs(cash_flow_usd, period_years, bracket)
+    cf2, t2, size = flows.cf, flows.t, flows.cf.shape[0]
+    finite = np.isfinite(cf2).all(axis=-1) & (np.isfinite(t2).all(axis=-1) if not flows.shared
+                                              else bool(np.isfinite(t2).all()))
+    changes = np.where(finite, _sign_changes(np.where(finite[:, None], cf2, 0.0)), 0)
+    reason = np.full(size, IRR_NO_ROOT, dtype=np.int8)
+    reason[finite & (changes == 0)] = IRR_NO_SIGN_CHANGE
+    out = np.full(size, np.nan)
+    # One sign change: at most one root, found if the bracket holds it.
+    bracketed, root = _irr_one_change(flows, np.flatnonzero(changes == 1), lo, hi)
+    out[bracketed] = root
+    reason[bracketed] = IRR_OK
+    # Several sign changes: a grid scan, the root nearest zero.
+    many = np.flatnonzero(changes >= 2)
+    if many.size:
+        out[many], reason[many] = _irr_several_changes(flows, many, lo, hi)
+    # The solver did not converge: no root to report.
+    failed = np.isnan(out) & ((reason == IRR_OK) | (reason == IRR_MULTIPLE))
+    reason[failed] = IRR_NO_ROOT
+    return IRRResult(out.reshape(shape)[()], reason.reshape(shape)[()])
+
+
+class _Flows(NamedTuple):
+    """Cash flows of every scenario as rows, and their times (see :func:`irr_with_reason`)."""
+
+    cf: np.ndarray  # (size, n) [USD]
+    t: np.ndarray  # (n,) when shared by every row, else (size, n) [years]
+    t_lo: np.ndarray  # earliest time: scalar when shared, else (size,) [years]
+    t_hi: np.ndarray  # latest time, likewise [years]
+    shared: bool
+
+    def npv(self, rate, rows):
+        """NPV of ``rows`` at ``rate``, scaled (:func:`_scaled_npv`), shape of ``rows``."""
+        t = (self.t, self.t_lo, self.t_hi) if self.shared else (
+            self.t[rows], self.t_lo[rows], self.t_hi[rows])
+        return _scaled_npv(rate, self.cf[rows], *t)
+
+
+def _irr_inputs(cash_flow_usd, period_years, bracket):
+    """Validate :func:`irr_with_reason`'s inputs: the flows as rows, the bracket, the shape."""
     cf = np.asarray(cash_flow_usd, dtype=np.float64)
     t = np.asarray(period_years, dtype=np.float64)
     if cf.ndim == 0 or t.ndim == 0 or t.shape[-1] != cf.shape[-1]:
@@ -236,76 +277,74 @@ def irr_with_reason(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
     shared = t.ndim == 1
     t2 = t if shared else np.broadcast_to(t, (*shape, n)).reshape(size, n)
     t_lo, t_hi = (t2.min(), t2.max()) if shared else (t2.min(axis=-1), t2.max(axis=-1))
+    return _Flows(cf2, t2, t_lo, t_hi, shared), lo, hi, shape
 
-    def rows_t(rows):
-        return (t2, t_lo, t_hi) if shared else (t2[rows], t_lo[rows], t_hi[rows])
 
-    def f(rate, rows):
-        return _scaled_npv(rate, cf2[rows], *rows_t(rows))
+def _irr_one_change(flows, one, lo, hi):
+    """Rows of ``one`` (one sign change) with their IRR in the bracket, and that IRR.
 
-    finite = np.isfinite(cf2).all(axis=-1) & (np.isfinite(t2).all(axis=-1) if not shared
-                                              else bool(np.isfinite(t2).all()))
-    changes = np.where(finite, _sign_changes(np.where(finite[:, None], cf2, 0.0)), 0)
-    reason = np.full(size, IRR_NO_ROOT, dtype=np.int8)
-    reason[finite & (changes == 0)] = IRR_NO_SIGN_CHANGE
-    out = np.full(size, np.nan)
-
-    # One sign change: at most one root; the bracket's ends tell whether it is inside.
-    one = np.flatnonzero(changes == 1)
-    ends = [f(np.full(one.size, x), one) for x in (lo, hi)]
+    One sign change means at most one root; the bracket's ends tell whether it is inside.
+    """
+    ends = [flows.npv(np.full(one.size, x), one) for x in (lo, hi)]
     bracketed = one[np.sign(ends[0]) * np.sign(ends[1]) < 0]
-    out[bracketed] = _solve(f, np.full(bracketed.size, lo), np.full(bracketed.size, hi),
-                            (bracketed,))
-    reason[bracketed] = IRR_OK
+    root = _solve(flows.npv, np.full(bracketed.size, lo), np.full(bracketed.size, hi),
+                  (bracketed,))
+    return bracketed, root
 
-    # Several sign changes: scan a grid, refine the sign change nearest zero on each side.
-    many = np.flatnonzero(changes >= 2)
-    if many.size:
-        u_lo, u_hi = np.log1p(lo), np.log1p(hi)
-        coarse = np.concatenate([
-            np.linspace(u_lo, -1.0, max(2, int(np.ceil((-1.0 - u_lo) / _COARSE_STEP_U)) + 1)),
-            np.linspace(1.0, u_hi, max(2, int(np.ceil((u_hi - 1.0) / _COARSE_STEP_U)) + 1)),
-        ])
-        u = np.unique(np.concatenate([[u_lo, u_hi, 0.0], _FINE_U, coarse]))
-        u = u[(u >= u_lo) & (u <= u_hi)]
-        grid = np.expm1(u)
-        grid[0], grid[-1] = lo, hi
-        if shared:  # one matrix product for every scenario
-            s = np.where(u < 0, t_hi, t_lo)
-            values = cf2[many] @ np.exp(-u[:, None] * (t2[None, :] - s[:, None])).T
-        else:
-            values = np.stack([f(np.full(many.size, g), many) for g in grid], axis=-1)
-        sign = np.sign(values)
-        # Markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1.
-        marks = np.zeros((many.size, 2 * u.size - 1), dtype=bool)
-        marks[:, 0::2] = sign == 0
-        marks[:, 1::2] = sign[:, :-1] * sign[:, 1:] < 0
-        where_u = np.empty(2 * u.size - 1)
-        where_u[0::2] = u
-        where_u[1::2] = 0.5 * (u[:-1] + u[1:])
-        count = marks.sum(axis=-1)
-        reason[many] = np.where(count == 0, IRR_NO_ROOT,
-                                np.where(count == 1, IRR_OK, IRR_MULTIPLE))
-        candidates = []
-        for upward in (True, False):
-            m = marks & ((where_u >= 0) if upward else (where_u < 0))
-            has = m.any(axis=-1)
-            # nearest zero: the first marker at or above 0, the last one below 0
-            j = np.argmax(m, axis=-1) if upward else m.shape[1] - 1 - np.argmax(m[:, ::-1], axis=-1)
-            on_point = has & (j % 2 == 0)
-            between = has & (j % 2 == 1)
-            root = np.full(many.size, np.nan)
-            root[on_point] = grid[j[on_point] // 2]
-            k = j[between] // 2
-            root[between] = _solve(f, grid[k], grid[k + 1], (many[between],))
-            candidates.append(root)
-        pos, neg = candidates
-        best = np.where(np.isnan(neg) | (np.abs(np.log1p(pos)) <= np.abs(np.log1p(neg))), pos, neg)
-        out[many] = best
 
-    failed = np.isnan(out) & ((reason == IRR_OK) | (reason == IRR_MULTIPLE))
-    reason[failed] = IRR_NO_ROOT
-    return IRRResult(out.reshape(shape)[()], reason.reshape(shape)[()])
+def _irr_grid(lo, hi):
+    """Grid scanned for roots: ``u = log(1 + r)`` and the rates ``r``, ends exactly the bracket."""
+    u_lo, u_hi = np.log1p(lo), np.log1p(hi)
+    coarse = np.concatenate([
+        np.linspace(u_lo, -1.0, max(2, int(np.ceil((-1.0 - u_lo) / _COARSE_STEP_U)) + 1)),
+        np.linspace(1.0, u_hi, max(2, int(np.ceil((u_hi - 1.0) / _COARSE_STEP_U)) + 1)),
+    ])
+    u = np.unique(np.concatenate([[u_lo, u_hi, 0.0], _FINE_U, coarse]))
+    u = u[(u >= u_lo) & (u <= u_hi)]
+    grid = np.expm1(u)
+    grid[0], grid[-1] = lo, hi
+    return u, grid
+
+
+def _irr_several_changes(flows, many, lo, hi):
+    """IRR nearest zero and reason code of the rows ``many`` (several sign changes).
+
+    Scans NPV on :func:`_irr_grid` and refines the sign change nearest zero on each side.
+    """
+    u, grid = _irr_grid(lo, hi)
+    if flows.shared:  # one matrix product for every scenario
+        s = np.where(u < 0, flows.t_hi, flows.t_lo)
+        values = flows.cf[many] @ np.exp(-u[:, None] * (flows.t[None, :] - s[:, None])).T
+    else:
+        values = np.stack([flows.npv(np.full(many.size, g), many) for g in grid], axis=-1)
+    sign = np.sign(values)
+    # Markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1.
+    marks = np.zeros((many.size, 2 * u.size - 1), dtype=bool)
+    marks[:, 0::2] = sign == 0
+    marks[:, 1::2] = sign[:, :-1] * sign[:, 1:] < 0
+    where_u = np.empty(2 * u.size - 1)
+    where_u[0::2] = u
+    where_u[1::2] = 0.5 * (u[:-1] + u[1:])
+    count = marks.sum(axis=-1)
+    reason = np.where(count == 0, IRR_NO_ROOT, np.where(count == 1, IRR_OK, IRR_MULTIPLE))
+    pos, neg = (_irr_nearest(flows, many, grid, marks, where_u, up) for up in (True, False))
+    best = np.where(np.isnan(neg) | (np.abs(np.log1p(pos)) <= np.abs(np.log1p(neg))), pos, neg)
+    return best, reason
+
+
+def _irr_nearest(flows, many, grid, marks, where_u, upward):
+    """Root at the sign change nearest zero above (``upward``) or below it; NaN where none."""
+    m = marks & ((where_u >= 0) if upward else (where_u < 0))
+    has = m.any(axis=-1)
+    # nearest zero: the first marker at or above 0, the last one below 0
+    j = np.argmax(m, axis=-1) if upward else m.shape[1] - 1 - np.argmax(m[:, ::-1], axis=-1)
+    on_point = has & (j % 2 == 0)
+    between = has & (j % 2 == 1)
+    root = np.full(many.size, np.nan)
+    root[on_point] = grid[j[on_point] // 2]
+    k = j[between] // 2
+    root[between] = _solve(flows.npv, grid[k], grid[k + 1], (many[between],))
+    return root
 
 
 def irr(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
@@ -464,12 +503,36 @@ def breakeven(
     """
     x_lo = np.asarray(lo, dtype=np.float64)
     shape = np.broadcast_shapes(x_lo.shape, np.shape(hi), np.shape(f(x_lo)))
+    g = _one_x_per_scenario(f, shape, _flat(x_lo, shape))
+    from scipy.optimize import elementwise  # imported on use: it costs 0.2 s at start-up
+
+    rows = np.arange(int(np.prod(shape)))
+    a, b = _flat(x_lo, shape), _flat(hi, shape)
+    if xmin is not None or xmax is not None:
+        wide = elementwise.bracket_root(
+            g, a, b,
+            xmin=None if xmin is None else _flat(xmin, shape),
+            xmax=None if xmax is None else _flat(xmax, shape),
+            args=(rows,),
+        )
+        a = np.where(wide.success, wide.bracket[0], a)
+        b = np.where(wide.success, wide.bracket[1], b)
+    res = elementwise.find_root(g, (a, b), args=(rows,), tolerances=tolerances, maxiter=maxiter)
+    return np.where(res.success, res.x, np.nan).reshape(shape)[()]
+
+
+def _flat(v, shape):
+    """``v`` broadcast to ``shape``, as a new flat float array."""
     size = int(np.prod(shape))
-    def flat(v):
-        return np.broadcast_to(np.asarray(v, dtype=np.float64), shape).reshape(size).copy()
+    return np.broadcast_to(np.asarray(v, dtype=np.float64), shape).reshape(size).copy()
 
-    x_full = flat(x_lo)
 
+def _one_x_per_scenario(f, shape, x_full):
+    """``f`` of :func:`breakeven` as its solvers call it: ``g(x, rows)`` -> ``f`` at rows ``rows``.
+
+    ``x_full`` (flat, updated in place) holds each scenario's latest ``x``; ``f`` is called
+    with all of them, reshaped to ``shape``.
+    """
     def g(x, rows):
         # The solvers hand over only the scenarios still iterating, and bracket_root
         # may ask for two points of one scenario at once (growing left and right);
@@ -480,25 +543,11 @@ def breakeven(
             _, first = np.unique(rows[todo], return_index=True)
             now = todo[first]
             x_full[rows[now]] = x[now]
-            out[now] = flat(f(x_full.reshape(shape)))[rows[now]]
+            out[now] = _flat(f(x_full.reshape(shape)), shape)[rows[now]]
             todo = np.setdiff1d(todo, now)
         return out
 
-    from scipy.optimize import elementwise  # imported on use: it costs 0.2 s at start-up
-
-    rows = np.arange(size)
-    a, b = flat(x_lo), flat(hi)
-    if xmin is not None or xmax is not None:
-        wide = elementwise.bracket_root(
-            g, a, b,
-            xmin=None if xmin is None else flat(xmin),
-            xmax=None if xmax is None else flat(xmax),
-            args=(rows,),
-        )
-        a = np.where(wide.success, wide.bracket[0], a)
-        b = np.where(wide.success, wide.bracket[1], b)
-    res = elementwise.find_root(g, (a, b), args=(rows,), tolerances=tolerances, maxiter=maxiter)
-    return np.where(res.success, res.x, np.nan).reshape(shape)[()]
+    return g
 
 
 def straight_line_depreciation(capex_usd_by_period, life_months, n):

@@ -250,10 +250,11 @@ def lifetime_months(lifetime_years, n):
     return np.minimum(months, n + 1).astype(np.int64)
 
 
-def fleet_vintages(
+def fleet_vintages(  # noqa: PLR0913 (the ramp's three, the rest keyword-only)
     month_edges_s,
     ramp_times_s,
     ramp_mw,
+    *,
     kind,
     efficiency_j_per_th,
     degradation_per_year=0.0,
@@ -267,73 +268,115 @@ def fleet_vintages(
     month_edges_s : array_like, shape (n + 1,)
         Edges of the months [s from start], increasing.
     ramp_times_s : array_like, shape (p,) or (..., p)
-        Times of the deployment ramp's points [s from start], strictly increasing;
-        may be negative (capacity online before the run starts).
+        Times of the deployment ramp's points [s from start], strictly increasing; may be
+        negative (capacity online before the run starts).
     ramp_mw : array_like, shape (p,) or (..., p)
-        MW online at each point [MW], >= 0 and non-decreasing (the ramp only adds
-        machines; retirement is this model's job).
+        MW online at each point [MW], >= 0 and non-decreasing (the ramp only adds machines;
+        retirement is this model's job).
     kind : {"steps", "linear"}
-        ``"steps"``: the MW jump to each point's value at its time and hold it;
-        ``"linear"``: linear between points. Either way the ramp ``r(t)`` is 0 before
-        the first point and flat at the last value after the last point; so a linear
-        ramp from nothing starts with a point of 0 MW (at time 0 or later).
+        ``"steps"``: the MW jump to each point's value at its time and hold it; ``"linear"``:
+        linear between points. Either way ``r(t)`` is 0 before the first point and flat after the
+        last; a linear ramp from nothing starts with a point of 0 MW (at time 0 or later).
     efficiency_j_per_th : array_like, shape (...)
-        Nameplate efficiency of the initial machines [J/TH] (of a mix: the
-        :func:`fleet_mix` efficiency).
+        Nameplate efficiency of the initial machines [J/TH] (of a mix: :func:`fleet_mix`'s).
     degradation_per_year : array_like, shape (...)
         Hashrate lost per year of age [fraction], in [0, 1).
     lifetime_years : array_like, shape (...)
-        Service life of a machine [years]; ``inf`` = never retire. Rounded to whole
-        months (:func:`lifetime_months`).
+        Service life [years], rounded to months (:func:`lifetime_months`); ``inf`` = never retire.
     refresh_efficiency_j_per_th : array_like, shape (...)
-        Nameplate efficiency of the model that replaces retired machines [J/TH];
-        NaN = no refresh (retired capacity stays empty).
+        Nameplate efficiency of the model that replaces retired machines [J/TH]; NaN = no
+        refresh (retired capacity stays empty).
 
     Returns
     -------
     Vintages
-        MW in service, nameplate efficiency and degradation factor of the machines
-        in service, MW bought (initial and refresh) and MW retired, each ``(..., n)``.
-        The fleet hashes ``fleet_hashrate_h_s(mw, efficiency, degradation_factor)``.
+        MW in service, nameplate efficiency and degradation factor of the machines in
+        service, MW bought (initial and refresh) and MW retired, each ``(..., n)``. The
+        fleet hashes ``fleet_hashrate_h_s(mw, efficiency, degradation_factor)``.
 
     Notes
     -----
-    A cohort is what is bought in one month. The initial cohort of month ``j`` is
-    the ramp's increase over the month, ``P_j = r(e_{j+1}-) - r(e_j-)`` (with
-    ``r(e_0-) = 0``, so what is online at the start is bought in month 0), installed
-    at its MW-weighted mean time ``tau_j = e_j + (e_{j+1} - e_j)(r(e_{j+1}-) - rbar_j) / P_j``
-    (``rbar_j = (F(e_{j+1}) - F(e_j)) / (e_{j+1} - e_j)`` the month's mean ramp, with
-    ``F(t)`` the ramp's integral up to ``t``, exact for a piecewise-linear ramp; ``tau_j``
-    by parts). In month ``j`` it serves
-    ``rbar_j - r(e_j-)`` MW on average (exact), then ``P_j`` in full.
+    A cohort is what is bought in one month. The initial cohort of month ``j`` is the ramp's
+    increase over the month, ``P_j = r(e_{j+1}-) - r(e_j-)`` (with ``r(e_0-) = 0``, so what is
+    online at the start is bought in month 0), installed at its MW-weighted mean time
+    ``tau_j = e_j + (e_{j+1} - e_j)(r(e_{j+1}-) - rbar_j) / P_j`` (by parts), where
+    ``rbar_j = (F(e_{j+1}) - F(e_j)) / (e_{j+1} - e_j)`` is the month's mean ramp and ``F(t)``
+    the ramp's integral up to ``t`` (exact for a piecewise-linear ramp). In month ``j`` the
+    cohort serves ``rbar_j - r(e_j-)`` MW on average (exact), then ``P_j`` in full.
 
-    Every cohort retires at the start of month ``j + L``, ``L`` the lifetime in
-    whole months. With a refresh, a cohort of the refresh model of the same MW is
-    bought and installed at that moment (``R_k = P_{k-L} + R_{k-L}``, so refreshes
-    are refreshed in turn); with a refresh the MW in service is the ramp's mean.
+    Every cohort retires at the start of month ``j + L``, ``L`` the lifetime in whole
+    months. With a refresh, a cohort of the refresh model of the same MW is bought and
+    installed at that moment (``R_k = P_{k-L} + R_{k-L}``, so refreshes are refreshed in
+    turn); with a refresh the MW in service is the ramp's mean.
 
-    A cohort of efficiency ``e_c`` and age ``a`` hashes ``MW_c / e_c (1 - d)**a``;
-    age is taken at the month's midpoint (at least 0 in the month of install),
-    from ``tau_j`` for initial cohorts and from the month's start for refreshes.
-    Summed over cohorts in service (MW ``m_c``):
+    A cohort of efficiency ``e_c`` and age ``a`` hashes ``MW_c / e_c (1 - d)**a``; age is
+    taken at the month's midpoint (at least 0 in the month of install), from ``tau_j`` for
+    initial cohorts and from the month's start for refreshes. Summed over cohorts in
+    service (MW ``m_c``):
 
     ``efficiency = sum m_c / sum (m_c / e_c)``,
     ``factor = sum (m_c / e_c (1 - d)**a_c) / sum (m_c / e_c)``,
 
-    so ``MW / efficiency * factor`` is the fleet's hashrate per 1e6/1e12. Because
-    ``(1 - d)**(t - tau) = (1 - d)**t (1 - d)**(-tau)``, the sums over a window of
-    cohorts are differences of cumulative sums: the cost is linear in the number of
-    months.
+    so ``MW / efficiency * factor`` is the fleet's hashrate per 1e6/1e12.
     """
+    edges, ramp = _edges_and_ramp(month_edges_s, ramp_times_s, ramp_mw, kind)
+    e0, er, q_log = _machines(
+        efficiency_j_per_th, refresh_efficiency_j_per_th, degradation_per_year
+    )
+    v = _VintageInputs(edges, ramp, e0, er, q_log, lifetime_months(lifetime_years, edges.size - 1))
+    bought, partial, tau = _initial_cohorts(v)
+    refresh_bought, retired = _retire_and_refresh(v, bought)
+    mw, eff, factor = _mix_in_service(v, *_in_service(v, bought, partial, tau, refresh_bought))
+    return Vintages(mw, eff, factor, bought.copy(), refresh_bought, retired)
+
+
+class _VintageInputs(NamedTuple):
+    """:func:`fleet_vintages`'s inputs, validated; per-scenario ones of shape ``(...)``."""
+
+    edges: np.ndarray  # month edges [s], (n + 1,)
+    ramp: _Ramp
+    e0: np.ndarray  # initial efficiency [J/TH]
+    er: np.ndarray  # refresh efficiency [J/TH], NaN = no refresh
+    q_log: np.ndarray  # ln(1 - d) [1/year]
+    life: np.ndarray  # lifetime [months], int64
+
+    @property
+    def n(self):
+        return self.edges.size - 1
+
+    @property
+    def refresh(self):
+        """Whether retired machines are replaced, (...) bool."""
+        return ~np.isnan(self.er)
+
+    @property
+    def lead(self):
+        """The scenario shape all inputs broadcast to."""
+        return np.broadcast_shapes(self.ramp.times.shape[:-1], self.e0.shape, self.er.shape,
+                                   self.q_log.shape, self.life.shape)
+
+
+def _per_month(x, v):
+    return np.broadcast_to(x, (*v.lead, v.n))
+
+
+def _per_scenario(x, v):
+    return np.broadcast_to(x, v.lead)[..., None]
+
+
+def _edges_and_ramp(month_edges_s, ramp_times_s, ramp_mw, kind):
+    """Validated month edges [s] and ramp (only adding machines) of :func:`fleet_vintages`."""
     edges = _f(month_edges_s)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise _problem("month_edges_s", "at least two increasing edges [s]", edges)
     ramp = _ramp(ramp_times_s, ramp_mw, kind)
     if np.any(ramp.mw < 0) or np.any(np.diff(ramp.mw, axis=-1) < 0):
         raise _problem("ramp_mw", "non-negative, non-decreasing MW", ramp.mw)
-    n = edges.size - 1
-    start, end = edges[:-1], edges[1:]
-    span = end - start
+    return edges, ramp
+
+
+def _machines(efficiency_j_per_th, refresh_efficiency_j_per_th, degradation_per_year):
+    """Validated efficiencies [J/TH] (refresh: NaN for none) and ``ln(1 - d)`` [1/year]."""
     e0 = _f(efficiency_j_per_th)
     if np.any(~(e0 > 0)):
         raise _problem("efficiency_j_per_th", "a value > 0 [J/TH]", e0)
@@ -344,46 +387,67 @@ def fleet_vintages(
     d = _f(degradation_per_year)
     if np.any(~((d >= 0) & (d < 1))):
         raise _problem("degradation_per_year", "a fraction in [0, 1)", d)
-    q_log = np.log1p(-d)  # ln(1 - d) [1/year]
-    life = lifetime_months(lifetime_years, n)
+    return e0, er, np.log1p(-d)
 
-    lead = np.broadcast_shapes(ramp.times.shape[:-1], e0.shape, er.shape, d.shape, life.shape)
 
-    def per_month(x):
-        return np.broadcast_to(x, (*lead, n))
+def _initial_cohorts(v):
+    """The ramp's cohorts, each ``(..., n)``: MW bought, MW served in that month, install time.
 
-    def per_scenario(x):
-        return np.broadcast_to(x, lead)[..., None]
-
-    level = _ramp_level_before(ramp, edges)  # r(e_k-), (..., n + 1)
+    Returns ``P_j`` [MW], ``rbar_j - r(e_j-)`` [MW] and ``tau_j`` [s] of
+    :func:`fleet_vintages`'s Notes.
+    """
+    start, end = v.edges[:-1], v.edges[1:]
+    span = end - start
+    level = _ramp_level_before(v.ramp, v.edges)  # r(e_k-), (..., n + 1)
     level = np.concatenate([np.zeros_like(level[..., :1]), level[..., 1:]], axis=-1)
-    rbar = (_ramp_integral(ramp, end) - _ramp_integral(ramp, start)) / span
-    bought = per_month(np.diff(level, axis=-1))
-    rbar = per_month(rbar)
+    rbar = (_ramp_integral(v.ramp, end) - _ramp_integral(v.ramp, start)) / span
+    bought = _per_month(np.diff(level, axis=-1), v)
+    rbar = _per_month(rbar, v)
     partial = np.clip(rbar - level[..., :-1], 0.0, bought)  # first month of each cohort
     has = bought > 0
     frac_after = np.divide(bought - partial, bought, out=np.zeros_like(bought), where=has)
     tau = start + span * np.clip(frac_after, 0.0, 1.0)  # mean install time [s]
+    return bought, partial, tau
 
-    e0_, er_, ql = per_scenario(e0), per_scenario(np.where(refresh, er, 1.0)), per_scenario(q_log)
-    life_ = per_scenario(life)
+
+def _retire_and_refresh(v, bought):
+    """MW bought to refresh and MW retired at the start of each month, each ``(..., n)``.
+
+    ``R_k = P_{k-L} + R_{k-L}`` where there is a refresh (else 0), retired
+    ``P_{k-L} + R_{k-L}``; ``P`` is ``bought`` [MW].
+    """
+    n, life_ = v.n, _per_scenario(v.life, v)
     k = np.arange(n)
-
     # Refresh purchases: every earlier cohort (initial or refresh) retiring now.
-    refresh_bought = np.zeros((*lead, n))
-    if np.any(refresh):
-        for g in range(1, n // max(int(life.min()), 1) + 1):
+    refresh_bought = np.zeros((*v.lead, n))
+    if np.any(v.refresh):
+        for g in range(1, n // max(int(v.life.min()), 1) + 1):
             src = k - g * life_
             refresh_bought += np.where(
                 src >= 0, np.take_along_axis(bought, np.maximum(src, 0), axis=-1), 0.0)
-        refresh_bought *= per_scenario(refresh)
+        refresh_bought *= _per_scenario(v.refresh, v)
     src = k - life_
     back = np.maximum(src, 0)
     retired = np.where(src >= 0, np.take_along_axis(bought + refresh_bought, back, axis=-1), 0.0)
+    return refresh_bought, retired
 
+
+def _in_service(v, bought, partial, tau, refresh_bought):
+    """Sums over the cohorts in service in each month, each ``(..., n)``.
+
+    Returns MW ``sum m_c`` [MW], and ``sum m_c / e_c`` and ``sum m_c / e_c (1 - d)**a_c``
+    [MW TH/J]. Because ``(1 - d)**(t - tau) = (1 - d)**t (1 - d)**(-tau)``, the sums over a
+    window of cohorts are differences of cumulative sums: the cost is linear in the number
+    of months.
+    """
+    lead, n = v.lead, v.n
+    start, end = v.edges[:-1], v.edges[1:]
+    e0_, er_ = _per_scenario(v.e0, v), _per_scenario(np.where(v.refresh, v.er, 1.0), v)
+    ql, life_ = _per_scenario(v.q_log, v), _per_scenario(v.life, v)
+    k = np.arange(n)
     # Window sums over cohorts in service in month k: initial cohorts j in
     # (k - L, k) in full plus month k's partial one; refresh cohorts j in (k - L, k].
-    t0 = edges[0]
+    t0 = v.edges[0]
     mid_years = ((start + end) / 2 - t0) / SECONDS_PER_YEAR
     grow_init = np.exp(-ql * (tau - t0) / SECONDS_PER_YEAR)  # (1 - d)**(-tau)
     grow_refresh = np.exp(-ql * (start - t0) / SECONDS_PER_YEAR)
@@ -401,20 +465,22 @@ def fleet_vintages(
     hash_d = partial / e0_ * np.exp(ql * age_partial) + np.exp(ql * mid_years) * (
         window(bought / e0_ * grow_init, 0) + window(refresh_bought / er_ * grow_refresh, 1)
     )
+    return mw, hash_w, hash_d
+
+
+def _mix_in_service(v, mw, hash_w, hash_d):
+    """MW [MW], nameplate efficiency [J/TH] and degradation factor [fraction] in service.
+
+    Where nothing is in service: 0 MW, the initial efficiency and a factor of 1.
+    """
     # Differences of cumulative sums leave round-off where nothing is in service.
     scale = np.max(np.maximum(mw, 0.0), axis=-1, keepdims=True)
     on = mw > 1e-12 * scale
     mw = np.where(on, mw, 0.0)
-    eff = np.where(on, mw / np.where(on, hash_w, 1.0), np.broadcast_to(e0_, mw.shape))
+    e0_ = np.broadcast_to(_per_scenario(v.e0, v), mw.shape)
+    eff = np.where(on, mw / np.where(on, hash_w, 1.0), e0_)
     factor = np.where(on, hash_d / np.where(on, hash_w, 1.0), 1.0)
-    return Vintages(
-        mw=mw,
-        efficiency_j_per_th=eff,
-        degradation_factor=np.minimum(factor, 1.0),
-        bought_mw=bought.copy(),
-        refresh_bought_mw=refresh_bought,
-        retired_mw=retired,
-    )
+    return mw, eff, np.minimum(factor, 1.0)
 
 
 # --------------------------------------------------------------------------- power and hashrate
@@ -531,7 +597,7 @@ def available_fraction(calendar_month_index, availability_by_month, uptime=1.0):
     for name, x in (("availability_by_month", avail), ("uptime", _f(uptime))):
         if np.any(~((x >= 0) & (x <= 1))):
             raise _problem(name, "fractions in [0, 1]", x)
-    shape = np.broadcast_shapes(avail.shape[:-1] + (1,), idx.shape)
+    shape = np.broadcast_shapes((*avail.shape[:-1], 1), idx.shape)
     by_period = np.take_along_axis(np.broadcast_to(avail, (*shape[:-1], 12)),
                                    np.broadcast_to(idx, shape), axis=-1)
     return by_period * _f(uptime)
