@@ -30,11 +30,13 @@ D0, HEIGHT = 127.45e12, 965_664
 
 def fleet_btc(growth, fleet_h_s, fees, difficulty):
     """Monthly fleet BTC for flat arrays of scenario inputs (one dask block)."""
-    other = chain.exponential_path(hashrate_from_difficulty(difficulty),
-                                   chain.growth_rate_per_s(growth, "per_year"), EDGES)
+    other = chain.exponential_path(
+        hashrate_from_difficulty(difficulty), chain.growth_rate_per_s(growth, "per_year"), EDGES
+    )
     fleet = np.broadcast_to(fleet_h_s[..., None], (*np.shape(fleet_h_s), MONTHS))
-    proj = chain.project(EDGES, other, fleet, difficulty=difficulty, height=HEIGHT,
-                         record_epochs=False)
+    proj = chain.project(
+        EDGES, other, fleet, difficulty=difficulty, height=HEIGHT, record_epochs=False
+    )
     return chain.fleet_yield(proj, fees[..., None])[2]
 
 
@@ -55,10 +57,19 @@ def grid(n_side):
 
 def independent(n, chunk, workers):
     rng = np.random.default_rng(0)
-    inputs = [rng.uniform(-0.3, 1.0, n), rng.uniform(1e18, 200e18, n),
-              rng.uniform(0.01, 0.10, n), rng.uniform(100e12, 160e12, n)]
-    lazy = da.map_blocks(fleet_btc, *(da.from_array(x, chunks=chunk) for x in inputs),
-                         new_axis=1, chunks=(chunk, MONTHS), dtype=float)
+    inputs = [
+        rng.uniform(-0.3, 1.0, n),
+        rng.uniform(1e18, 200e18, n),
+        rng.uniform(0.01, 0.10, n),
+        rng.uniform(100e12, 160e12, n),
+    ]
+    lazy = da.map_blocks(
+        fleet_btc,
+        *(da.from_array(x, chunks=chunk) for x in inputs),
+        new_axis=1,
+        chunks=(chunk, MONTHS),
+        dtype=float,
+    )
     start = time.perf_counter()
     with dask.config.set(scheduler="threads", num_workers=workers):
         total = lazy.sum(axis=1).compute()
@@ -76,13 +87,17 @@ def main():
 
     side = round(args.scenarios ** (1 / 3))
     elapsed, count = grid(side)
-    print(f"grid        {count:>9,} scenarios x {MONTHS} months: {elapsed:6.2f} s, "
-          f"{elapsed / count * 1e6:6.2f} us/scenario, peak memory {peak_mb():,.0f} MB")
+    print(
+        f"grid        {count:>9,} scenarios x {MONTHS} months: {elapsed:6.2f} s, "
+        f"{elapsed / count * 1e6:6.2f} us/scenario, peak memory {peak_mb():,.0f} MB"
+    )
     for workers in sorted({1, args.workers}):
         elapsed = independent(args.scenarios, args.chunk, workers)
-        print(f"independent {args.scenarios:>9,} scenarios x {MONTHS} months, {workers} thread(s), "
-              f"chunks of {args.chunk:,}: {elapsed:6.2f} s, "
-              f"{elapsed / args.scenarios * 1e6:6.2f} us/scenario, peak memory {peak_mb():,.0f} MB")
+        print(
+            f"independent {args.scenarios:>9,} scenarios x {MONTHS} months, {workers} thread(s), "
+            f"chunks of {args.chunk:,}: {elapsed:6.2f} s, "
+            f"{elapsed / args.scenarios * 1e6:6.2f} us/scenario, peak memory {peak_mb():,.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -24,12 +24,12 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
 from . import chain, history, response
+from .errors import InputError
 from .progress import Progress, tell
 from .protocol import (
-    HASHES_PER_DIFFICULTY,
     HALVING_INTERVAL,
+    HASHES_PER_DIFFICULTY,
     POW_LIMIT_NBITS,
     RETARGET_INTERVAL,
     SECONDS_PER_YEAR,
@@ -52,8 +52,15 @@ epoch of 840,000 (``0x17034219``) is that block's header field."""
 
 TOLERANCE_DAYS = 2.0
 """The halving-timing backtest passes when the projected time is within this [d]."""
-CUTOFFS = ("2019-01-01", "2020-01-01", "2021-01-01", "2022-01-01", "2023-01-01",
-           "2024-01-01", "2025-01-01")
+CUTOFFS = (
+    "2019-01-01",
+    "2020-01-01",
+    "2021-01-01",
+    "2022-01-01",
+    "2023-01-01",
+    "2024-01-01",
+    "2025-01-01",
+)
 """Default cut-off dates of the out-of-sample backtest: every 1 January 2019-2025."""
 WINDOW_EPOCHS = 52
 """Epochs before a cut-off whose difficulty changes calibrate the Monte Carlo (~2 years)."""
@@ -65,6 +72,7 @@ BAND = (0.1, 0.5, 0.9)
 
 
 # --- 1. Replay -------------------------------------------------------------------------------
+
 
 def replay_cases() -> pd.DataFrame:
     """Replay the packaged retarget test vectors with their real first and last block times.
@@ -80,8 +88,14 @@ def replay_cases() -> pd.DataFrame:
     with resources.files("minecalc").joinpath("data/retarget_cases.csv").open() as f:
         cases = pd.read_csv(f, converters=hex_int)
     cases["predicted_next_nbits"] = [
-        next_nbits(n, a, b) for n, a, b in
-        zip(cases["nbits"], cases["first_block_time_unix"], cases["last_block_time_unix"])]
+        next_nbits(n, a, b)
+        for n, a, b in zip(
+            cases["nbits"],
+            cases["first_block_time_unix"],
+            cases["last_block_time_unix"],
+            strict=True,
+        )
+    ]
     cases["exact"] = cases["predicted_next_nbits"] == cases["next_nbits"]
     return cases
 
@@ -122,23 +136,26 @@ def replay_history() -> pd.DataFrame:
     nbits = table["nbits"].to_numpy(dtype=object)
     rows = np.flatnonzero(pair) + 1
     # One retarget at a time in 256-bit Python integers: 467 exact evaluations.
-    predicted = np.array([next_nbits(nbits[k - 1], start_s[k - 1], start_s[k]) for k in rows],
-                         dtype=np.int64)
+    predicted = np.array(
+        [next_nbits(nbits[k - 1], start_s[k - 1], start_s[k]) for k in rows], dtype=np.int64
+    )
     listed = table["nbits"].to_numpy(dtype=np.int64, na_value=0)[rows]
     predicted_d = nbits_to_difficulty(predicted)
     listed_d = table["difficulty"].to_numpy()[rows]
-    return pd.DataFrame({
-        "height": table["height"].to_numpy()[rows],
-        "start_time": table["start_time"].array[rows],
-        "timespan_s": start_s[rows] - start_s[rows - 1],
-        "nbits": listed,
-        "predicted_nbits": predicted,
-        "difficulty": listed_d,
-        "predicted_difficulty": predicted_d,
-        "relative_error": predicted_d / listed_d - 1,
-        "exact": predicted == listed,
-        "at_pow_limit": listed == POW_LIMIT_NBITS,
-    })
+    return pd.DataFrame(
+        {
+            "height": table["height"].to_numpy()[rows],
+            "start_time": table["start_time"].array[rows],
+            "timespan_s": start_s[rows] - start_s[rows - 1],
+            "nbits": listed,
+            "predicted_nbits": predicted,
+            "difficulty": listed_d,
+            "predicted_difficulty": predicted_d,
+            "relative_error": predicted_d / listed_d - 1,
+            "exact": predicted == listed,
+            "at_pow_limit": listed == POW_LIMIT_NBITS,
+        }
+    )
 
 
 def replay_summary(replay: pd.DataFrame | None = None, cases: pd.DataFrame | None = None) -> dict:
@@ -182,6 +199,7 @@ def replay_summary(replay: pd.DataFrame | None = None, cases: pd.DataFrame | Non
 
 # --- 2. Halving timing ------------------------------------------------------------------------
 
+
 def implied_hashrate() -> pd.DataFrame:
     """Mean network hashrate of each packaged epoch, from its difficulty and duration.
 
@@ -203,12 +221,16 @@ def implied_hashrate() -> pd.DataFrame:
     start_s = history._start_time_s(table)
     duration = np.append(np.diff(start_s), np.nan)
     return table.assign(
-        start_time_s=start_s, duration_s=duration, mid_time_s=start_s + duration / 2,
-        hashrate_h_s=table["difficulty"] * HASHES_PER_DIFFICULTY * RETARGET_INTERVAL / duration)
+        start_time_s=start_s,
+        duration_s=duration,
+        mid_time_s=start_s + duration / 2,
+        hashrate_h_s=table["difficulty"] * HASHES_PER_DIFFICULTY * RETARGET_INTERVAL / duration,
+    )
 
 
-def halving_timing(heights=tuple(HALVING_TIMES_UNIX), lead_years: int = 1,
-                   trend_epochs: int = 26) -> pd.DataFrame:
+def halving_timing(
+    heights=tuple(HALVING_TIMES_UNIX), lead_years: int = 1, trend_epochs: int = 26
+) -> pd.DataFrame:
     """Project each halving from one year before, and compare with its real time.
 
     Parameters
@@ -249,47 +271,59 @@ def halving_timing(heights=tuple(HALVING_TIMES_UNIX), lead_years: int = 1,
     rows = []
     for height in heights:  # one backtest per halving, each with its own start and path
         if height not in HALVING_TIMES_UNIX:
-            raise InputError(f"heights: expected halvings with a known time "
-                             f"({', '.join(map(str, HALVING_TIMES_UNIX))}), got {height}")
+            raise InputError(
+                f"heights: expected halvings with a known time "
+                f"({', '.join(map(str, HALVING_TIMES_UNIX))}), got {height}"
+            )
         real_s = float(HALVING_TIMES_UNIX[height])
         begin = pd.Timestamp(real_s, unit="s", tz="UTC") - pd.DateOffset(years=lead_years)
         k = int(np.flatnonzero(epochs["start_time"] <= begin)[-1])
         start = epochs.iloc[k]
         last = height // RETARGET_INTERVAL + 2  # knots through two epochs past the halving
-        knots_s = t_all[k - 1:last + 1] - start["start_time_s"]
+        knots_s = t_all[k - 1 : last + 1] - start["start_time_s"]
         edges = np.concatenate([[0.0], knots_s[knots_s > 0]])
-        realized = chain.log_linear_path(knots_s, h_all[k - 1:last + 1], edges)
+        realized = chain.log_linear_path(knots_s, h_all[k - 1 : last + 1], edges)
         growth = history.growth_trend_per_year(trend_epochs, end_height=int(start["height"]))
         rate = chain.growth_rate_per_s(growth, "per_year")
         trend = chain.exponential_path(h_all[k - 1] * np.exp(-rate * knots_s[0]), rate, edges)
-        proj = chain.project(edges, np.stack([realized, trend]), np.zeros((2, edges.size - 1)),
-                             difficulty=start["difficulty"], height=int(start["height"]),
-                             epoch_elapsed_s=0.0)
-        halving_s = start["start_time_s"] + proj.halving_time_s[
-            :, height // HALVING_INTERVAL - proj.first_halving]
+        proj = chain.project(
+            edges,
+            np.stack([realized, trend]),
+            np.zeros((2, edges.size - 1)),
+            difficulty=start["difficulty"],
+            height=int(start["height"]),
+            epoch_elapsed_s=0.0,
+        )
+        halving_s = (
+            start["start_time_s"]
+            + proj.halving_time_s[:, height // HALVING_INTERVAL - proj.first_halving]
+        )
         projected_starts = proj.epoch_start_s[0, 1:]
-        real_starts = epochs["start_time_s"].to_numpy()[k + 1:k + 1 + projected_starts.size]
+        real_starts = epochs["start_time_s"].to_numpy()[k + 1 : k + 1 + projected_starts.size]
         reached = ~np.isnan(projected_starts)
         start_error_s = projected_starts[reached] + start["start_time_s"] - real_starts[reached]
         error_h = (halving_s - real_s) / 3600
-        rows.append({
-            "height": height,
-            "real_time": pd.Timestamp(real_s, unit="s", tz="UTC"),
-            "start_height": int(start["height"]),
-            "start_time": start["start_time"],
-            "start_difficulty": float(start["difficulty"]),
-            "projected_time": pd.Timestamp(halving_s[0], unit="s", tz="UTC"),
-            "error_h": float(error_h[0]),
-            "within_tolerance": bool(abs(error_h[0]) <= TOLERANCE_DAYS * 24),
-            "epoch_start_max_error_h": float(np.abs(start_error_s).max() / 3600),
-            "trend_growth_per_year": growth,
-            "trend_time": pd.Timestamp(halving_s[1], unit="s", tz="UTC"),
-            "trend_error_h": float(error_h[1]),
-        })
+        rows.append(
+            {
+                "height": height,
+                "real_time": pd.Timestamp(real_s, unit="s", tz="UTC"),
+                "start_height": int(start["height"]),
+                "start_time": start["start_time"],
+                "start_difficulty": float(start["difficulty"]),
+                "projected_time": pd.Timestamp(halving_s[0], unit="s", tz="UTC"),
+                "error_h": float(error_h[0]),
+                "within_tolerance": bool(abs(error_h[0]) <= TOLERANCE_DAYS * 24),
+                "epoch_start_max_error_h": float(np.abs(start_error_s).max() / 3600),
+                "trend_growth_per_year": growth,
+                "trend_time": pd.Timestamp(halving_s[1], unit="s", tz="UTC"),
+                "trend_error_h": float(error_h[1]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --- 3. Out of sample -------------------------------------------------------------------------
+
 
 def resample_changes(changes, rng, paths: int, n: int, block_epochs: int = 1) -> np.ndarray:
     """Resample a history of per-epoch changes into paths: i.i.d. or in blocks.
@@ -318,16 +352,18 @@ def resample_changes(changes, rng, paths: int, n: int, block_epochs: int = 1) ->
     """
     changes = np.asarray(changes, dtype=np.float64)
     if not 1 <= block_epochs <= changes.size:
-        raise InputError(f"block_epochs: expected 1 to {changes.size} (the changes given), "
-                         f"got {block_epochs}")
+        raise InputError(
+            f"block_epochs: expected 1 to {changes.size} (the changes given), got {block_epochs}"
+        )
     blocks = -(-n // block_epochs)
     first = rng.integers(0, changes.size - block_epochs + 1, size=(paths, blocks))
     index = (first[..., None] + np.arange(block_epochs)).reshape(paths, -1)[:, :n]
     return changes[index]
 
 
-def project_epoch_difficulty(log_changes, difficulty, height, hashrate_h_s, hashrate_time_s,
-                             epoch_s, epochs: int) -> np.ndarray:
+def project_epoch_difficulty(
+    log_changes, difficulty, height, hashrate_h_s, hashrate_time_s, epoch_s, epochs: int
+) -> np.ndarray:
     """Difficulty of the next epochs on hashrate paths built from per-epoch log changes.
 
     Parameters
@@ -364,12 +400,19 @@ def project_epoch_difficulty(log_changes, difficulty, height, hashrate_h_s, hash
     n = log_changes.shape[-1]
     knots_s = hashrate_time_s + epoch_s * np.arange(n + 1)
     log_h = np.log(hashrate_h_s) + np.concatenate(
-        [np.zeros((*log_changes.shape[:-1], 1)), np.cumsum(log_changes, axis=-1)], axis=-1)
+        [np.zeros((*log_changes.shape[:-1], 1)), np.cumsum(log_changes, axis=-1)], axis=-1
+    )
     edges = np.concatenate([[0.0], knots_s[knots_s > 0]])
     other = chain.log_linear_path(knots_s, np.exp(log_h), edges)
-    proj = chain.project(edges, other, np.zeros(edges.size - 1), difficulty=difficulty,
-                         height=height, epoch_elapsed_s=0.0)
-    found = proj.epoch_difficulty[..., 1:epochs + 1]
+    proj = chain.project(
+        edges,
+        other,
+        np.zeros(edges.size - 1),
+        difficulty=difficulty,
+        height=height,
+        epoch_elapsed_s=0.0,
+    )
+    found = proj.epoch_difficulty[..., 1 : epochs + 1]
     missing = epochs - found.shape[-1]  # no path got that far
     return np.concatenate([found, np.full((*found.shape[:-1], missing), np.nan)], axis=-1)
 
@@ -412,9 +455,14 @@ def _inside(realized, low, high):
     return (np.asarray(realized) >= low) & (np.asarray(realized) <= high)
 
 
-def out_of_sample(cutoffs=CUTOFFS, paths: int = 2000, seed: int = 0,
-                  window_epochs: int = WINDOW_EPOCHS, block_epochs=BLOCK_EPOCHS,
-                  horizon_years: float = 1.0) -> pd.DataFrame:
+def out_of_sample(
+    cutoffs=CUTOFFS,
+    paths: int = 2000,
+    seed: int = 0,
+    window_epochs: int = WINDOW_EPOCHS,
+    block_epochs=BLOCK_EPOCHS,
+    horizon_years: float = 1.0,
+) -> pd.DataFrame:
     """Monte Carlo difficulty bands calibrated before each cut-off, against what happened.
 
     Parameters
@@ -459,36 +507,55 @@ def out_of_sample(cutoffs=CUTOFFS, paths: int = 2000, seed: int = 0,
         cut_s = (cut - pd.Timestamp(0, tz="UTC")).total_seconds()
         k = int(np.searchsorted(start_s, cut_s, side="right")) - 1  # the epoch in force
         if k < window_epochs + 1:
-            raise InputError(f"cutoffs: expected dates with {window_epochs} epochs of history "
-                             f"before them, got {cutoff}")
+            raise InputError(
+                f"cutoffs: expected dates with {window_epochs} epochs of history "
+                f"before them, got {cutoff}"
+            )
         height = int(epochs["height"].iloc[k])
-        changes = np.log(history.difficulty_changes(height - window_epochs * RETARGET_INTERVAL,
-                                                    height))
+        changes = np.log(
+            history.difficulty_changes(height - window_epochs * RETARGET_INTERVAL, height)
+        )
         epoch_s = (start_s[k] - start_s[k - window_epochs]) / window_epochs
         horizon_s = cut_s + horizon_years * SECONDS_PER_YEAR
         ahead = np.flatnonzero((start_s > cut_s) & (start_s <= horizon_s))
         if not ahead.size:
-            raise InputError(f"cutoffs: expected dates before the history ends "
-                             f"({epochs['start_time'].iloc[-1]:%Y-%m-%d}), got {cutoff}")
+            raise InputError(
+                f"cutoffs: expected dates before the history ends "
+                f"({epochs['start_time'].iloc[-1]:%Y-%m-%d}), got {cutoff}"
+            )
         n = int(np.ceil(1.5 * (ahead[-1] - k))) + 2  # room for paths slower than history
         rng = np.random.default_rng([seed, i])
         draws = np.stack([resample_changes(changes, rng, paths, n, b) for b in blocks])
-        d = project_epoch_difficulty(draws, epochs["difficulty"].iloc[k], height,
-                                     epochs["hashrate_h_s"].iloc[k - 1], mid_s[k - 1] - start_s[k],
-                                     epoch_s, int(ahead[-1] - k))
+        d = project_epoch_difficulty(
+            draws,
+            epochs["difficulty"].iloc[k],
+            height,
+            epochs["hashrate_h_s"].iloc[k - 1],
+            mid_s[k - 1] - start_s[k],
+            epoch_s,
+            int(ahead[-1] - k),
+        )
         band = quantile_band(d, BAND, axis=1)[..., ahead - k - 1]  # (quantile, scheme, epoch)
         reached = (~np.isnan(d)).mean(axis=1)[:, ahead - k - 1]
         realized = epochs["difficulty"].to_numpy()[ahead]
         for s, b in enumerate(blocks):
-            frames.append(pd.DataFrame({
-                "cutoff": cut.strftime("%Y-%m-%d"), "block_epochs": int(b),
-                "height": epochs["height"].to_numpy()[ahead],
-                "start_time": epochs["start_time"].array[ahead],
-                "epochs_ahead": ahead - k, "difficulty": realized,
-                "p10": band[0, s], "p50": band[1, s], "p90": band[2, s],
-                "inside": _inside(realized, band[0, s], band[2, s]),
-                "reached": reached[s],
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "cutoff": cut.strftime("%Y-%m-%d"),
+                        "block_epochs": int(b),
+                        "height": epochs["height"].to_numpy()[ahead],
+                        "start_time": epochs["start_time"].array[ahead],
+                        "epochs_ahead": ahead - k,
+                        "difficulty": realized,
+                        "p10": band[0, s],
+                        "p50": band[1, s],
+                        "p90": band[2, s],
+                        "inside": _inside(realized, band[0, s], band[2, s]),
+                        "reached": reached[s],
+                    }
+                )
+            )
     frame = pd.concat(frames, ignore_index=True)
     return frame[frame["difficulty"].notna()].reset_index(drop=True)
 
@@ -517,16 +584,19 @@ def coverage_summary(frame: pd.DataFrame) -> pd.DataFrame:
     per_cutoff["inside_at_horizon"] = last["inside"]
     per_cutoff["p50_error"] = last["p50"] / last["difficulty"] - 1
     per_cutoff["band_ratio"] = last["p90"] / last["p10"]
-    pooled = frame.groupby("block_epochs").agg(epochs=("inside", "size"),
-                                               coverage=("inside", "mean"))
+    pooled = frame.groupby("block_epochs").agg(
+        epochs=("inside", "size"), coverage=("inside", "mean")
+    )
     pooled.index = pd.MultiIndex.from_product([["all"], pooled.index], names=keys)
     return pd.concat([per_cutoff, pooled])
 
 
 # --- All three, for the command line ----------------------------------------------------------
 
-def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS, *,
-            progress: Progress | None = None) -> dict:
+
+def summary(
+    paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS, *, progress: Progress | None = None
+) -> dict:
     """The three backtests' figures as a JSON-ready dict.
 
     Parameters
@@ -559,8 +629,11 @@ def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS, *,
         "tolerance_days": TOLERANCE_DAYS,
         "halvings": _records(halvings),
         "out_of_sample": {
-            "paths": paths, "seed": seed, "window_epochs": WINDOW_EPOCHS,
-            "block_epochs": list(BLOCK_EPOCHS), "band": [BAND[0], BAND[-1]],
+            "paths": paths,
+            "seed": seed,
+            "window_epochs": WINDOW_EPOCHS,
+            "block_epochs": list(BLOCK_EPOCHS),
+            "band": [BAND[0], BAND[-1]],
             "cutoffs": _records(per_cutoff),
             "pooled": _records(table.loc[pooled, ["block_epochs", "epochs", "coverage"]]),
         },
@@ -570,8 +643,10 @@ def summary(paths: int = 2000, seed: int = 0, cutoffs=CUTOFFS, *,
 
 def _records(frame: pd.DataFrame) -> list:
     """Rows as dicts of plain Python values (JSON has no numpy types)."""
-    return [{k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
-            for row in frame.to_dict(orient="records")]
+    return [
+        {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
 
 
 def format_report(result: dict) -> str:
@@ -604,7 +679,8 @@ def format_report(result: dict) -> str:
             f"  {h['height']:>7,}  {h['start_height']:>11,}  {h['start_time'][:10]}  "
             f"{h['real_time'][:19].replace('T', ' ')}{h['error_h']:+9.1f}{h['error_h'] / 24:+9.2f}"
             f"{'yes' if h['within_tolerance'] else 'NO':>6}  "
-            f"{pct * h['trend_growth_per_year']:>+9,.0f} %{h['trend_error_h'] / 24:+9.1f}")
+            f"{pct * h['trend_growth_per_year']:>+9,.0f} %{h['trend_error_h'] / 24:+9.1f}"
+        )
     o = result["out_of_sample"]
     schemes = o["block_epochs"]
     names = ["i.i.d." if b == 1 else f"blocks of {b}" for b in schemes]
@@ -618,18 +694,28 @@ def format_report(result: dict) -> str:
         f"  {'cut-off':<10}{'epochs':>8}"
         + f"  {'cover':>8}{'at 1 yr':>9}{'P50 err':>9}" * len(names),
     ]
-    rows = {}
+    rows: dict[str, dict[int, dict]] = {}
     for c in o["cutoffs"]:
         rows.setdefault(c["cutoff"], {})[c["block_epochs"]] = c
     for cutoff, by_scheme in rows.items():
-        lines.append(f"  {cutoff:<10}{by_scheme[schemes[0]]['epochs']:>8}" + "".join(
-            f"  {pct * c['coverage']:6.0f} %{'in' if c['inside_at_horizon'] else 'out':>9}"
-            f"{pct * c['p50_error']:>+7.0f} %" for c in (by_scheme[b] for b in schemes)))
+        lines.append(
+            f"  {cutoff:<10}{by_scheme[schemes[0]]['epochs']:>8}"
+            + "".join(
+                f"  {pct * c['coverage']:6.0f} %{'in' if c['inside_at_horizon'] else 'out':>9}"
+                f"{pct * c['p50_error']:>+7.0f} %"
+                for c in (by_scheme[b] for b in schemes)
+            )
+        )
     pooled = {p["block_epochs"]: p for p in o["pooled"]}
-    lines.append(f"  {'all':<10}{pooled[schemes[0]]['epochs']:>8}" + "".join(
-        f"  {pct * pooled[b]['coverage']:6.0f} %"
-        f"{sum(c['inside_at_horizon'] for c in o['cutoffs'] if c['block_epochs'] == b):>5} of "
-        f"{len(rows)}{'':9}" for b in schemes).rstrip())
+    lines.append(
+        f"  {'all':<10}{pooled[schemes[0]]['epochs']:>8}"
+        + "".join(
+            f"  {pct * pooled[b]['coverage']:6.0f} %"
+            f"{sum(c['inside_at_horizon'] for c in o['cutoffs'] if c['block_epochs'] == b):>5} of "
+            f"{len(rows)}{'':9}"
+            for b in schemes
+        ).rstrip()
+    )
     c = result["response"]
     se_ae, se_a = c["standard_errors"]
     lines += [

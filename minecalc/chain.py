@@ -49,11 +49,11 @@ GROWTH_PERIOD_S = {
 epoch of 2016 x 600 s, a twelfth of a year, a year of 365.2425 days."""
 
 
-
 def _exprel(x):
     """``expm1(x) / x``, 1 at 0: the growth integral, without importing scipy.special."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))
+
 
 def growth_rate_per_s(growth, period):
     """Continuous growth rate equivalent to a growth fraction per period.
@@ -137,7 +137,7 @@ class Projection(NamedTuple):
     subsidy_btc: np.ndarray
     """Subsidy issued by the whole network in each month [BTC]."""
     time_over_difficulty_s: np.ndarray
-    """``integral dt / D`` over each month [s]; a miner of hashrate h wins ``h * this / K`` blocks."""
+    """``integral dt / D`` over each month [s]; hashrate h wins ``h * this / K`` blocks."""
     subsidy_time_over_difficulty_btc_s: np.ndarray
     """``integral subsidy(t) dt / D`` over each month [BTC s]."""
     mined_hashrate_h_s: np.ndarray
@@ -161,8 +161,14 @@ class Projection(NamedTuple):
     """Time the first block of each halving era is found [s from start]."""
 
 
-RECORD_FIELDS = ("first_epoch", "epoch_start_s", "epoch_difficulty", "epoch_block_interval_s",
-                 "first_halving", "halving_time_s")
+RECORD_FIELDS = (
+    "first_epoch",
+    "epoch_start_s",
+    "epoch_difficulty",
+    "epoch_block_interval_s",
+    "first_halving",
+    "halving_time_s",
+)
 """Fields of :class:`Projection` that are None when ``record_epochs`` is off."""
 
 
@@ -228,8 +234,13 @@ class _State:
         if epoch_elapsed_s is None:
             epoch_elapsed_s = (height % RETARGET_INTERVAL) * float(TARGET_BLOCK_TIME_S)
         include = np.asarray(include, dtype=bool)
-        self.shape = np.broadcast_shapes(*time_shapes, np.shape(difficulty), height.shape,
-                                         np.shape(epoch_elapsed_s), include.shape)
+        self.shape = np.broadcast_shapes(
+            *time_shapes,
+            np.shape(difficulty),
+            height.shape,
+            np.shape(epoch_elapsed_s),
+            include.shape,
+        )
         self.size = int(np.prod(self.shape))
         tip = self.flat(height, np.int64)
         self.epoch = tip // RETARGET_INTERVAL
@@ -327,14 +338,16 @@ def _month(state, j, edges, other, fleet, run_fraction, other_factor):
     other_now = state.flat(other[..., j])
     other_next = state.flat(other[..., j + 1])
     if other_factor is not None:
-        scale = state.flat(other_factor(j, state.d.reshape(state.shape),
-                                        state.subsidy.reshape(state.shape)))
+        scale = state.flat(
+            other_factor(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
+        )
         other_now, other_next = other_now * scale, other_next * scale
     rate = np.log(other_next / other_now) / span
     fleet_j = state.flat(fleet[..., j])
     if run_fraction is not None:
-        fleet_j *= state.flat(run_fraction(j, state.d.reshape(state.shape),
-                                           state.subsidy.reshape(state.shape)))
+        fleet_j *= state.flat(
+            run_fraction(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
+        )
     f = np.where(state.in_network, fleet_j, 0.0)
     work = span * (other_now * _exprel(rate * span) + f)
     return _Month(span, other_now, other_next, rate, fleet_j, f, work)
@@ -397,12 +410,14 @@ def _projection(out, state):
 
     records = dict.fromkeys(RECORD_FIELDS)
     if state.epochs is not None:
-        records = dict(first_epoch=state.first_epoch,
-                       epoch_start_s=state.epochs.get("start", shape),
-                       epoch_difficulty=state.epochs.get("difficulty", shape),
-                       epoch_block_interval_s=state.epochs.get("interval", shape),
-                       first_halving=state.first_era + 1,
-                       halving_time_s=state.halvings.get("time", shape))
+        records = dict(
+            first_epoch=state.first_epoch,
+            epoch_start_s=state.epochs.get("start", shape),
+            epoch_difficulty=state.epochs.get("difficulty", shape),
+            epoch_block_interval_s=state.epochs.get("interval", shape),
+            first_halving=state.first_era + 1,
+            halving_time_s=state.halvings.get("time", shape),
+        )
     return Projection(
         blocks=months(out["blocks"]),
         subsidy_btc=months(out["subsidy"]),
@@ -411,15 +426,27 @@ def _projection(out, state):
         mined_hashrate_h_s=months(out["mined"]),
         fleet_hashrate_h_s=months(out["fleet"]),
         difficulty_end=months(out["d_end"]),
-        height_end=(np.broadcast_to(state.height, shape)[..., None]
-                    + months(np.cumsum(out["blocks"], axis=0))),
+        height_end=(
+            np.broadcast_to(state.height, shape)[..., None]
+            + months(np.cumsum(out["blocks"], axis=0))
+        ),
         **records,
     )
 
 
-def project(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s, *, difficulty, height,
-            epoch_elapsed_s=None, include_fleet_in_network=True, run_fraction=None,
-            other_factor=None, record_epochs=True):
+def project(  # noqa: PLR0913 - the start state and two hooks, all keyword-only
+    month_edges_s,
+    other_hashrate_h_s,
+    fleet_hashrate_h_s,
+    *,
+    difficulty,
+    height,
+    epoch_elapsed_s=None,
+    include_fleet_in_network=True,
+    run_fraction=None,
+    other_factor=None,
+    record_epochs=True,
+):
     """Project difficulty, block times, halvings and issuance month by month.
 
     Parameters
@@ -470,15 +497,24 @@ def project(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s, *, difficulty
     """
     edges, other, fleet = _time_axes(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s)
     n = edges.size - 1
-    state = _State((other.shape[:-1], fleet.shape[:-1]), difficulty, height, epoch_elapsed_s,
-                   include_fleet_in_network, record_width=3 * n if record_epochs else 0)
-    out = {k: np.zeros((n, state.size))
-           for k in ("blocks", "subsidy", "tod", "stod", "mined", "d_end", "fleet")}
+    state = _State(
+        (other.shape[:-1], fleet.shape[:-1]),
+        difficulty,
+        height,
+        epoch_elapsed_s,
+        include_fleet_in_network,
+        record_width=3 * n if record_epochs else 0,
+    )
+    out = {
+        k: np.zeros((n, state.size))
+        for k in ("blocks", "subsidy", "tod", "stod", "mined", "d_end", "fleet")
+    }
     for j in range(n):
         month = _month(state, j, edges, other, fleet, run_fraction, other_factor)
         out["fleet"][j] = month.fleet_h_s
-        out["mined"][j] = (month.work_h / month.span_s
-                           + np.where(state.in_network, 0.0, month.fleet_h_s))
+        out["mined"][j] = month.work_h / month.span_s + np.where(
+            state.in_network, 0.0, month.fleet_h_s
+        )
         sums = _month_events(state, edges[j], month)
         out["blocks"][j], out["subsidy"][j], out["tod"][j], out["stod"][j] = sums
         out["d_end"][j] = state.d

@@ -131,9 +131,12 @@ def npv(cash_flow_usd, discount_rate_per_year, period_years):
     return np.sum(cf * discount_factors(discount_rate_per_year, period_years), axis=-1)
 
 
-IRR_REASONS = {0: "", 1: "the cash flow never changes sign",
-               2: "no rate between -99.99 % and +1000 %/yr",
-               3: "the cash flow changes sign more than once: not unique"}
+IRR_REASONS = {
+    0: "",
+    1: "the cash flow never changes sign",
+    2: "no rate between -99.99 % and +1000 %/yr",
+    3: "the cash flow changes sign more than once: not unique",
+}
 """What each ``reason`` code of :func:`irr_with_reason` means."""
 IRR_REASON_NAMES = {0: "ok", 1: "no_sign_change", 2: "no_root", 3: "several_roots"}
 """Each ``reason`` code as a word, for JSON and CSV (the Dataset keeps the code)."""
@@ -223,8 +226,9 @@ def irr_with_reason(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
     """
     flows, lo, hi, shape = _irr_inputs(cash_flow_usd, period_years, bracket)
     cf2, t2, size = flows.cf, flows.t, flows.cf.shape[0]
-    finite = np.isfinite(cf2).all(axis=-1) & (np.isfinite(t2).all(axis=-1) if not flows.shared
-                                              else bool(np.isfinite(t2).all()))
+    finite = np.isfinite(cf2).all(axis=-1) & (
+        np.isfinite(t2).all(axis=-1) if not flows.shared else bool(np.isfinite(t2).all())
+    )
     changes = np.where(finite, _sign_changes(np.where(finite[:, None], cf2, 0.0)), 0)
     reason = np.full(size, IRR_NO_ROOT, dtype=np.int8)
     reason[finite & (changes == 0)] = IRR_NO_SIGN_CHANGE
@@ -254,8 +258,11 @@ class _Flows(NamedTuple):
 
     def npv(self, rate, rows):
         """NPV of ``rows`` at ``rate``, scaled (:func:`_scaled_npv`), shape of ``rows``."""
-        t = (self.t, self.t_lo, self.t_hi) if self.shared else (
-            self.t[rows], self.t_lo[rows], self.t_hi[rows])
+        t = (
+            (self.t, self.t_lo, self.t_hi)
+            if self.shared
+            else (self.t[rows], self.t_lo[rows], self.t_hi[rows])
+        )
         return _scaled_npv(rate, self.cf[rows], *t)
 
 
@@ -287,18 +294,19 @@ def _irr_one_change(flows, one, lo, hi):
     """
     ends = [flows.npv(np.full(one.size, x), one) for x in (lo, hi)]
     bracketed = one[np.sign(ends[0]) * np.sign(ends[1]) < 0]
-    root = _solve(flows.npv, np.full(bracketed.size, lo), np.full(bracketed.size, hi),
-                  (bracketed,))
+    root = _solve(flows.npv, np.full(bracketed.size, lo), np.full(bracketed.size, hi), (bracketed,))
     return bracketed, root
 
 
 def _irr_grid(lo, hi):
     """Grid scanned for roots: ``u = log(1 + r)`` and the rates ``r``, ends exactly the bracket."""
     u_lo, u_hi = np.log1p(lo), np.log1p(hi)
-    coarse = np.concatenate([
-        np.linspace(u_lo, -1.0, max(2, int(np.ceil((-1.0 - u_lo) / _COARSE_STEP_U)) + 1)),
-        np.linspace(1.0, u_hi, max(2, int(np.ceil((u_hi - 1.0) / _COARSE_STEP_U)) + 1)),
-    ])
+    coarse = np.concatenate(
+        [
+            np.linspace(u_lo, -1.0, max(2, int(np.ceil((-1.0 - u_lo) / _COARSE_STEP_U)) + 1)),
+            np.linspace(1.0, u_hi, max(2, int(np.ceil((u_hi - 1.0) / _COARSE_STEP_U)) + 1)),
+        ]
+    )
     u = np.unique(np.concatenate([[u_lo, u_hi, 0.0], _FINE_U, coarse]))
     u = u[(u >= u_lo) & (u <= u_hi)]
     grid = np.expm1(u)
@@ -510,7 +518,9 @@ def breakeven(
     a, b = _flat(x_lo, shape), _flat(hi, shape)
     if xmin is not None or xmax is not None:
         wide = elementwise.bracket_root(
-            g, a, b,
+            g,
+            a,
+            b,
             xmin=None if xmin is None else _flat(xmin, shape),
             xmax=None if xmax is None else _flat(xmax, shape),
             args=(rows,),
@@ -533,6 +543,7 @@ def _one_x_per_scenario(f, shape, x_full):
     ``x_full`` (flat, updated in place) holds each scenario's latest ``x``; ``f`` is called
     with all of them, reshaped to ``shape``.
     """
+
     def g(x, rows):
         # The solvers hand over only the scenarios still iterating, and bracket_root
         # may ask for two points of one scenario at once (growing left and right);
@@ -583,9 +594,7 @@ def straight_line_depreciation(capex_usd_by_period, life_months, n):
     n = int(n)
     capex = capex[..., :n]
     if capex.shape[-1] < n:
-        capex = np.concatenate(
-            [capex, np.zeros((*capex.shape[:-1], n - capex.shape[-1]))], axis=-1
-        )
+        capex = np.concatenate([capex, np.zeros((*capex.shape[:-1], n - capex.shape[-1]))], axis=-1)
     shape = np.broadcast_shapes(capex.shape[:-1], life.shape)
     cum = np.broadcast_to(np.cumsum(capex, axis=-1), (*shape, n))
     life = np.broadcast_to(life.astype(np.int64), shape)[..., None]

@@ -111,11 +111,15 @@ def fleet_mix(shares, efficiency_j_per_th):
     m = s.shape[-1]
     for i in range(m):
         if np.any(~(s[..., i] >= 0)):
-            raise _problem(f"fleet.machines[{i}].share", "a share >= 0",
-                           float(np.nanmin(s[..., i])))
+            raise _problem(
+                f"fleet.machines[{i}].share", "a share >= 0", float(np.nanmin(s[..., i]))
+            )
         if np.any(~(e[..., i] > 0)):
-            raise _problem(f"fleet.machines[{i}].efficiency_j_per_th", "a value > 0 [J/TH]",
-                           float(np.nanmin(e[..., i])))
+            raise _problem(
+                f"fleet.machines[{i}].efficiency_j_per_th",
+                "a value > 0 [J/TH]",
+                float(np.nanmin(e[..., i])),
+            )
     total = s.sum(axis=-1)
     worst = np.max(np.abs(total - 1))
     if worst > _SHARE_ATOL:
@@ -143,8 +147,11 @@ def _ramp(ramp_times_s, ramp_mw, kind):
         raise _problem("kind", "'steps' or 'linear'", repr(kind))
     times, mw = _f(ramp_times_s), _f(ramp_mw)
     if times.ndim == 0 or mw.ndim == 0 or times.shape[-1] == 0 or times.shape[-1] != mw.shape[-1]:
-        raise _problem("ramp_times_s, ramp_mw", "the same number (>= 1) of points",
-                       f"shapes {times.shape} and {mw.shape}")
+        raise _problem(
+            "ramp_times_s, ramp_mw",
+            "the same number (>= 1) of points",
+            f"shapes {times.shape} and {mw.shape}",
+        )
     shape = np.broadcast_shapes(times.shape, mw.shape)
     times, mw = np.broadcast_to(times, shape), np.broadcast_to(mw, shape)
     if not np.all(np.isfinite(times)) or not np.all(np.isfinite(mw)):
@@ -352,8 +359,13 @@ class _VintageInputs(NamedTuple):
     @property
     def lead(self):
         """The scenario shape all inputs broadcast to."""
-        return np.broadcast_shapes(self.ramp.times.shape[:-1], self.e0.shape, self.er.shape,
-                                   self.q_log.shape, self.life.shape)
+        return np.broadcast_shapes(
+            self.ramp.times.shape[:-1],
+            self.e0.shape,
+            self.er.shape,
+            self.q_log.shape,
+            self.life.shape,
+        )
 
 
 def _per_month(x, v):
@@ -424,7 +436,8 @@ def _retire_and_refresh(v, bought):
         for g in range(1, n // max(int(v.life.min()), 1) + 1):
             src = k - g * life_
             refresh_bought += np.where(
-                src >= 0, np.take_along_axis(bought, np.maximum(src, 0), axis=-1), 0.0)
+                src >= 0, np.take_along_axis(bought, np.maximum(src, 0), axis=-1), 0.0
+            )
         refresh_bought *= _per_scenario(v.refresh, v)
     src = k - life_
     back = np.maximum(src, 0)
@@ -592,14 +605,16 @@ def available_fraction(calendar_month_index, availability_by_month, uptime=1.0):
         raise _problem("calendar_month_index", "integers 0..11", idx)
     avail = _f(availability_by_month)
     if avail.ndim == 0 or avail.shape[-1] != 12:
-        raise _problem("availability_by_month", "12 values (January..December)",
-                       f"shape {avail.shape}")
+        raise _problem(
+            "availability_by_month", "12 values (January..December)", f"shape {avail.shape}"
+        )
     for name, x in (("availability_by_month", avail), ("uptime", _f(uptime))):
         if np.any(~((x >= 0) & (x <= 1))):
             raise _problem(name, "fractions in [0, 1]", x)
     shape = np.broadcast_shapes((*avail.shape[:-1], 1), idx.shape)
-    by_period = np.take_along_axis(np.broadcast_to(avail, (*shape[:-1], 12)),
-                                   np.broadcast_to(idx, shape), axis=-1)
+    by_period = np.take_along_axis(
+        np.broadcast_to(avail, (*shape[:-1], 12)), np.broadcast_to(idx, shape), axis=-1
+    )
     return by_period * _f(uptime)
 
 
@@ -680,8 +695,9 @@ class Dispatch(NamedTuple):
     in each) [USD/kWh]; where no hour runs, the cheapest hour's price."""
 
 
-def dispatch_hours(hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th,
-                   pue, mode="always"):
+def dispatch_hours(
+    hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th, pue, mode="always"
+):
     """Whether the fleet runs in each hour of the day.
 
     Parameters are those of :func:`dispatch_fraction`.
@@ -700,8 +716,9 @@ def dispatch_hours(hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficienc
     raise _problem("mode", "'always' or 'economic'", repr(mode))
 
 
-def dispatch_fraction(hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th,
-                      pue, mode="always"):
+def dispatch_fraction(
+    hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th, pue, mode="always"
+):
     """Which hours of the day the fleet runs, and the price it pays for them.
 
     Parameters

@@ -18,6 +18,7 @@ EPOCH_S = 1_209_600.0
 
 # --- Replay ----------------------------------------------------------------------------------
 
+
 def test_retarget_cases_replay_bit_for_bit():
     cases = backtest.replay_cases()
     assert len(cases) == 13
@@ -62,6 +63,7 @@ def test_replay_errors_are_relative_to_the_listed_difficulty(replay):
 
 # --- Halving timing --------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def halvings():
     return backtest.halving_timing().set_index("height")
@@ -104,6 +106,7 @@ def test_knowing_the_hashrate_beats_forecasting_it(halvings):
 
 # --- Out of sample: the pieces ----------------------------------------------------------------
 
+
 def test_coverage_counts_inside_and_skips_unknown_realized():
     realized = np.array([1.0, 2.0, 3.0, np.nan, 5.0])
     low = np.array([0.0, 2.5, 3.0, 0.0, np.nan])
@@ -128,14 +131,16 @@ def test_block_resampling_keeps_runs_of_history():
 def _synthetic_difficulties(changes, rng, paths, block_epochs=1, epochs=26):
     draws = backtest.resample_changes(changes, rng, paths, 40, block_epochs)
     d0 = 1e14
-    return backtest.project_epoch_difficulty(draws, d0, 2016 * 500, d0 * K / 600,
-                                             -EPOCH_S / 2, EPOCH_S, epochs)
+    return backtest.project_epoch_difficulty(
+        draws, d0, 2016 * 500, d0 * K / 600, -EPOCH_S / 2, EPOCH_S, epochs
+    )
 
 
 def test_band_from_the_true_model_covers_80_percent():
     history_changes = np.random.default_rng(1).normal(0.02, 0.05, 52)
     band = backtest.quantile_band(
-        _synthetic_difficulties(history_changes, np.random.default_rng(2), 2000))
+        _synthetic_difficulties(history_changes, np.random.default_rng(2), 2000)
+    )
     realized = _synthetic_difficulties(history_changes, np.random.default_rng(3), 300)
     assert band.shape == (3, 26) and (band[0] < band[1]).all() and (band[1] < band[2]).all()
     # Each epoch's coverage over 300 independent realized paths is Binomial(300, 0.8),
@@ -150,11 +155,13 @@ def test_iid_draws_undercover_a_persistent_world():
     # History with regimes: 13 epochs of +8 %, then 13 of -4 %, twice, plus noise. Realized
     # paths are such runs (blocks); i.i.d. draws average the regimes out: too narrow a band.
     regimes = np.tile(np.r_[np.full(13, 0.08), np.full(13, -0.04)], 2) + np.random.default_rng(
-        6).normal(0, 0.02, 52)
+        6
+    ).normal(0, 0.02, 52)
     realized = _synthetic_difficulties(regimes, np.random.default_rng(4), 300, block_epochs=13)
     iid = backtest.quantile_band(_synthetic_difficulties(regimes, np.random.default_rng(5), 2000))
     blocks = backtest.quantile_band(
-        _synthetic_difficulties(regimes, np.random.default_rng(5), 2000, block_epochs=13))
+        _synthetic_difficulties(regimes, np.random.default_rng(5), 2000, block_epochs=13)
+    )
     assert backtest.coverage(realized, iid[0], iid[2]) < 0.5  # measured 0.36-0.40
     assert abs(backtest.coverage(realized, blocks[0], blocks[2]) - 0.8) < 0.07
 
@@ -180,8 +187,9 @@ def test_out_of_sample_scores_the_year_after_each_cutoff(oos):
     assert (oos["reached"] == 1).all()
     summary = backtest.coverage_summary(oos)
     assert summary.loc[("all", 1), "epochs"] == len(oos) / 2
-    assert_allclose(summary.loc[("all", 1), "coverage"],
-                    oos.loc[oos["block_epochs"] == 1, "inside"].mean())
+    assert_allclose(
+        summary.loc[("all", 1), "coverage"], oos.loc[oos["block_epochs"] == 1, "inside"].mean()
+    )
 
 
 def test_out_of_sample_is_deterministic(oos):
@@ -205,30 +213,43 @@ def test_out_of_sample_uses_nothing_after_the_cutoff(monkeypatch, oos):
     assert_allclose(moved["difficulty"], 3 * before["difficulty"])
 
 
-@pytest.mark.parametrize("cutoff, message", [
-    ("2009-06-01", "expected dates with 52 epochs of history before them"),
-    ("2008-01-01", "expected dates with 52 epochs of history before them"),
-    ("2027-01-01", r"expected dates before the history ends \(2026-09-0\d\)"),
-])
+@pytest.mark.parametrize(
+    "cutoff, message",
+    [
+        ("2009-06-01", "expected dates with 52 epochs of history before them"),
+        ("2008-01-01", "expected dates with 52 epochs of history before them"),
+        ("2027-01-01", r"expected dates before the history ends \(2026-09-0\d\)"),
+    ],
+)
 def test_cutoff_needs_history_on_both_sides(cutoff, message):
     with pytest.raises(ValueError, match=f"cutoffs: {message}, got {cutoff}"):
         backtest.out_of_sample([cutoff], paths=10)
 
 
 def test_unknown_halving_is_a_clear_error():
-    with pytest.raises(ValueError, match="heights: expected halvings with a known time .*got 5"):
+    with pytest.raises(ValueError, match=r"heights: expected halvings with a known time .*got 5"):
         backtest.halving_timing([5])
 
 
 # --- Command line ----------------------------------------------------------------------------
 
+
 def test_cli_table_and_json():
     runner = CliRunner()
     table = runner.invoke(main, ["backtest", "--paths", "200", "--seed", "3"])
     assert table.exit_code == 0, table.output
-    for text in ("13 of 13 bit for bit", "467 epochs", "840,000", "2024-04-20 00:09:27",
-                 "i.i.d.", "blocks of 13", "2025-01-01", "claims 80 %",
-                 "Network response calibration", "(31 months)"):
+    for text in (
+        "13 of 13 bit for bit",
+        "467 epochs",
+        "840,000",
+        "2024-04-20 00:09:27",
+        "i.i.d.",
+        "blocks of 13",
+        "2025-01-01",
+        "claims 80 %",
+        "Network response calibration",
+        "(31 months)",
+    ):
         assert text in table.output
     result = runner.invoke(main, ["backtest", "--paths", "200", "--seed", "3", "--format", "json"])
     assert result.exit_code == 0, result.output

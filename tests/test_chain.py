@@ -9,6 +9,8 @@ from numpy.testing import assert_allclose
 from minecalc import chain
 from minecalc.protocol import (
     HASHES_PER_DIFFICULTY as K,
+)
+from minecalc.protocol import (
     SECONDS_PER_YEAR,
     block_subsidy_sat,
     hashrate_from_difficulty,
@@ -30,10 +32,12 @@ def run(months=24, growth_per_year=0.0, fleet_h_s=0.0, include=True, height=HEIG
     e = edges(months)
     rate = chain.growth_rate_per_s(np.asarray(growth_per_year), "per_year")
     other = chain.exponential_path(H0, rate, e)
-    fleet = np.broadcast_to(np.asarray(fleet_h_s, dtype=float)[..., None],
-                            (*np.shape(fleet_h_s), months))
-    return chain.project(e, other, fleet, difficulty=D0, height=height,
-                         include_fleet_in_network=include, **kw), fleet
+    fleet = np.broadcast_to(
+        np.asarray(fleet_h_s, dtype=float)[..., None], (*np.shape(fleet_h_s), months)
+    )
+    return chain.project(
+        e, other, fleet, difficulty=D0, height=height, include_fleet_in_network=include, **kw
+    ), fleet
 
 
 def test_growth_conversions_are_exact():
@@ -86,14 +90,16 @@ def test_step_ratio_matches_the_float_retarget_rule():
     proj, _ = run(months=6, growth_per_year=0.5)
     d = proj.epoch_difficulty[:-1]
     done = ~np.isnan(proj.epoch_block_interval_s)
-    expected = retarget_difficulty(d[done[:-1]], 2015 * proj.epoch_block_interval_s[done][:d[done[:-1]].size])
+    expected = retarget_difficulty(
+        d[done[:-1]], 2015 * proj.epoch_block_interval_s[done][: d[done[:-1]].size]
+    )
     assert_allclose(proj.epoch_difficulty[1:][done[:-1]], expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("include", [True, False])
 def test_self_dilution_share(include):
     h = 103.9e18
-    proj, fleet = run(months=6, fleet_h_s=h, include=include)
+    proj, _ = run(months=6, fleet_h_s=h, include=include)
     blocks, _, _ = chain.fleet_yield(proj, 0.0)
     share = h / (H0 + h) if include else h / H0
     assert_allclose(blocks / proj.blocks, share, rtol=1e-12)
@@ -144,7 +150,7 @@ def _brute_force(months, growth_per_year, fleet_h_s, step_s=MONTH_S / 4400):
 
 def test_matches_a_fine_time_step_reference_to_0_01_percent():
     h = 103.9e18
-    proj, fleet = run(months=6, growth_per_year=0.5, fleet_h_s=h)
+    proj, _ = run(months=6, growth_per_year=0.5, fleet_h_s=h)
     _, _, btc = chain.fleet_yield(proj, 0.0)
     assert_allclose(btc, _brute_force(6, 0.5, h), rtol=1e-4)
 
@@ -152,14 +158,17 @@ def test_matches_a_fine_time_step_reference_to_0_01_percent():
 def test_scalar_and_array_inputs_agree():
     growth = np.array([0.0, 0.3, -0.2])
     fleet = np.array([[0.0], [50e18]])
-    many, fleet_b = run(months=12, growth_per_year=growth, fleet_h_s=fleet)
+    many, _ = run(months=12, growth_per_year=growth, fleet_h_s=fleet)
     assert many.blocks.shape == (2, 3, 12)
     for i in range(2):
         for j in range(3):
             one, _ = run(months=12, growth_per_year=growth[j], fleet_h_s=fleet[i, 0])
             assert_allclose(many.blocks[i, j], one.blocks, rtol=1e-13)
-            assert_allclose(many.epoch_difficulty[i, j][: one.epoch_difficulty.size],
-                            one.epoch_difficulty, rtol=1e-13)
+            assert_allclose(
+                many.epoch_difficulty[i, j][: one.epoch_difficulty.size],
+                one.epoch_difficulty,
+                rtol=1e-13,
+            )
 
 
 def test_records_hold_start_heights_many_epochs_apart():
@@ -170,8 +179,11 @@ def test_records_hold_start_heights_many_epochs_apart():
     for i, height in enumerate(heights):
         one, _ = run(months=2, height=height)
         offset = (height - HEIGHT) // 2016
-        assert_allclose(both.epoch_difficulty[i, offset:offset + one.epoch_difficulty.size],
-                        one.epoch_difficulty, rtol=1e-13)
+        assert_allclose(
+            both.epoch_difficulty[i, offset : offset + one.epoch_difficulty.size],
+            one.epoch_difficulty,
+            rtol=1e-13,
+        )
         assert_allclose(both.blocks[i], one.blocks, rtol=1e-13)
 
 
@@ -188,7 +200,7 @@ settings_fast = settings(max_examples=25, deadline=None)
 @settings_fast
 @given(growth=st.floats(-0.5, 1.5), small=st.floats(0, 150e18), extra=st.floats(1e15, 100e18))
 def test_btc_rises_with_fleet_hashrate(growth, small, extra):
-    proj, fleet = run(months=12, growth_per_year=growth, fleet_h_s=np.array([small, small + extra]))
+    proj, _ = run(months=12, growth_per_year=growth, fleet_h_s=np.array([small, small + extra]))
     _, _, btc = chain.fleet_yield(proj, 0.03)
     assert btc[1].sum() > btc[0].sum()
 
@@ -196,7 +208,7 @@ def test_btc_rises_with_fleet_hashrate(growth, small, extra):
 @settings_fast
 @given(growth=st.floats(-0.5, 1.5), more=st.floats(0.01, 1.0), h=st.floats(1e15, 200e18))
 def test_btc_falls_with_faster_network_growth(growth, more, h):
-    proj, fleet = run(months=12, growth_per_year=np.array([growth, growth + more]), fleet_h_s=h)
+    proj, _ = run(months=12, growth_per_year=np.array([growth, growth + more]), fleet_h_s=h)
     _, _, btc = chain.fleet_yield(proj, 0.03)
     assert btc[1].sum() < btc[0].sum()
 
@@ -204,7 +216,7 @@ def test_btc_falls_with_faster_network_growth(growth, more, h):
 @settings_fast
 @given(growth=st.floats(-0.5, 1.5), h=st.floats(0, 5000e18), height=st.integers(0, 6_000_000))
 def test_fleet_never_wins_more_than_was_issued(growth, h, height):
-    proj, fleet = run(months=12, growth_per_year=growth, fleet_h_s=h, height=height)
+    proj, _ = run(months=12, growth_per_year=growth, fleet_h_s=h, height=height)
     blocks, subsidy, _ = chain.fleet_yield(proj, 0.0)
     assert np.all(subsidy <= proj.subsidy_btc * (1 + 1e-12))
     assert np.all(blocks <= proj.blocks * (1 + 1e-12))

@@ -170,12 +170,21 @@ def test_irr_keeps_scenario_dimensions_and_per_scenario_times():
 
 
 def test_payback_crossing_back_negative_by_hand():
-    cf = np.array([
-        [-100.0, 60, 60, -50, 40, 10],  # cumulative -100 -40 20 -30 10 20: pays back in period 4
-        [-100.0, 50, 40, 0, 0, 0],  # ends at -10: never
-        [10.0, -5, 3, 0, 0, 0],  # never negative
-        [-100.0, 50, 50, 0, 0, 0],  # reaches exactly 0 at the end of period 2
-    ])
+    cf = np.array(
+        [
+            [
+                -100.0,
+                60,
+                60,
+                -50,
+                40,
+                10,
+            ],  # cumulative -100 -40 20 -30 10 20: pays back in period 4
+            [-100.0, 50, 40, 0, 0, 0],  # ends at -10: never
+            [10.0, -5, 3, 0, 0, 0],  # never negative
+            [-100.0, 50, 50, 0, 0, 0],  # reaches exactly 0 at the end of period 2
+        ]
+    )
     assert_allclose(F.payback_months(cf), [4 + 30 / 40, np.nan, 0.0, 3.0], equal_nan=True)
 
 
@@ -253,8 +262,9 @@ def test_breakeven_tariff_plugged_back_gives_zero_npv():
         return F.npv(cf, 0.10, t)
 
     scale = capex.max()
-    linear = F.breakeven_of_linear(npv_at_tariff(np.zeros(40)), npv_at_tariff(np.full(40, 0.1)),
-                                   0.0, 0.1)
+    linear = F.breakeven_of_linear(
+        npv_at_tariff(np.zeros(40)), npv_at_tariff(np.full(40, 0.1)), 0.0, 0.1
+    )
     assert np.all(np.isfinite(linear)) and np.all(linear > 0)
     assert np.max(np.abs(npv_at_tariff(linear))) <= 1e-6 * scale
     general = F.breakeven(npv_at_tariff, 0.0, 1.0)
@@ -280,18 +290,21 @@ def test_breakeven_btc_price_with_switch_off_is_not_linear():
     x = F.breakeven(npv_at_price, 1_000.0, 1e6)
     assert np.all(np.isfinite(x))
     assert np.max(np.abs(npv_at_price(x))) <= 1e-6 * capex.max()
-    chord = F.breakeven_of_linear(npv_at_price(np.full(40, 1e5)), npv_at_price(np.full(40, 5e5)),
-                                  1e5, 5e5)
+    chord = F.breakeven_of_linear(
+        npv_at_price(np.full(40, 1e5)), npv_at_price(np.full(40, 5e5)), 1e5, 5e5
+    )
     assert np.max(np.abs(chord - x)) > 1.0  # the chord misses: NPV is not linear here
 
 
 def test_breakeven_of_linear_by_hand():
     # margins m(x) = m0 + s x with m0 = 10, -6, 5 and s = -2, 3, 0 vanish at 5, 2 and nowhere
     m0, s = np.array([10.0, -6.0, 5.0]), np.array([-2.0, 3.0, 0.0])
-    assert_allclose(F.breakeven_of_linear(m0, m0 + s, 0.0, 1.0), [5.0, 2.0, np.nan],
-                    equal_nan=True)
-    assert_allclose(F.breakeven_of_linear([4.0, 1.0], [-4.0, 1.0], [1.0, 0.0], [3.0, 1.0]),
-                    [2.0, np.nan], equal_nan=True)
+    assert_allclose(F.breakeven_of_linear(m0, m0 + s, 0.0, 1.0), [5.0, 2.0, np.nan], equal_nan=True)
+    assert_allclose(
+        F.breakeven_of_linear([4.0, 1.0], [-4.0, 1.0], [1.0, 0.0], [3.0, 1.0]),
+        [2.0, np.nan],
+        equal_nan=True,
+    )
 
 
 # --- properties -----------------------------------------------------------------------

@@ -27,8 +27,9 @@ def calendar_edges(start="2026-01-01", months=36):
 
 def ramp_mean(month_edges_s, ramp_times_s, ramp_mw, kind):
     """MW in service in each month of a fleet that never retires: the ramp's monthly mean."""
-    return plant.fleet_vintages(month_edges_s, ramp_times_s, ramp_mw, kind=kind,
-                                efficiency_j_per_th=17.5).mw
+    return plant.fleet_vintages(
+        month_edges_s, ramp_times_s, ramp_mw, kind=kind, efficiency_j_per_th=17.5
+    ).mw
 
 
 def test_steps_ramp_averages_with_a_month_straddling_a_step():
@@ -58,8 +59,9 @@ def test_linear_ramp_jumps_from_zero_at_a_first_point_above_zero():
 
 def test_ramp_months_inside_one_piece_and_before_the_start():
     # A month before the ramp starts averages 0; one inside a linear piece its midpoint value.
-    mw = ramp_mean(np.array([-20.0, -10.0, 5.0, 15.0]) * DAY, [0.0, 20 * DAY], [0.0, 200.0],
-                   "linear")
+    mw = ramp_mean(
+        np.array([-20.0, -10.0, 5.0, 15.0]) * DAY, [0.0, 20 * DAY], [0.0, 200.0], "linear"
+    )
     assert_allclose(mw[[0, 2]], [0.0, 100.0], rtol=1e-13)
 
 
@@ -127,8 +129,11 @@ def test_fleet_mix_broadcasts_over_scenarios():
 @pytest.mark.parametrize(
     "shares, eff, message",
     [
-        ([0.5, 0.4], [15.0, 25.0],
-         r"fleet.machines\[0\].share \+ fleet.machines\[1\].share: expected a sum of 1, got 0.9"),
+        (
+            [0.5, 0.4],
+            [15.0, 25.0],
+            r"fleet.machines\[0\].share \+ fleet.machines\[1\].share: expected a sum of 1, got 0.9",
+        ),
         ([1.1, -0.1], [15.0, 25.0], r"fleet.machines\[1\].share: expected a share >= 0, got -0.1"),
         ([0.5, 0.5], [15.0, 0.0], r"fleet.machines\[1\].efficiency_j_per_th: expected a value > 0"),
     ],
@@ -143,23 +148,37 @@ def test_fleet_mix_errors_name_the_machine(shares, eff, message):
 
 def test_degradation_over_two_years_at_five_percent():
     # One cohort from the start; months of 1 and 2 years, midpoints at 0.5 and 2 years of age.
-    v = plant.fleet_vintages(np.array([0.0, 1.0, 3.0]) * SECONDS_PER_YEAR, [0.0], [100.0],
-                             kind="steps", efficiency_j_per_th=17.5, degradation_per_year=0.05)
+    v = plant.fleet_vintages(
+        np.array([0.0, 1.0, 3.0]) * SECONDS_PER_YEAR,
+        [0.0],
+        [100.0],
+        kind="steps",
+        efficiency_j_per_th=17.5,
+        degradation_per_year=0.05,
+    )
     assert_allclose(v.degradation_factor, [0.95**0.5, 0.9025], rtol=1e-14)
 
 
 def test_degradation_broadcasts_per_scenario():
     d = np.array([0.0, 0.03, 0.05])
-    v = plant.fleet_vintages(np.array([0.0, 1.0, 3.0]) * SECONDS_PER_YEAR, [0.0], [100.0],
-                             kind="steps", efficiency_j_per_th=17.5, degradation_per_year=d)
-    assert_allclose(v.degradation_factor, [[1, 1], [0.97**0.5, 0.97**2], [0.95**0.5, 0.9025]],
-                    rtol=1e-14)
+    v = plant.fleet_vintages(
+        np.array([0.0, 1.0, 3.0]) * SECONDS_PER_YEAR,
+        [0.0],
+        [100.0],
+        kind="steps",
+        efficiency_j_per_th=17.5,
+        degradation_per_year=d,
+    )
+    assert_allclose(
+        v.degradation_factor, [[1, 1], [0.97**0.5, 0.97**2], [0.95**0.5, 0.9025]], rtol=1e-14
+    )
 
 
 def test_degradation_rejects_a_full_loss():
     with pytest.raises(ValueError, match=r"degradation_per_year: expected a fraction in \[0, 1\)"):
-        plant.fleet_vintages(EDGES, [0.0], [100.0], kind="steps", efficiency_j_per_th=17.5,
-                             degradation_per_year=1.0)
+        plant.fleet_vintages(
+            EDGES, [0.0], [100.0], kind="steps", efficiency_j_per_th=17.5, degradation_per_year=1.0
+        )
 
 
 # --------------------------------------------------------------------------- vintages
@@ -173,8 +192,9 @@ def ages(edges, since_s):
 
 def test_a_single_cohort_loses_a_constant_share_a_year():
     e = calendar_edges(months=24)
-    v = plant.fleet_vintages(e, [0.0], [100.0], kind="steps", efficiency_j_per_th=17.5,
-                             degradation_per_year=0.05)
+    v = plant.fleet_vintages(
+        e, [0.0], [100.0], kind="steps", efficiency_j_per_th=17.5, degradation_per_year=0.05
+    )
     assert_allclose(v.mw, 100.0, rtol=1e-14)
     assert_allclose(v.efficiency_j_per_th, 17.5, rtol=1e-14)
     assert_allclose(v.degradation_factor, Q ** ages(e, 0.0), rtol=1e-12)
@@ -187,9 +207,16 @@ def test_two_cohorts_retire_and_are_refreshed():
     mid = (e[:-1] + e[1:]) / 2
     # 100 MW at 20 J/TH from the start, 100 MW more at the start of month 6; lifetime 1 year;
     # retired machines are replaced by a 15 J/TH model.
-    v = plant.fleet_vintages(e, [0.0, e[6]], [100.0, 200.0], kind="steps", efficiency_j_per_th=20.0,
-                             degradation_per_year=0.05, lifetime_years=1.0,
-                             refresh_efficiency_j_per_th=15.0)
+    v = plant.fleet_vintages(
+        e,
+        [0.0, e[6]],
+        [100.0, 200.0],
+        kind="steps",
+        efficiency_j_per_th=20.0,
+        degradation_per_year=0.05,
+        lifetime_years=1.0,
+        refresh_efficiency_j_per_th=15.0,
+    )
     assert_allclose(v.mw, [100.0] * 6 + [200.0] * 30, rtol=1e-13)
     assert_allclose(v.bought_mw[[0, 6]], [100.0, 100.0])
     assert v.bought_mw.sum() == 200.0
@@ -218,8 +245,15 @@ def test_two_cohorts_retire_and_are_refreshed():
 
 def test_without_refresh_retired_capacity_stays_empty():
     e = calendar_edges(months=24)
-    v = plant.fleet_vintages(e, [0.0, e[6]], [100.0, 200.0], kind="steps", efficiency_j_per_th=20.0,
-                             degradation_per_year=0.05, lifetime_years=1.0)
+    v = plant.fleet_vintages(
+        e,
+        [0.0, e[6]],
+        [100.0, 200.0],
+        kind="steps",
+        efficiency_j_per_th=20.0,
+        degradation_per_year=0.05,
+        lifetime_years=1.0,
+    )
     assert_allclose(v.mw, [100.0] * 6 + [200.0] * 6 + [100.0] * 6 + [0.0] * 6, atol=1e-12)
     assert not v.refresh_bought_mw.any()
     assert_allclose(v.retired_mw[[12, 18]], [100.0, 100.0])
@@ -235,8 +269,9 @@ def test_without_refresh_retired_capacity_stays_empty():
 def test_a_cohort_installed_mid_month():
     e = calendar_edges(months=6)
     t = e[3] + 10 * DAY  # April 11
-    v = plant.fleet_vintages(e, [t], [100.0], kind="steps", efficiency_j_per_th=17.5,
-                             degradation_per_year=0.05)
+    v = plant.fleet_vintages(
+        e, [t], [100.0], kind="steps", efficiency_j_per_th=17.5, degradation_per_year=0.05
+    )
     span = e[4] - e[3]
     assert_allclose(v.mw, [0.0, 0.0, 0.0, 100 * (e[4] - t) / span, 100.0, 100.0], rtol=1e-13)
     assert_allclose(v.bought_mw, [0, 0, 0, 100.0, 0, 0])
@@ -245,8 +280,14 @@ def test_a_cohort_installed_mid_month():
     assert_allclose(v.degradation_factor[3:], Q ** ((mid[3:] - t) / SECONDS_PER_YEAR), rtol=1e-12)
     # Installed after the month's midpoint: age 0 in its first month, next to an older cohort.
     t_late = e[3] + 25 * DAY
-    late = plant.fleet_vintages(e, [0.0, t_late], [100.0, 200.0], kind="steps",
-                                efficiency_j_per_th=17.5, degradation_per_year=0.05)
+    late = plant.fleet_vintages(
+        e,
+        [0.0, t_late],
+        [100.0, 200.0],
+        kind="steps",
+        efficiency_j_per_th=17.5,
+        degradation_per_year=0.05,
+    )
     partial = 100 * (e[4] - t_late) / span
     factor = (100 * Q ** (mid[3] / SECONDS_PER_YEAR) + partial * 1.0) / (100 + partial)
     assert_allclose(late.degradation_factor[3], factor, rtol=1e-12)
@@ -256,26 +297,41 @@ def test_a_refresh_and_a_new_cohort_in_the_same_month():
     e = calendar_edges(months=18)
     mid = (e[:-1] + e[1:]) / 2
     t = e[12] + 10 * DAY
-    v = plant.fleet_vintages(e, [0.0, t], [100.0, 150.0], kind="steps", efficiency_j_per_th=20.0,
-                             degradation_per_year=0.05, lifetime_years=1.0,
-                             refresh_efficiency_j_per_th=15.0)
+    v = plant.fleet_vintages(
+        e,
+        [0.0, t],
+        [100.0, 150.0],
+        kind="steps",
+        efficiency_j_per_th=20.0,
+        degradation_per_year=0.05,
+        lifetime_years=1.0,
+        refresh_efficiency_j_per_th=15.0,
+    )
     assert_allclose(v.refresh_bought_mw[12], 100.0)
     assert_allclose(v.bought_mw[12], 50.0)
     # Month 13: the refresh (15 J/TH, aged from the start of month 12) and the new cohort
     # (20 J/TH, aged from its install time).
     w_r, w_n = 100 / 15, 50 / 20
     a_r, a_n = (mid[13] - e[12]) / SECONDS_PER_YEAR, (mid[13] - t) / SECONDS_PER_YEAR
-    assert_allclose(v.degradation_factor[13], (w_r * Q**a_r + w_n * Q**a_n) / (w_r + w_n),
-                    rtol=1e-12)
+    assert_allclose(
+        v.degradation_factor[13], (w_r * Q**a_r + w_n * Q**a_n) / (w_r + w_n), rtol=1e-12
+    )
     assert_allclose(v.efficiency_j_per_th[13], 150 / (w_r + w_n), rtol=1e-13)
 
 
 def test_a_linear_ramp_buys_evenly_at_each_months_midpoint():
     e = calendar_edges(months=24)
     total = e[12]
-    v = plant.fleet_vintages(e, [0.0, total], [0.0, 120.0], kind="linear", efficiency_j_per_th=17.5,
-                             degradation_per_year=0.05, lifetime_years=2.0,
-                             refresh_efficiency_j_per_th=15.0)
+    v = plant.fleet_vintages(
+        e,
+        [0.0, total],
+        [0.0, 120.0],
+        kind="linear",
+        efficiency_j_per_th=17.5,
+        degradation_per_year=0.05,
+        lifetime_years=2.0,
+        refresh_efficiency_j_per_th=15.0,
+    )
     span = np.diff(e)
     assert_allclose(v.bought_mw[:12], 120 * span[:12] / total, rtol=1e-12)
     assert_allclose(v.bought_mw[12:], 0.0, atol=1e-12)
@@ -293,19 +349,33 @@ def test_vintages_broadcast_over_scenarios():
     d = np.array([0.0, 0.03, 0.05])
     life = np.array([[1.0], [2.0]])
     refresh = np.array([[15.0], [np.nan]])
-    v = plant.fleet_vintages(e, [0.0, e[4]], [50.0, 80.0], kind="steps", efficiency_j_per_th=20.0,
-                             degradation_per_year=d, lifetime_years=life,
-                             refresh_efficiency_j_per_th=refresh)
+    v = plant.fleet_vintages(
+        e,
+        [0.0, e[4]],
+        [50.0, 80.0],
+        kind="steps",
+        efficiency_j_per_th=20.0,
+        degradation_per_year=d,
+        lifetime_years=life,
+        refresh_efficiency_j_per_th=refresh,
+    )
     assert v.mw.shape == (2, 3, 30)
     for i in range(2):
         for j in range(3):
-            one = plant.fleet_vintages(e, [0.0, e[4]], [50.0, 80.0], kind="steps",
-                                       efficiency_j_per_th=20.0, degradation_per_year=d[j],
-                                       lifetime_years=life[i, 0],
-                                       refresh_efficiency_j_per_th=refresh[i, 0])
+            one = plant.fleet_vintages(
+                e,
+                [0.0, e[4]],
+                [50.0, 80.0],
+                kind="steps",
+                efficiency_j_per_th=20.0,
+                degradation_per_year=d[j],
+                lifetime_years=life[i, 0],
+                refresh_efficiency_j_per_th=refresh[i, 0],
+            )
             for name in plant.Vintages._fields:
-                assert_allclose(getattr(v, name)[i, j], getattr(one, name), rtol=1e-13,
-                                atol=1e-12, err_msg=name)
+                assert_allclose(
+                    getattr(v, name)[i, j], getattr(one, name), rtol=1e-13, atol=1e-12, err_msg=name
+                )
 
 
 def test_vintages_refuse_a_falling_ramp_and_a_too_short_life():
@@ -313,15 +383,19 @@ def test_vintages_refuse_a_falling_ramp_and_a_too_short_life():
     with pytest.raises(ValueError, match="ramp_mw: expected non-negative, non-decreasing MW"):
         plant.fleet_vintages(e, [0.0, e[2]], [100.0, 50.0], kind="steps", efficiency_j_per_th=17.5)
     with pytest.raises(ValueError, match="lifetime_years: expected at least half a month"):
-        plant.fleet_vintages(e, [0.0], [100.0], kind="steps", efficiency_j_per_th=17.5,
-                             lifetime_years=0.01)
+        plant.fleet_vintages(
+            e, [0.0], [100.0], kind="steps", efficiency_j_per_th=17.5, lifetime_years=0.01
+        )
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    points=st.lists(st.tuples(st.floats(-30, 800), st.just(0.0) | st.floats(1e-3, 50)),
-                    min_size=1, max_size=5,
-                    unique_by=lambda p: round(p[0], 3)),
+    points=st.lists(
+        st.tuples(st.floats(-30, 800), st.just(0.0) | st.floats(1e-3, 50)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda p: round(p[0], 3),
+    ),
     kind=st.sampled_from(plant.RAMP_KINDS),
     life=st.floats(0.1, 3.0),
 )
@@ -330,9 +404,16 @@ def test_refreshed_fleet_keeps_the_ramp_and_buys_what_it_retires(points, kind, l
     points.sort()
     times = np.array([p[0] for p in points]) * DAY
     mw = np.cumsum([p[1] for p in points])
-    v = plant.fleet_vintages(e, times, mw, kind=kind, efficiency_j_per_th=20.0,
-                             degradation_per_year=0.04, lifetime_years=life,
-                             refresh_efficiency_j_per_th=15.0)
+    v = plant.fleet_vintages(
+        e,
+        times,
+        mw,
+        kind=kind,
+        efficiency_j_per_th=20.0,
+        degradation_per_year=0.04,
+        lifetime_years=life,
+        refresh_efficiency_j_per_th=15.0,
+    )
     assert_allclose(v.mw, ramp_mean(e, times, mw, kind), rtol=1e-9, atol=1e-9 * mw[-1])
     assert_allclose(v.refresh_bought_mw, v.retired_mw, rtol=1e-12)
     assert_allclose(v.bought_mw.sum(), mw[-1], rtol=1e-12)
@@ -402,8 +483,9 @@ def test_hashcost_by_hand():
     assert_allclose(plant.hashcost_usd_per_ph_day(17.5, 0.080, 1.1), 36.96, rtol=1e-14)
     # First principles: 1 PH/s = 1000 TH/s draws 17,500 W at the chips, 19,250 W at the meter,
     # 462 kWh a day, at 0.08 USD/kWh.
-    assert_allclose(plant.hashcost_usd_per_ph_day(17.5, 0.080, 1.1),
-                    17_500 * 1.1 * 24 / 1000 * 0.08, rtol=1e-14)
+    assert_allclose(
+        plant.hashcost_usd_per_ph_day(17.5, 0.080, 1.1), 17_500 * 1.1 * 24 / 1000 * 0.08, rtol=1e-14
+    )
     assert_allclose(plant.hashcost_usd_per_ph_day(17.5, 0.080), 33.6, rtol=1e-14)
 
 
@@ -481,8 +563,9 @@ def test_dispatch_over_periods_and_scenarios():
     assert_allclose(d.mean_price_usd_per_kwh[0], [0.04, 0.12])
     for i in range(2):
         for j in range(2):
-            one = plant.dispatch_fraction(hourly[j], hashprice[i, 0], EFF, [1.1, 1.05][i],
-                                          "economic")
+            one = plant.dispatch_fraction(
+                hourly[j], hashprice[i, 0], EFF, [1.1, 1.05][i], "economic"
+            )
             assert one.run_fraction == d.run_fraction[i, j]
             assert one.mean_price_usd_per_kwh == d.mean_price_usd_per_kwh[i, j]
 

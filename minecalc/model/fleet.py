@@ -53,15 +53,29 @@ def fleet(*, inputs: Inputs, timeline: Timeline) -> Fleet:
     refresh = refresh_machines(scenario)
     lifetime = scenario.fleet.lifetime_years or np.inf
     vintages = plant.fleet_vintages(
-        timeline.edges_s, ramp_s, plant.it_power_mw(ramp_site_mw, share, pue), kind=kind,
+        timeline.edges_s,
+        ramp_s,
+        plant.it_power_mw(ramp_site_mw, share, pue),
+        kind=kind,
         efficiency_j_per_th=inputs.values["fleet.efficiency_j_per_th"],
         degradation_per_year=inputs.values["fleet.degradation_per_year"],
-        lifetime_years=lifetime, refresh_efficiency_j_per_th=refresh[0])
-    supply = plant.available_fraction(timeline.month_index,
-                                      np.array(scenario.site.availability_by_month))
+        lifetime_years=lifetime,
+        refresh_efficiency_j_per_th=refresh[0],
+    )
+    supply = plant.available_fraction(
+        timeline.month_index, np.array(scenario.site.availability_by_month)
+    )
     up = supply * inputs.per_month("site.uptime")
-    available = plant.fleet_hashrate_h_s(vintages.mw * up, vintages.efficiency_j_per_th,
-                                         vintages.degradation_factor)
-    return Fleet(vintages=vintages, supply=supply, up=up, available_h_s=available,
-                 site_mw=vintages.mw * pue / share, pue=pue, refresh=refresh,
-                 lifetime_years=lifetime)
+    available = plant.fleet_hashrate_h_s(
+        vintages.mw * up, vintages.efficiency_j_per_th, vintages.degradation_factor
+    )
+    return Fleet(
+        vintages=vintages,
+        supply=supply,
+        up=up,
+        available_h_s=available,
+        site_mw=vintages.mw * pue / share,
+        pue=pue,
+        refresh=refresh,
+        lifetime_years=lifetime,
+    )

@@ -49,11 +49,15 @@ class Dispatcher:
     def __call__(self, j: int, difficulty, subsidy_btc) -> np.ndarray:
         p = self.prices
         hashprice = (1 - p.pool_fee[..., 0]) * hashprice_usd_per_ph_day(
-            subsidy_btc + self.fees[..., j], difficulty, p.btc_usd[..., j])
+            subsidy_btc + self.fees[..., j], difficulty, p.btc_usd[..., j]
+        )
         decided = plant.dispatch_fraction(
-            p.hourly_usd[..., j, :], hashprice,
-            self.fleet.vintages.effective_efficiency_j_per_th[..., j], self.fleet.pue[..., 0],
-            "economic")
+            p.hourly_usd[..., j, :],
+            hashprice,
+            self.fleet.vintages.effective_efficiency_j_per_th[..., j],
+            self.fleet.pue[..., 0],
+            "economic",
+        )
         self.hashprice.append(hashprice)
         self.decided.append(decided)
         return decided.run_fraction
@@ -61,9 +65,11 @@ class Dispatcher:
     def records(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Share of each month run [1], mean price paid [USD/kWh], net hashprice
         [USD/(PH/s)/d], each ``(..., n)``."""
-        return (np.stack([d.run_fraction for d in self.decided], axis=-1),
-                np.stack([d.mean_price_usd_per_kwh for d in self.decided], axis=-1),
-                np.stack(self.hashprice, axis=-1))
+        return (
+            np.stack([d.run_fraction for d in self.decided], axis=-1),
+            np.stack([d.mean_price_usd_per_kwh for d in self.decided], axis=-1),
+            np.stack(self.hashprice, axis=-1),
+        )
 
 
 class Responder:
@@ -87,11 +93,17 @@ class Responder:
         self.deviation: list[np.ndarray] = []
 
     def __call__(self, j: int, difficulty, subsidy_btc) -> np.ndarray:
-        gap = response.hashprice_gap(subsidy_btc, self.fees[..., j], difficulty,
-                                     self.start_subsidy[..., j], self.start_d[..., j])
+        gap = response.hashprice_gap(
+            subsidy_btc,
+            self.fees[..., j],
+            difficulty,
+            self.start_subsidy[..., j],
+            self.start_d[..., j],
+        )
         before = self.deviation[-1] if self.deviation else 0.0
-        self.deviation.append(response.adjust(before, gap, self.period_s[j], self.elasticity,
-                                              self.lag_months))
+        self.deviation.append(
+            response.adjust(before, gap, self.period_s[j], self.elasticity, self.lag_months)
+        )
         return np.exp(self.deviation[-1])
 
     def records(self) -> np.ndarray:
@@ -126,12 +138,15 @@ class Network:
 def _other_hashrate(inputs: Inputs, timeline: Timeline) -> np.ndarray:
     """Hashrate of the rest of the network at the period edges [H/s], shape (..., n + 1)."""
     v = inputs.values
-    start = np.where(np.isnan(v["network.hashrate_eh_s"]),
-                     hashrate_from_difficulty(v["network.difficulty"]),
-                     v["network.hashrate_eh_s"] * EH)
+    start = np.where(
+        np.isnan(v["network.hashrate_eh_s"]),
+        hashrate_from_difficulty(v["network.difficulty"]),
+        v["network.hashrate_eh_s"] * EH,
+    )
     kind, _ = growth(inputs.scenario)
-    if kind == "path":
-        points = [(p.date, p.hashrate_eh_s * EH) for p in inputs.scenario.network.hashrate_growth.path]
+    path_points = inputs.scenario.network.hashrate_growth.path
+    if path_points is not None:
+        points = [(p.date, p.hashrate_eh_s * EH) for p in path_points]
         path = dated_path(inputs.scenario.start_date, points, start, timeline.edges_s)
     else:
         rate = chain.growth_rate_per_s(v["network.hashrate_growth"], kind)
@@ -139,23 +154,45 @@ def _other_hashrate(inputs: Inputs, timeline: Timeline) -> np.ndarray:
     return path * inputs.paths.get("other_hashrate_factor", 1.0)
 
 
-def _project(inputs: Inputs, timeline: Timeline, other_h_s, fleet_h_s, *, include_fleet,
-             record_epochs=False, run_fraction=None, other_factor=None) -> chain.Projection:
-    """The one call of :func:`minecalc.chain.project`, from the scenario's start state."""
+def _project(
+    inputs: Inputs,
+    timeline: Timeline,
+    other_h_s,
+    fleet_h_s,
+    *,
+    include_fleet,
+    **hooks,
+) -> chain.Projection:
+    """The one call of :func:`minecalc.chain.project`, from the scenario's start state.
+
+    ``hooks`` are the chain's ``record_epochs``, ``run_fraction`` and ``other_factor``.
+    """
     scenario, v = inputs.scenario, inputs.values
     elapsed = None
     if scenario.network.epoch_start_date is not None:
         start = pd.Timestamp(scenario.start_date, tz="UTC")
         elapsed = (start - pd.Timestamp(scenario.network.epoch_start_date)).total_seconds()
-    return chain.project(timeline.edges_s, other_h_s, fleet_h_s,
-                         difficulty=v["network.difficulty"], height=v["network.height"],
-                         epoch_elapsed_s=elapsed,
-                         include_fleet_in_network=include_fleet, run_fraction=run_fraction,
-                         other_factor=other_factor, record_epochs=record_epochs)
+    return chain.project(
+        timeline.edges_s,
+        other_h_s,
+        fleet_h_s,
+        difficulty=v["network.difficulty"],
+        height=v["network.height"],
+        epoch_elapsed_s=elapsed,
+        include_fleet_in_network=include_fleet,
+        **{"record_epochs": False, **hooks},
+    )
 
 
-def network(*, inputs: Inputs, timeline: Timeline, fleet: Fleet, prices: Prices,
-            epochs: bool, without_fleet: bool) -> Network:
+def network(
+    *,
+    inputs: Inputs,
+    timeline: Timeline,
+    fleet: Fleet,
+    prices: Prices,
+    epochs: bool,
+    without_fleet: bool,
+) -> Network:
     """Stage 5: project the chain with the fleet (and, as asked, without it).
 
     ``epochs`` keeps the per-epoch and halving records; ``without_fleet`` also projects
@@ -164,30 +201,62 @@ def network(*, inputs: Inputs, timeline: Timeline, fleet: Fleet, prices: Prices,
     """
     scenario, v = inputs.scenario, inputs.values
     other = _other_hashrate(inputs, timeline)
-    responding = (scenario.network.response is not None
-                  or "network.response.elasticity" in inputs.swept)
+    responding = (
+        scenario.network.response is not None or "network.response.elasticity" in inputs.swept
+    )
     alone = responder = None
     if without_fleet or responding:
         alone = _project(inputs, timeline, other, fleet.available_h_s, include_fleet=False)
-    if responding:
+    if responding and alone is not None:
         responder = Responder(inputs=inputs, alone=alone, fees=prices.fees_btc, timeline=timeline)
         # the chain's scenario shape must hold the response's own dimensions
-        other = other * np.ones_like(v["network.response.elasticity"]
-                                     * v["network.response.lag_months"])[..., None]
-    dispatcher = (Dispatcher(prices=prices, fleet=fleet, n=timeline.n)
-                  if scenario.tariff.dispatch == "economic" else None)
-    proj = _project(inputs, timeline, other, fleet.available_h_s,
-                    include_fleet=v["network.include_fleet_in_network"], record_epochs=epochs,
-                    run_fraction=dispatcher, other_factor=responder)
-    fixed = None if responder is None else _project(
-        inputs, timeline, other, proj.fleet_hashrate_h_s,
-        include_fleet=v["network.include_fleet_in_network"])
+        other = (
+            other
+            * np.ones_like(v["network.response.elasticity"] * v["network.response.lag_months"])[
+                ..., None
+            ]
+        )
+    dispatcher = (
+        Dispatcher(prices=prices, fleet=fleet, n=timeline.n)
+        if scenario.tariff.dispatch == "economic"
+        else None
+    )
+    proj = _project(
+        inputs,
+        timeline,
+        other,
+        fleet.available_h_s,
+        include_fleet=v["network.include_fleet_in_network"],
+        record_epochs=epochs,
+        run_fraction=dispatcher,
+        other_factor=responder,
+    )
+    fixed = (
+        None
+        if responder is None
+        else _project(
+            inputs,
+            timeline,
+            other,
+            proj.fleet_hashrate_h_s,
+            include_fleet=v["network.include_fleet_in_network"],
+        )
+    )
+    hashprice: np.ndarray | float = np.nan  # no decision without dispatch
     if dispatcher is None:
-        run_share, paid, hashprice = np.ones(timeline.n), prices.mean_tariff_usd, np.nan
+        run_share, paid = np.ones(timeline.n), prices.mean_tariff_usd
     else:
         run_share, paid, hashprice = dispatcher.records()
     blocks, subsidy, btc = chain.fleet_yield(proj, prices.fees_btc)
-    return Network(projection=proj, alone=alone, fixed=fixed, run_share=run_share,
-                   paid_usd=paid, net_hashprice=hashprice,
-                   deviation=None if responder is None else responder.records(),
-                   fleet_blocks=blocks, fleet_subsidy_btc=subsidy, fleet_btc=btc)
+    return Network(
+        projection=proj,
+        alone=alone,
+        fixed=fixed,
+        run_share=run_share,
+        paid_usd=paid,
+        net_hashprice=hashprice,
+        deviation=None if responder is None else responder.records(),
+        fleet_blocks=blocks,
+        fleet_subsidy_btc=subsidy,
+        fleet_btc=btc,
+    )
