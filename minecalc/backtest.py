@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -267,59 +268,64 @@ def halving_timing(
     ``trend_epochs`` epochs up to the start (:func:`minecalc.history.growth_trend_per_year`).
     """
     epochs = implied_hashrate()
-    t_all, h_all = epochs["mid_time_s"].to_numpy(), epochs["hashrate_h_s"].to_numpy()
-    rows = []
-    for height in heights:  # one backtest per halving, each with its own start and path
-        if height not in HALVING_TIMES_UNIX:
-            raise InputError(
-                f"heights: expected halvings with a known time "
-                f"({', '.join(map(str, HALVING_TIMES_UNIX))}), got {height}"
-            )
-        real_s = float(HALVING_TIMES_UNIX[height])
-        begin = pd.Timestamp(real_s, unit="s", tz="UTC") - pd.DateOffset(years=lead_years)
-        k = int(np.flatnonzero(epochs["start_time"] <= begin)[-1])
-        start = epochs.iloc[k]
-        last = height // RETARGET_INTERVAL + 2  # knots through two epochs past the halving
-        knots_s = t_all[k - 1 : last + 1] - start["start_time_s"]
-        edges = np.concatenate([[0.0], knots_s[knots_s > 0]])
-        realized = chain.log_linear_path(knots_s, h_all[k - 1 : last + 1], edges)
-        growth = history.growth_trend_per_year(trend_epochs, end_height=int(start["height"]))
-        rate = chain.growth_rate_per_s(growth, "per_year")
-        trend = chain.exponential_path(h_all[k - 1] * np.exp(-rate * knots_s[0]), rate, edges)
-        proj = chain.project(
-            edges,
-            np.stack([realized, trend]),
-            np.zeros((2, edges.size - 1)),
-            difficulty=start["difficulty"],
-            height=int(start["height"]),
-            epoch_elapsed_s=0.0,
-        )
-        halving_s = (
-            start["start_time_s"]
-            + proj.halving_time_s[:, height // HALVING_INTERVAL - proj.first_halving]
-        )
-        projected_starts = proj.epoch_start_s[0, 1:]
-        real_starts = epochs["start_time_s"].to_numpy()[k + 1 : k + 1 + projected_starts.size]
-        reached = ~np.isnan(projected_starts)
-        start_error_s = projected_starts[reached] + start["start_time_s"] - real_starts[reached]
-        error_h = (halving_s - real_s) / 3600
-        rows.append(
-            {
-                "height": height,
-                "real_time": pd.Timestamp(real_s, unit="s", tz="UTC"),
-                "start_height": int(start["height"]),
-                "start_time": start["start_time"],
-                "start_difficulty": float(start["difficulty"]),
-                "projected_time": pd.Timestamp(halving_s[0], unit="s", tz="UTC"),
-                "error_h": float(error_h[0]),
-                "within_tolerance": bool(abs(error_h[0]) <= TOLERANCE_DAYS * 24),
-                "epoch_start_max_error_h": float(np.abs(start_error_s).max() / 3600),
-                "trend_growth_per_year": growth,
-                "trend_time": pd.Timestamp(halving_s[1], unit="s", tz="UTC"),
-                "trend_error_h": float(error_h[1]),
-            }
-        )
+    rows = [  # one backtest per halving, each with its own start and path
+        _halving_row(epochs, height, lead_years=lead_years, trend_epochs=trend_epochs)
+        for height in heights
+    ]
     return pd.DataFrame(rows)
+
+
+def _halving_row(epochs: pd.DataFrame, height: int, *, lead_years: int, trend_epochs: int) -> dict:
+    """One halving's backtest: the realized hashrate and the trend forecast, from a start
+    ``lead_years`` before it (see :func:`halving_timing`)."""
+    t_all, h_all = epochs["mid_time_s"].to_numpy(), epochs["hashrate_h_s"].to_numpy()
+    if height not in HALVING_TIMES_UNIX:
+        raise InputError(
+            f"heights: expected halvings with a known time "
+            f"({', '.join(map(str, HALVING_TIMES_UNIX))}), got {height}"
+        )
+    real_s = float(HALVING_TIMES_UNIX[height])
+    begin = pd.Timestamp(real_s, unit="s", tz="UTC") - pd.DateOffset(years=lead_years)
+    k = int(np.flatnonzero(epochs["start_time"] <= begin)[-1])
+    start = epochs.iloc[k]
+    last = height // RETARGET_INTERVAL + 2  # knots through two epochs past the halving
+    knots_s = t_all[k - 1 : last + 1] - start["start_time_s"]
+    edges = np.concatenate([[0.0], knots_s[knots_s > 0]])
+    realized = chain.log_linear_path(knots_s, h_all[k - 1 : last + 1], edges)
+    growth = history.growth_trend_per_year(trend_epochs, end_height=int(start["height"]))
+    rate = chain.growth_rate_per_s(growth, "per_year")
+    trend = chain.exponential_path(h_all[k - 1] * np.exp(-rate * knots_s[0]), rate, edges)
+    proj = chain.project(
+        edges,
+        np.stack([realized, trend]),
+        np.zeros((2, edges.size - 1)),
+        difficulty=start["difficulty"],
+        height=int(start["height"]),
+        epoch_elapsed_s=0.0,
+    )
+    halving_s = (
+        start["start_time_s"]
+        + proj.halving_time_s[:, height // HALVING_INTERVAL - proj.first_halving]
+    )
+    projected_starts = proj.epoch_start_s[0, 1:]
+    real_starts = epochs["start_time_s"].to_numpy()[k + 1 : k + 1 + projected_starts.size]
+    reached = ~np.isnan(projected_starts)
+    start_error_s = projected_starts[reached] + start["start_time_s"] - real_starts[reached]
+    error_h = (halving_s - real_s) / 3600
+    return {
+        "height": height,
+        "real_time": pd.Timestamp(real_s, unit="s", tz="UTC"),
+        "start_height": int(start["height"]),
+        "start_time": start["start_time"],
+        "start_difficulty": float(start["difficulty"]),
+        "projected_time": pd.Timestamp(halving_s[0], unit="s", tz="UTC"),
+        "error_h": float(error_h[0]),
+        "within_tolerance": bool(abs(error_h[0]) <= TOLERANCE_DAYS * 24),
+        "epoch_start_max_error_h": float(np.abs(start_error_s).max() / 3600),
+        "trend_growth_per_year": growth,
+        "trend_time": pd.Timestamp(halving_s[1], unit="s", tz="UTC"),
+        "trend_error_h": float(error_h[1]),
+    }
 
 
 # --- 3. Out of sample -------------------------------------------------------------------------
@@ -502,62 +508,82 @@ def out_of_sample(
     blocks = np.atleast_1d(np.asarray(block_epochs, dtype=np.int64))
     frames = []
     for i, cutoff in enumerate(cutoffs):  # each cut-off is its own calibration
-        cut = pd.Timestamp(cutoff)
-        cut = cut.tz_localize("UTC") if cut.tz is None else cut.tz_convert("UTC")
-        cut_s = (cut - pd.Timestamp(0, tz="UTC")).total_seconds()
-        k = int(np.searchsorted(start_s, cut_s, side="right")) - 1  # the epoch in force
-        if k < window_epochs + 1:
-            raise InputError(
-                f"cutoffs: expected dates with {window_epochs} epochs of history "
-                f"before them, got {cutoff}"
-            )
-        height = int(epochs["height"].iloc[k])
-        changes = np.log(
-            history.difficulty_changes(height - window_epochs * RETARGET_INTERVAL, height)
-        )
-        epoch_s = (start_s[k] - start_s[k - window_epochs]) / window_epochs
-        horizon_s = cut_s + horizon_years * SECONDS_PER_YEAR
-        ahead = np.flatnonzero((start_s > cut_s) & (start_s <= horizon_s))
-        if not ahead.size:
-            raise InputError(
-                f"cutoffs: expected dates before the history ends "
-                f"({epochs['start_time'].iloc[-1]:%Y-%m-%d}), got {cutoff}"
-            )
+        at = _at_cutoff(epochs, cutoff, window_epochs, horizon_years)
+        k, ahead = at.k, at.ahead
         n = int(np.ceil(1.5 * (ahead[-1] - k))) + 2  # room for paths slower than history
         rng = np.random.default_rng([seed, i])
-        draws = np.stack([resample_changes(changes, rng, paths, n, b) for b in blocks])
+        draws = np.stack([resample_changes(at.changes, rng, paths, n, b) for b in blocks])
         d = project_epoch_difficulty(
             draws,
             epochs["difficulty"].iloc[k],
-            height,
+            int(epochs["height"].iloc[k]),
             epochs["hashrate_h_s"].iloc[k - 1],
             mid_s[k - 1] - start_s[k],
-            epoch_s,
+            (start_s[k] - start_s[k - window_epochs]) / window_epochs,
             int(ahead[-1] - k),
         )
-        band = quantile_band(d, BAND, axis=1)[..., ahead - k - 1]  # (quantile, scheme, epoch)
-        reached = (~np.isnan(d)).mean(axis=1)[:, ahead - k - 1]
-        realized = epochs["difficulty"].to_numpy()[ahead]
-        for s, b in enumerate(blocks):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "cutoff": cut.strftime("%Y-%m-%d"),
-                        "block_epochs": int(b),
-                        "height": epochs["height"].to_numpy()[ahead],
-                        "start_time": epochs["start_time"].array[ahead],
-                        "epochs_ahead": ahead - k,
-                        "difficulty": realized,
-                        "p10": band[0, s],
-                        "p50": band[1, s],
-                        "p90": band[2, s],
-                        "inside": _inside(realized, band[0, s], band[2, s]),
-                        "reached": reached[s],
-                    }
-                )
-            )
+        frames += [_scored(epochs, at, d[s], int(b)) for s, b in enumerate(blocks)]
     frame = pd.concat(frames, ignore_index=True)
     return frame[frame["difficulty"].notna()].reset_index(drop=True)
+
+
+class _Cutoff(NamedTuple):
+    """What the model knows at a cut-off."""
+
+    label: str
+    """The cut-off as YYYY-MM-DD (UTC)."""
+    k: int
+    """Index of the epoch in force."""
+    changes: np.ndarray
+    """Log difficulty changes of the window before it."""
+    ahead: np.ndarray
+    """Indices of the epochs that start within the horizon after it."""
+
+
+def _at_cutoff(epochs: pd.DataFrame, cutoff, window_epochs: int, horizon_years: float) -> _Cutoff:
+    """The epoch in force at ``cutoff``, the changes that led to it, the epochs to score."""
+    start_s = epochs["start_time_s"].to_numpy()
+    cut = pd.Timestamp(cutoff)
+    cut = cut.tz_localize("UTC") if cut.tz is None else cut.tz_convert("UTC")
+    cut_s = (cut - pd.Timestamp(0, tz="UTC")).total_seconds()
+    k = int(np.searchsorted(start_s, cut_s, side="right")) - 1  # the epoch in force
+    if k < window_epochs + 1:
+        raise InputError(
+            f"cutoffs: expected dates with {window_epochs} epochs of history "
+            f"before them, got {cutoff}"
+        )
+    height = int(epochs["height"].iloc[k])
+    changes = np.log(history.difficulty_changes(height - window_epochs * RETARGET_INTERVAL, height))
+    horizon_s = cut_s + horizon_years * SECONDS_PER_YEAR
+    ahead = np.flatnonzero((start_s > cut_s) & (start_s <= horizon_s))
+    if not ahead.size:
+        raise InputError(
+            f"cutoffs: expected dates before the history ends "
+            f"({epochs['start_time'].iloc[-1]:%Y-%m-%d}), got {cutoff}"
+        )
+    return _Cutoff(cut.strftime("%Y-%m-%d"), k, changes, ahead)
+
+
+def _scored(epochs: pd.DataFrame, at: _Cutoff, d: np.ndarray, block_epochs: int) -> pd.DataFrame:
+    """One scheme's band at a cut-off against the realized epochs; ``d`` is (path, epoch)."""
+    col = at.ahead - at.k - 1
+    band = quantile_band(d, BAND, axis=0)[..., col]  # (quantile, epoch)
+    realized = epochs["difficulty"].to_numpy()[at.ahead]
+    return pd.DataFrame(
+        {
+            "cutoff": at.label,
+            "block_epochs": block_epochs,
+            "height": epochs["height"].to_numpy()[at.ahead],
+            "start_time": epochs["start_time"].array[at.ahead],
+            "epochs_ahead": at.ahead - at.k,
+            "difficulty": realized,
+            "p10": band[0],
+            "p50": band[1],
+            "p90": band[2],
+            "inside": _inside(realized, band[0], band[2]),
+            "reached": (~np.isnan(d)).mean(axis=0)[col],
+        }
+    )
 
 
 def coverage_summary(frame: pd.DataFrame) -> pd.DataFrame:

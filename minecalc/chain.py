@@ -468,18 +468,13 @@ def project(  # noqa: PLR0913 - the start state and two hooks, all keyword-only
     include_fleet_in_network : bool or array_like of bool
         Whether the fleet's hashrate counts toward the block rate and so the
         retargets (self-dilution). False gives the price-taker view.
-    run_fraction : callable, optional
-        ``run_fraction(j, difficulty, subsidy_btc)`` -> fraction of month ``j`` the
-        fleet runs, given the difficulty [-] and block subsidy [BTC] in force when
-        the month starts (arrays of the scenario shape). This is where economic
-        dispatch decides, stepping forward in time. Default: always 1.
-    other_factor : callable, optional
-        ``other_factor(j, difficulty, subsidy_btc)`` -> factor on the rest of the
-        network's hashrate during month ``j``, from the state when the month starts
-        (the other miners' response to hashprice, :mod:`minecalc.response`). Default: 1.
+    run_fraction, other_factor : callable, optional
+        ``f(j, difficulty, subsidy_btc)`` from the difficulty [1] and subsidy [BTC] in
+        force when month ``j`` starts (scenario-shaped arrays): the share of the month
+        the fleet runs (economic dispatch), and a factor on the rest of the network's
+        hashrate (the other miners' response, :mod:`minecalc.response`). Default 1.
     record_epochs : bool
-        Keep per-epoch and per-halving records (memory grows with scenarios x
-        epochs: turn off for large sweeps).
+        Keep per-epoch and per-halving records (scenarios x epochs values).
 
     Returns
     -------
@@ -492,8 +487,7 @@ def project(  # noqa: PLR0913 - the start state and two hooks, all keyword-only
     blocks; the next difficulty is ``retarget_difficulty(D, timespan)`` where
     ``timespan`` runs from the epoch's first to its last block (2015
     intervals). Blocks at heights ``>= 210000 k`` pay the subsidy of era k.
-    A miner of hashrate ``h`` constant over a month wins
-    ``h / K * integral dt / D`` blocks and ``h / K * integral (subsidy + fees) dt / D`` BTC.
+    Hashrate ``h`` over a month wins ``h / K * integral dt / D`` blocks.
     """
     edges, other, fleet = _time_axes(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s)
     n = edges.size - 1

@@ -252,12 +252,15 @@ def headline(summary: dict) -> dict[str, Figure]:
     Returns
     -------
     dict of str to Figure
-        In reading order; ``undiluted`` and ``without_response`` only where the run has them.
+        In reading order, the chain's figures then the money's; ``undiluted`` and
+        ``without_response`` only where the run has them.
     """
-    s, cur = summary, summary["tariff_currency"]
-    undiluted, fixed, irr = s["btc_total_undiluted"], s["btc_total_without_response"], s["irr"]
-    reason = IRR_REASONS[next(k for k, v in IRR_REASON_NAMES.items() if v == s["irr_reason"])]
-    usd_tariff = s["breakeven_energy_price_usd_per_kwh"]
+    return {**_chain_figures(summary), **_money_figures(summary)}
+
+
+def _chain_figures(s: dict) -> dict[str, Figure]:
+    """What the fleet mines and what the network does."""
+    undiluted, fixed = s["btc_total_undiluted"], s["btc_total_without_response"]
     figures = {
         "fleet_hashrate": Figure("Fleet hashrate", quantity(s["fleet_hashrate_eh_s"], "EH/s")),
         "share": Figure("Network share, first month", percent(s["network_share_first_month"])),
@@ -286,37 +289,41 @@ def headline(summary: dict) -> dict[str, Figure]:
             f"(the response gives back {percent(s['btc_total'] / fixed - 1, sign=True)}; "
             f"{quantity(s['displaced_hashrate_eh_s_end'], 'EH/s')} displaced at the end)",
         )
-    figures |= {
-        "halving": Figure(f"Block {s['halving_height']:,} (halving)", s["halving_date"][:10])
+    figures["halving"] = (
+        Figure(f"Block {s['halving_height']:,} (halving)", s["halving_date"][:10])
         if s["halving_date"]
-        else Figure("Next halving", "beyond the horizon"),
-        "final_difficulty": Figure("Final difficulty", quantity(s["final_difficulty"] / 1e12, "T")),
-        "energy": Figure("Energy used", quantity(s["energy_gwh_total"], "GWh")),
+        else Figure("Next halving", "beyond the horizon")
+    )
+    figures["final_difficulty"] = Figure(
+        "Final difficulty", quantity(s["final_difficulty"] / 1e12, "T")
+    )
+    figures["energy"] = Figure("Energy used", quantity(s["energy_gwh_total"], "GWh"))
+    return figures
+
+
+def _money_figures(s: dict) -> dict[str, Figure]:
+    """What the plan costs and earns."""
+    cur, irr, usd_tariff = s["tariff_currency"], s["irr"], s["breakeven_energy_price_usd_per_kwh"]
+    reason = IRR_REASONS[next(k for k, v in IRR_REASON_NAMES.items() if v == s["irr_reason"])]
+    in_local = f"= {money(s['npv_usd'] * s['usd_fx_rate_start'], cur)} at the starting rate"
+    cents = "" if usd_tariff is None else f"= {quantity(100 * usd_tariff, 'US cents/kWh')}"
+    payback = s["payback_months"]
+    return {
         "capex": Figure("Capex", money(s["capex_usd"])),
-        "npv": Figure(
-            "NPV",
-            money(s["npv_usd"]),
-            ""
-            if cur == "USD"
-            else f"= {money(s['npv_usd'] * s['usd_fx_rate_start'], cur)} at the starting rate",
-        ),
+        "npv": Figure("NPV", money(s["npv_usd"]), "" if cur == "USD" else in_local),
         "irr": Figure(
             "IRR", "n/a" if irr is None else percent(irr) + "/yr", f"({reason})" if reason else ""
         ),
         "payback": Figure(
             "Payback",
-            "never (within the horizon)"
-            if s["payback_months"] is None
-            else quantity(s["payback_months"], "months"),
+            "never (within the horizon)" if payback is None else quantity(payback, "months"),
         ),
         "cost_cash": Figure("Cost per BTC, cash", money(s["cost_per_btc_cash_usd"])),
         "cost_all_in": Figure("Cost per BTC, all-in", money(s["cost_per_btc_all_in_usd"])),
         "breakeven_tariff": Figure(
             "Breakeven tariff",
             quantity(s["breakeven_energy_price_per_kwh"], f"{cur}/kWh"),
-            ""
-            if cur == "USD" or usd_tariff is None
-            else f"= {quantity(100 * usd_tariff, 'US cents/kWh')}",
+            "" if cur == "USD" else cents,
         ),
         "breakeven_price": Figure("Breakeven BTC price", money(s["breakeven_btc_price_usd"])),
         "hashprice": Figure(
@@ -330,7 +337,6 @@ def headline(summary: dict) -> dict[str, Figure]:
             f"vs {money(s['alternative_value_usd_per_mwh_mean'])} selling the energy",
         ),
     }
-    return figures
 
 
 def _line(figure: Figure) -> str:
