@@ -32,24 +32,25 @@ def _atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
-def write_dataset(ds: xr.Dataset, path, force: bool = False) -> Path:
-    """Write a Dataset to netCDF at ``path``, atomically; an existing file needs ``force``."""
+def _write_one(path, write, force: bool) -> Path:
+    """``write(tmp_path)`` into a new file at ``path``, atomically; an existing one needs
+    ``force``."""
     path = Path(path)
     if path.exists() and not force:
         raise OutputExistsError([path])
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
+    _atomic_write(path, write)
     return path
+
+
+def write_dataset(ds: xr.Dataset, path, force: bool = False) -> Path:
+    """Write a Dataset to netCDF at ``path``, atomically; an existing file needs ``force``."""
+    return _write_one(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"), force)
 
 
 def atomic_write_text(path, text: str, force: bool = False) -> Path:
     """Write text to a new file at ``path``, atomically; an existing file needs ``force``."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise OutputExistsError([path])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return path
+    return _write_one(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force)
 
 
 def check_variables(ds: xr.Dataset, names) -> list[str]:

@@ -66,6 +66,16 @@ def _check(scenario: Scenario, field: str, values: np.ndarray) -> None:
         with_overrides(scenario, [f"{field}={json.dumps(value)}"])
 
 
+def _labelled(scenario: Scenario, field: str, values, dim: str):
+    """One swept field: the scenario set up for it, its model parameter and its values on
+    ``dim``, the field's values as a coordinate with its units."""
+    array = np.asarray(values, dtype=np.float64)
+    scenario, key = _resolve(scenario, field, array.flat[0].item())
+    _check(scenario, field, array)
+    coord = (dim, array, field_attrs(field, scenario.tariff.currency))
+    return scenario, key, xr.DataArray(array, dims=dim, coords={field: coord})
+
+
 def parameters(
     scenario: Scenario,
     grid: Mapping[str, ArrayLike] | None = None,
@@ -94,14 +104,7 @@ def parameters(
     """
     params = {}
     for field, values in (grid or {}).items():
-        array = np.asarray(values, dtype=np.float64)
-        scenario, key = _resolve(scenario, field, array.flat[0].item())
-        _check(scenario, field, array)
-        params[key] = xr.DataArray(
-            array,
-            dims=field,
-            coords={field: (field, array, field_attrs(field, scenario.tariff.currency))},
-        )
+        scenario, key, params[key] = _labelled(scenario, field, values, field)
     if zipped:
         lengths = {np.size(v) for v in zipped.values()}
         if len(lengths) != 1:
@@ -110,14 +113,7 @@ def parameters(
             )
         dim = zipped_dim or "+".join(zipped)
         for field, values in zipped.items():
-            array = np.asarray(values, dtype=np.float64)
-            scenario, key = _resolve(scenario, field, array.flat[0].item())
-            _check(scenario, field, array)
-            params[key] = xr.DataArray(
-                array,
-                dims=dim,
-                coords={field: (dim, array, field_attrs(field, scenario.tariff.currency))},
-            )
+            scenario, key, params[key] = _labelled(scenario, field, values, dim)
     return scenario, params
 
 

@@ -166,24 +166,6 @@ def test_the_dask_path_stays_lazy_until_written(pk, tmp_path):
         write_lazy(lazy, out)
 
 
-@pytest.fixture
-def dashboard_port_taken():
-    """Hold 127.0.0.1:8787, dask's default dashboard port, as a user's own dask dashboard would.
-
-    The clusters in these tests must start whatever listens there: a fixed port would make
-    distributed warn (an error here) or fail to start.
-    """
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
-        try:
-            held.bind(("127.0.0.1", 8787))
-            held.listen()
-        except OSError:
-            pass  # already in use: the very condition under test
-        yield
-
-
 def test_a_local_cluster_sweep_equals_the_in_memory_one(pk, dashboard_port_taken):
     from distributed import Client, LocalCluster
 
