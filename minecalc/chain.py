@@ -20,9 +20,13 @@ the only loops are over months and over the events inside a month.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from .protocol import (
     HALVING_INTERVAL,
@@ -48,14 +52,17 @@ GROWTH_PERIOD_S = {
 """Length of the period each growth-rate convention refers to [s]: a nominal
 epoch of 2016 x 600 s, a twelfth of a year, a year of 365.2425 days."""
 
+MonthHook = Callable[[int, np.ndarray, np.ndarray], "npt.ArrayLike"]
+"""A hook of :func:`project`: ``f(j, difficulty, subsidy_btc)`` -> a factor, scenario-shaped."""
 
-def _exprel(x):
+
+def _exprel(x: np.ndarray) -> np.ndarray:
     """``expm1(x) / x``, 1 at 0: the growth integral, without importing scipy.special."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))
 
 
-def growth_rate_per_s(growth, period):
+def growth_rate_per_s(growth: npt.ArrayLike, period: str) -> np.ndarray | float:
     """Continuous growth rate equivalent to a growth fraction per period.
 
     Parameters
@@ -77,7 +84,9 @@ def growth_rate_per_s(growth, period):
     return np.log1p(growth) / GROWTH_PERIOD_S[period]
 
 
-def exponential_path(start_h_s, rate_per_s, times_s):
+def exponential_path(
+    start_h_s: npt.ArrayLike, rate_per_s: npt.ArrayLike, times_s: np.ndarray | float
+) -> np.ndarray:
     """Hashrate growing at a constant continuous rate, sampled at times.
 
     Parameters
@@ -98,7 +107,9 @@ def exponential_path(start_h_s, rate_per_s, times_s):
     return start * np.exp(np.asarray(rate_per_s, dtype=np.float64)[..., None] * times_s)
 
 
-def log_linear_path(knot_times_s, knot_h_s, times_s):
+def log_linear_path(
+    knot_times_s: npt.ArrayLike, knot_h_s: npt.ArrayLike, times_s: np.ndarray | Sequence[float]
+) -> np.ndarray:
     """Hashrate interpolated log-linearly between knots, held flat outside them.
 
     Parameters
@@ -175,11 +186,11 @@ RECORD_FIELDS = (
 class _Records:
     """Per-scenario values indexed by an event counter, widened as events occur."""
 
-    def __init__(self, size, fields, width):
+    def __init__(self, size: int, fields: Iterable[str], width: int) -> None:
         self._data = {f: np.full((size, width), np.nan) for f in fields}
         self.used = 0
 
-    def put(self, field, rows, cols, values):
+    def put(self, field: str, rows: np.ndarray, cols: np.ndarray, values: npt.ArrayLike) -> None:
         data = self._data[field]
         if cols.max() >= data.shape[1]:
             # scenarios far apart in height need more than one doubling at the start
@@ -190,11 +201,13 @@ class _Records:
         data[rows, cols] = values
         self.used = max(self.used, int(cols.max()) + 1)
 
-    def get(self, field, shape):
+    def get(self, field: str, shape: tuple[int, ...]) -> np.ndarray:
         return self._data[field][:, : self.used].reshape(*shape, self.used)
 
 
-def _segment_duration(other, rate, fleet, work):
+def _segment_duration(
+    other: np.ndarray, rate: np.ndarray, fleet: np.ndarray, work: np.ndarray
+) -> np.ndarray:
     """Time for a hashrate ``other * exp(rate t) + fleet`` to do ``work`` hashes.
 
     Solves ``G(t) = other * expm1(rate t) / rate + fleet * t = work`` for ``t``
@@ -229,7 +242,15 @@ class _State:
     is the time since the current epoch's first block [s].
     """
 
-    def __init__(self, time_shapes, difficulty, height, epoch_elapsed_s, include, record_width):
+    def __init__(
+        self,
+        time_shapes: Iterable[tuple[int, ...]],
+        difficulty: npt.ArrayLike,
+        height: npt.ArrayLike,
+        epoch_elapsed_s: npt.ArrayLike | None,
+        include: npt.ArrayLike,
+        record_width: int,
+    ) -> None:
         self.height = height = np.asarray(height, dtype=np.int64)
         if epoch_elapsed_s is None:
             epoch_elapsed_s = (height % RETARGET_INTERVAL) * float(TARGET_BLOCK_TIME_S)
@@ -247,12 +268,13 @@ class _State:
         self.era = tip // HALVING_INTERVAL
         self.to_retarget = (RETARGET_INTERVAL * (self.epoch + 1) - 1 - tip).astype(np.float64)
         self.to_halving = (HALVING_INTERVAL * (self.era + 1) - 1 - tip).astype(np.float64)
-        self.subsidy = block_subsidy_btc(self.era * HALVING_INTERVAL)
+        self.subsidy = cast("np.ndarray", block_subsidy_btc(self.era * HALVING_INTERVAL))
         self.d = self.flat(difficulty)
         self.work_per_block = self.d * _K
         self.clock = self.flat(epoch_elapsed_s)
         self.in_network = self.flat(include, bool)
-        self.epochs = self.halvings = None
+        self.epochs: _Records | None = None
+        self.halvings: _Records | None = None
         if record_width:
             self.first_epoch, self.first_era = int(self.epoch.min()), int(self.era.min())
             self.epochs = _Records(self.size, ("start", "difficulty", "interval"), record_width)
@@ -261,11 +283,11 @@ class _State:
             self.epochs.put("start", all_rows, col, -self.clock)
             self.epochs.put("difficulty", all_rows, col, self.d)
 
-    def flat(self, x, dtype=np.float64):
+    def flat(self, x: npt.ArrayLike, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
         """``x`` broadcast to the scenario shape, as a fresh flat array."""
         return np.broadcast_to(x, self.shape).reshape(self.size).astype(dtype)
 
-    def retarget(self, rows, hashrate_now, time_s):
+    def retarget(self, rows: np.ndarray, hashrate_now: np.ndarray, time_s: np.ndarray) -> None:
         """Start the next epoch in ``rows``, whose tip is an epoch's last block.
 
         ``hashrate_now`` [H/s] mines at that block, found at ``time_s`` [s from start].
@@ -283,7 +305,7 @@ class _State:
         self.clock[rows] = -first_block_s
         self.to_retarget[rows] = RETARGET_INTERVAL
 
-    def halve(self, rows, hashrate_now, time_s):
+    def halve(self, rows: np.ndarray, hashrate_now: np.ndarray, time_s: np.ndarray) -> None:
         """Start the next halving era in ``rows``, whose tip is an era's last block.
 
         Call after :meth:`retarget`: the era's first block is mined at the new difficulty.
@@ -296,7 +318,11 @@ class _State:
         self.to_halving[rows] = HALVING_INTERVAL
 
 
-def _time_axes(month_edges_s, other_hashrate_h_s, fleet_hashrate_h_s):
+def _time_axes(
+    month_edges_s: npt.ArrayLike,
+    other_hashrate_h_s: npt.ArrayLike,
+    fleet_hashrate_h_s: npt.ArrayLike,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The three time-axis inputs of :func:`project` as float arrays, checked to agree."""
     edges = np.asarray(month_edges_s, dtype=np.float64)
     other = np.asarray(other_hashrate_h_s, dtype=np.float64)
@@ -329,7 +355,15 @@ class _Month(NamedTuple):
     """Hashes the counted network does in the month [-]."""
 
 
-def _month(state, j, edges, other, fleet, run_fraction, other_factor):
+def _month(
+    state: _State,
+    j: int,
+    edges: np.ndarray,
+    other: np.ndarray,
+    fleet: np.ndarray,
+    run_fraction: MonthHook | None,
+    other_factor: MonthHook | None,
+) -> _Month:
     """Month ``j``'s hashrates from the inputs and the callbacks' answers, as a :class:`_Month`.
 
     The callbacks see the difficulty and subsidy in force as the month starts.
@@ -353,7 +387,9 @@ def _month(state, j, edges, other, fleet, run_fraction, other_factor):
     return _Month(span, other_now, other_next, rate, fleet_j, f, work)
 
 
-def _month_events(state, month_start_s, month):
+def _month_events(
+    state: _State, month_start_s: float, month: _Month
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Step every scenario through one month, from event to event.
 
     ``month_start_s`` is the month's start [s from start]. Returns the month's
@@ -401,15 +437,15 @@ def _month_events(state, month_start_s, month):
             state.halve(hal, hashrate_now, month_start_s + t[hal])
 
 
-def _projection(out, state):
+def _projection(out: dict[str, np.ndarray], state: _State) -> Projection:
     """The :class:`Projection` from the monthly sums ``out`` (month, scenario) and the records."""
     shape, n = state.shape, out["blocks"].shape[0]
 
-    def months(x):
+    def months(x: np.ndarray) -> np.ndarray:
         return np.moveaxis(x, 0, -1).reshape(*shape, n)
 
-    records = dict.fromkeys(RECORD_FIELDS)
-    if state.epochs is not None:
+    records: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
+    if state.epochs is not None and state.halvings is not None:  # kept together
         records = dict(
             first_epoch=state.first_epoch,
             epoch_start_s=state.epochs.get("start", shape),
@@ -435,18 +471,18 @@ def _projection(out, state):
 
 
 def project(  # noqa: PLR0913 - the start state and two hooks, all keyword-only
-    month_edges_s,
-    other_hashrate_h_s,
-    fleet_hashrate_h_s,
+    month_edges_s: npt.ArrayLike,
+    other_hashrate_h_s: npt.ArrayLike,
+    fleet_hashrate_h_s: npt.ArrayLike,
     *,
-    difficulty,
-    height,
-    epoch_elapsed_s=None,
-    include_fleet_in_network=True,
-    run_fraction=None,
-    other_factor=None,
-    record_epochs=True,
-):
+    difficulty: npt.ArrayLike,
+    height: npt.ArrayLike,
+    epoch_elapsed_s: npt.ArrayLike | None = None,
+    include_fleet_in_network: npt.ArrayLike = True,
+    run_fraction: MonthHook | None = None,
+    other_factor: MonthHook | None = None,
+    record_epochs: bool = True,
+) -> Projection:
     """Project difficulty, block times, halvings and issuance month by month.
 
     Parameters
@@ -515,7 +551,9 @@ def project(  # noqa: PLR0913 - the start state and two hooks, all keyword-only
     return _projection(out, state)
 
 
-def fleet_yield(projection, fees_btc_per_block):
+def fleet_yield(
+    projection: Projection, fees_btc_per_block: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Blocks and BTC won by the fleet in each month of a projection.
 
     Parameters

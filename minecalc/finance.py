@@ -25,9 +25,12 @@ monthly rate ``m`` is the annual ``(1 + m)**12 - 1`` exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 IRR_BRACKET_PER_YEAR = (-0.9999, 10.0)
 """Default search interval of :func:`irr` [fraction per year]: -99.99 % to +1000 %."""
@@ -50,7 +53,7 @@ _FINE_U = np.linspace(-1.0, 1.0, 101)
 _COARSE_STEP_U = 0.1
 
 
-def cash_flow_times(period_edges, timing="mid"):
+def cash_flow_times(period_edges: npt.ArrayLike, timing: str = "mid") -> np.ndarray:
     """Time of each period's cash flow from its edges.
 
     Parameters
@@ -80,7 +83,9 @@ def cash_flow_times(period_edges, timing="mid"):
     raise ValueError(f"timing: expected 'mid', 'end' or 'start', got {timing!r}")
 
 
-def discount_factors(discount_rate_per_year, period_mid_years):
+def discount_factors(
+    discount_rate_per_year: npt.ArrayLike, period_mid_years: npt.ArrayLike
+) -> np.ndarray:
     """Present value of one USD paid at each period's cash-flow time.
 
     Parameters
@@ -104,7 +109,9 @@ def discount_factors(discount_rate_per_year, period_mid_years):
     return np.power(1.0 + r, -np.asarray(period_mid_years, dtype=np.float64))
 
 
-def npv(cash_flow_usd, discount_rate_per_year, period_years):
+def npv(
+    cash_flow_usd: npt.ArrayLike, discount_rate_per_year: npt.ArrayLike, period_years: npt.ArrayLike
+) -> np.ndarray | float:
     """Net present value of a cash-flow series.
 
     Parameters
@@ -152,7 +159,9 @@ class IRRResult(NamedTuple):
     nearest zero returned)."""
 
 
-def _scaled_npv(rate, cf, t, t_lo, t_hi):
+def _scaled_npv(
+    rate: np.ndarray, cf: np.ndarray, t: np.ndarray, t_lo: np.ndarray, t_hi: np.ndarray
+) -> np.ndarray:
     """``sum CF_k (1+r)**(s - t_k)`` with ``s`` chosen so no factor exceeds 1.
 
     Same sign and roots as the NPV; ``s = t_hi`` where ``1 + r < 1`` and ``t_lo``
@@ -165,7 +174,7 @@ def _scaled_npv(rate, cf, t, t_lo, t_hi):
     return np.sum(cf * np.exp(-u[:, None] * (t - s[..., None])), axis=-1)
 
 
-def _sign_changes(cf):
+def _sign_changes(cf: np.ndarray) -> np.ndarray:
     """Number of sign changes along the last axis, zeros skipped."""
     s = np.sign(cf)
     if s.all():  # the usual case: no zero flows to skip
@@ -176,7 +185,9 @@ def _sign_changes(cf):
     return np.count_nonzero(filled[..., 1:] * filled[..., :-1] < 0, axis=-1)
 
 
-def _solve(f, lo, hi, args):
+def _solve(
+    f: Callable[..., np.ndarray], lo: np.ndarray, hi: np.ndarray, args: tuple[np.ndarray, ...]
+) -> np.ndarray:
     """``find_root`` on 1-D brackets; returns the root, NaN where it did not converge."""
     if lo.size == 0:
         return np.empty(0)
@@ -186,7 +197,11 @@ def _solve(f, lo, hi, args):
     return np.where(res.success, res.x, np.nan)
 
 
-def irr_with_reason(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
+def irr_with_reason(
+    cash_flow_usd: npt.ArrayLike,
+    period_years: npt.ArrayLike,
+    bracket: tuple[float, float] = IRR_BRACKET_PER_YEAR,
+) -> IRRResult:
     """Annual internal rate of return, vectorized, with the reason where there is none.
 
     Parameters
@@ -256,7 +271,7 @@ class _Flows(NamedTuple):
     t_hi: np.ndarray  # latest time, likewise [years]
     shared: bool
 
-    def npv(self, rate, rows):
+    def npv(self, rate: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """NPV of ``rows`` at ``rate``, scaled (:func:`_scaled_npv`), shape of ``rows``."""
         t = (
             (self.t, self.t_lo, self.t_hi)
@@ -266,7 +281,9 @@ class _Flows(NamedTuple):
         return _scaled_npv(rate, self.cf[rows], *t)
 
 
-def _irr_inputs(cash_flow_usd, period_years, bracket):
+def _irr_inputs(
+    cash_flow_usd: npt.ArrayLike, period_years: npt.ArrayLike, bracket: tuple[float, float]
+) -> tuple[_Flows, float, float, tuple[int, ...]]:
     """Validate :func:`irr_with_reason`'s inputs: the flows as rows, the bracket, the shape."""
     cf = np.asarray(cash_flow_usd, dtype=np.float64)
     t = np.asarray(period_years, dtype=np.float64)
@@ -287,7 +304,9 @@ def _irr_inputs(cash_flow_usd, period_years, bracket):
     return _Flows(cf2, t2, t_lo, t_hi, shared), lo, hi, shape
 
 
-def _irr_one_change(flows, one, lo, hi):
+def _irr_one_change(
+    flows: _Flows, one: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``one`` (one sign change) with their IRR in the bracket, and that IRR.
 
     One sign change means at most one root; the bracket's ends tell whether it is inside.
@@ -298,7 +317,7 @@ def _irr_one_change(flows, one, lo, hi):
     return bracketed, root
 
 
-def _irr_grid(lo, hi):
+def _irr_grid(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     """Grid scanned for roots: ``u = log(1 + r)`` and the rates ``r``, ends exactly the bracket."""
     u_lo, u_hi = np.log1p(lo), np.log1p(hi)
     coarse = np.concatenate(
@@ -314,7 +333,9 @@ def _irr_grid(lo, hi):
     return u, grid
 
 
-def _irr_several_changes(flows, many, lo, hi):
+def _irr_several_changes(
+    flows: _Flows, many: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
     """IRR nearest zero and reason code of the rows ``many`` (several sign changes).
 
     Scans NPV on :func:`_irr_grid` and refines the sign change nearest zero on each side.
@@ -340,7 +361,14 @@ def _irr_several_changes(flows, many, lo, hi):
     return best, reason
 
 
-def _irr_nearest(flows, many, grid, marks, where_u, upward):
+def _irr_nearest(
+    flows: _Flows,
+    many: np.ndarray,
+    grid: np.ndarray,
+    marks: np.ndarray,
+    where_u: np.ndarray,
+    upward: bool,
+) -> np.ndarray:
     """Root at the sign change nearest zero above (``upward``) or below it; NaN where none."""
     m = marks & ((where_u >= 0) if upward else (where_u < 0))
     has = m.any(axis=-1)
@@ -355,7 +383,11 @@ def _irr_nearest(flows, many, grid, marks, where_u, upward):
     return root
 
 
-def irr(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
+def irr(
+    cash_flow_usd: npt.ArrayLike,
+    period_years: npt.ArrayLike,
+    bracket: tuple[float, float] = IRR_BRACKET_PER_YEAR,
+) -> np.ndarray | float:
     """Annual internal rate of return [fraction per year], shape ``(...)``.
 
     NaN where there is none in the bracket; :func:`irr_with_reason` gives the
@@ -364,7 +396,7 @@ def irr(cash_flow_usd, period_years, bracket=IRR_BRACKET_PER_YEAR):
     return irr_with_reason(cash_flow_usd, period_years, bracket).irr_per_year
 
 
-def payback_months(cash_flow_usd):
+def payback_months(cash_flow_usd: npt.ArrayLike) -> np.ndarray | float:
     """Payback time with linear interpolation inside the crossing period [months].
 
     Parameters
@@ -405,7 +437,7 @@ def payback_months(cash_flow_usd):
     return np.where(p < 0, np.nan, np.where(crossing, p + frac, 0.0))[()]
 
 
-def cost_per_btc(cost_usd, btc):
+def cost_per_btc(cost_usd: npt.ArrayLike, btc: npt.ArrayLike) -> np.ndarray | float:
     """Cost per BTC mined, NaN where nothing was mined.
 
     Parameters
@@ -430,7 +462,9 @@ def cost_per_btc(cost_usd, btc):
     return out[()]
 
 
-def breakeven_of_linear(npv_at_a, npv_at_b, a, b):
+def breakeven_of_linear(
+    npv_at_a: npt.ArrayLike, npv_at_b: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike
+) -> np.ndarray | float:
     """Zero of the line through ``(a, NPV(a))`` and ``(b, NPV(b))``.
 
     Exact (to rounding) when NPV is linear in ``x``: NPV is linear in the
@@ -467,14 +501,14 @@ def breakeven_of_linear(npv_at_a, npv_at_b, a, b):
 
 def breakeven(
     f: Callable[[np.ndarray], np.ndarray],
-    lo,
-    hi,
+    lo: npt.ArrayLike,
+    hi: npt.ArrayLike,
     *,
-    xmin=None,
-    xmax=None,
-    tolerances=None,
-    maxiter=None,
-):
+    xmin: npt.ArrayLike | None = None,
+    xmax: npt.ArrayLike | None = None,
+    tolerances: dict[str, float] | None = None,
+    maxiter: int | None = None,
+) -> np.ndarray | float:
     """Per-scenario root of ``f(x) = 0`` for a scalar parameter ``x``, vectorized.
 
     Parameters
@@ -531,20 +565,22 @@ def breakeven(
     return np.where(res.success, res.x, np.nan).reshape(shape)[()]
 
 
-def _flat(v, shape):
+def _flat(v: npt.ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
     """``v`` broadcast to ``shape``, as a new flat float array."""
     size = int(np.prod(shape))
     return np.broadcast_to(np.asarray(v, dtype=np.float64), shape).reshape(size).copy()
 
 
-def _one_x_per_scenario(f, shape, x_full):
+def _one_x_per_scenario(
+    f: Callable[[np.ndarray], np.ndarray], shape: tuple[int, ...], x_full: np.ndarray
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """``f`` of :func:`breakeven` as its solvers call it: ``g(x, rows)`` -> ``f`` at rows ``rows``.
 
     ``x_full`` (flat, updated in place) holds each scenario's latest ``x``; ``f`` is called
     with all of them, reshaped to ``shape``.
     """
 
-    def g(x, rows):
+    def g(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
         # The solvers hand over only the scenarios still iterating, and bracket_root
         # may ask for two points of one scenario at once (growing left and right);
         # f wants one x per scenario, so evaluate such duplicates in further calls.
@@ -561,7 +597,9 @@ def _one_x_per_scenario(f, shape, x_full):
     return g
 
 
-def straight_line_depreciation(capex_usd_by_period, life_months, n):
+def straight_line_depreciation(
+    capex_usd_by_period: npt.ArrayLike, life_months: npt.ArrayLike, n: int
+) -> np.ndarray:
     """Straight-line depreciation of capex spent over several periods.
 
     Parameters
@@ -616,7 +654,9 @@ class Treasury(NamedTuple):
     """Reserve valued at the period's price [USD]."""
 
 
-def treasury(btc_mined, btc_price_usd, held_fraction):
+def treasury(
+    btc_mined: npt.ArrayLike, btc_price_usd: npt.ArrayLike, held_fraction: npt.ArrayLike
+) -> Treasury:
     """Split production into BTC held in a reserve and BTC sold.
 
     Parameters

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from minecalc.errors import InputError
 from minecalc.protocol import RETARGET_INTERVAL, SECONDS_PER_YEAR, TARGET_TIMESPAN_S
@@ -21,7 +25,7 @@ from minecalc.protocol import RETARGET_INTERVAL, SECONDS_PER_YEAR, TARGET_TIMESP
 _UNIX_EPOCH = pd.Timestamp(0, tz="UTC")
 
 
-def estimate_start_times(start_time_s, difficulty):
+def estimate_start_times(start_time_s: npt.ArrayLike, difficulty: npt.ArrayLike) -> np.ndarray:
     """Fill missing epoch start times from the retarget rule.
 
     Parameters
@@ -126,7 +130,7 @@ def _start_time_s(table: pd.DataFrame) -> np.ndarray:
     return ((table["start_time"] - _UNIX_EPOCH) / pd.Timedelta(seconds=1)).to_numpy()
 
 
-def fit_growth_per_year(start_time_s, difficulty) -> float:
+def fit_growth_per_year(start_time_s: npt.ArrayLike, difficulty: npt.ArrayLike) -> float:
     """Exponential growth rate of difficulty fitted by least squares.
 
     Parameters

@@ -30,9 +30,13 @@ Conventions
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from .protocol import SECONDS_PER_YEAR
 
@@ -50,11 +54,11 @@ _SHARE_ATOL = 1e-6
 """Tolerance on a fleet mix's shares summing to 1."""
 
 
-def _problem(field, expected, got):
+def _problem(field: str, expected: str, got: object) -> ValueError:
     return ValueError(f"{field}: expected {expected}, got {got}")
 
 
-def _f(x):
+def _f(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return np.asarray(x, dtype=np.float64)
 
 
@@ -70,7 +74,7 @@ class FleetMix(NamedTuple):
     """Each machine's share of the fleet's hashrate [fraction], shape ``(..., m)``."""
 
 
-def fleet_mix(shares, efficiency_j_per_th):
+def fleet_mix(shares: npt.ArrayLike, efficiency_j_per_th: npt.ArrayLike) -> FleetMix:
     """Efficiency of a mix of machines given by their shares of IT power.
 
     Parameters
@@ -141,7 +145,7 @@ class _Ramp(NamedTuple):
     cum: np.ndarray  # (..., p): integral of the ramp from the first point to each point [MW s]
 
 
-def _ramp(ramp_times_s, ramp_mw, kind):
+def _ramp(ramp_times_s: npt.ArrayLike, ramp_mw: npt.ArrayLike, kind: str) -> _Ramp:
     """Validate a ramp and precompute its pieces, broadcast to one leading shape."""
     if kind not in RAMP_KINDS:
         raise _problem("kind", "'steps' or 'linear'", repr(kind))
@@ -169,7 +173,9 @@ def _ramp(ramp_times_s, ramp_mw, kind):
     return _Ramp(times, mw, slope, cum)
 
 
-def _at(ramp, t, strict):
+def _at(
+    ramp: _Ramp, t: npt.ArrayLike, strict: bool
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """Index of the last ramp point at (or, if ``strict``, before) each time, and what to gather.
 
     Returns the piece index ``k`` (-1 before the first point), and a function that
@@ -183,13 +189,13 @@ def _at(ramp, t, strict):
     k = np.broadcast_to(k, shape)
     kk = np.maximum(k, 0)
 
-    def gather(a):
+    def gather(a: np.ndarray) -> np.ndarray:
         return np.take_along_axis(np.broadcast_to(a, (*shape[:-1], a.shape[-1])), kk, axis=-1)
 
     return k, gather
 
 
-def _ramp_integral(ramp, t):
+def _ramp_integral(ramp: _Ramp, t: npt.ArrayLike) -> np.ndarray:
     """``integral of the ramp from -inf to t`` [MW s], shape (..., n)."""
     t = _f(t)
     k, g = _at(ramp, t, strict=False)
@@ -197,7 +203,7 @@ def _ramp_integral(ramp, t):
     return np.where(k >= 0, g(ramp.cum) + dt * (g(ramp.mw) + 0.5 * g(ramp.slope) * dt), 0.0)
 
 
-def _ramp_level_before(ramp, t):
+def _ramp_level_before(ramp: _Ramp, t: npt.ArrayLike) -> np.ndarray:
     """Left limit of the ramp at each time, ``r(t-)`` [MW], shape (..., n)."""
     t = _f(t)
     k, g = _at(ramp, t, strict=True)
@@ -229,12 +235,12 @@ class Vintages(NamedTuple):
     """Machines retired at the start of the month (initial and refresh) [MW]."""
 
     @property
-    def effective_efficiency_j_per_th(self):
+    def effective_efficiency_j_per_th(self) -> np.ndarray:
         """Energy per hash actually delivered, efficiency / degradation factor [J/TH]."""
         return self.efficiency_j_per_th / self.degradation_factor
 
 
-def lifetime_months(lifetime_years, n):
+def lifetime_months(lifetime_years: npt.ArrayLike, n: int) -> np.ndarray:
     """Machine lifetime in whole months, ``round(12 * lifetime_years)``; ``n + 1`` for inf.
 
     Parameters
@@ -258,16 +264,16 @@ def lifetime_months(lifetime_years, n):
 
 
 def fleet_vintages(  # noqa: PLR0913 (the ramp's three, the rest keyword-only)
-    month_edges_s,
-    ramp_times_s,
-    ramp_mw,
+    month_edges_s: npt.ArrayLike,
+    ramp_times_s: npt.ArrayLike,
+    ramp_mw: npt.ArrayLike,
     *,
-    kind,
-    efficiency_j_per_th,
-    degradation_per_year=0.0,
-    lifetime_years=np.inf,
-    refresh_efficiency_j_per_th=np.nan,
-):
+    kind: str,
+    efficiency_j_per_th: npt.ArrayLike,
+    degradation_per_year: npt.ArrayLike = 0.0,
+    lifetime_years: npt.ArrayLike = np.inf,
+    refresh_efficiency_j_per_th: npt.ArrayLike | None = np.nan,
+) -> Vintages:
     """A cohort model of the fleet: purchases, retirements, refreshes and ageing.
 
     Parameters
@@ -348,16 +354,16 @@ class _VintageInputs(NamedTuple):
     life: np.ndarray  # lifetime [months], int64
 
     @property
-    def n(self):
+    def n(self) -> int:
         return self.edges.size - 1
 
     @property
-    def refresh(self):
+    def refresh(self) -> np.ndarray:
         """Whether retired machines are replaced, (...) bool."""
         return ~np.isnan(self.er)
 
     @property
-    def lead(self):
+    def lead(self) -> tuple[int, ...]:
         """The scenario shape all inputs broadcast to."""
         return np.broadcast_shapes(
             self.ramp.times.shape[:-1],
@@ -368,15 +374,17 @@ class _VintageInputs(NamedTuple):
         )
 
 
-def _per_month(x, v):
+def _per_month(x: npt.ArrayLike, v: _VintageInputs) -> np.ndarray:
     return np.broadcast_to(x, (*v.lead, v.n))
 
 
-def _per_scenario(x, v):
+def _per_scenario(x: npt.ArrayLike, v: _VintageInputs) -> np.ndarray:
     return np.broadcast_to(x, v.lead)[..., None]
 
 
-def _edges_and_ramp(month_edges_s, ramp_times_s, ramp_mw, kind):
+def _edges_and_ramp(
+    month_edges_s: npt.ArrayLike, ramp_times_s: npt.ArrayLike, ramp_mw: npt.ArrayLike, kind: str
+) -> tuple[np.ndarray, _Ramp]:
     """Validated month edges [s] and ramp (only adding machines) of :func:`fleet_vintages`."""
     edges = _f(month_edges_s)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
@@ -387,7 +395,11 @@ def _edges_and_ramp(month_edges_s, ramp_times_s, ramp_mw, kind):
     return edges, ramp
 
 
-def _machines(efficiency_j_per_th, refresh_efficiency_j_per_th, degradation_per_year):
+def _machines(
+    efficiency_j_per_th: npt.ArrayLike,
+    refresh_efficiency_j_per_th: npt.ArrayLike | None,
+    degradation_per_year: npt.ArrayLike,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validated efficiencies [J/TH] (refresh: NaN for none) and ``ln(1 - d)`` [1/year]."""
     e0 = _f(efficiency_j_per_th)
     if np.any(~(e0 > 0)):
@@ -402,7 +414,7 @@ def _machines(efficiency_j_per_th, refresh_efficiency_j_per_th, degradation_per_
     return e0, er, np.log1p(-d)
 
 
-def _initial_cohorts(v):
+def _initial_cohorts(v: _VintageInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ramp's cohorts, each ``(..., n)``: MW bought, MW served in that month, install time.
 
     Returns ``P_j`` [MW], ``rbar_j - r(e_j-)`` [MW] and ``tau_j`` [s] of
@@ -422,7 +434,7 @@ def _initial_cohorts(v):
     return bought, partial, tau
 
 
-def _retire_and_refresh(v, bought):
+def _retire_and_refresh(v: _VintageInputs, bought: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MW bought to refresh and MW retired at the start of each month, each ``(..., n)``.
 
     ``R_k = P_{k-L} + R_{k-L}`` where there is a refresh (else 0), retired
@@ -445,7 +457,13 @@ def _retire_and_refresh(v, bought):
     return refresh_bought, retired
 
 
-def _in_service(v, bought, partial, tau, refresh_bought):
+def _in_service(
+    v: _VintageInputs,
+    bought: np.ndarray,
+    partial: np.ndarray,
+    tau: np.ndarray,
+    refresh_bought: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sums over the cohorts in service in each month, each ``(..., n)``.
 
     Returns MW ``sum m_c`` [MW], and ``sum m_c / e_c`` and ``sum m_c / e_c (1 - d)**a_c``
@@ -466,7 +484,7 @@ def _in_service(v, bought, partial, tau, refresh_bought):
     grow_refresh = np.exp(-ql * (start - t0) / SECONDS_PER_YEAR)
     lo = np.maximum(k - life_ + 1, 0)
 
-    def window(x, upto):
+    def window(x: np.ndarray, upto: int) -> np.ndarray:
         """sum_{j = lo}^{k - 1 + upto} x_j for each month k."""
         c = np.concatenate([np.zeros((*lead, 1)), np.cumsum(x, axis=-1)], axis=-1)
         hi = np.broadcast_to(k + upto, (*lead, n))
@@ -481,7 +499,9 @@ def _in_service(v, bought, partial, tau, refresh_bought):
     return mw, hash_w, hash_d
 
 
-def _mix_in_service(v, mw, hash_w, hash_d):
+def _mix_in_service(
+    v: _VintageInputs, mw: np.ndarray, hash_w: np.ndarray, hash_d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MW [MW], nameplate efficiency [J/TH] and degradation factor [fraction] in service.
 
     Where nothing is in service: 0 MW, the initial efficiency and a factor of 1.
@@ -499,7 +519,9 @@ def _mix_in_service(v, mw, hash_w, hash_d):
 # --------------------------------------------------------------------------- power and hashrate
 
 
-def it_power_mw(capacity_mw, mining_share, pue):
+def it_power_mw(
+    capacity_mw: npt.ArrayLike, mining_share: npt.ArrayLike, pue: npt.ArrayLike
+) -> np.ndarray | float:
     """IT power of the machines from the site's allocated capacity.
 
     Parameters
@@ -523,7 +545,11 @@ def it_power_mw(capacity_mw, mining_share, pue):
     return np.multiply(capacity_mw, mining_share) / _f(pue)
 
 
-def fleet_hashrate_h_s(it_mw, efficiency_j_per_th, degradation_factor=1.0):
+def fleet_hashrate_h_s(
+    it_mw: npt.ArrayLike,
+    efficiency_j_per_th: npt.ArrayLike,
+    degradation_factor: np.ndarray | float = 1.0,
+) -> np.ndarray | float:
     """Hashrate of machines drawing a given IT power.
 
     Parameters
@@ -547,7 +573,9 @@ def fleet_hashrate_h_s(it_mw, efficiency_j_per_th, degradation_factor=1.0):
     return _f(it_mw) * W_PER_MW / _f(efficiency_j_per_th) * H_PER_TH * degradation_factor
 
 
-def hardware_capex_usd(it_mw, efficiency_j_per_th, price_usd_per_th):
+def hardware_capex_usd(
+    it_mw: npt.ArrayLike, efficiency_j_per_th: npt.ArrayLike, price_usd_per_th: npt.ArrayLike
+) -> np.ndarray | float:
     """Price of machines drawing a given IT power.
 
     Parameters
@@ -574,7 +602,11 @@ def hardware_capex_usd(it_mw, efficiency_j_per_th, price_usd_per_th):
 # --------------------------------------------------------------------------- availability
 
 
-def available_fraction(calendar_month_index, availability_by_month, uptime=1.0):
+def available_fraction(
+    calendar_month_index: npt.ArrayLike,
+    availability_by_month: npt.ArrayLike,
+    uptime: npt.ArrayLike = 1.0,
+) -> np.ndarray:
     """Fraction of each period the machines have power and are up.
 
     Parameters
@@ -621,7 +653,9 @@ def available_fraction(calendar_month_index, availability_by_month, uptime=1.0):
 # --------------------------------------------------------------------------- tariffs and dispatch
 
 
-def tariff_by_hour(tariff, calendar_month_index, profile):
+def tariff_by_hour(
+    tariff: npt.ArrayLike, calendar_month_index: npt.ArrayLike, profile: str
+) -> np.ndarray:
     """Hourly prices of each period from a tariff given flat, per day or per month.
 
     Parameters
@@ -658,7 +692,9 @@ def tariff_by_hour(tariff, calendar_month_index, profile):
     raise _problem("profile", "'flat', 'daily' or 'monthly'", repr(profile))
 
 
-def breakeven_price_usd_per_kwh(hashprice_usd_per_ph_day, efficiency_j_per_th, pue):
+def breakeven_price_usd_per_kwh(
+    hashprice_usd_per_ph_day: npt.ArrayLike, efficiency_j_per_th: npt.ArrayLike, pue: npt.ArrayLike
+) -> np.ndarray | float:
     """Electricity price at which one hour of mining just pays for its energy.
 
     Parameters
@@ -696,8 +732,12 @@ class Dispatch(NamedTuple):
 
 
 def dispatch_hours(
-    hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th, pue, mode="always"
-):
+    hourly_price_per_kwh_usd: npt.ArrayLike,
+    hashprice_usd_per_ph_day: npt.ArrayLike,
+    efficiency_j_per_th: npt.ArrayLike,
+    pue: npt.ArrayLike,
+    mode: str = "always",
+) -> np.ndarray:
     """Whether the fleet runs in each hour of the day.
 
     Parameters are those of :func:`dispatch_fraction`.
@@ -717,8 +757,12 @@ def dispatch_hours(
 
 
 def dispatch_fraction(
-    hourly_price_per_kwh_usd, hashprice_usd_per_ph_day, efficiency_j_per_th, pue, mode="always"
-):
+    hourly_price_per_kwh_usd: npt.ArrayLike,
+    hashprice_usd_per_ph_day: npt.ArrayLike,
+    efficiency_j_per_th: npt.ArrayLike,
+    pue: npt.ArrayLike,
+    mode: str = "always",
+) -> Dispatch:
     """Which hours of the day the fleet runs, and the price it pays for them.
 
     Parameters
@@ -763,7 +807,12 @@ def dispatch_fraction(
 # --------------------------------------------------------------------------- energy and its cost
 
 
-def energy_mwh(it_mw, pue, hours_in_period, run_fraction=1.0):
+def energy_mwh(
+    it_mw: npt.ArrayLike,
+    pue: npt.ArrayLike,
+    hours_in_period: npt.ArrayLike,
+    run_fraction: npt.ArrayLike = 1.0,
+) -> np.ndarray | float:
     """Energy drawn at the meter in a period.
 
     Parameters
@@ -799,7 +848,11 @@ class TakeOrPay(NamedTuple):
     """Energy paid for but not used [MWh], ``billed - used``."""
 
 
-def take_or_pay_mwh(energy_used_mwh, energy_available_mwh, take_or_pay_fraction):
+def take_or_pay_mwh(
+    energy_used_mwh: npt.ArrayLike,
+    energy_available_mwh: npt.ArrayLike,
+    take_or_pay_fraction: npt.ArrayLike,
+) -> TakeOrPay:
     """Energy billed under a take-or-pay minimum.
 
     Parameters
@@ -832,7 +885,9 @@ def take_or_pay_mwh(energy_used_mwh, energy_available_mwh, take_or_pay_fraction)
     return TakeOrPay(billed_mwh=billed, unused_mwh=billed - used)
 
 
-def hashcost_usd_per_ph_day(efficiency_j_per_th, price_usd_per_kwh, pue=1.0):
+def hashcost_usd_per_ph_day(
+    efficiency_j_per_th: npt.ArrayLike, price_usd_per_kwh: npt.ArrayLike, pue: npt.ArrayLike = 1.0
+) -> np.ndarray | float:
     """Energy cost of 1 PH/s for a day.
 
     Parameters

@@ -13,7 +13,12 @@ form (:data:`HASHES_PER_DIFFICULTY`); the common shortcut ``D * 2**32`` is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 COIN_SAT = 100_000_000
 """Satoshi per BTC."""
@@ -40,7 +45,7 @@ MAX_SUPPLY_SAT = 2_099_999_997_690_000
 """Total subsidy ever issued [sat] (sum over all halvings of 210,000 x subsidy)."""
 
 
-def block_subsidy_sat(height):
+def block_subsidy_sat(height: npt.ArrayLike) -> np.ndarray | int:
     """Block subsidy at a height, exactly as Bitcoin Core's ``GetBlockSubsidy``.
 
     Parameters
@@ -68,7 +73,7 @@ def block_subsidy_sat(height):
     return out if out.ndim else int(out)
 
 
-def block_subsidy_btc(height):
+def block_subsidy_btc(height: npt.ArrayLike) -> np.ndarray | float:
     """Block subsidy at a height [BTC] (float form of :func:`block_subsidy_sat`)."""
     return np.asarray(block_subsidy_sat(height)) / COIN_SAT
 
@@ -108,7 +113,7 @@ def target_to_nbits(target: int) -> int:
     return size << 24 | mantissa
 
 
-def nbits_to_difficulty(nbits):
+def nbits_to_difficulty(nbits: npt.ArrayLike) -> np.ndarray | float:
     """Difficulty of a compact target, as Core's ``GetDifficulty`` (vectorized).
 
     Parameters
@@ -161,7 +166,7 @@ def next_nbits(nbits: int, first_block_time: int, last_block_time: int) -> int:
     return target_to_nbits(min(target, POW_LIMIT))
 
 
-def retarget_difficulty(difficulty, timespan_s):
+def retarget_difficulty(difficulty: npt.ArrayLike, timespan_s: npt.ArrayLike) -> np.ndarray | float:
     """Next epoch's difficulty from the measured timespan (vectorized float form).
 
     Parameters
@@ -185,12 +190,19 @@ def retarget_difficulty(difficulty, timespan_s):
     return np.maximum(np.multiply(difficulty, TARGET_TIMESPAN_S / clamped), 1.0)
 
 
-def hashrate_from_difficulty(difficulty, block_time_s=TARGET_BLOCK_TIME_S):
+def hashrate_from_difficulty(
+    difficulty: npt.ArrayLike, block_time_s: np.ndarray | float = TARGET_BLOCK_TIME_S
+) -> np.ndarray | float:
     """Network hashrate implied by a difficulty [H/s]: ``D * 2**48/0xffff / block_time``."""
     return np.asarray(difficulty, dtype=np.float64) * HASHES_PER_DIFFICULTY / block_time_s
 
 
-def expected_btc(hashrate_h_s, duration_s, difficulty, reward_btc):
+def expected_btc(
+    hashrate_h_s: npt.ArrayLike,
+    duration_s: np.ndarray | float,
+    difficulty: npt.ArrayLike,
+    reward_btc: np.ndarray | float,
+) -> np.ndarray | float:
     """Expected BTC won by a hashrate over a duration at a fixed difficulty.
 
     Parameters

@@ -19,7 +19,7 @@ trends; ordinary least squares on ``x[m+1] - x[m] = a (elasticity * g[m] - x[m])
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,11 +28,20 @@ from . import history
 from .errors import InputError
 from .protocol import SECONDS_PER_DAY, SECONDS_PER_YEAR, block_subsidy_btc, expected_btc
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 MONTH_S = SECONDS_PER_YEAR / 12
 """A month of a year/12 [s]: the unit of ``lag_months``."""
 
 
-def adjust(deviation, gap, dt_s, elasticity, lag_months):
+def adjust(
+    deviation: np.ndarray | float,
+    gap: np.ndarray | float,
+    dt_s: npt.ArrayLike,
+    elasticity: npt.ArrayLike,
+    lag_months: npt.ArrayLike,
+) -> np.ndarray | float:
     """One step of the lagged response.
 
     Parameters
@@ -61,7 +70,13 @@ def adjust(deviation, gap, dt_s, elasticity, lag_months):
     return deviation + weight * (np.asarray(elasticity) * gap - deviation)
 
 
-def hashprice_gap(subsidy_btc, fees_btc, difficulty, baseline_subsidy_btc, baseline_difficulty):
+def hashprice_gap(
+    subsidy_btc: np.ndarray | float,
+    fees_btc: np.ndarray | float,
+    difficulty: np.ndarray | float,
+    baseline_subsidy_btc: np.ndarray | float,
+    baseline_difficulty: np.ndarray | float,
+) -> np.ndarray | float:
     """``ln(hashprice / baseline hashprice)`` at one BTC price and fee level [-].
 
     Notes
@@ -84,7 +99,7 @@ class Calibration(NamedTuple):
     """Share of the gap closed in a month, ``a`` [-]."""
     r_squared: float
     """Share of the variance of the monthly change of the deviation explained [-]."""
-    standard_errors: tuple
+    standard_errors: tuple[float, ...]
     """Standard errors of the two regression coefficients ``(a eps, -a)`` [-]."""
     months: int
     """Monthly observations used."""
@@ -145,7 +160,7 @@ def calibrate(table: pd.DataFrame | None = None) -> Calibration:
     table = monthly_history() if table is None else table
     t = np.arange(len(table), dtype=np.float64)
 
-    def detrended(y):
+    def detrended(y: np.ndarray) -> np.ndarray:
         return y - np.polyval(np.polyfit(t, y, 1), t)
 
     x = detrended(np.log(table["difficulty"].to_numpy()))

@@ -20,7 +20,7 @@ NpvAt = Callable[[str, np.ndarray], np.ndarray]
 
 def solve(
     *, npv_at: NpvAt, tariff_per_kwh: float, btc_price_usd: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray | float, np.ndarray | float]:
     """The tariff and the starting BTC price at which NPV is zero, scenario by scenario.
 
     Parameters

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -13,8 +15,11 @@ from . import variables
 from .inputs import Inputs
 from .timeline import Timeline
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
-def _variable(name: str, data, inputs: Inputs, currency: str) -> xr.Variable:
+
+def _variable(name: str, data: npt.ArrayLike, inputs: Inputs, currency: str) -> xr.Variable:
     """A registry variable over the scenario dimensions it varies along, then its own.
 
     ``data`` has either every scenario axis or none (a calendar quantity). Scenario axes
@@ -32,18 +37,24 @@ def _variable(name: str, data, inputs: Inputs, currency: str) -> xr.Variable:
     return xr.Variable((*(lead[i][0] for i in keep), *var.dims), data, attrs=attrs)
 
 
-def time_converter(timeline: Timeline):
+def time_converter(timeline: Timeline) -> Callable[[np.ndarray], np.ndarray]:
     """Seconds from the start -> UTC datetimes (NaT where NaN)."""
     start_ns = np.datetime64(timeline.edges[0].to_datetime64(), "ns")
 
-    def to_time(seconds):
+    def to_time(seconds: np.ndarray) -> np.ndarray:
         exact = start_ns + np.round(np.nan_to_num(seconds, nan=0) * 1e9).astype("timedelta64[ns]")
         return np.where(np.isnan(seconds), np.datetime64("NaT"), exact)
 
     return to_time
 
 
-def build(*, inputs: Inputs, timeline: Timeline, groups: dict, coords: dict) -> xr.Dataset:
+def build(
+    *,
+    inputs: Inputs,
+    timeline: Timeline,
+    groups: dict[str, dict[str, Any]],
+    coords: dict[str, Any],
+) -> xr.Dataset:
     """The Dataset of a run.
 
     Parameters

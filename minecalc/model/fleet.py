@@ -7,6 +7,7 @@ optionally refreshed at the end of their life; availability and uptime scale wha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class Fleet:
     """Machine lifetime [years]; inf when they never retire."""
 
 
-def _ramp(inputs: Inputs):
+def _ramp(inputs: Inputs) -> tuple[np.ndarray, np.ndarray, str]:
     """Ramp times [s], grid capacity at them [MW] and the ramp's shape."""
     ramp = inputs.scenario.site.ramp
     if ramp is None:
@@ -66,8 +67,11 @@ def fleet(*, inputs: Inputs, timeline: Timeline) -> Fleet:
         timeline.month_index, np.array(scenario.site.availability_by_month)
     )
     up = supply * inputs.per_month("site.uptime")
-    available = plant.fleet_hashrate_h_s(
-        vintages.mw * up, vintages.efficiency_j_per_th, vintages.degradation_factor
+    available = cast(  # (..., n) arrays in, an array out
+        "np.ndarray",
+        plant.fleet_hashrate_h_s(
+            vintages.mw * up, vintages.efficiency_j_per_th, vintages.degradation_factor
+        ),
     )
     return Fleet(
         vintages=vintages,

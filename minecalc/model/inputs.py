@@ -8,7 +8,9 @@ really need (a fee sweep does not re-run the chain per fee).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import xarray as xr
@@ -199,23 +201,23 @@ def base_parameters(scenario: Scenario) -> dict:
     }
 
 
-def _check_keys(given, known, what: str, named: str) -> None:
+def _check_keys(given: Iterable[str], known: Iterable[str], what: str, named: str) -> None:
     unknown = sorted(set(given) - set(known))
     if unknown:
         raise InputError(f"{what}: expected keys among {named}, got {', '.join(unknown)}")
 
 
-def _shared_sizes(labelled) -> dict[str, int]:
+def _shared_sizes(labelled: Iterable[xr.DataArray]) -> dict[str, int]:
     """Length of each scenario dimension, checked to agree across the arrays."""
     sizes: dict[str, int] = {}
     for p in labelled:
-        for d, n in p.sizes.items():
+        for d, n in cast("Mapping[str, int]", p.sizes).items():  # names are str here
             if d not in TIME_AXES and sizes.setdefault(d, n) != n:
                 raise InputError(f"{d}: expected the same length ({sizes[d]}) everywhere, got {n}")
     return sizes
 
 
-def _on_dims(p: xr.DataArray, dims) -> np.ndarray:
+def _on_dims(p: xr.DataArray, dims: Sequence[str]) -> np.ndarray:
     """``p`` as numpy on the scenario ``dims`` (size 1 where it does not vary), then time."""
     tail = [d for d in TIME_AXES if d in p.dims]
     return np.asarray(
@@ -223,13 +225,17 @@ def _on_dims(p: xr.DataArray, dims) -> np.ndarray:
     )
 
 
-def _coords(labelled, dims) -> dict[str, xr.Variable]:
+def _coords(labelled: Iterable[xr.DataArray], dims: Iterable[str]) -> dict[str, xr.Variable]:
     """Coordinates of the scenario dimensions (and any others the arrays carry, such as the
     values of fields varied together along one dimension)."""
     coords: dict[str, xr.Variable] = {}
     for p in labelled:
         coords.update(
-            {c: p.coords[c].variable for c in p.coords if c not in coords and c not in TIME_AXES}
+            {
+                c: p.coords[c].variable
+                for c in cast("Iterable[str]", p.coords)  # names are str here
+                if c not in coords and c not in TIME_AXES
+            }
         )
     for d in dims:
         coords.setdefault(

@@ -9,6 +9,7 @@ salvage, in the last month.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from .inputs import Inputs
 from .network import Network
 from .prices import Prices
 from .timeline import Timeline
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,14 @@ class EnergyBill:
 
 
 def energy_bill(
-    *, it_mw, pue, hours, run_share, supply, take_or_pay_fraction, prices_usd_per_kwh
+    *,
+    it_mw: np.ndarray,
+    pue: np.ndarray,
+    hours: np.ndarray,
+    run_share: np.ndarray,
+    supply: np.ndarray,
+    take_or_pay_fraction: np.ndarray,
+    prices_usd_per_kwh: tuple[np.ndarray, np.ndarray],
 ) -> EnergyBill:
     """What the fleet draws at the meter, and what that costs.
 
@@ -57,7 +68,7 @@ def energy_bill(
     ``cost = 1000 (used p_run + (billed - used) p_mean)``.
     """
     paid, mean = prices_usd_per_kwh
-    used = plant.energy_mwh(it_mw, pue, hours, run_share)
+    used = cast("np.ndarray", plant.energy_mwh(it_mw, pue, hours, run_share))  # (..., n)
     billed = plant.take_or_pay_mwh(
         used, plant.energy_mwh(it_mw, pue, hours, supply), take_or_pay_fraction
     )
@@ -84,11 +95,11 @@ class Capital:
 def capital(
     *,
     vintages: plant.Vintages,
-    pue,
-    mining_share,
-    machines,
-    refresh,
-    infrastructure_usd_per_mw,
+    pue: np.ndarray,
+    mining_share: np.ndarray,
+    machines: tuple[npt.ArrayLike, npt.ArrayLike],
+    refresh: tuple[float, float],
+    infrastructure_usd_per_mw: np.ndarray,
     lifetime_years: float,
 ) -> Capital:
     """Machines bought with the ramp and its refreshes, facilities, depreciation.
@@ -108,7 +119,7 @@ def capital(
         Machine life [years] for depreciation; inf depreciates over the horizon.
     """
     n = vintages.mw.shape[-1]
-    hardware = plant.hardware_capex_usd(vintages.bought_mw, *machines)
+    hardware = cast("np.ndarray", plant.hardware_capex_usd(vintages.bought_mw, *machines))
     if not np.isnan(refresh[0]):
         hardware = hardware + plant.hardware_capex_usd(vintages.refresh_bought_mw, *refresh)
     capex = hardware + vintages.bought_mw * pue / mining_share * infrastructure_usd_per_mw
@@ -135,13 +146,13 @@ class CashFlows:
 
 def cash_flows(
     *,
-    btc_net,
-    btc_price_usd,
-    held_fraction,
-    energy_usd,
-    opex_usd,
+    btc_net: np.ndarray,
+    btc_price_usd: np.ndarray,
+    held_fraction: npt.ArrayLike,
+    energy_usd: np.ndarray,
+    opex_usd: np.ndarray,
     capital: Capital,
-    salvage_fraction,
+    salvage_fraction: np.ndarray | float,
 ) -> CashFlows:
     """Sales of the BTC not held, less energy, operations and capital, plus the end values.
 
@@ -170,21 +181,21 @@ def cash_flows(
 class Valuation:
     """NPV, IRR and the breakevens, one value per scenario."""
 
-    npv_usd: np.ndarray
+    npv_usd: np.ndarray | float
     irr: finance.IRRResult
-    breakeven_energy_price_per_kwh: np.ndarray
-    breakeven_btc_price_usd: np.ndarray
+    breakeven_energy_price_per_kwh: np.ndarray | float
+    breakeven_btc_price_usd: np.ndarray | float
 
 
 def valuation(
     *,
     flows: CashFlows,
-    energy_usd,
-    discount_rate,
-    mid_years,
+    energy_usd: np.ndarray,
+    discount_rate: npt.ArrayLike,
+    mid_years: np.ndarray,
     linear: bool,
-    tariff_per_kwh,
-    btc_price_usd,
+    tariff_per_kwh: npt.ArrayLike,
+    btc_price_usd: np.ndarray | float,
 ) -> Valuation:
     """Discount the cash flows; with ``linear`` (dispatch ``always``), the exact breakevens.
 

@@ -8,6 +8,7 @@ starts, inside the chain's monthly loop; nothing iterates over the whole horizon
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -19,16 +20,21 @@ from .inputs import Inputs, growth
 from .prices import Prices
 from .timeline import Timeline, dated_path
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 EH = 1e18
 """Hashes per second in one EH/s."""
 
 
-def hashprice_usd_per_ph_day(reward_btc, difficulty, price_usd):
+def hashprice_usd_per_ph_day(
+    reward_btc: np.ndarray | float, difficulty: npt.ArrayLike, price_usd: np.ndarray | float
+) -> np.ndarray | float:
     """Revenue of 1 PH/s for a day [USD]: what 1e15 H/s wins in 86,400 s, at the price."""
     return expected_btc(1e15, SECONDS_PER_DAY, difficulty, reward_btc) * price_usd
 
 
-def _each_month(x, n: int) -> np.ndarray:
+def _each_month(x: npt.ArrayLike, n: int) -> np.ndarray:
     """A monthly array with its month axis at full length ``n`` (a constant has length 1)."""
     return np.broadcast_to(x, (*np.shape(x)[:-1], n))
 
@@ -40,13 +46,13 @@ class Dispatcher:
     earns at the difficulty in force when the month starts, with that month's fees.
     """
 
-    def __init__(self, *, prices: Prices, fleet: Fleet, n: int):
+    def __init__(self, *, prices: Prices, fleet: Fleet, n: int) -> None:
         self.prices, self.fleet = prices, fleet
         self.fees = _each_month(prices.fees_btc, n)
-        self.hashprice: list[np.ndarray] = []
+        self.hashprice: list[np.ndarray | float] = []
         self.decided: list[plant.Dispatch] = []
 
-    def __call__(self, j: int, difficulty, subsidy_btc) -> np.ndarray:
+    def __call__(self, j: int, difficulty: np.ndarray, subsidy_btc: np.ndarray) -> np.ndarray:
         p = self.prices
         hashprice = (1 - p.pool_fee[..., 0]) * hashprice_usd_per_ph_day(
             subsidy_btc + self.fees[..., j], difficulty, p.btc_usd[..., j]
@@ -76,8 +82,10 @@ class Responder:
     """The other miners' lagged answer to the fleet's effect on hashprice: the chain's
     ``other_factor`` hook (:mod:`minecalc.response`), against the fleet-free world."""
 
-    def __init__(self, *, inputs: Inputs, alone: chain.Projection, fees, timeline: Timeline):
-        def at_month_starts(start, ends):
+    def __init__(
+        self, *, inputs: Inputs, alone: chain.Projection, fees: np.ndarray, timeline: Timeline
+    ) -> None:
+        def at_month_starts(start: npt.ArrayLike, ends: np.ndarray) -> np.ndarray:
             """Values when each month starts: ``start``, then the previous months' ends."""
             first = np.broadcast_to(start, ends.shape[:-1])[..., None]
             return np.concatenate([first, ends[..., :-1]], axis=-1)
@@ -85,14 +93,16 @@ class Responder:
         v = inputs.values
         self.start_d = at_month_starts(v["network.difficulty"], alone.difficulty_end)
         start_height = at_month_starts(v["network.height"], alone.height_end)
-        self.start_subsidy = block_subsidy_btc(np.floor(start_height).astype(np.int64))
+        self.start_subsidy = cast(  # (..., n) heights in, an array out
+            "np.ndarray", block_subsidy_btc(np.floor(start_height).astype(np.int64))
+        )
         self.fees = _each_month(fees, timeline.n)
         self.period_s = timeline.period_s
         self.elasticity = v["network.response.elasticity"]
         self.lag_months = v["network.response.lag_months"]
-        self.deviation: list[np.ndarray] = []
+        self.deviation: list[np.ndarray | float] = []
 
-    def __call__(self, j: int, difficulty, subsidy_btc) -> np.ndarray:
+    def __call__(self, j: int, difficulty: np.ndarray, subsidy_btc: np.ndarray) -> np.ndarray:
         gap = response.hashprice_gap(
             subsidy_btc,
             self.fees[..., j],
@@ -157,11 +167,11 @@ def _other_hashrate(inputs: Inputs, timeline: Timeline) -> np.ndarray:
 def _project(
     inputs: Inputs,
     timeline: Timeline,
-    other_h_s,
-    fleet_h_s,
+    other_h_s: np.ndarray,
+    fleet_h_s: np.ndarray,
     *,
-    include_fleet,
-    **hooks,
+    include_fleet: npt.ArrayLike,
+    **hooks: Any,
 ) -> chain.Projection:
     """The one call of :func:`minecalc.chain.project`, from the scenario's start state.
 

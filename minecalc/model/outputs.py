@@ -6,6 +6,9 @@ labels them with the registry's dimensions, units and long names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import numpy as np
 
 from .. import chain, finance, plant
@@ -17,7 +20,9 @@ from .prices import Prices
 from .timeline import Timeline
 
 
-def hashvalue_btc_per_ph_day(proj: chain.Projection, fees, period_s):
+def hashvalue_btc_per_ph_day(
+    proj: chain.Projection, fees: np.ndarray, period_s: np.ndarray
+) -> np.ndarray:
     """Revenue of one PH/s for a day, averaged over each period [BTC/(PH/s)/d]."""
     return (
         1e15
@@ -30,7 +35,7 @@ def hashvalue_btc_per_ph_day(proj: chain.Projection, fees, period_s):
 
 def core(
     *, timeline: Timeline, fleet: Fleet, prices: Prices, network: Network, money: Money
-) -> dict:
+) -> dict[str, Any]:
     """The chain, the fleet's yield and the money, month by month."""
     proj, period_s, days = network.projection, timeline.period_s, timeline.days
     mine, other = proj.fleet_hashrate_h_s, proj.mined_hashrate_h_s - proj.fleet_hashrate_h_s
@@ -87,18 +92,20 @@ def core(
     }
 
 
-def economics(*, fleet: Fleet, prices: Prices, money: Money, fx_start) -> dict:
+def economics(
+    *, fleet: Fleet, prices: Prices, money: Money, fx_start: np.ndarray
+) -> dict[str, Any]:
     """One value per scenario: totals, NPV, IRR, payback, unit costs and breakevens."""
     bill, value, cash = money.bill, money.value, money.flows.cash_usd
     btc_total, energy_total = money.btc_net.sum(-1), bill.cost_usd.sum(-1)
     opex_total = money.opex_usd.sum(-1)
     vintages = fleet.vintages
+    nameplate = cast(
+        "np.ndarray", plant.fleet_hashrate_h_s(vintages.mw, vintages.efficiency_j_per_th)
+    )
     return {
         "energy_gwh_total": bill.used_mwh.sum(-1) / 1000,
-        "fleet_nameplate_hashrate_eh_s": plant.fleet_hashrate_h_s(
-            vintages.mw, vintages.efficiency_j_per_th
-        ).max(-1)
-        / EH,
+        "fleet_nameplate_hashrate_eh_s": nameplate.max(-1) / EH,
         "capex_usd": money.capital.capex_usd.sum(-1),
         "npv_usd": value.npv_usd,
         "irr": value.irr.irr_per_year,
@@ -119,7 +126,7 @@ def economics(*, fleet: Fleet, prices: Prices, money: Money, fx_start) -> dict:
     }
 
 
-def epochs(*, network: Network, to_time) -> dict:
+def epochs(*, network: Network, to_time: Callable[[np.ndarray], np.ndarray]) -> dict[str, Any]:
     """Each retarget epoch and halving the projection passed."""
     proj = network.projection
     return {
@@ -130,7 +137,7 @@ def epochs(*, network: Network, to_time) -> dict:
     }
 
 
-def hourly(*, fleet: Fleet, prices: Prices, network: Network, dispatch: str) -> dict:
+def hourly(*, fleet: Fleet, prices: Prices, network: Network, dispatch: str) -> dict[str, Any]:
     """Month x hour: which hours the machines hash, and what the energy costs then."""
     hashing = plant.dispatch_hours(
         prices.hourly_usd,
@@ -145,7 +152,7 @@ def hourly(*, fleet: Fleet, prices: Prices, network: Network, dispatch: str) -> 
     }
 
 
-def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> dict:
+def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> dict[str, Any]:
     """The network as if the fleet had not come, and the fleet as a price taker in it."""
     alone, mine = network.alone, network.projection.fleet_hashrate_h_s
     assert alone is not None, "the run has no fleet-free projection"
@@ -165,7 +172,7 @@ def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> di
     }
 
 
-def response(*, timeline: Timeline, prices: Prices, network: Network) -> dict:
+def response(*, timeline: Timeline, prices: Prices, network: Network) -> dict[str, Any]:
     """The fleet's yield if the other miners had kept to their path, and their deviation."""
     fixed = network.fixed
     assert fixed is not None, "the run has no response"

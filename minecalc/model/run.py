@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -12,11 +13,11 @@ from ..config import Scenario
 from ..errors import InputError
 from ..results import summarize
 from . import breakevens, dataset, outputs
-from .fleet import fleet
+from .fleet import Fleet, fleet
 from .inputs import Inputs, inputs
 from .money import Money, money
 from .network import Network, network
-from .prices import prices
+from .prices import Prices, prices
 from .timeline import Timeline, timeline
 
 DETAIL = ("epochs", "hourly")
@@ -99,10 +100,16 @@ def _detail(detail: Collection[str], record_epochs: bool | None) -> frozenset[st
 
 
 def _groups(
-    given: Inputs, months: Timeline, machines, priced, chain_run: Network, cash: Money, detail
-) -> dict:
+    given: Inputs,
+    months: Timeline,
+    machines: Fleet,
+    priced: Prices,
+    chain_run: Network,
+    cash: Money,
+    detail: frozenset[str],
+) -> dict[str, dict[str, Any]]:
     """The registry groups this run has, as arrays."""
-    common = {"timeline": months, "prices": priced, "network": chain_run}
+    common: dict[str, Any] = {"timeline": months, "prices": priced, "network": chain_run}
     groups = {
         "core": outputs.core(**common, fleet=machines, money=cash),
         "economics": outputs.economics(
@@ -125,7 +132,7 @@ def _groups(
     return groups
 
 
-def _coords(months: Timeline, chain_run: Network, detail) -> dict:
+def _coords(months: Timeline, chain_run: Network, detail: frozenset[str]) -> dict[str, Any]:
     """The registry's coordinates this run has."""
     proj = chain_run.projection
     coords = {"time": months.edges[:-1].to_numpy()}
@@ -141,12 +148,12 @@ def _coords(months: Timeline, chain_run: Network, detail) -> dict:
     return coords
 
 
-def _breakevens(cash: Money, given: Inputs, params, paths) -> Money:
+def _breakevens(cash: Money, given: Inputs, params: dict | None, paths: dict | None) -> Money:
     """``cash`` with the breakevens found by root finding over whole runs."""
     scenario, dims, sizes = given.scenario, given.dims, given.sizes
     template = xr.DataArray(np.zeros(tuple(sizes.values())), dims=dims)
 
-    def npv_at(key: str, values) -> np.ndarray:
+    def npv_at(key: str, values: np.ndarray) -> np.ndarray:
         x = xr.DataArray(np.broadcast_to(values, template.shape), dims=dims)
         again = run(
             scenario,

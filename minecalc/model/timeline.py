@@ -6,13 +6,19 @@ its start, and cash flows sit at its middle.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .. import chain, finance
 from ..protocol import SECONDS_PER_DAY, SECONDS_PER_YEAR
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class Timeline:
         return self.hours * 3600 / SECONDS_PER_YEAR
 
 
-def month_edges(start_date, horizon_months) -> pd.DatetimeIndex:
+def month_edges(start_date: date | str, horizon_months: int) -> pd.DatetimeIndex:
     """Edges of the monthly periods: ``start_date + k`` calendar months, k = 0..n.
 
     Returns
@@ -63,13 +69,13 @@ def month_edges(start_date, horizon_months) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([start + pd.DateOffset(months=k) for k in range(horizon_months + 1)])
 
 
-def seconds_from(start_date, dates) -> np.ndarray:
+def seconds_from(start_date: date | str, dates: Iterable[date | str]) -> np.ndarray:
     """Dates as seconds after start_date [s]."""
     t0 = pd.Timestamp(start_date)
     return np.array([(pd.Timestamp(d) - t0).total_seconds() for d in dates])
 
 
-def timeline(*, start_date, horizon_months: int) -> Timeline:
+def timeline(*, start_date: date | str, horizon_months: int) -> Timeline:
     """Stage 2: the monthly periods from ``start_date`` over ``horizon_months``."""
     edges = month_edges(start_date, horizon_months)
     edges_s = (edges - edges[0]).total_seconds().to_numpy()
@@ -82,7 +88,12 @@ def timeline(*, start_date, horizon_months: int) -> Timeline:
     )
 
 
-def dated_path(start_date, points, today, times_s) -> np.ndarray:
+def dated_path(
+    start_date: date | str,
+    points: Sequence[tuple[date | str, float]],
+    today: npt.ArrayLike,
+    times_s: np.ndarray,
+) -> np.ndarray:
     """Log-linear path through dated ``(date, value)`` points, from ``today`` at start_date.
 
     ``today`` (shape ``(...)``) is the value at the start unless the first point is
