@@ -11,13 +11,13 @@ import xarray as xr
 
 from ..config import Scenario
 from ..errors import InputError
-from ..results import summarize
 from . import breakevens, dataset, outputs
 from .fleet import Fleet, fleet
 from .inputs import Inputs, inputs
 from .money import Money, money
 from .network import Network, network
 from .prices import Prices, prices
+from .summary import summarize
 from .timeline import Timeline, timeline
 
 DETAIL = ("epochs", "hourly")

@@ -7,7 +7,7 @@ Groups, and when a run has them:
 
 - ``core``: always, monthly on ``time``;
 - ``economics``: always, one value per scenario;
-- ``summary``: always, the headline figures (:func:`minecalc.results.summarize`);
+- ``summary``: always, the headline figures (:func:`minecalc.model.summary.summarize`);
 - ``epochs``, ``hourly``: with ``detail`` (per-epoch records; month x hour dispatch);
 - ``without_fleet``: with ``without_fleet`` or a response (the network as if the fleet
   had not come);
