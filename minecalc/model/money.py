@@ -49,12 +49,9 @@ def energy_bill(
 
     Parameters
     ----------
-    it_mw : array_like, shape (..., n)
-        Machines in service [MW of IT power].
-    pue : array_like, shape (..., 1)
-        Meter power over IT power [1].
-    hours : array_like, shape (n,)
-        Length of each month [h].
+    it_mw, pue, hours : array_like
+        Machines in service [MW of IT power], (..., n); meter over IT power [1], (..., 1);
+        length of each month [h], (n,).
     run_share, supply : array_like, shape (..., n)
         Share of the month the machines hash [1]; share the grid supplies [1].
     take_or_pay_fraction : array_like, shape (..., 1)
@@ -201,10 +198,9 @@ def valuation(
 
     Notes
     -----
-    Without dispatch, NPV is linear in the tariff (energy costs scale with it) and in the
-    BTC price path (sales and the reserve's value scale with it), so NPV at the scenario
-    and with either term removed gives the root. Otherwise the breakevens are NaN here
-    (:mod:`minecalc.model.breakevens` finds them over whole runs).
+    Without dispatch, NPV is linear in the tariff and in the BTC price path, so NPV at the
+    scenario and with either term removed gives the root. Otherwise the breakevens are NaN
+    here (:mod:`minecalc.model.breakevens` finds them over whole runs).
     """
     npv = finance.npv(flows.cash_usd, discount_rate, mid_years)
     irr = finance.irr_with_reason(flows.cash_usd, mid_years)
@@ -214,12 +210,8 @@ def valuation(
             npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan, breakeven_btc_price_usd=nan
         )
     pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
-    reserve = flows.reserve
-    pv_revenue = finance.npv(
-        reserve.sales_usd + reserve.reserve_value_usd[..., -1:] * flows.at_end,
-        discount_rate,
-        mid_years,
-    )
+    revenue = flows.reserve.sales_usd + flows.reserve.reserve_value_usd[..., -1:] * flows.at_end
+    pv_revenue = finance.npv(revenue, discount_rate, mid_years)
     return Valuation(
         npv_usd=npv,
         irr=irr,
