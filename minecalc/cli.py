@@ -7,6 +7,7 @@ what it needs when it runs, so ``minecalc --help`` and ``validate`` answer at on
 from __future__ import annotations
 
 import json
+import math
 import sys
 from functools import wraps
 from pathlib import Path
@@ -20,6 +21,92 @@ EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
 SCHEMA_FILE = "minecalc.schema.json"
 """Written beside a new scenario by ``init``, for editors that check YAML as you type."""
+
+MAX_MEMORY_GB = 4.0
+"""What an in-memory sweep, Monte Carlo, Sobol or report may use unless --max-memory says more."""
+BYTES_PER_SCENARIO_MONTH = 1000
+"""Peak memory per scenario (or path) and month of an in-memory run: ~60 float64 monthly
+variables and their temporaries. Measured with ``resource.getrusage`` peak RSS: a
+40,000-point capacity sweep of pk2000mw (60 months) ~600 B, 4,096 Sobol runs ~980 B
+(with the fixed overhead), Monte Carlo ~300-800 B."""
+BYTES_PER_PATH_MONTH_DRAWN = 100
+"""Monte Carlo draws every path's price, network factor and fees before running (even
+with --chunks): three float64 arrays and their temporaries."""
+MAX_GRID = 10**9
+"""The most scenarios a chunked (streamed) sweep may have."""
+MAX_VALUES = 10**6
+"""The most values one --vary may give."""
+
+
+class BadOption(click.ClickException):
+    """A numeric option out of its range: one line naming the option, exit 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class Bounded(click.ParamType):
+    """A finite number (``int`` or ``float``) within ``[low, high]``; NaN and inf refused.
+
+    click's FloatRange lets ``nan`` through (NaN compares false with both bounds).
+    """
+
+    def __init__(self, kind: type = float, low=None, high=None, power_of_two: bool = False):
+        self.kind, self.low, self.high, self.power_of_two = kind, low, high, power_of_two
+        self.name = "integer" if kind is int else "number"
+
+    def _expected(self) -> str:
+        what = "a power of 2" if self.power_of_two else f"a finite {self.name}"
+        show = (lambda x: f"{x:,}") if self.kind is int else (lambda x: f"{x:g}")
+        if self.low is not None and self.high is not None:
+            return f"{what} from {show(self.low)} to {show(self.high)}"
+        if self.low is not None:
+            return f"{what} of at least {show(self.low)}"
+        return what
+
+    def convert(self, value, param, ctx):
+        name = param.opts[0] if param is not None and param.opts else "value"
+        try:
+            number = float(value)
+            if self.kind is int:
+                number = int(value) if isinstance(value, int) else int(str(value), 10)
+        except (TypeError, ValueError, OverflowError):
+            raise BadOption(f"{name}: expected {self._expected()}, got {value!r}") from None
+        ok = math.isfinite(number)
+        ok = ok and (self.low is None or number >= self.low)
+        ok = ok and (self.high is None or number <= self.high)
+        ok = ok and (not self.power_of_two or (number & (number - 1)) == 0)
+        if not ok:
+            raise BadOption(f"{name}: expected {self._expected()}, got {value}")
+        return number
+
+
+SEED = Bounded(int, 0, 2**63 - 1)
+
+
+def memory_option(command):
+    return click.option(
+        "--max-memory",
+        "max_memory",
+        type=Bounded(float, 0.01, 1e6),
+        default=MAX_MEMORY_GB,
+        show_default=True,
+        metavar="GB",
+        help="Refuse an in-memory run estimated to need more than this many GB.",
+    )(command)
+
+
+def _check_memory(option: str, what: str, needed_bytes: float, limit_gb: float, hint: str = ""):
+    """Refuse, before any work, a run estimated to need more than ``limit_gb``."""
+    needed = needed_bytes / 1e9
+    if needed > limit_gb:
+        raise InputError(
+            f"{option}: expected a run within --max-memory {limit_gb:g} GB, got {what}, an "
+            f"estimated {needed:,.1f} GB{hint}"
+        )
+
 
 set_option = click.option(
     "--set",
@@ -117,6 +204,13 @@ def _message(err: InputError | OSError) -> str:
     return text
 
 
+def _json(value, indent: int | None = 2) -> str:
+    """Strict JSON: ``null`` for an undefined number, never ``NaN`` or ``Infinity``."""
+    from .formatting import strict_json
+
+    return strict_json(value, indent)
+
+
 def _debug(ctx) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
@@ -128,6 +222,20 @@ def _progress(ctx):
     progress = StderrProgress(enabled=not ctx.find_root().params.get("quiet"))
     ctx.call_on_close(progress.close)
     return progress
+
+
+def _check_resolvable(scenario) -> None:
+    """What ``run`` resolves beyond the config's own checks (the fleet's catalogue price),
+    checked without importing the model, so that ``validate`` stays instant and accepts
+    exactly what ``run`` accepts (the same message as ``minecalc.model.inputs``)."""
+    if scenario.costs.hardware_usd_per_th is not None:
+        return
+    machines = scenario.fleet.machines or ()
+    if not machines or any(m.price_usd_per_th is None for m in machines):
+        raise InputError(
+            "costs.hardware_usd_per_th: expected a price (the fleet has a machine "
+            "without a catalogue price), got null"
+        )
 
 
 def _load(config: str, overrides):
@@ -193,7 +301,7 @@ def run(config, overrides, fmt, out, plots, force):
     if fmt == "csv":
         click.echo(monthly_table(ds).to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(_json(summary))
     else:
         from .results import summary_text
 
@@ -213,8 +321,9 @@ def validate(config, overrides, fmt):
       minecalc validate my.yaml
     """
     scenario = _load(config, overrides)
+    _check_resolvable(scenario)
     if fmt == "json":
-        click.echo(json.dumps({"valid": True, "config": config, "name": scenario.name}))
+        click.echo(_json({"valid": True, "config": config, "name": scenario.name}, None))
         return
     click.echo(
         f"ok: {config} ({scenario.name}, {scenario.horizon_months} months "
@@ -236,7 +345,7 @@ def examples(fmt):
 
     rows = {name: ex.summary(name) for name in ex.names()}
     if fmt == "json":
-        click.echo(json.dumps([{"name": k, "summary": v} for k, v in rows.items()], indent=2))
+        click.echo(_json([{"name": k, "summary": v} for k, v in rows.items()]))
         return
     width = max(map(len, rows))
     for name, text in rows.items():
@@ -288,7 +397,7 @@ def _json_schema() -> str:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **Scenario.model_json_schema(),
     }
-    return json.dumps(schema, indent=2)
+    return _json(schema)
 
 
 @main.command()
@@ -391,7 +500,7 @@ def variables_command(fmt):
         for name, v in variables.VARIABLES.items()
     ]
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(_json(rows))
     elif fmt == "markdown":
         click.echo(variables_markdown(rows))
     elif fmt == "csv":
@@ -441,32 +550,60 @@ HEADLINE = (
 MAX_ROWS = 200
 
 
-def _vary(spec: str):
-    """``FIELD=START:STOP:NUM`` (evenly spaced) or ``FIELD=V1,V2,...`` -> (field, values)."""
+def _vary(spec: str, option: str = "--vary"):
+    """``FIELD=START:STOP:NUM`` (evenly spaced) or ``FIELD=V1,V2,...`` -> (field, values).
+
+    Every value finite; NUM from 1 to :data:`MAX_VALUES`.
+    """
     import numpy as np
 
     field, sep, values = spec.partition("=")
-    if not sep or not values:
-        raise InputError(f"--vary: expected FIELD=START:STOP:NUM or FIELD=V1,V2,..., got {spec!r}")
+    if not sep or not values or not field:
+        raise InputError(
+            f"{option}: expected FIELD=START:STOP:NUM or FIELD=V1,V2,..., got {spec!r}"
+        )
     try:
         if ":" in values:
             start, stop, num = values.split(":")
-            return field, np.linspace(float(start), float(stop), int(num))
-        return field, np.array([float(v) for v in values.split(",")])
-    except ValueError:
+            count = int(num)
+            if not 1 <= count <= MAX_VALUES:
+                raise InputError(
+                    f"{option} {field}: expected NUM from 1 to {MAX_VALUES:,} in "
+                    f"START:STOP:NUM, got {num}"
+                )
+            ends = np.array([float(start), float(stop)])
+            parsed = np.linspace(ends[0], ends[1], count)
+        else:
+            parsed = np.array([float(v) for v in values.split(",")])
+            ends = parsed
+    except ValueError as err:
+        if isinstance(err, InputError):
+            raise
         raise InputError(
-            f"--vary {field}: expected numbers as START:STOP:NUM or V1,V2,..., got {values!r}"
+            f"{option} {field}: expected numbers as START:STOP:NUM or V1,V2,..., got {values!r}"
         ) from None
+    if parsed.size > MAX_VALUES:
+        raise InputError(
+            f"{option} {field}: expected at most {MAX_VALUES:,} values, got {parsed.size:,}"
+        )
+    if not np.isfinite(ends).all():
+        raise InputError(f"{option} {field}: expected finite numbers, got {values!r}")
+    return field, parsed
 
 
 def _ranges(specs) -> dict:
-    """``FIELD=LOW:HIGH`` options -> {field: (low, high)}."""
+    """``FIELD=LOW:HIGH`` options -> {field: (low, high)}, finite and LOW < HIGH."""
     parsed = {}
     for spec in specs:
-        field, values = _vary(spec.replace(":", ",", 1) if spec.count(":") == 1 else spec)
+        given = spec.partition("=")[2]
+        if spec.count(":") != 1:
+            raise InputError(f"--range: expected FIELD=LOW:HIGH, got {spec!r}")
+        field, values = _vary(spec.replace(":", ",", 1), "--range")
         if values.size != 2:
-            raise InputError(f"--range {field}: expected LOW:HIGH, got {spec.partition('=')[2]!r}")
-        parsed[field] = tuple(values)
+            raise InputError(f"--range {field}: expected LOW:HIGH, got {given!r}")
+        if not values[0] < values[1]:
+            raise InputError(f"--range {field}: expected LOW < HIGH, got {given!r}")
+        parsed[field] = tuple(float(v) for v in values)
     return parsed
 
 
@@ -534,7 +671,7 @@ def _headline(ds, names):
 @force_option
 @click.option(
     "--chunks",
-    type=click.IntRange(1),
+    type=Bounded(int, 1, 10**7),
     default=None,
     help="Run through dask in chunks of this many values per swept field and "
     "stream the results to --out (for sweeps larger than memory).",
@@ -552,8 +689,11 @@ def _headline(ds, names):
     metavar="A,B,...",
     help="Write only these result variables to --out.",
 )
+@memory_option
 @_friendly_errors
-def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler, variables):
+def sweep(
+    config, varies, zipped, overrides, fmt, out, force, chunks, scheduler, variables, max_memory
+):
     """Run a grid of scenarios in one vectorized call and print their headline figures.
 
     \b
@@ -572,6 +712,7 @@ def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler,
             f"{variables} and no --out"
         )
     scenario = _load(config, overrides)
+    _check_sweep_size(fields, zipped, chunks, scenario.horizon_months, max_memory)
     progress = _progress(click.get_current_context())
     if chunks is not None:
         if out is None or zipped:
@@ -602,6 +743,55 @@ def sweep(config, varies, zipped, overrides, fmt, out, force, chunks, scheduler,
         click.echo(f"{len(table):,} scenarios; quantiles of the headline figures:")
         table = table.drop(columns="irr_reason").quantile([0.0, 0.1, 0.5, 0.9, 1.0])
     _echo_frame(table, fmt, units)
+
+
+def _check_sweep_size(fields, zipped, chunks, months, max_memory) -> None:
+    """Refuse at once a sweep too large for memory (or, chunked, for :data:`MAX_GRID`)."""
+    sizes = [values.size for values in fields.values()]
+    points = max(sizes) if zipped else math.prod(sizes)
+    if chunks is None:
+        _check_memory(
+            "--vary",
+            f"{points:,} scenarios x {months} months in memory",
+            points * months * BYTES_PER_SCENARIO_MONTH,
+            max_memory,
+            "; use --chunks N --out FILE.zarr to stream it to disk",
+        )
+        return
+    if points > MAX_GRID:
+        raise InputError(f"--vary: expected at most {MAX_GRID:,} scenarios, got {points:,}")
+    per_chunk = math.prod(min(chunks, n) for n in sizes)
+    _check_memory(
+        "--chunks",
+        f"{per_chunk:,} scenarios x {months} months per chunk",
+        per_chunk * months * BYTES_PER_SCENARIO_MONTH,
+        max_memory,
+        "; use a smaller --chunks",
+    )
+
+
+def _check_paths(
+    n_paths, chunks, months, max_memory, hint="; use --chunks N to run them in chunks"
+) -> None:
+    """Refuse at once a Monte Carlo too large for memory."""
+    drawn = n_paths * months * BYTES_PER_PATH_MONTH_DRAWN
+    if chunks is None:
+        _check_memory(
+            "--paths",
+            f"{n_paths:,} paths x {months} months in memory",
+            n_paths * months * BYTES_PER_SCENARIO_MONTH + drawn,
+            max_memory,
+            hint,
+        )
+        return
+    _check_memory(
+        "--paths",
+        f"{n_paths:,} paths x {months} months drawn up front and {min(chunks, n_paths):,} "
+        "paths per chunk",
+        min(chunks, n_paths) * months * BYTES_PER_SCENARIO_MONTH + drawn,
+        max_memory,
+        "; use fewer --paths or a smaller --chunks",
+    )
 
 
 def _write_optional(ds, out, force) -> None:
@@ -676,12 +866,12 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
 @click.option(
     "--paths",
     "n_paths",
-    type=click.IntRange(1, 10_000_000),
+    type=Bounded(int, 1, 10**7),
     default=1000,
     show_default=True,
     help="Number of random paths.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--price",
     type=click.Choice(["gbm", "bootstrap"]),
@@ -691,14 +881,14 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
 )
 @click.option(
     "--drift",
-    type=float,
+    type=Bounded(float, -2, 2),
     default=0.0,
     show_default=True,
     help="GBM drift of the BTC price [1/year].",
 )
 @click.option(
     "--volatility",
-    type=float,
+    type=Bounded(float, 0, 5),
     default=0.6,
     show_default=True,
     help="GBM volatility of the BTC price [1/sqrt(year)].",
@@ -712,21 +902,21 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
 )
 @click.option(
     "--network-volatility",
-    type=float,
+    type=Bounded(float, 0, 5),
     default=0.3,
     show_default=True,
     help="Volatility of the lognormal network growth [1/sqrt(year)].",
 )
 @click.option(
     "--fees-sigma",
-    type=float,
+    type=Bounded(float, 0, 5),
     default=0.5,
     show_default=True,
     help="Log standard deviation of monthly fees.",
 )
 @click.option(
     "--correlation",
-    type=click.FloatRange(-1, 1),
+    type=Bounded(float, -1, 1),
     default=0.0,
     show_default=True,
     help="Correlation of price and network shocks.",
@@ -737,7 +927,7 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
 @force_option
 @click.option(
     "--chunks",
-    type=click.IntRange(2),
+    type=Bounded(int, 2, 10**7),
     default=None,
     help="Run through dask in chunks of this many paths (same numbers).",
 )
@@ -748,6 +938,7 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
     help="With --chunks: threads (default), processes, or the address of a "
     "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).",
 )
+@memory_option
 @_friendly_errors
 def montecarlo(
     config,
@@ -766,6 +957,7 @@ def montecarlo(
     force,
     chunks,
     scheduler,
+    max_memory,
 ):
     """Risk: the distribution of NPV, BTC mined and payback over random paths.
 
@@ -777,9 +969,11 @@ def montecarlo(
     """
     from .uncertainty import monte_carlo, monte_carlo_summary
 
+    scenario = _load(config, overrides)
+    _check_paths(n_paths, chunks, scenario.horizon_months, max_memory)
     progress = _progress(click.get_current_context())
     ds = monte_carlo(
-        _load(config, overrides),
+        scenario,
         n_paths,
         seed,
         price=price,
@@ -798,11 +992,12 @@ def montecarlo(
     if fmt == "csv":
         click.echo(ds[["npv_usd", "btc_total", "payback_months"]].to_dataframe().to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(json.dumps(monte_carlo_summary(ds), indent=2))
+        click.echo(_json(monte_carlo_summary(ds)))
     else:
+        from .formatting import clean
         from .uncertainty import monte_carlo_text
 
-        click.echo(monte_carlo_text(ds))
+        click.echo(monte_carlo_text(ds.assign_attrs(title=clean(ds.attrs.get("title")))))
 
 
 @main.command()
@@ -812,18 +1007,19 @@ def montecarlo(
 @click.option(
     "-n",
     "n",
-    type=int,
+    type=Bounded(int, 2, 2**20, power_of_two=True),
     default=1024,
     show_default=True,
     help="Base sample size, a power of 2; the model runs n (fields + 2) scenarios.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @set_option
 @format_option("table", "json", "csv")
 @out_option("Also write the indices to this netCDF file.")
 @force_option
+@memory_option
 @_friendly_errors
-def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force):
+def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force, max_memory):
     """Global sensitivity: Sobol indices (SALib) of a result over uniform input ranges.
 
     \b
@@ -833,9 +1029,18 @@ def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force):
     """
     from .sweep import sobol as sobol_model
 
+    scenario, fields = _load(config, overrides), _ranges(ranges)
+    runs, months = n * (len(fields) + 2), scenario.horizon_months
+    _check_memory(
+        "-n",
+        f"{runs:,} model runs x {months} months in memory",
+        runs * months * BYTES_PER_SCENARIO_MONTH,
+        max_memory,
+        "; use a smaller -n",
+    )
     progress = _progress(click.get_current_context())
     progress(f"Sobol indices of {variable}", None)
-    s = sobol_model(_load(config, overrides), _ranges(ranges), variable, n, seed)
+    s = sobol_model(scenario, fields, variable, n, seed)
     _write_optional(s, out, force)
     progress.close()
     frame = s[["S1", "S1_conf", "ST", "ST_conf"]].sortby("ST", ascending=False).to_dataframe()
@@ -857,15 +1062,16 @@ def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force):
 @click.option(
     "--paths",
     "n_paths",
-    type=click.IntRange(min=2),
+    type=Bounded(int, 2, 10**7),
     default=2000,
     show_default=True,
     help="Monte Carlo paths.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @force_option
+@memory_option
 @_friendly_errors
-def report_command(config, overrides, out, n_paths, seed, force):
+def report_command(config, overrides, out, n_paths, seed, force, max_memory):
     """Write a scenario's report: figures (PNG, SVG), report.pdf and summary.md.
 
     \b
@@ -874,9 +1080,11 @@ def report_command(config, overrides, out, n_paths, seed, force):
     """
     from . import report  # matplotlib is imported only when figures are asked for
 
+    scenario = _load(config, overrides)
+    _check_paths(n_paths, None, scenario.horizon_months, max_memory, "; use fewer --paths")
     progress = _progress(click.get_current_context())
     written = report.write_report(
-        _load(config, overrides), out, force=force, paths=n_paths, seed=seed, progress=progress
+        scenario, out, force=force, paths=n_paths, seed=seed, progress=progress
     )
     progress.close()
     figures = sum(p.suffix == ".png" for p in written)
@@ -890,12 +1098,12 @@ def report_command(config, overrides, out, n_paths, seed, force):
 @click.option(
     "--paths",
     "n_paths",
-    type=click.IntRange(10, 1_000_000),
+    type=Bounded(int, 10, 10**6),
     default=2000,
     show_default=True,
     help="Monte Carlo paths per cut-off and resampling scheme.",
 )
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @format_option("table", "json")
 @_friendly_errors
 def backtest_command(n_paths, seed, fmt):
@@ -911,4 +1119,4 @@ def backtest_command(n_paths, seed, fmt):
     progress = _progress(click.get_current_context())
     result = summary(n_paths, seed, progress=progress)
     progress.close()
-    click.echo(json.dumps(result, indent=2) if fmt == "json" else format_report(result))
+    click.echo(_json(result) if fmt == "json" else format_report(result))

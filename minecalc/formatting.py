@@ -124,3 +124,60 @@ def scale(values, currency: str = "USD") -> tuple[float, str]:
         if top >= factor:
             return factor, f"{name} {currency}"
     return 1.0, currency
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+"""C0 controls, DEL and C1 controls -> a visible escape (``\\x1b``)."""
+
+
+def clean(text, keep: str = "") -> str:
+    """Free text (a scenario's name, description, a title) safe for a terminal, a CSV
+    cell, Markdown or a PDF: every control character (C0, DEL, C1; tabs and newlines too)
+    becomes a visible escape such as ``\\x1b``, so a name cannot move the cursor, set a
+    terminal's title or break a table's row.
+
+    Examples
+    --------
+    >>> clean("Plant\\x1b]0;pwned\\x07 A")
+    'Plant\\\\x1b]0;pwned\\\\x07 A'
+    >>> clean(None)
+    ''
+
+    ``keep`` names control characters to leave as they are (``"\\n"`` for a paragraph
+    of Markdown).
+    """
+    text = "" if text is None else str(text).translate(_CONTROL)
+    for char in keep:
+        text = text.replace(_CONTROL[ord(char)], char)
+    return text
+
+
+def finite_or_none(value):
+    """``value`` with every non-finite float (NaN, inf; numpy's too) replaced by None,
+    recursively through dicts, lists and tuples: what strict JSON can carry.
+
+    Examples
+    --------
+    >>> finite_or_none({"irr": float("nan"), "path": [1.0, float("inf")], "n": 3})
+    {'irr': None, 'path': [1.0, None], 'n': 3}
+    """
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    if not math.isfinite(number):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def strict_json(value, indent: int | None = 2) -> str:
+    """JSON without ``NaN`` or ``Infinity`` tokens: undefined numbers are ``null``."""
+    import json
+
+    return json.dumps(finite_or_none(value), indent=indent, allow_nan=False)

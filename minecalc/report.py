@@ -23,7 +23,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from . import model, plotting
 from .config import Scenario
-from .formatting import exceedance, money, percent, quantity, sig
+from .formatting import clean, exceedance, money, percent, quantity, sig
 from .output import check_new, write_files
 from .progress import Progress, tell
 from .results import headline, summary_dict
@@ -635,21 +635,23 @@ def summary_pages(
 ):
     """The report's text pages: key figures, then contents, assumptions and method."""
     run_date = run_date or f"{pd.Timestamp.now():%Y-%m-%d}"
-    intro = re.sub(r"\s*\[\d+(,\s*\d+)*\]", "", scenario.description or "")  # source numbers
+    intro = re.sub(
+        r"\s*\[\d+(,\s*\d+)*\]", "", clean(scenario.description, keep="\n")
+    )  # source numbers
     key: list[tuple[str | None, Any]] = [
         ("In brief", brief(scenario, ds, analysis)),
         ("Key figures", key_figures(ds, analysis)),
     ]
     if analysis is not None:
         key.append((None, "Monte Carlo: " + describe(analysis.monte_carlo)))
-    first = _text_page(scenario.name, intro, key)
+    first = _text_page(clean(scenario.name), intro, key)
     toc: list[tuple[str | None, Any]] = [
         ("Charts", contents(chart_names(ds, analysis is not None)))
     ]
     toc += [(None, line) for line in left_out(ds)]
     second = _text_page(
         "Contents and assumptions",
-        f"{scenario.name}: inputs of this run "
+        f"{clean(scenario.name)}: inputs of this run "
         f"(minecalc {ds.attrs['minecalc_version']}, run {run_date}); the "
         "scenario file holds their sources.",
         [*toc, ("Inputs", assumptions(scenario)), ("How it is computed", METHOD)],
@@ -666,9 +668,9 @@ def summary_markdown(
         return "\n".join(["| | |", "|---|---|", *(f"| {a.strip()} | {b} |" for a, b in rows)])
 
     parts = [
-        f"# {scenario.name}",
+        f"# {clean(scenario.name)}",
         "",
-        scenario.description or "",
+        clean(scenario.description, keep="\n"),
         "",
         brief(scenario, ds, analysis),
         "",

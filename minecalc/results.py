@@ -14,7 +14,7 @@ import xarray as xr
 
 from .errors import InputError
 from .finance import IRR_REASON_NAMES, IRR_REASONS
-from .formatting import money, percent, quantity, scale, sig, table
+from .formatting import clean, finite_or_none, money, percent, quantity, scale, sig, table
 
 SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year", "hour")
 ECONOMICS = (
@@ -106,6 +106,7 @@ def summary_dict(ds: xr.Dataset) -> dict:
 
     Keys follow the Dataset's variable names; ``btc_by_year`` maps project year
     to BTC; ``difficulty_path`` lists the difficulty at the end of each project year.
+    Every number is finite or None (strict JSON: ``null``, never ``NaN``).
     """
     extra = [d for d in ds.dims if d not in SCENARIO_FREE_DIMS]
     if extra:
@@ -113,6 +114,10 @@ def summary_dict(ds: xr.Dataset) -> dict:
     start = pd.Timestamp(ds.time.values[0])
     end = start + pd.DateOffset(months=ds.sizes["time"])
     year_end = yearly(ds).difficulty_end
+    return finite_or_none(_summary(ds, start, end, year_end))
+
+
+def _summary(ds: xr.Dataset, start, end, year_end) -> dict:
     return {
         "name": ds.attrs.get("title"),
         "start_date": pd.Timestamp(ds.time.values[0]).date().isoformat(),
@@ -277,7 +282,8 @@ def _line(figure: Figure) -> str:
 def summary_text(summary: dict, ds: xr.Dataset) -> str:
     """The headline figures and the yearly table of a run, as text for a terminal."""
     lines = [
-        f"{summary['name']} - {summary['horizon_months']} months from {summary['start_date']}",
+        f"{clean(summary['name'])} - {summary['horizon_months']} months from "
+        f"{summary['start_date']}",
         "",
     ]
     for key, figure in headline(summary).items():

@@ -178,6 +178,16 @@ class PathModel:
     correlation: float = 0.0
 
 
+PATH_MODEL_BOUNDS = (
+    ("drift_per_year", -2.0, 2.0),
+    ("volatility_per_year", 0.0, 5.0),
+    ("network_volatility_per_year", 0.0, 5.0),
+    ("fees_sigma", 0.0, 5.0),
+    ("correlation", -1.0, 1.0),
+)
+"""The finite range of each number of :class:`PathModel` (the command line's too)."""
+
+
 def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.Dataset:
     """The random inputs of a Monte Carlo: BTC price, network factor and fees by path.
 
@@ -187,6 +197,12 @@ def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.
         ``btc_price_usd`` (path, time) [USD], ``other_hashrate_factor`` (path, edge) [1],
         ``fees_btc_per_block`` (path, time) [BTC/block]: the model's ``paths``.
     """
+    if isinstance(paths, bool) or not isinstance(paths, int | np.integer) or paths < 1:
+        raise InputError(f"paths: expected a whole number of at least 1, got {paths!r}")
+    for name, low, high in PATH_MODEL_BOUNDS:
+        value = getattr(path_model, name)
+        if not np.isfinite(value) or not low <= value <= high:
+            raise InputError(f"{name}: expected a finite number from {low} to {high}, got {value}")
     rng = np.random.default_rng(seed)
     edges = model.month_edges(scenario.start_date, scenario.horizon_months)
     edges_years = (edges - edges[0]).total_seconds().to_numpy() / SECONDS_PER_YEAR
