@@ -25,6 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import os
+import stat
+import unicodedata
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -76,11 +79,23 @@ class ConfigError(InputError):
     """
 
     def __init__(self, problems: Iterable[str]):
-        self.problems = list(problems)
+        self.problems = [_printable(line) for line in problems]
         super().__init__("\n".join(self.problems))
 
     def __str__(self) -> str:
         return "\n".join(self.problems)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (line breaks, NUL, terminal escapes) escaped.
+
+    Error lines quote what was given; escaped, a key or a path full of escape sequences
+    cannot retitle or repaint the terminal that shows the error.
+    """
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) == "Cc" else ch
+        for ch in text
+    )
 
 
 def _problem(expected: str, got: str, field: str = "") -> PydanticCustomError:
@@ -162,6 +177,30 @@ class _Model(BaseModel):
                 raise _problem("a number", str(value).lower())
         return value
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text_and_dates_in_range(cls, value, info):
+        if isinstance(value, str):
+            allowed = "\t\n" if info.field_name == "description" else ""
+            bad = next(
+                (c for c in value if unicodedata.category(c) == "Cc" and c not in allowed), None
+            )
+            if bad is not None:
+                kinds = "control characters" + (" other than tab and newline" if allowed else "")
+                raise _problem(f"text without {kinds}", f"{_show(value)} (with {bad!r})")
+        elif isinstance(value, dt.date):
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if not FIRST_DATE <= day <= LAST_DATE:
+                raise _problem(f"a date from {FIRST_DATE} to {LAST_DATE}", value.isoformat())
+        return value
+
+
+FIRST_DATE = dt.date(2009, 1, 3)
+"""Earliest date in a scenario: the genesis block."""
+LAST_DATE = dt.date(2200, 1, 1)
+"""Latest date in a scenario: far enough for any plan, and a horizon of up to 600 months
+from it still ends before pandas' nanosecond timestamps do (2262)."""
+
 
 def _leaf_types(annotation: Any) -> list:
     """The plain types inside an annotation (``float | None`` -> float, NoneType)."""
@@ -203,7 +242,8 @@ class PathPoint(_Model):
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
     hashrate_eh_s: float = Field(
-        gt=0,
+        ge=1e-6,
+        le=1e12,
         description="Hashrate of the rest of the network on that date [EH/s].",
         json_schema_extra=_units("EH/s", "Other miners' hashrate on the date"),
     )
@@ -214,7 +254,8 @@ class HashrateGrowth(_OneOf):
 
     per_epoch: float | None = Field(
         None,
-        gt=-1,
+        ge=-0.2,
+        le=0.4,
         description="Growth per nominal epoch of 2016 * 600 s [1/epoch].",
         json_schema_extra=_units(
             "1/epoch", "Other miners' hashrate growth per epoch", percent=True
@@ -222,7 +263,8 @@ class HashrateGrowth(_OneOf):
     )
     per_month: float | None = Field(
         None,
-        gt=-1,
+        ge=-0.5,
+        le=1,
         description="Growth per month, a month being 1/12 year [1/month].",
         json_schema_extra=_units(
             "1/month", "Other miners' hashrate growth per month", percent=True
@@ -230,7 +272,8 @@ class HashrateGrowth(_OneOf):
     )
     per_year: float | None = Field(
         None,
-        gt=-1,
+        ge=-0.9,
+        le=100,
         description="Growth per year of 365.2425 days [1/year].",
         json_schema_extra=_units("1/year", "Other miners' hashrate growth per year", percent=True),
     )
@@ -240,6 +283,7 @@ class HashrateGrowth(_OneOf):
     trend_epochs: int | None = Field(
         None,
         ge=2,
+        le=10_000,
         description="Fit the trend over the last N epochs of the packaged history [epochs].",
         json_schema_extra=_units("epochs", "Epochs of history in the growth trend"),
     )
@@ -255,12 +299,14 @@ class Response(_Model):
 
     elasticity: float = Field(
         ge=0,
+        le=100,
         description="Long-run log change of the rest of the network's hashrate per log "
         "change of its hashprice; 0 = no response [1].",
         json_schema_extra=_units("1", "Other miners' response to hashprice (elasticity)"),
     )
     lag_months: float = Field(
         gt=0,
+        le=1200,
         description="Time constant of the adjustment [months].",
         json_schema_extra=_units("months", "Other miners' response time"),
     )
@@ -271,11 +317,13 @@ class Network(_Model):
 
     height: int = Field(
         ge=0,
+        le=10_000_000,
         description="Chain tip height at start_date [blocks].",
         json_schema_extra=_units("blocks", "Chain tip height at the start"),
     )
     difficulty: float = Field(
         ge=1,
+        le=1e24,
         description="Difficulty of the current epoch [1].",
         json_schema_extra=_units("1", "Difficulty at the start"),
     )
@@ -288,7 +336,8 @@ class Network(_Model):
     )
     hashrate_eh_s: float | None = Field(
         None,
-        gt=0,
+        ge=1e-6,
+        le=1e12,
         description="Hashrate of the rest of the network at start; null = implied by "
         "difficulty [EH/s].",
         json_schema_extra=_units("EH/s", "Other miners' hashrate at the start"),
@@ -296,6 +345,7 @@ class Network(_Model):
     fees_btc_per_block: float = Field(
         0.03,
         ge=0,
+        le=1000,
         description="Fees per block [BTC/block].",
         json_schema_extra=_units("BTC/block", "Fees per block"),
     )
@@ -329,6 +379,7 @@ class RampPoint(_Model):
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
     capacity_mw: float = Field(
         ge=0,
+        le=1e6,
         description="Capacity online from that date [MW].",
         json_schema_extra=_units("MW", "Capacity online from the date"),
     )
@@ -355,7 +406,7 @@ class Site(_Model):
 
     capacity_mw: float = Field(
         gt=0,
-        description="Grid capacity of the site [MW].",
+        description="Grid capacity of the site, at most 1e6 (1 TW) [MW].",
         json_schema_extra=_units("MW", "Grid capacity"),
     )
     mining_share: float = Field(
@@ -391,6 +442,14 @@ class Site(_Model):
         None, description="Deployment by date; null = all capacity from start_date."
     )
 
+    @field_validator("capacity_mw")
+    @classmethod
+    def _at_most_a_terawatt(cls, value):
+        # bound checked here, not with le=, so that the schema's range column keeps "> 0"
+        if value > 1e6:
+            raise _problem("a number <= 1e+06", f"{value:g}")
+        return value
+
     @field_validator("availability_by_month")
     @classmethod
     def _fractions(cls, values):
@@ -418,12 +477,14 @@ class Machine(_Model):
     hashrate_th_s: float | None = Field(
         None,
         gt=0,
+        le=1e6,
         description="Custom machine: hashrate [TH/s].",
         json_schema_extra=_units("TH/s", "Machine hashrate"),
     )
     power_w: float | None = Field(
         None,
         gt=0,
+        le=1e7,
         description="Custom machine: wall power [W].",
         json_schema_extra=_units("W", "Machine power"),
     )
@@ -470,13 +531,15 @@ class Refresh(_Model):
     model: str | None = Field(None, description="Catalogue model bought at refresh.")
     efficiency_j_per_th: float | None = Field(
         None,
-        gt=0,
+        ge=1e-3,
+        le=1e6,
         description="Efficiency of the machines bought at refresh [J/TH].",
         json_schema_extra=_units("J/TH", "Efficiency of refresh machines"),
     )
     hardware_usd_per_th: float | None = Field(
         None,
         ge=0,
+        le=1e6,
         description="Price of the new machines; null = catalogue price [USD/(TH/s)].",
         json_schema_extra=_units("USD/(TH/s)", "Price of refresh machines"),
     )
@@ -503,7 +566,8 @@ class Fleet(_Model):
 
     efficiency_j_per_th: float | None = Field(
         None,
-        gt=0,
+        ge=1e-3,
+        le=1e6,
         description="Energy per terahash of the whole fleet [J/TH].",
         json_schema_extra=_units("J/TH", "Fleet efficiency"),
     )
@@ -520,6 +584,7 @@ class Fleet(_Model):
     lifetime_years: float | None = Field(
         None,
         gt=0,
+        le=100,
         description="Machine life; null = beyond the horizon [years].",
         json_schema_extra=_units("years", "Machine life"),
     )
@@ -559,6 +624,7 @@ class PricePoint(_Model):
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
     btc_price_usd: float = Field(
         gt=0,
+        le=1e9,
         description="Bitcoin price on that date [USD].",
         json_schema_extra=_units("USD", "Bitcoin price on the date"),
     )
@@ -569,12 +635,14 @@ class Market(_Model):
 
     btc_price_usd: float = Field(
         gt=0,
+        le=1e9,
         description="Bitcoin price at start_date [USD].",
         json_schema_extra=_units("USD", "Bitcoin price at the start"),
     )
     btc_price_growth_per_year: float = Field(
         0.0,
-        gt=-1,
+        ge=-0.99,
+        le=100,
         description="Growth of the price per year of 365.2425 days [1/year].",
         json_schema_extra=_units("1/year", "Bitcoin price growth per year", percent=True),
     )
@@ -598,19 +666,22 @@ class Tariff(_Model):
     )
     usd_fx_rate: float = Field(
         1.0,
-        gt=0,
+        ge=1e-6,
+        le=1e9,
         description="Units of the tariff currency per USD at start_date [currency/USD].",
         json_schema_extra=_units("{currency}/USD", "Exchange rate at the start"),
     )
     usd_fx_change_per_year: float = Field(
         0.0,
-        gt=-1,
+        ge=-0.99,
+        le=100,
         description="Change of the currency units per USD per year (positive: "
         "the currency weakens) [1/year].",
         json_schema_extra=_units("1/year", "Change of the exchange rate per year", percent=True),
     )
     energy_price_per_kwh: float = Field(
         ge=0,
+        le=1e9,
         description="Energy price in the tariff currency [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Energy price in the tariff currency"),
     )
@@ -639,8 +710,10 @@ class Tariff(_Model):
         if profiles is not None and len(profiles) not in (1, 12):
             raise _problem("1 or 12 lists of 24 factors", f"{len(profiles)} lists")
         for i, profile in enumerate(profiles or ()):
-            if len(profile) != 24 or min(profile) < 0:
-                raise _problem("24 factors >= 0", f"{len(profile)} values", field=f"[{i}]")
+            if len(profile) != 24 or not 0 <= min(profile) <= max(profile) <= 1000:
+                raise _problem(
+                    "24 factors from 0 to 1000", f"{len(profile)} values", field=f"[{i}]"
+                )
         return profiles
 
     @model_validator(mode="after")
@@ -663,24 +736,28 @@ class Costs(_Model):
     hardware_usd_per_th: float | None = Field(
         None,
         ge=0,
+        le=1e6,
         description="Machine price; null = the catalogue price of each model [USD/(TH/s)].",
         json_schema_extra=_units("USD/(TH/s)", "Machine price"),
     )
     infrastructure_usd_per_mw: float = Field(
         0.0,
         ge=0,
+        le=1e10,
         description="Facilities excluding machines, per MW of capacity deployed [USD/MW].",
         json_schema_extra=_units("USD/MW", "Facilities cost per MW"),
     )
     om_usd_per_mw_year: float = Field(
         0.0,
         ge=0,
+        le=1e10,
         description="Operations and maintenance per MW online [USD/MW/year].",
         json_schema_extra=_units("USD/MW/year", "Operations and maintenance per MW"),
     )
     fixed_usd_per_year: float = Field(
         0.0,
         ge=0,
+        le=1e12,
         description="Fixed costs [USD/year].",
         json_schema_extra=_units("USD/year", "Fixed costs"),
     )
@@ -698,7 +775,8 @@ class Finance(_Model):
 
     discount_rate: float = Field(
         0.10,
-        gt=-1,
+        ge=-0.9,
+        le=10,
         description="Discount rate per year [1/year].",
         json_schema_extra=_units("1/year", "Discount rate per year", percent=True),
     )
@@ -712,6 +790,7 @@ class Finance(_Model):
     alternative_energy_price_per_kwh: float | None = Field(
         None,
         ge=0,
+        le=1e9,
         description="What the same energy would earn sold otherwise, in the "
         "tariff currency; null = the tariff [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Value of the energy sold otherwise"),
@@ -977,17 +1056,93 @@ def _describe(error: ErrorDetails) -> str:
 # --------------------------------------------------------------------------- loading
 
 
+MAX_FILE_BYTES = 1_000_000
+"""Largest scenario file (and file named by ``extends:``) read [bytes]: 1 MB."""
+MAX_OVERRIDE_CHARS = 10_000
+"""Longest ``--set`` value parsed [characters]."""
+MAX_YAML_DEPTH = 50
+"""Deepest nesting of mappings and lists in a YAML document."""
+MAX_YAML_NODES = 100_000
+"""Most nodes in a YAML document, counting every node reached through an alias."""
+MAX_EXTENDS = 10
+"""Longest ``extends:`` chain (files read for one scenario, the first one included)."""
+
+
+class _YAMLLimit(Exception):
+    """A YAML document beyond :data:`MAX_YAML_DEPTH` or :data:`MAX_YAML_NODES`."""
+
+
+def _check_yaml_size(yaml: YAML, text: str) -> None:
+    """Refuse YAML that nests too deep or expands too much through aliases.
+
+    Runs over the parser's events (iterative, nothing built), counting each alias as the
+    size of the node it repeats, so a "billion laughs" document stops at the cap
+    instead of being expanded, and ``[[[[...`` stops at the depth cap instead of
+    overflowing the recursive composer and constructor.
+    """
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        ScalarEvent,
+    )
+
+    sizes: dict[str, int] = {}
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, total when it opened)
+    total = 0
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            total += 1
+            open_nodes.append((event.anchor, total))
+            if len(open_nodes) > MAX_YAML_DEPTH:
+                raise _YAMLLimit(f"expected nesting at most {MAX_YAML_DEPTH} levels deep, got more")
+        elif isinstance(event, CollectionEndEvent):
+            anchor, opened = open_nodes.pop()
+            if anchor is not None:
+                sizes[anchor] = total - opened + 1
+        elif isinstance(event, ScalarEvent):
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, AliasEvent):
+            total += sizes.get(event.anchor, 1)
+        if total > MAX_YAML_NODES:
+            raise _YAMLLimit(
+                f"expected at most {MAX_YAML_NODES:,} values (aliases expanded), got more"
+            )
+
+
 def _yaml_load(text: str) -> Any:
-    """Parse YAML 1.2 text into plain Python objects.
+    """Parse YAML 1.2 text into plain Python objects, within the depth and size limits.
 
     Dates stay text here so that validation, which knows the field, parses them: an
     impossible date such as 2026-13-05 then names its field instead of failing inside
-    the YAML reader.
+    the YAML reader. So does an integer too long for Python to convert.
+
+    Raises
+    ------
+    YAMLError
+        If the text is not YAML.
+    _YAMLLimit
+        If it nests deeper than :data:`MAX_YAML_DEPTH` or has more than
+        :data:`MAX_YAML_NODES` values counting those repeated through aliases.
     """
     yaml = YAML(typ="safe", pure=True)
-    yaml.constructor.add_constructor(
+    _check_yaml_size(yaml, text)
+    yaml = YAML(typ="safe", pure=True)
+    constructor = yaml.constructor
+    constructor.add_constructor(
         "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
     )
+    construct_int = type(constructor).construct_yaml_int
+
+    def _int(loader, node):
+        try:
+            return construct_int(loader, node)
+        except ValueError:  # more digits than int() converts: let validation name the field
+            return loader.construct_scalar(node)
+
+    constructor.add_constructor("tag:yaml.org,2002:int", _int)
     return yaml.load(text)
 
 
@@ -1015,53 +1170,142 @@ def _merge(base: Mapping, top: Mapping, model: type[BaseModel] | None) -> dict:
     return merged
 
 
-def _read_mapping(path: Path) -> dict:
-    """Read one YAML file whose top level is a mapping."""
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _shown(path: Path | str) -> str:
+    """A path as shown in an error line, control characters escaped."""
+    return _printable(str(path))
+
+
+def _read_text(path: Path) -> str:
+    """The text of a regular UTF-8 file of at most :data:`MAX_FILE_BYTES`, read once.
+
+    Anything else (a directory, a FIFO, a device, a socket) is refused by its kind before
+    it is opened for reading; the file is opened without blocking and read with a limit,
+    so a file that changes kind or grows after the check still cannot hang or flood.
+    """
+    name = _shown(path)
     try:
-        raw = path.read_bytes()
+        kind = stat.S_IFMT(os.stat(path).st_mode)
     except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found"]) from None
-    except IsADirectoryError:
-        raise ConfigError([f"{path}: expected a YAML file, got a directory"]) from None
-    except OSError as err:
-        raise ConfigError([f"{path}: cannot read ({err.strerror})"]) from None
+        raise ConfigError([f"{name}: file not found"]) from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        raise ConfigError(
+            [f"{name}: cannot read ({getattr(err, 'strerror', None) or err})"]
+        ) from None
+    if kind != stat.S_IFREG:
+        got = _KINDS.get(kind, "not a regular file")
+        raise ConfigError([f"{name}: expected a YAML file, got {got}"])
     try:
-        text = raw.decode("utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ConfigError([f"{name}: expected a YAML file, got not a regular file"])
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise ConfigError([f"{name}: cannot read ({err.strerror})"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            [f"{name}: expected a file of at most {MAX_FILE_BYTES:,} bytes (1 MB), got more"]
+        )
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise ConfigError(
-            [f"{path}: expected UTF-8 text, got byte 0x{raw[err.start]:02x} on line {line}"]
+            [f"{name}: expected UTF-8 text, got byte 0x{raw[err.start]:02x} on line {line}"]
         ) from None
+
+
+_TYPE_NAMES = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}
+
+
+def _read_mapping(path: Path) -> dict:
+    """Read one YAML file whose top level is a mapping.
+
+    Errors name the file and the line, never its content, so that pointing ``extends:``
+    at a file that is not a scenario does not print what is in it.
+    """
+    text, name = _read_text(path), _shown(path)
     try:
         data = _yaml_load(text)
     except YAMLError as err:
-        raise ConfigError([f"{path}: {_yaml_problem(err)}"]) from None
+        raise ConfigError([f"{name}: {_yaml_problem(err)}"]) from None
+    except _YAMLLimit as err:
+        raise ConfigError([f"{name}: {err}"]) from None
     if data is None:
-        raise ConfigError([f"{path}: expected a mapping of settings, got an empty file"])
+        raise ConfigError([f"{name}: expected a mapping of settings, got an empty file"])
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a mapping at the top level, got {_show(data)}"])
+        got = _TYPE_NAMES.get(type(data), "something else")
+        raise ConfigError([f"{name}: expected a mapping at the top level, got {got}"])
     return data
 
 
-def _read_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    """Read a scenario file, resolving ``extends`` (relative to the file) recursively."""
-    chain = (*chain, path)
-    data = _read_mapping(path)
-    base = data.pop("extends", None)
-    if base is None:
-        return data
+def _extends_target(path: Path, base: Any) -> Path:
+    """The file that ``extends: base`` in ``path`` names, checked to stay in its folder."""
+    name = _shown(path)
     if not isinstance(base, str) or not base:
-        raise ConfigError([f"{path}: extends: expected a file path, got {_show(base)}"])
-    base_path = path.parent / base
+        raise ConfigError([f"{name}: extends: expected a file path, got {_show(base)}"])
+    if _printable(base) != base:
+        raise ConfigError([f"{name}: extends: expected a file path, got {_show(base)}"])
+    if Path(base).is_absolute():
+        raise ConfigError(
+            [f"{name}: extends: expected a path relative to this file's folder, got {base!r}"]
+        )
+    folder = path.parent
+    base_path = folder / base
     if (
         not base_path.exists()
         and Path(base).name == base
         and base.removesuffix(".yaml") in (examples.names())
     ):  # a copy of an example (minecalc init --from) still finds the example it extends
-        base_path = examples.path(base)
+        return examples.path(base)
+    if not base_path.resolve().is_relative_to(folder.resolve()):
+        raise ConfigError(
+            [
+                f"{name}: extends: expected a file in this file's folder or below, "
+                f"got {base!r}, which leads outside it"
+            ]
+        )
+    return base_path
+
+
+def _read_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """Read a scenario file, resolving ``extends`` (relative to the file) recursively.
+
+    A file named by ``extends:`` must stay in the folder of the file that names it (or
+    below it), or be a packaged example's name; chains hold at most :data:`MAX_EXTENDS`
+    files; loops are errors.
+    """
+    chain = (*chain, path)
+    data = _read_mapping(path)
+    if len(chain) > 1:  # a base: refuse a file that is no scenario, naming no key of it
+        strangers = set(data) - {"extends", *Scenario.model_fields}
+        if strangers:
+            raise ConfigError(
+                [
+                    f"{_shown(path)}: expected a scenario to extend, got a mapping with "
+                    f"{len(strangers)} key(s) that are no scenario field"
+                ]
+            )
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    base_path = _extends_target(path, base)
     if base_path.resolve() in {p.resolve() for p in chain}:
-        loop = " -> ".join(map(str, (*chain, base_path)))
+        loop = " -> ".join(map(_shown, (*chain, base_path)))
         raise ConfigError([f"extends: expected no loop, got {loop}"])
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(
+            [f"{_shown(path)}: extends: expected a chain of at most {MAX_EXTENDS} files, got more"]
+        )
     return _merge(_read_scenario(base_path, chain), data, Scenario)
 
 
@@ -1093,13 +1337,21 @@ def _apply_overrides(data: Mapping, overrides: Iterable[str]) -> tuple[dict, lis
             continue
         keys = key.split(".")
         problem = _check_override_path(keys)
+        if problem is None and len(raw) > MAX_OVERRIDE_CHARS:
+            problem = (
+                f"{key}: expected a value of at most {MAX_OVERRIDE_CHARS:,} characters, "
+                f"got {len(raw):,}"
+            )
+            item = f"{key}=..."
         if problem is None:
             try:
                 value = _yaml_load(raw)
             except YAMLError as err:
                 problem = f"{key}: {_yaml_problem(err)}"
+            except _YAMLLimit as err:
+                problem = f"{key}: {err}"
         if problem:
-            problems.append(f"{problem} (override {item!r})")
+            problems.append(f"{problem} (override {_show(item)})")
             continue
         for name in reversed(keys):
             value = {name: value}
