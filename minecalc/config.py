@@ -255,7 +255,7 @@ class HashrateGrowth(_OneOf):
     per_epoch: float | None = Field(
         None,
         ge=-0.2,
-        le=0.4,
+        le=0.1,
         description="Growth per nominal epoch of 2016 * 600 s [1/epoch].",
         json_schema_extra=_units(
             "1/epoch", "Other miners' hashrate growth per epoch", percent=True
@@ -264,7 +264,7 @@ class HashrateGrowth(_OneOf):
     per_month: float | None = Field(
         None,
         ge=-0.5,
-        le=1,
+        le=0.25,
         description="Growth per month, a month being 1/12 year [1/month].",
         json_schema_extra=_units(
             "1/month", "Other miners' hashrate growth per month", percent=True
@@ -273,7 +273,7 @@ class HashrateGrowth(_OneOf):
     per_year: float | None = Field(
         None,
         ge=-0.9,
-        le=100,
+        le=10,
         description="Growth per year of 365.2425 days [1/year].",
         json_schema_extra=_units("1/year", "Other miners' hashrate growth per year", percent=True),
     )
@@ -642,7 +642,7 @@ class Market(_Model):
     btc_price_growth_per_year: float = Field(
         0.0,
         ge=-0.99,
-        le=100,
+        le=10,
         description="Growth of the price per year of 365.2425 days [1/year].",
         json_schema_extra=_units("1/year", "Bitcoin price growth per year", percent=True),
     )
@@ -674,7 +674,7 @@ class Tariff(_Model):
     usd_fx_change_per_year: float = Field(
         0.0,
         ge=-0.99,
-        le=100,
+        le=10,
         description="Change of the currency units per USD per year (positive: "
         "the currency weakens) [1/year].",
         json_schema_extra=_units("1/year", "Change of the exchange rate per year", percent=True),
