@@ -1,14 +1,32 @@
 """Writing a run's files: nothing a user already has is replaced without being asked.
 
-Every file is written under a temporary name in its folder and renamed into place,
-so an interrupted run leaves no half-written file behind.
+Every output is written under a temporary name that is unique to this process and
+created exclusively in the output's folder (``mkstemp``/``mkdtemp``: a link already
+there is never followed), then claimed under its final name:
+
+- without ``force`` the claim never replaces anything, not even a file that appeared
+  while this one was being written (``renameat2(RENAME_NOREPLACE)`` where the system
+  has it, else a hard link for a file or an exclusive ``mkdir`` for a folder);
+- outputs written together (a run's ``results.nc``, ``monthly.csv`` and ``summary.json``)
+  are all written first and then claimed together: if any name is taken, the ones this
+  process had claimed are removed again and nothing is left of it;
+- a failure or an interruption (an exception, Ctrl-C, SIGTERM while writing) removes this
+  process's temporaries; a full disk is one ``OSError`` naming the output.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import shutil
+import signal
+import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import xarray as xr
@@ -18,29 +36,249 @@ from .errors import InputError, OutputExistsError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
+#: Free space below which a writer's failure is taken to be the disk being full.
+DISK_FULL_BYTES = 1 << 20
 
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` and rename the temporary file to ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _renameat2():
+    """libc's ``renameat2`` (Linux, glibc >= 2.28), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, path)
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_RENAMEAT2 = _renameat2()
+
+
+def rename_noreplace(src, dst) -> None:
+    """Rename ``src`` (a file or a folder) to ``dst``, atomically, only if ``dst`` does not
+    exist (not even as a dangling link); else ``FileExistsError`` and nothing changes."""
+    src, dst = os.fspath(src), os.fspath(dst)
+    if _RENAMEAT2 is not None:
+        if (
+            _RENAMEAT2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
+            == 0
+        ):
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EPERM):
+            raise OSError(err, os.strerror(err), dst)
+    if os.name == "nt":  # Windows' rename never replaces
+        os.rename(src, dst)
+    elif os.path.isdir(src) and not os.path.islink(src):
+        os.mkdir(dst)  # the claim: fails if anything is there
+        try:
+            os.rename(src, dst)  # onto the empty folder this process just made
+        except BaseException:
+            _remove_quietly(dst)
+            raise
+    else:
+        os.link(src, dst)  # fails if anything is there; a link at dst is not followed
+        os.unlink(src)
+
+
+def _remove_quietly(path) -> None:
+    """Remove a temporary of this process (a file, a folder or a link) if it is there."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+            if os.path.lexists(path):  # a writer's thread still adding files: once more
+                shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _claim(tmp: str, final: Path, force: bool) -> None:
+    """Move ``tmp`` to ``final``: never over an existing one unless ``force``."""
+    if not force:
+        try:
+            rename_noreplace(tmp, final)
+        except FileExistsError:
+            raise OutputExistsError([final]) from None
+        return
+    old = None
+    if os.path.isdir(final) and not os.path.islink(final):  # a folder is swapped out whole
+        old = tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent)
+        os.rename(final, old)  # onto the empty folder just made
+    elif os.path.isdir(tmp) and os.path.lexists(final):
+        os.unlink(final)
+    try:
+        os.replace(tmp, final)
+    except BaseException:
+        if old is not None:
+            os.rename(old, final)
+        raise
+    if old is not None:
+        _remove_quietly(old)
+
+
+def _disk_full(err: BaseException, final: Path, folder: Path) -> OSError | None:
+    """``err`` as one ``OSError`` naming ``final`` if the disk is full, else None."""
+    code = err.errno if isinstance(err, OSError) else None
+    if code is not None and code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return OSError(code, os.strerror(code), str(final))
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if free < DISK_FULL_BYTES:  # netCDF ("HDF error") and zlib say it their own way
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(final))
+    return None
+
+
+def _close_left_open(tmp: str) -> None:
+    """Close a file a failed xarray writer left open at ``tmp`` (netCDF after an HDF error),
+    so that it neither holds the disk's space nor complains when the process exits."""
+    try:
+        from xarray.backends import file_manager
+    except ImportError:  # pragma: no cover - xarray is a dependency
+        return
+    cache = file_manager.FILE_CACHE
+    for key in list(cache.keys()):
+        try:  # the key is (opener, args, mode, kwargs, id); args[0] the file's name
+            mine = os.fspath(key[1][0]) == tmp
+        except (TypeError, IndexError, KeyError):
+            continue
+        file = cache.pop(key, None) if mine else None
+        try:
+            if file is not None:
+                file.close()
+        except Exception:  # it is failing already; the disk says why
+            pass
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While writing, SIGTERM raises ``SystemExit`` so that the temporaries are removed.
+
+    Only in the main thread, and only if nobody set a SIGTERM handler already.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _same(path: Path, ident: tuple[int, int]) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == ident
+
+
+def write_outputs(
+    folder, writers: dict[str, Callable[[Path], object]], force: bool = False, *, folders=False
+) -> list[Path]:
+    """Write outputs into ``folder`` whole or not at all, replacing none unless ``force``.
+
+    Parameters
+    ----------
+    folder : path-like
+        Folder to write into; created if missing.
+    writers : dict of str to callable
+        Output name -> ``write(tmp_path)`` that writes the output's content to ``tmp_path``
+        (an empty file, or an empty folder if ``folders``).
+    force : bool
+        Replace outputs that already exist.
+    folders : bool
+        The outputs are folders (a Zarr store), not files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The outputs written, in the order of ``writers``.
+
+    Raises
+    ------
+    OutputExistsError
+        If any output exists (or appears while writing) and ``force`` is false; then
+        nothing of this call is left.
+    OSError
+        If a write fails, e.g. ``ENOSPC`` naming the output when the disk is full; then
+        nothing of this call is left either.
+    """
+    folder = Path(folder)
+    finals = [folder / name for name in writers]
+    existing = [p for p in finals if os.path.lexists(p)]
+    if existing and not force:
+        raise OutputExistsError(existing)
+    folder.mkdir(parents=True, exist_ok=True)
+    temps: list[str] = []
+    claimed: list[tuple[Path, tuple[int, int]]] = []
+    done = False
+    with _sigterm_raises():
+        try:
+            for final, write in zip(finals, writers.values(), strict=True):
+                temps.append(_make_temp(final, folders))
+                try:
+                    write(Path(temps[-1]))
+                except Exception as err:
+                    _close_left_open(temps[-1])
+                    full = _disk_full(err, final, folder)
+                    if full is not None:
+                        raise full from err
+                    raise
+                os.chmod(temps[-1], (0o777 if folders else 0o666) & ~_UMASK)
+            taken = []
+            for final, tmp in zip(finals, temps, strict=True):
+                st = os.lstat(tmp)
+                try:
+                    _claim(tmp, final, force)
+                except OutputExistsError:
+                    taken.append(final)
+                    continue
+                claimed.append((final, (st.st_dev, st.st_ino)))
+            if taken:
+                raise OutputExistsError(taken)
+            done = True
+        finally:
+            if not done:  # whole or not at all: give back what this call had claimed
+                for final, ident in claimed:
+                    if _same(final, ident):
+                        _remove_quietly(final)
+            for tmp in temps:
+                _remove_quietly(tmp)
+    return finals
+
+
+def _make_temp(final: Path, folder: bool) -> str:
+    """A new, unique temporary next to ``final``, made exclusively by this process."""
+    prefix, suffix = f".{final.name}.", ".tmp"
+    if folder:
+        return tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=final.parent)
+    os.close(fd)
+    return tmp
 
 
 def _write_one(path, write, force: bool) -> Path:
     """``write(tmp_path)`` into a new file at ``path``, atomically; an existing one needs
     ``force``."""
     path = Path(path)
-    if path.exists() and not force:
-        raise OutputExistsError([path])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, write)
-    return path
+    return write_outputs(path.parent, {path.name: write}, force)[0]
 
 
 def write_dataset(ds: xr.Dataset, path, force: bool = False) -> Path:
@@ -130,14 +368,16 @@ def check_new(out_dir, names, force: bool = False) -> list[Path]:
     if out.exists() and not out.is_dir():
         raise InputError(f"out: expected a folder, got the file {out}", option="out")
     paths = [out / name for name in names]
-    existing = [p for p in paths if p.exists()]
+    existing = [p for p in paths if os.path.lexists(p)]
     if existing and not force:
         raise OutputExistsError(existing)
     return paths
 
 
 def write_files(out_dir, writers: dict, force: bool = False) -> list[Path]:
-    """Write several files into a folder, atomically, refusing to replace any unless forced.
+    """Write several files into a folder, whole or not at all, replacing none unless forced.
+
+    See :func:`write_outputs`; this also refuses an ``out_dir`` that is a file.
 
     Parameters
     ----------
@@ -159,8 +399,5 @@ def write_files(out_dir, writers: dict, force: bool = False) -> list[Path]:
         If ``out_dir`` is a file, or any of the files exists and ``force`` is false
         (then nothing is written).
     """
-    paths = check_new(out_dir, writers, force)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    for path, write in zip(paths, writers.values(), strict=True):
-        _atomic_write(path, write)
-    return paths
+    check_new(out_dir, writers, force)
+    return write_outputs(out_dir, writers, force)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -439,7 +439,7 @@ def write_lazy(
         ``progress(message, fraction)`` (:mod:`minecalc.progress`).
     """
     path = Path(path)
-    if path.exists() and not force:
+    if os.path.lexists(path) and not force:
         raise OutputExistsError([path])
     if path.suffix not in (".zarr", ".nc"):
         raise InputError(f"out: expected a .zarr or .nc path, got {path}", option="out")
@@ -448,20 +448,16 @@ def write_lazy(
     check_scheduler(scheduler)
     if scheduler is not None and "://" in scheduler:  # before anything is written
         require("distributed", extra="scale", feature="scheduler")
-    tmp = path.with_name(f".{path.name}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
-    try:
+    from .output import write_outputs
+
+    def write(tmp: Path) -> None:
         delayed = (
             ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
             if path.suffix == ".zarr"
             else ds.to_netcdf(tmp, compute=False, engine="netcdf4")
         )
         compute(delayed, scheduler=scheduler, progress=progress, message=f"writing {path.name}")
-    except BaseException:  # a failed or interrupted write leaves nothing behind
-        if tmp.exists():
-            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
-        raise
-    if path.exists():
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-    tmp.rename(path)
+
+    # A temporary of this process's own, claimed without replacing unless forced; a
+    # failed or interrupted write leaves nothing behind.
+    write_outputs(path.parent, {path.name: write}, force, folders=path.suffix == ".zarr")
