@@ -263,3 +263,46 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(full_disk, command):
     assert len(lines) == 1 and lines[0].endswith(": No space left on device"), result.output
     assert "Traceback" not in result.output
     assert list(out.iterdir()) == []
+
+
+def test_force_replaces_a_folder_or_a_file_whole(tmp_path):
+    def store(content):
+        return lambda tmp: (tmp / "chunk").write_text(content)
+
+    write_outputs(tmp_path, {"grid.zarr": store("old")}, folders=True)
+    with pytest.raises(OutputExistsError):
+        write_outputs(tmp_path, {"grid.zarr": store("new")}, folders=True)
+    assert (tmp_path / "grid.zarr" / "chunk").read_text() == "old"
+    write_outputs(tmp_path, {"grid.zarr": store("new")}, force=True, folders=True)
+    assert _listing(tmp_path / "grid.zarr") == {"chunk": b"new"}
+    (tmp_path / "a.txt").write_text("old")
+    write_outputs(tmp_path, {"a.txt": _text("new")}, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "grid.zarr"]
+    assert (tmp_path / "a.txt").read_text() == "new"
+
+
+@pytest.mark.parametrize("renameat2", [True, False], ids=["renameat2", "link-or-mkdir"])
+def test_the_no_replace_rename_refuses_anything_there(tmp_path, monkeypatch, renameat2):
+    from minecalc import output
+
+    if not renameat2:
+        monkeypatch.setattr(output, "_RENAMEAT2", None)
+    (tmp_path / "file").write_text("mine")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "x").write_text("mine")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    for taken in ["file", "folder", "empty", "link"]:
+        (tmp_path / "new").write_text("new")
+        (tmp_path / "newdir").mkdir()
+        for src in ["new", "newdir"]:
+            with pytest.raises(FileExistsError):
+                output.rename_noreplace(tmp_path / src, tmp_path / taken)
+        (tmp_path / "new").unlink()
+        (tmp_path / "newdir").rmdir()
+    assert (tmp_path / "file").read_text() == "mine" and (tmp_path / "empty").is_dir()
+    assert (tmp_path / "folder" / "x").read_text() == "mine" and not (tmp_path / "nowhere").exists()
+    (tmp_path / "newdir").mkdir()
+    (tmp_path / "newdir" / "y").write_text("y")
+    output.rename_noreplace(tmp_path / "newdir", tmp_path / "moved")
+    assert (tmp_path / "moved" / "y").read_text() == "y" and not (tmp_path / "newdir").exists()
