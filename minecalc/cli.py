@@ -224,20 +224,6 @@ def _progress(ctx):
     return progress
 
 
-def _check_resolvable(scenario) -> None:
-    """What ``run`` resolves beyond the config's own checks (the fleet's catalogue price),
-    checked without importing the model, so that ``validate`` stays instant and accepts
-    exactly what ``run`` accepts (the same message as ``minecalc.model.inputs``)."""
-    if scenario.costs.hardware_usd_per_th is not None:
-        return
-    machines = scenario.fleet.machines or ()
-    if not machines or any(m.price_usd_per_th is None for m in machines):
-        raise InputError(
-            "costs.hardware_usd_per_th: expected a price (the fleet has a machine "
-            "without a catalogue price), got null"
-        )
-
-
 def _load(config: str, overrides):
     from .config import load_config
 
@@ -321,7 +307,7 @@ def validate(config, overrides, fmt):
       minecalc validate my.yaml
     """
     scenario = _load(config, overrides)
-    _check_resolvable(scenario)
+    scenario.check_priced()  # what run resolves beyond the schema, so validate == run
     if fmt == "json":
         click.echo(_json({"valid": True, "config": config, "name": scenario.name}, None))
         return

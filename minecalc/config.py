@@ -406,7 +406,8 @@ class Site(_Model):
 
     capacity_mw: float = Field(
         gt=0,
-        description="Grid capacity of the site, at most 1e6 (1 TW) [MW].",
+        le=1e6,
+        description="Grid capacity of the site (at most 1 TW) [MW].",
         json_schema_extra=_units("MW", "Grid capacity"),
     )
     mining_share: float = Field(
@@ -441,14 +442,6 @@ class Site(_Model):
     ramp: Ramp | None = Field(
         None, description="Deployment by date; null = all capacity from start_date."
     )
-
-    @field_validator("capacity_mw")
-    @classmethod
-    def _at_most_a_terawatt(cls, value):
-        # bound checked here, not with le=, so that the schema's range column keeps "> 0"
-        if value > 1e6:
-            raise _problem("a number <= 1e+06", f"{value:g}")
-        return value
 
     @field_validator("availability_by_month")
     @classmethod
@@ -828,6 +821,24 @@ class Scenario(_Model):
                 field="network.epoch_start_date",
             )
         return self
+
+    def check_priced(self) -> None:
+        """Refuse a fleet whose machines have no price: the run needs one (``validate`` too).
+
+        Raises
+        ------
+        ConfigError
+            If ``costs.hardware_usd_per_th`` is null and a machine has no catalogue price.
+        """
+        machines = self.fleet.machines or ()
+        unpriced = not machines or any(m.price_usd_per_th is None for m in machines)
+        if self.costs.hardware_usd_per_th is None and unpriced:
+            raise ConfigError(
+                [
+                    "costs.hardware_usd_per_th: expected a price (the fleet has a machine "
+                    "without a catalogue price), got null"
+                ]
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as a JSON-serialisable dict.

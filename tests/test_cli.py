@@ -146,7 +146,7 @@ def test_schema_lists_every_field_with_unit_and_default():
     assert fields["network.difficulty"]["default"] == "required"
     assert "tariff.time_of_use" in fields and "finance.btc_held_fraction" in fields
     assert fields["site.pue"]["range"] == ">= 1, <= 3"
-    assert "site.capacity_mw  (number; default required; > 0)" in invoke("schema").output
+    assert "site.capacity_mw  (number; default required; > 0, <= 1e+06)" in invoke("schema").output
 
 
 def test_an_unwritable_output_is_one_line(tmp_path):

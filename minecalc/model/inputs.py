@@ -101,13 +101,8 @@ def _hardware_price(scenario: Scenario) -> float:
     """
     if scenario.costs.hardware_usd_per_th is not None:
         return scenario.costs.hardware_usd_per_th
-    machines = scenario.fleet.machines or ()
-    prices = [m.price_usd_per_th for m in machines]
-    if not machines or None in prices:
-        raise InputError(
-            "costs.hardware_usd_per_th: expected a price (the fleet has a machine "
-            "without a catalogue price), got null"
-        )
+    scenario.check_priced()
+    prices = [m.price_usd_per_th for m in scenario.fleet.machines or ()]
     return float(np.dot(fleet_mix(scenario).hashrate_share, np.array(prices, dtype=float)))
 
 
