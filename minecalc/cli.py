@@ -19,6 +19,7 @@ from .errors import InputError, OutputExistsError
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
+MAX_ERROR_LINES = 10
 SCHEMA_FILE = "minecalc.schema.json"
 """Written beside a new scenario by ``init``, for editors that check YAML as you type."""
 
@@ -171,7 +172,11 @@ def _friendly_errors(command):
         except (InputError, OSError) as err:
             if _debug(ctx):
                 raise
-            for line in _message(err).splitlines():
+            lines = _message(err).splitlines()
+            if len(lines) > MAX_ERROR_LINES:  # a broken file can have dozens: the first matter
+                more = len(lines) - MAX_ERROR_LINES + 1
+                lines = [*lines[: MAX_ERROR_LINES - 1], f"{more} more problems: fix these first"]
+            for line in lines:
                 click.echo(f"error: {line}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except Exception as err:

@@ -372,6 +372,19 @@ class Network(_Model):
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
 
+    @model_validator(mode="after")
+    def _trend_within_the_chain(self):
+        # a trend needs that many epochs before the start height (the run checks the
+        # packaged history; this is the same bound, without loading it)
+        epochs = self.hashrate_growth.trend_epochs
+        if epochs is not None and epochs > self.height // 2016:
+            raise _problem(
+                f"2 to {self.height // 2016} (epochs before height {self.height})",
+                str(epochs),
+                field="hashrate_growth.trend_epochs",
+            )
+        return self
+
 
 class RampPoint(_Model):
     """Capacity online from a date."""

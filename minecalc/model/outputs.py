@@ -157,6 +157,10 @@ def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> di
     alone, mine = network.alone, network.projection.fleet_hashrate_h_s
     assert alone is not None, "the run has no fleet-free projection"
     blocks, _, btc = chain.fleet_yield(alone._replace(fleet_hashrate_h_s=mine), prices.fees_btc)
+    # h / H exceeds 1 for a fleet larger than the network; a price taker still cannot win
+    # more blocks than are found (the ratio is exactly 1 otherwise, so nothing else moves)
+    capped = np.where(blocks > alone.blocks, alone.blocks / np.maximum(blocks, 1e-300), 1.0)
+    blocks, btc = blocks * capped, btc * capped
     others = alone.mined_hashrate_h_s - alone.fleet_hashrate_h_s
     proj = network.projection
     return {
