@@ -16,6 +16,7 @@ import click
 
 from . import __version__
 from .errors import InputError, OutputExistsError
+from .formatting import strict_json
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
@@ -209,13 +210,6 @@ def _message(err: InputError | OSError) -> str:
     return text
 
 
-def _json(value, indent: int | None = 2) -> str:
-    """Strict JSON: ``null`` for an undefined number, never ``NaN`` or ``Infinity``."""
-    from .formatting import strict_json
-
-    return strict_json(value, indent)
-
-
 def _debug(ctx) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
@@ -292,7 +286,7 @@ def run(config, overrides, fmt, out, plots, force):
     if fmt == "csv":
         click.echo(monthly_table(ds).to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(_json(summary))
+        click.echo(strict_json(summary))
     else:
         from .results import summary_text
 
@@ -314,7 +308,7 @@ def validate(config, overrides, fmt):
     scenario = _load(config, overrides)
     scenario.check_priced()  # what run resolves beyond the schema, so validate == run
     if fmt == "json":
-        click.echo(_json({"valid": True, "config": config, "name": scenario.name}, None))
+        click.echo(strict_json({"valid": True, "config": config, "name": scenario.name}, None))
         return
     click.echo(
         f"ok: {config} ({scenario.name}, {scenario.horizon_months} months "
@@ -336,7 +330,7 @@ def examples(fmt):
 
     rows = {name: ex.summary(name) for name in ex.names()}
     if fmt == "json":
-        click.echo(_json([{"name": k, "summary": v} for k, v in rows.items()]))
+        click.echo(strict_json([{"name": k, "summary": v} for k, v in rows.items()]))
         return
     width = max(map(len, rows))
     for name, text in rows.items():
@@ -388,7 +382,7 @@ def _json_schema() -> str:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **Scenario.model_json_schema(),
     }
-    return _json(schema)
+    return strict_json(schema)
 
 
 @main.command()
@@ -491,7 +485,7 @@ def variables_command(fmt):
         for name, v in variables.VARIABLES.items()
     ]
     if fmt == "json":
-        click.echo(_json(rows))
+        click.echo(strict_json(rows))
     elif fmt == "markdown":
         click.echo(variables_markdown(rows))
     elif fmt == "csv":
@@ -983,7 +977,7 @@ def montecarlo(
     if fmt == "csv":
         click.echo(ds[["npv_usd", "btc_total", "payback_months"]].to_dataframe().to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(_json(monte_carlo_summary(ds)))
+        click.echo(strict_json(monte_carlo_summary(ds)))
     else:
         from .formatting import clean
         from .uncertainty import monte_carlo_text
@@ -1110,4 +1104,4 @@ def backtest_command(n_paths, seed, fmt):
     progress = _progress(click.get_current_context())
     result = summary(n_paths, seed, progress=progress)
     progress.close()
-    click.echo(_json(result) if fmt == "json" else format_report(result))
+    click.echo(strict_json(result) if fmt == "json" else format_report(result))

@@ -97,8 +97,7 @@ def _plain(value):
     value = np.asarray(value)
     if np.issubdtype(value.dtype, np.datetime64):
         return None if np.isnat(value) else pd.Timestamp(value[()]).isoformat(timespec="seconds")
-    value = value.item()
-    return None if isinstance(value, float) and not np.isfinite(value) else value
+    return value.item()  # summary_dict turns non-finite numbers into None
 
 
 def summary_dict(ds: xr.Dataset) -> dict:
