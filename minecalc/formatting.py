@@ -5,11 +5,16 @@ and the report. A 1.5 MW site and a 2,000 MW one then both read right: ``1.5 MW`
 ``0.0718 EH/s``, ``2.93 M USD``, ``2,263 M USD``, ``38,439 BTC``.
 
 Machine outputs (JSON, CSV, netCDF) keep full precision and never pass through here.
+
+Free text (a scenario's name and description) is escaped where it is printed, for what
+prints it: :func:`clean` for a terminal, :func:`markdown` and :func:`mathtext_literal`
+(matplotlib: figures and the PDF) on top of it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 NONE = "n/a"
 """What an undefined value (None, NaN, inf) prints as."""
@@ -126,15 +131,27 @@ def scale(values, currency: str = "USD") -> tuple[float, str]:
     return 1.0, currency
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
-"""C0 controls, DEL and C1 controls -> a visible escape (``\\x1b``)."""
+_CONTROL = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in (
+        *range(0x20),
+        *range(0x7F, 0xA0),
+        0x2028,
+        0x2029,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+"""C0 controls, DEL, C1 controls, the line and paragraph separators and the bidi
+embeddings, overrides and isolates -> a visible escape (``\\x1b``, ``\\u202e``)."""
 
 
 def clean(text, keep: str = "") -> str:
-    """Free text (a scenario's name, description, a title) safe for a terminal, a CSV
-    cell, Markdown or a PDF: every control character (C0, DEL, C1; tabs and newlines too)
-    becomes a visible escape such as ``\\x1b``, so a name cannot move the cursor, set a
-    terminal's title or break a table's row.
+    """Free text (a scenario's name, description, a title) safe for a terminal: every
+    control character (C0, DEL, C1; tabs and newlines too), line separator and bidi
+    control becomes a visible escape such as ``\\x1b``, so a name cannot move the cursor,
+    set a terminal's title, break a line or show its text reversed. :func:`markdown` and
+    :func:`mathtext_literal` build on it.
 
     Examples
     --------
@@ -143,13 +160,59 @@ def clean(text, keep: str = "") -> str:
     >>> clean(None)
     ''
 
-    ``keep`` names control characters to leave as they are (``"\\n"`` for a paragraph
-    of Markdown).
+    ``keep`` names control characters to leave as they are (``"\\t\\n"`` for a
+    paragraph).
     """
-    text = "" if text is None else str(text).translate(_CONTROL)
-    for char in keep:
-        text = text.replace(_CONTROL[ord(char)], char)
+    table = {c: e for c, e in _CONTROL.items() if chr(c) not in keep} if keep else _CONTROL
+    return "" if text is None else str(text).translate(table)
+
+
+_MARKDOWN_INLINE = re.compile(r"[\\`*_\[\]|~$#]|<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+"""What can open inline Markdown: emphasis, code, links, a table's cell break, GitHub's
+math, a heading's closing ``#``, HTML tags and autolinks, entities."""
+_MARKDOWN_BLOCK = re.compile(r"^[ \t]*(\d{1,9}(?=[.)])|(?=[-+=]))?", re.MULTILINE)
+"""A line's indentation (4 spaces make code) and what at its start would make a list or
+underline the line before as a heading (``1.``, ``-``, ``+``, ``===``)."""
+
+
+def markdown(text, *, paragraph: bool = False) -> str:
+    """Free text that reads literally in Markdown: :func:`clean`, then every character
+    that would add structure (emphasis, links, HTML, ``|``, ``$``) backslash-escaped.
+
+    Parameters
+    ----------
+    text : str or None
+        The text.
+    paragraph : bool
+        Keep tabs and line breaks (a description): each line's indentation is dropped
+        and a list marker or heading underline at its start escaped. Else one line, fit
+        for a heading or a table cell.
+
+    Examples
+    --------
+    >>> markdown("A | *B* <b>")
+    'A \\\\| \\\\*B\\\\* \\\\<b>'
+    >>> print(markdown("one\\n# two\\n- three", paragraph=True))
+    one
+    \\# two
+    \\- three
+    """
+    text = _MARKDOWN_INLINE.sub(lambda m: "\\" + m[0], clean(text, "\t\n" if paragraph else ""))
+    if paragraph:  # "  1. x" becomes 1\. x, "- x" becomes \- x
+        text = _MARKDOWN_BLOCK.sub(lambda m: "" if m[1] is None else m[1] + "\\", text)
     return text
+
+
+def mathtext_literal(text) -> str:
+    """Free text that matplotlib draws as written: :func:`clean`, and ``$`` escaped so a
+    name such as ``$\\alpha$`` is not read as mathtext (nor ``$\\foo$`` fails to draw).
+
+    Examples
+    --------
+    >>> mathtext_literal("Plant $A$")
+    'Plant \\\\$A\\\\$'
+    """
+    return clean(text).replace("$", r"\$")
 
 
 def finite_or_none(value):

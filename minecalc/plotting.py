@@ -22,7 +22,7 @@ from matplotlib.colors import TwoSlopeNorm
 
 from .config import field_attrs, field_metadata
 from .errors import InputError
-from .formatting import exceedance, money, percent, sig
+from .formatting import clean, exceedance, mathtext_literal, money, percent, sig
 from .results import SCENARIO_FREE_DIMS
 
 COLORS = {
@@ -91,14 +91,16 @@ def _scale(da: xr.DataArray, units: str | None = None):
 
 
 def label(da: xr.DataArray, units: str | None = None) -> str:
-    """``"long name [units]"`` from a variable's attrs (``units`` overrides)."""
+    """``"long name [units]"`` from a variable's attrs (``units`` overrides), drawn as
+    written (:func:`minecalc.formatting.mathtext_literal`)."""
     units = da.attrs.get("units") if units is None else units
     name = da.attrs.get("long_name", da.name or "")
-    return f"{name} [{units}]" if units not in (None, "") else name
+    return mathtext_literal(f"{name} [{units}]" if units not in (None, "") else name)
 
 
 def _title(ds: xr.Dataset, what: str) -> str:
-    return f"{ds.attrs['title']}: {what}" if ds.attrs.get("title") else what
+    """``"<scenario name>: what"``, the name drawn as written whatever it holds."""
+    return mathtext_literal(f"{ds.attrs['title']}: {what}" if ds.attrs.get("title") else what)
 
 
 def _finish(ax, ds: xr.Dataset, what: str, legend: str | None = "best", halving: bool = False):
@@ -163,11 +165,11 @@ def _field_labels(ds: xr.Dataset, fields, ranges=None) -> list:
     labels = []
     for f in fields:
         name, units, factor = field_label(f, currency)
-        text = "\n".join(textwrap.wrap(f"{name} [{units}]" if units else name, 40))
+        lines = textwrap.wrap(clean(f"{name} [{units}]" if units else name), 40)
         if ranges is not None:
             low, high = (sig(v * factor) for v in ranges[f])
-            text += f"\n{low} to {high}"
-        labels.append(text)
+            lines.append(f"{low} to {high}")
+        labels.append("\n".join(map(mathtext_literal, lines)))  # escaped after the wrap
     return labels
 
 
@@ -375,7 +377,7 @@ def plot_hashprice(ds: xr.Dataset, *, ax=None, **kwargs):
         alpha=0.15,
         label="energy costs more than the BTC mined",
     )
-    ax.set_ylabel(f"USD per PH/s per day [{price.attrs['units']}]")
+    ax.set_ylabel(mathtext_literal(f"USD per PH/s per day [{price.attrs['units']}]"))
     ax.set_ylim(bottom=0)
     return _finish(ax, ds, "hashprice against hashcost", "best", halving=True)
 
@@ -560,7 +562,8 @@ def plot_heatmap(
     ax.figure.colorbar(mesh, ax=ax, label=label(da, unit))
     if level is not None and lo < centre < hi:
         lines = ax.contour(xs, ys, z, levels=[centre], colors="black", linewidths=1.5)
-        ax.clabel(lines, fmt=f"{da.attrs.get('long_name', var)} = {sig(level)}", fontsize="small")
+        text = mathtext_literal(f"{da.attrs.get('long_name', var)} = {sig(level)}")
+        ax.clabel(lines, fmt=lambda _: text, fontsize="small")  # a str fmt would be %-formatted
     if mark is not None:
         ax.plot(
             mark[0] * fx,
@@ -588,7 +591,7 @@ def _axis(ds: xr.Dataset, dim: str):
     if "." not in dim:
         return ds[dim].values, label(ds[dim]), 1.0
     name, units, factor = field_label(dim, ds.attrs.get("tariff_currency", "currency"))
-    return ds[dim].values * factor, f"{name} [{units}]" if units else name, factor
+    return ds[dim].values * factor, mathtext_literal(f"{name} [{units}]" if units else name), factor
 
 
 def plot_tornado(t: xr.Dataset, var: str = "npv_usd", *, ax=None, **kwargs):
@@ -717,7 +720,7 @@ def plot_npv_histogram(mc: xr.Dataset, *, ax=None, bins: int = 50, **kwargs):
             color="dimgrey",
             linestyle=style_,
             linewidth=1.2,
-            label=f"{name}: {sig(value)} {unit}",
+            label=mathtext_literal(f"{name}: {sig(value)} {unit}"),
         )
     ax.legend(loc="upper right", frameon=True)  # a frame: the zero line may run behind it
     ax.set_xlabel(label(npv, unit))

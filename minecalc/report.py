@@ -23,7 +23,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from . import model, plotting
 from .config import Scenario
-from .formatting import clean, exceedance, money, percent, quantity, sig
+from .formatting import clean, exceedance, markdown, mathtext_literal, money, percent, quantity, sig
 from .output import check_new, write_files
 from .progress import Progress, tell
 from .results import headline, summary_dict
@@ -566,7 +566,7 @@ def _wrap(text: str, width: int) -> list:
 def _paragraph(fig, y: float, text: str, width: int = 100, **style) -> float:
     """Write wrapped text from height ``y`` down; return the height below it."""
     for line in _wrap(text, width):
-        fig.text(0.07, y, line, va="top", **{"fontsize": 9, **style})
+        fig.text(0.07, y, mathtext_literal(line), va="top", **{"fontsize": 9, **style})
         y -= 0.016
     return y
 
@@ -574,9 +574,9 @@ def _paragraph(fig, y: float, text: str, width: int = 100, **style) -> float:
 def _rows(fig, y: float, rows) -> float:
     """Write (name, value) rows as a two-column table; return the height below it."""
     for name, value in rows:
-        fig.text(0.07, y, name, fontsize=9.5, va="top")
+        fig.text(0.07, y, mathtext_literal(name), fontsize=9.5, va="top")
         for line in _wrap(value, 44) or [""]:
-            fig.text(0.52, y, line, fontsize=9.5, va="top", weight="bold")
+            fig.text(0.52, y, mathtext_literal(line), fontsize=9.5, va="top", weight="bold")
             y -= 0.0185
         fig.add_artist(
             plt.Line2D([0.07, 0.93], [y + 0.004, y + 0.004], color="lightgrey", linewidth=0.5)
@@ -588,11 +588,13 @@ def _text_page(title: str, subtitle: str, sections) -> plt.Figure:
     """A PDF page of text: a title, then (heading, rows or paragraph) sections.
 
     A section without a heading (None) continues the one before in small grey type.
+    Every line is drawn as written (:func:`minecalc.formatting.mathtext_literal`),
+    escaped after the wrap so no escape is split.
     """
     fig = plt.figure(figsize=(8.27, 11.69))
     y = 0.95
     for line in _wrap(title, 48):
-        fig.text(0.07, y, line, fontsize=18, weight="bold", va="top")
+        fig.text(0.07, y, mathtext_literal(line), fontsize=18, weight="bold", va="top")
         y -= 0.028
     y = _paragraph(fig, y - 0.007, subtitle, 95, color="dimgrey")
     for heading, body in sections:
@@ -636,7 +638,7 @@ def summary_pages(
     """The report's text pages: key figures, then contents, assumptions and method."""
     run_date = run_date or f"{pd.Timestamp.now():%Y-%m-%d}"
     intro = re.sub(
-        r"\s*\[\d+(,\s*\d+)*\]", "", clean(scenario.description, keep="\n")
+        r"\s*\[\d+(,\s*\d+)*\]", "", clean(scenario.description, keep="\t\n")
     )  # source numbers
     key: list[tuple[str | None, Any]] = [
         ("In brief", brief(scenario, ds, analysis)),
@@ -665,12 +667,13 @@ def summary_markdown(
     """``summary.md``: key figures, assumptions, method, the figures and those left out."""
 
     def table(rows):
-        return "\n".join(["| | |", "|---|---|", *(f"| {a.strip()} | {b} |" for a, b in rows)])
+        cells = (f"| {markdown(a.strip())} | {markdown(b)} |" for a, b in rows)
+        return "\n".join(["| | |", "|---|---|", *cells])
 
     parts = [
-        f"# {clean(scenario.name)}",
+        f"# {markdown(scenario.name)}",
         "",
-        clean(scenario.description, keep="\n"),
+        markdown(scenario.description, paragraph=True),
         "",
         brief(scenario, ds, analysis),
         "",
@@ -705,7 +708,7 @@ def _caption(fig: plt.Figure, caption: str) -> plt.Figure:
     engine = fig.get_layout_engine()
     assert engine is not None, "the figures are made with a layout engine"
     engine.set(rect=(0.03, bottom + 0.01, 0.94, 0.98 - bottom - 0.01))  # type: ignore[call-arg]
-    fig.text(0.05, bottom, "\n".join(lines), fontsize=10, va="top")
+    fig.text(0.05, bottom, "\n".join(map(mathtext_literal, lines)), fontsize=10, va="top")
     return fig
 
 

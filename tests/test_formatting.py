@@ -1,12 +1,25 @@
 """The one number formatter behind every human-facing text."""
 
 import math
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from matplotlib.text import Text
 
-from minecalc.formatting import exceedance, money, percent, quantity, scale, sig, table
+from minecalc.formatting import (
+    clean,
+    exceedance,
+    markdown,
+    mathtext_literal,
+    money,
+    percent,
+    quantity,
+    scale,
+    sig,
+    table,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +74,51 @@ def test_sig_never_uses_an_exponent_and_keeps_its_digits(value, digits):
     # rounding to `digits` significant figures moves a value by at most half a unit in the
     # last place shown (large numbers keep every integer digit, so they are closer still)
     assert back == pytest.approx(value, rel=0.5 * 10 ** (1 - digits) * 1.0001, abs=1e-300)
+
+
+def test_clean_escapes_line_separators_and_bidi_controls_too():
+    assert clean("A\u202eB\u2066C\u2028D") == "A\\u202eB\\u2066C\\u2028D"
+    assert clean("\u200f\u061c") == "\u200f\u061c"  # direction marks change no order
+    # a kept character is kept, never made from text that only reads like its escape
+    assert clean("a\\x0ab\n\t", keep="\n") == "a\\x0ab\n\\x09"
+
+
+def test_markdown_escapes_structure_but_not_prose():
+    assert markdown("P(NPV < 0) = 2 & 3, -5.97 bn USD (1.5 M)") == (
+        "P(NPV < 0) = 2 & 3, -5.97 bn USD (1.5 M)"
+    )
+    assert markdown("a | *b* _c_ `d` [e](f) $x$ <b> &amp; # ~g~ \\") == (
+        "a \\| \\*b\\* \\_c\\_ \\`d\\` \\[e\\](f) \\$x\\$ \\<b> \\&amp; \\# \\~g\\~ \\\\"
+    )
+    # a heading or a cell: one line, the escape itself escaped so it shows as \x0a
+    assert markdown("one\n# two") == "one\\\\x0a\\# two"
+
+
+def test_markdown_paragraph_keeps_its_lines_but_starts_no_block():
+    text = "intro\n===\n- a\n  + b\n12. c\n3) d\n    code\tx\n\n<div>\n2026-09 e"
+    assert markdown(text, paragraph=True).split("\n") == [
+        "intro",
+        "\\===",
+        "\\- a",
+        "\\+ b",
+        "12\\. c",
+        "3\\) d",
+        "code\tx",
+        "",
+        "\\<div>",
+        "2026-09 e",
+    ]
+
+
+@given(st.text(alphabet="$\\{}^_ab"))
+def test_mathtext_literal_is_drawn_as_written(text):
+    # what matplotlib draws: the text after its mathtext pass, and whether it is maths
+    assert Text()._preprocess_math(mathtext_literal(text)) == (text, False)
+
+
+@given(st.text())
+def test_escaped_text_has_no_control_characters(text):
+    control = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+    for escaped in (clean(text), markdown(text), mathtext_literal(text)):
+        assert not control.search(escaped)
+    assert not control.search(markdown(text, paragraph=True).replace("\n", "").replace("\t", ""))

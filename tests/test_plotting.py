@@ -232,3 +232,17 @@ def test_the_style_uses_the_colour_blind_safe_palette():
     with plotting.style():
         cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     assert cycle[0] == plotting.COLORS["blue"] and set(cycle) <= set(plotting.COLORS.values())
+
+
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\rPlant \u202eA | $\\alpha$ # $\\foo$"
+"""A title as a netCDF file from elsewhere may hold it: validation never saw it."""
+
+
+@pytest.mark.parametrize("name, data, kwargs", HELPERS, ids=[h[0] for h in HELPERS])
+def test_a_hostile_title_is_drawn_as_written(results, name, data, kwargs, tmp_path):
+    ax = getattr(plotting, name)(results[data].assign_attrs(title=HOSTILE), **kwargs)
+    shown, math = ax.title._preprocess_math(ax.get_title())  # what matplotlib draws
+    assert not math and shown.startswith(
+        "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPlant \\u202eA | $\\alpha$ # $\\foo$: "
+    )
+    ax.figure.savefig(tmp_path / "hostile.png")  # no missing glyph (a warning), no parse error

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from matplotlib import image
+from matplotlib import pyplot as plt
+from matplotlib.backends.backend_pdf import PdfPages
 from pypdf import PdfReader
 
 from minecalc import model, plotting, report
@@ -268,3 +270,57 @@ def test_report_skips_files_it_will_not_write_and_tells_its_progress(small):
         assert step in told
     assert any(m.startswith("Monte Carlo") for m in told)
     assert any(m.startswith("NPV map") for m in told)
+
+
+HOSTILE_NAME = "\x1b]0;pwned\x07\x1b[2J\rPlant \u202eA | $\\alpha$ *b* <b>x</b> # $\\foo$"
+HOSTILE_DESCRIPTION = "First | a | b |\n# heading\n---\n- item\n1. one\n    code\t$x$ <i>y</i>"
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    """pk2000mw renamed past validation, as a caller of the library could."""
+    scenario = load_config(PK).model_copy(
+        update={"name": HOSTILE_NAME, "description": HOSTILE_DESCRIPTION}
+    )
+    return scenario, model.run(scenario)
+
+
+def test_markdown_shows_a_hostile_name_and_description_as_written(hostile):
+    scenario, ds = hostile
+    text = report.summary_markdown(scenario, ds, None, ["btc"])
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
+    lines = text.split("\n")
+    assert [line for line in lines if line.startswith("#")] == [
+        lines[0],
+        "## Key figures",
+        "## Assumptions",
+        "## Figures",
+    ]
+    title = lines[0].removeprefix("# ")
+    assert re.sub(r"\\(.)", r"\1", title) == (  # what a renderer shows, escapes undone
+        "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPlant \\u202eA | $\\alpha$ *b* <b>x</b> # $\\foo$"
+    )
+    assert not re.search(r"[|*$#<]", re.sub(r"\\.", "", title))  # none left to act
+    description = lines[2 : lines.index("", 2)]
+    assert description == [
+        "First \\| a \\| b \\|",
+        "\\# heading",
+        "\\---",
+        "\\- item",
+        "1\\. one",
+        "code\t\\$x\\$ \\<i>y\\</i>",
+    ]
+    rows = [line for line in lines if line.startswith("|")]
+    assert rows and all(len(re.findall(r"(?<!\\)\|", row)) == 3 for row in rows)
+
+
+def test_pdf_shows_a_hostile_name_as_written(hostile, tmp_path):
+    scenario, ds = hostile
+    with PdfPages(tmp_path / "pages.pdf") as doc:
+        for page in report.summary_pages(scenario, ds):
+            doc.savefig(page)  # a parse error on $\foo$ before the escape
+            plt.close(page)
+    first, second = (" ".join(page.split()) for page in _pages(tmp_path / "pages.pdf"))
+    shown = "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPlant \\u202eA | $\\alpha$ *b* <b>x</b> # $\\foo$"
+    assert first.startswith(shown) and shown in second
+    assert "$x$ <i>y</i>" in first
