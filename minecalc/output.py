@@ -7,6 +7,8 @@ there is never followed), then claimed under its final name:
 - without ``force`` the claim never replaces anything, not even a file that appeared
   while this one was being written (``renameat2(RENAME_NOREPLACE)`` where the system
   has it, else a hard link for a file or an exclusive ``mkdir`` for a folder);
+- with ``force``, the outputs being replaced are first set aside under temporaries of this
+  process, and given back if the call fails: a forced run replaces the whole set or nothing;
 - outputs written together (a run's ``results.nc``, ``monthly.csv`` and ``summary.json``)
   are all written first and then claimed together: if any name is taken, the ones this
   process had claimed are removed again and nothing is left of it;
@@ -22,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -99,28 +102,24 @@ def _remove_quietly(path) -> None:
         pass
 
 
-def _claim(tmp: str, final: Path, force: bool) -> None:
-    """Move ``tmp`` to ``final``: never over an existing one unless ``force``."""
-    if not force:
-        try:
-            rename_noreplace(tmp, final)
-        except FileExistsError:
-            raise OutputExistsError([final]) from None
-        return
-    old = None
-    if os.path.isdir(final) and not os.path.islink(final):  # a folder is swapped out whole
-        old = tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent)
-        os.rename(final, old)  # onto the empty folder just made
-    elif os.path.isdir(tmp) and os.path.lexists(final):
-        os.unlink(final)
+def _claim(tmp: str, final: Path) -> None:
+    """Move ``tmp`` to ``final``, never over anything there."""
     try:
-        os.replace(tmp, final)
-    except BaseException:
-        if old is not None:
-            os.rename(old, final)
-        raise
-    if old is not None:
-        _remove_quietly(old)
+        rename_noreplace(tmp, final)
+    except FileExistsError:
+        raise OutputExistsError([final]) from None
+
+
+def _set_aside(final: Path) -> str | None:
+    """Move an existing ``final`` (a file, a folder or a link) to a new temporary of this
+    process, so that it can be given back if the replacement fails; None if nothing is there."""
+    try:
+        folder = stat.S_ISDIR(os.lstat(final).st_mode)
+    except FileNotFoundError:
+        return None
+    old = _make_temp(final, folder, suffix=".old")
+    os.rename(final, old)  # onto the empty file or folder just made for it
+    return old
 
 
 def _disk_full(err: BaseException, final: Path, folder: Path) -> OSError | None:
@@ -227,26 +226,24 @@ def write_outputs(
         raise OutputExistsError(existing)
     folder.mkdir(parents=True, exist_ok=True)
     temps: list[str] = []
+    aside: list[tuple[Path, str]] = []  # replaced outputs, given back if this call fails
     claimed: list[tuple[Path, tuple[int, int]]] = []
     done = False
     with _sigterm_raises():
         try:
             for final, write in zip(finals, writers.values(), strict=True):
                 temps.append(_make_temp(final, folders))
-                try:
-                    write(Path(temps[-1]))
-                except Exception as err:
-                    _close_left_open(temps[-1])
-                    full = _disk_full(err, final, folder)
-                    if full is not None:
-                        raise full from err
-                    raise
-                os.chmod(temps[-1], (0o777 if folders else 0o666) & ~_UMASK)
+                _write_temp(temps[-1], write, final, folders)
+            if force:
+                for final in finals:
+                    old = _set_aside(final)
+                    if old is not None:
+                        aside.append((final, old))
             taken = []
             for final, tmp in zip(finals, temps, strict=True):
                 st = os.lstat(tmp)
                 try:
-                    _claim(tmp, final, force)
+                    _claim(tmp, final)
                 except OutputExistsError:
                     taken.append(final)
                     continue
@@ -256,17 +253,42 @@ def write_outputs(
             done = True
         finally:
             if not done:  # whole or not at all: give back what this call had claimed
-                for final, ident in claimed:
-                    if _same(final, ident):
-                        _remove_quietly(final)
-            for tmp in temps:
+                _give_back(claimed, aside)
+            for tmp in temps + [old for _, old in aside]:
                 _remove_quietly(tmp)
     return finals
 
 
-def _make_temp(final: Path, folder: bool) -> str:
+def _write_temp(tmp: str, write: Callable[[Path], object], final: Path, folders: bool) -> None:
+    """``write(tmp)``, then give ``tmp`` the permissions a new file gets; a full disk is
+    one ``OSError`` naming ``final``."""
+    try:
+        write(Path(tmp))
+    except Exception as err:
+        _close_left_open(tmp)
+        full = _disk_full(err, final, final.parent)
+        if full is not None:
+            raise full from err
+        raise
+    os.chmod(tmp, (0o777 if folders else 0o666) & ~_UMASK)
+
+
+def _give_back(claimed: list[tuple[Path, tuple[int, int]]], aside: list[tuple[Path, str]]) -> None:
+    """Undo a failed call: remove the outputs it claimed, and put back the ones it set aside
+    (unless another run's output has taken the name since: that one stays)."""
+    for final, ident in claimed:
+        if _same(final, ident):
+            _remove_quietly(final)
+    for final, old in aside:
+        try:
+            rename_noreplace(old, final)
+        except OSError:
+            pass
+
+
+def _make_temp(final: Path, folder: bool, suffix: str = ".tmp") -> str:
     """A new, unique temporary next to ``final``, made exclusively by this process."""
-    prefix, suffix = f".{final.name}.", ".tmp"
+    prefix = f".{final.name}."
     if folder:
         return tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=final.parent)
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=final.parent)

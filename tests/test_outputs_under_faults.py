@@ -251,13 +251,12 @@ def full_disk(tmp_path):
 @pytest.mark.parametrize(
     "command",
     [
+        lambda out: ["run", "pk2000mw", "--out", str(out), *SHORT],
         lambda out: _chunked(out / "grid.zarr", "40000,120000"),
+        lambda out: _chunked(out / "grid.nc", "40000,120000"),
     ],
-    ids=["chunked-zarr"],
+    ids=["run", "chunked-zarr", "chunked-nc"],
 )
-# netCDF writes (run's results.nc, a chunked .nc) are left out here: at the declared floors
-# (xarray 2024.6, netCDF4 1.7.x) the file a failed HDF5 write leaves open is closed only when
-# it is garbage-collected, later, raising "NetCDF: HDF error" in whatever test runs then.
 def test_a_full_disk_is_one_line_and_leaves_nothing(full_disk, command):
     out = full_disk / "out"
     out.mkdir()
@@ -283,6 +282,58 @@ def test_force_replaces_a_folder_or_a_file_whole(tmp_path):
     write_outputs(tmp_path, {"a.txt": _text("new")}, force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "grid.zarr"]
     assert (tmp_path / "a.txt").read_text() == "new"
+
+
+def _old_set(folder: Path) -> None:
+    (folder / "a.txt").write_text("old a")
+    (folder / "b").mkdir()
+    (folder / "b" / "chunk").write_text("old b")
+    (folder / "c.txt").symlink_to("a.txt")
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_a_forced_replacement_that_fails_while_writing_keeps_the_old_set(tmp_path, failure):
+    _old_set(tmp_path)
+    before = _listing(tmp_path)
+
+    def fail(tmp):
+        raise failure
+
+    with pytest.raises(type(failure)):
+        write_outputs(tmp_path, {"a.txt": _text("new"), "c.txt": fail}, force=True)
+    assert _listing(tmp_path) == before and (tmp_path / "b" / "chunk").read_text() == "old b"
+
+
+def test_a_forced_replacement_that_fails_while_claiming_gives_the_old_set_back(
+    tmp_path, monkeypatch
+):
+    """The second claim fails after the first output was replaced: the first is undone."""
+    from minecalc import output
+
+    _old_set(tmp_path)
+    before = _listing(tmp_path)
+    real = output.rename_noreplace
+    calls = []
+
+    def rename(src, dst):
+        calls.append(dst)
+        if Path(dst).name == "c.txt" and str(src).endswith(".tmp"):
+            raise OSError(5, "I/O error")  # the claim of the last new output
+        real(src, dst)
+
+    monkeypatch.setattr(output, "rename_noreplace", rename)
+    writers = {"a.txt": _text("new"), "b": lambda tmp: None, "c.txt": _text("new")}
+    with pytest.raises(OSError, match="I/O error"):
+        write_outputs(tmp_path, writers, force=True)
+    assert _listing(tmp_path) == before and (tmp_path / "b" / "chunk").read_text() == "old b"
+    assert len(calls) > 3  # the new a.txt and b were claimed, then the old ones given back
+
+
+def test_a_forced_replacement_replaces_the_whole_set(tmp_path):
+    _old_set(tmp_path)
+    writers = {"a.txt": _text("new a"), "b": _text("new b"), "c.txt": _text("new c")}
+    write_outputs(tmp_path, writers, force=True)
+    assert _listing(tmp_path) == {"a.txt": b"new a", "b": b"new b", "c.txt": b"new c"}
 
 
 @pytest.mark.parametrize("renameat2", [True, False], ids=["renameat2", "link-or-mkdir"])
