@@ -33,6 +33,15 @@ DATA = Path(minecalc.__file__).parent / "data"
 SEEDS = {p.name: p.read_text() for p in sorted((DATA / "examples").glob("*.yaml"))}
 SEEDS["starter.yaml"] = (DATA / "starter.yaml").read_text()
 FIELDS = [row["field"] for row in schema_rows()]
+RANGES = {row["field"]: row["range"] for row in schema_rows() if row["range"]}
+INTEGERS = {row["field"] for row in schema_rows() if row["type"].startswith("integer")}
+# Fields a gentle case moves: those of a section that every scenario has, outside lists and
+# either-or choices, so that most gentle cases are valid and run.
+GENTLE = sorted(
+    f
+    for f in RANGES
+    if f.count(".") <= 1 and f not in ("fleet.efficiency_j_per_th", "tariff.usd_fx_rate")
+)
 BTC_KEYS = (
     "btc_total",
     "btc_total_undiluted",
@@ -162,12 +171,38 @@ def _value(rng):
     return rng.choice(NUMBERS if rng.random() < 0.5 else VALUES)
 
 
+def _scaled(rng, text):
+    """A plausible neighbour of a number (so that many cases run), or None if not a number."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    factor = rng.choice([0, 0.5, 0.9, 1.1, 2, 10])
+    return str(round(number * factor)) if text.lstrip("-").isdigit() else f"{number * factor:g}"
+
+
+def _in_range(rng, field):
+    """A number at or within a field's documented range ('>= 0, <= 1e+07'), or None."""
+    if field not in RANGES:
+        return None
+    bounds = dict(part.strip().split(" ", 1) for part in RANGES[field].split(","))
+    low = next((float(v) for k, v in bounds.items() if k in (">=", ">")), None)
+    high = next((float(v) for k, v in bounds.items() if k in ("<=", "<")), None)
+    if low is None or high is None:
+        return None
+    inside = [low + (high - low) * rng.random(), low + (high - low) * 1e-3]
+    value = rng.choice(inside + [b for b, k in ((low, ">="), (high, "<=")) if k in bounds])
+    return str(round(value)) if field in INTEGERS else f"{value:g}"
+
+
 def _replace_value(rng, lines, i) -> None:
     """Line ``i`` gets another value, or a new key under it where it holds none."""
     key, _, rest = lines[i].partition(":")
     comment = "  #" + rest.split("#", 1)[1] if "#" in rest else ""
     if rest.strip() and not rest.strip().startswith("#"):
-        lines[i] = f"{key}: {_value(rng)}{comment}"
+        current = rest.split("#", 1)[0].strip()
+        value = (_scaled(rng, current) if rng.random() < 0.5 else None) or _value(rng)
+        lines[i] = f"{key}: {value}{comment}"
     else:
         lines.insert(i + 1, f"{key[: len(key) - len(key.lstrip())]}  x: {_value(rng)}")
 
@@ -210,17 +245,39 @@ def mutate_text(rng, text) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _gentle_text(rng, text) -> str:
+    """One to three numbers of a scenario moved to plausible neighbours."""
+    lines = text.splitlines()
+    numeric = [
+        i
+        for i, line in enumerate(lines)
+        if _scaled(rng, line.partition(":")[2].split("#", 1)[0].strip()) is not None
+    ]
+    for i in rng.sample(numeric, min(len(numeric), rng.choice([1, 2, 3]))):
+        key, _, rest = lines[i].partition(":")
+        lines[i] = f"{key}: {_scaled(rng, rest.split('#', 1)[0].strip())}"
+    return "\n".join(lines) + "\n"
+
+
 def make_case(rng) -> dict:
+    """A case: harsh (any mutation, any value) or, for 40 %, gentle (plausible numbers only),
+    so that both the refusals and the runs that go through are exercised."""
+    gentle = rng.random() < 0.4
     case: dict = {"overrides": []}
     if rng.random() < 0.6:
         name = rng.choice(sorted(SEEDS))
         case["file"] = name
-        case["text"] = mutate_text(rng, SEEDS[name])
+        case["text"] = (_gentle_text if gentle else mutate_text)(rng, SEEDS[name])
     else:
         case["scenario"] = rng.choice(examples.names())
     for _ in range(rng.choice([0, 1, 1, 2, 3] if "text" in case else [1, 1, 2, 3])):
+        if gentle:
+            key = rng.choice(GENTLE)
+            case["overrides"].append([key, _in_range(rng, key)])
+            continue
         key = rng.choice(FIELDS) if rng.random() < 0.9 else rng.choice(["", "nope", "site."])
-        case["overrides"].append([key, _value(rng)])
+        value = (_in_range(rng, key) if rng.random() < 0.5 else None) or _value(rng)
+        case["overrides"].append([key, value])
     if rng.random() < 0.7:  # keep most runs short
         case["overrides"].append(["horizon_months", str(rng.choice([1, 2, 3, 6, 12]))])
     return case
