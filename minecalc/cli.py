@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .errors import InputError, OutputExistsError
-from .formatting import strict_json
+from .formatting import clean, strict_json
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
@@ -311,7 +311,7 @@ def validate(config, overrides, fmt):
         click.echo(strict_json({"valid": True, "config": config, "name": scenario.name}, None))
         return
     click.echo(
-        f"ok: {config} ({scenario.name}, {scenario.horizon_months} months "
+        f"ok: {clean(str(config))} ({clean(scenario.name)}, {scenario.horizon_months} months "
         f"from {scenario.start_date})"
     )
 
@@ -979,7 +979,6 @@ def montecarlo(
     elif fmt == "json":
         click.echo(strict_json(monte_carlo_summary(ds)))
     else:
-        from .formatting import clean
         from .uncertainty import monte_carlo_text
 
         click.echo(monte_carlo_text(ds.assign_attrs(title=clean(ds.attrs.get("title")))))
