@@ -191,14 +191,16 @@ class _Records:
         self.used = 0
 
     def put(self, field: str, rows: np.ndarray, cols: np.ndarray, values: npt.ArrayLike) -> None:
-        data = self._data[field]
-        if cols.max() >= data.shape[1]:
-            # scenarios far apart in height need more than one doubling at the start
-            width = max(2 * data.shape[1], int(cols.max()) + 1)
-            wider = np.full((data.shape[0], width), np.nan)
-            wider[:, : data.shape[1]] = data
-            self._data[field] = data = wider
-        data[rows, cols] = values
+        width = next(iter(self._data.values())).shape[1]
+        if cols.max() >= width:
+            # every field together, as ``get`` reads them all to the same width; scenarios
+            # far apart in height need more than one doubling at the start
+            width = max(2 * width, int(cols.max()) + 1)
+            for name, data in self._data.items():
+                wider = np.full((data.shape[0], width), np.nan)
+                wider[:, : data.shape[1]] = data
+                self._data[name] = wider
+        self._data[field][rows, cols] = values
         self.used = max(self.used, int(cols.max()) + 1)
 
     def get(self, field: str, shape: tuple[int, ...]) -> np.ndarray:
