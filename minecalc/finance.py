@@ -655,20 +655,30 @@ class Treasury(NamedTuple):
 
 
 def treasury(
-    btc_mined: npt.ArrayLike, btc_price_usd: npt.ArrayLike, held_fraction: npt.ArrayLike
+    btc_mined: npt.ArrayLike,
+    btc_price_usd: npt.ArrayLike,
+    held_fraction: npt.ArrayLike,
+    *,
+    cover_usd: npt.ArrayLike = 0.0,
+    cap_btc: npt.ArrayLike = np.inf,
 ) -> Treasury:
-    """Split production into BTC held in a reserve and BTC sold.
+    """Split production into BTC held in a reserve and BTC sold, by a reserve policy.
 
     Parameters
     ----------
     btc_mined : array_like, shape (..., n)
-        BTC mined in each period [BTC].
+        BTC mined (or bought) in each period [BTC].
     btc_price_usd : array_like, broadcastable to (..., n)
         BTC price in each period, at which sales are made and the reserve is
         valued [USD/BTC]; a per-scenario constant as ``price[..., None]``.
     held_fraction : array_like, broadcastable to (..., n)
-        Share of each period's production kept [fraction], in [0, 1]; a
-        per-scenario constant as ``held[..., None]``.
+        Share kept of what is left after covering costs [1], in [0, 1]; a per-scenario
+        constant as ``held[..., None]``.
+    cover_usd : array_like, broadcastable to (..., n)
+        Costs the period's BTC is sold to cover first [USD]; 0 = none.
+    cap_btc : array_like, broadcastable to (...)
+        Most the reserve may hold [BTC]; what would go above it is sold. inf = no cap,
+        0 = no accumulation at all.
 
     Returns
     -------
@@ -678,15 +688,21 @@ def treasury(
 
     Notes
     -----
-    ``held_k = h_k B_k``, ``sold_k = B_k - held_k``, ``reserve_k = sum_{j<=k} held_j``,
-    ``sales_k = sold_k P_k``, ``value_k = reserve_k P_k``. The reserve is never sold.
+    ``cover_k = min(B_k, C_k / P_k)``, ``keep_k = h_k (B_k - cover_k)``,
+    ``reserve_k = min(sum_{j<=k} keep_j, cap)`` (the reserve is never sold, so capping the
+    running sum caps every period), ``sold_k = B_k - (reserve_k - reserve_{k-1})``,
+    ``sales_k = sold_k P_k``, ``value_k = reserve_k P_k``. Sold plus held is what came in.
     """
     mined = np.asarray(btc_mined, dtype=np.float64)
     price = np.asarray(btc_price_usd, dtype=np.float64)
     h = np.asarray(held_fraction, dtype=np.float64)
     if np.any((h < 0) | (h > 1)):
         raise ValueError(f"held_fraction: expected values in [0, 1], got {h}")
-    held = np.broadcast_to(h * mined, np.broadcast_shapes(mined.shape, h.shape, price.shape))
+    shape = np.broadcast_shapes(mined.shape, h.shape, price.shape, np.shape(cover_usd))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        covered = np.minimum(mined, np.where(price > 0, np.asarray(cover_usd) / price, 0.0))
+    keep = np.broadcast_to(h * (mined - covered), shape)
+    reserve = np.minimum(np.cumsum(keep, axis=-1), np.asarray(cap_btc, dtype=np.float64)[..., None])
+    held = np.diff(reserve, axis=-1, prepend=0.0)
     sold = mined - held
-    reserve = np.cumsum(held, axis=-1)
     return Treasury(reserve, sold, sold * price, reserve * price)

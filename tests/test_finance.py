@@ -235,6 +235,40 @@ def test_treasury_by_hand():
         F.treasury([1.0], [1.0], 1.5)
 
 
+def test_reserve_policy_covers_costs_then_caps_by_hand():
+    """Sell to cover the month's costs first, keep the rest, never above the cap."""
+    price = [10.0, 20.0, 40.0, 10.0]
+    res = F.treasury([2.0, 2.0, 2.0, 2.0], price, 1.0, cover_usd=[5.0, 60.0, 40.0, 0.0], cap_btc=3)
+    # covered: 0.5, 2 (all: costs exceed the month's BTC), 1, 0 -> kept 1.5, 0, 1, 2
+    assert_allclose(res.reserve_btc, [1.5, 1.5, 2.5, 3.0])
+    assert_allclose(res.btc_sold, [0.5, 2.0, 1.0, 1.5])
+    assert_allclose(res.sales_usd, [5.0, 40.0, 40.0, 15.0])
+    assert_allclose(res.reserve_value_usd, [15.0, 30.0, 100.0, 30.0])
+    no_accumulation = F.treasury([1.0, 1.0], [5.0, 5.0], 1.0, cap_btc=0.0)
+    assert_allclose(no_accumulation.reserve_btc, 0.0)
+    assert_allclose(no_accumulation.sales_usd, [5.0, 5.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mined=arrays(np.float64, (3, 8), elements=st.floats(0, 100)),
+    price=arrays(np.float64, (8,), elements=st.floats(1, 1e6)),
+    cover=arrays(np.float64, (3, 8), elements=st.floats(0, 1e7)),
+    held=st.floats(0, 1),
+    cap=st.floats(0, 500),
+)
+def test_reserve_policy_properties(mined, price, cover, held, cap):
+    """Sold + held = mined; the cap is never exceeded; nothing sold below zero; and with
+    nothing to cover and no cap it is the simple held fraction."""
+    res = F.treasury(mined, price, held, cover_usd=cover, cap_btc=cap)
+    held_per_month = np.diff(res.reserve_btc, axis=-1, prepend=0.0)
+    assert_allclose(res.btc_sold + held_per_month, mined, atol=1e-9)
+    assert np.all(res.reserve_btc <= cap + 1e-9) and np.all(held_per_month >= -1e-12)
+    assert np.all(res.btc_sold >= -1e-9)
+    simple = F.treasury(mined, price, held, cover_usd=0.0, cap_btc=np.inf)
+    assert_allclose(simple.reserve_btc, np.cumsum(held * mined, axis=-1), rtol=1e-12)
+
+
 def test_cost_per_btc_zero_btc_is_nan_without_warning():
     got = F.cost_per_btc([100.0, 50.0, 0.0], [2.0, 0.0, 0.0])  # filterwarnings=error
     assert_allclose(got, [50.0, np.nan, np.nan], equal_nan=True)
