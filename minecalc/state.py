@@ -1,0 +1,209 @@
+"""The state's side of surplus power: what a use of the megawatts is worth to the state.
+
+Pure functions over arrays that broadcast over scenario axes (months last where there are
+months). The sources of the conventions are in the project's domain notes, section 8: the
+capacity payments are due whether the power is used or not, so they cancel between
+options; a tariff is a subsidy when it is below the marginal cost of the energy grossed up
+for transmission and distribution losses (the IMF's cost-recovery test).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+SECONDS_PER_DAY = 86_400.0
+
+
+def cost_recovery_per_kwh(
+    marginal_cost_per_kwh: npt.ArrayLike, losses_fraction: npt.ArrayLike
+) -> np.ndarray:
+    """The least tariff that is not a subsidy [currency/kWh].
+
+    Parameters
+    ----------
+    marginal_cost_per_kwh : array_like
+        Fuel and variable O&M of the energy at the plant [currency/kWh].
+    losses_fraction : array_like
+        Share of the energy sent out lost in transmission and distribution [1], in [0, 1).
+
+    Notes
+    -----
+    ``mc / (1 - losses)``: each kWh sold needs ``1 / (1 - losses)`` kWh generated.
+    """
+    return np.asarray(marginal_cost_per_kwh, dtype=float) / (
+        1.0 - np.asarray(losses_fraction, dtype=float)
+    )
+
+
+def levy_per_kwh(
+    tariff_per_kwh: npt.ArrayLike,
+    up_to_tariff_per_kwh: npt.ArrayLike,
+    levies_per_kwh: npt.ArrayLike,
+) -> np.ndarray:
+    """A per-kWh levy that depends on the tariff, as a step schedule [currency/kWh].
+
+    Parameters
+    ----------
+    tariff_per_kwh : array_like
+        Tariff the miners pay [currency/kWh].
+    up_to_tariff_per_kwh : array_like, shape (k,)
+        Increasing upper tariff of each step [currency/kWh]; the last step also covers
+        every tariff above it.
+    levies_per_kwh : array_like, shape (k,)
+        Levy of each step [currency/kWh] (Kazakhstan's falls as the tariff rises).
+
+    Returns
+    -------
+    numpy.ndarray
+        The levy of the first step whose upper tariff is at least the tariff.
+    """
+    upper = np.asarray(up_to_tariff_per_kwh, dtype=float)
+    levies = np.asarray(levies_per_kwh, dtype=float)
+    step = np.minimum(
+        np.searchsorted(upper, np.asarray(tariff_per_kwh, dtype=float)), len(upper) - 1
+    )
+    return levies[step]
+
+
+def power_sale_margin(
+    energy_kwh: npt.ArrayLike,
+    tariff_per_kwh: npt.ArrayLike,
+    levy_per_kwh: npt.ArrayLike,
+    cost_recovery_per_kwh: npt.ArrayLike,
+) -> np.ndarray:
+    """What the state keeps from selling energy: ``energy (T + levy - mc / (1 - losses))``
+    [currency]; negative when the tariff and levy do not cover the cost."""
+    return np.asarray(energy_kwh, dtype=float) * (
+        np.asarray(tariff_per_kwh, dtype=float)
+        + np.asarray(levy_per_kwh, dtype=float)
+        - np.asarray(cost_recovery_per_kwh, dtype=float)
+    )
+
+
+class SubsidyTest(NamedTuple):
+    """Result of :func:`subsidy_test`."""
+
+    subsidised: np.ndarray
+    """True where the tariff is below cost recovery."""
+    gap_per_kwh: np.ndarray
+    """Cost recovery less the tariff, where positive [currency/kWh]; 0 otherwise."""
+    cost_per_year: np.ndarray
+    """The gap times the energy sold in a year [currency/year]."""
+
+
+def subsidy_test(
+    tariff_per_kwh: npt.ArrayLike,
+    cost_recovery_per_kwh: npt.ArrayLike,
+    energy_kwh_per_year: npt.ArrayLike,
+) -> SubsidyTest:
+    """Is a tariff below cost recovery, by how much, and what does that cost a year?
+
+    Parameters
+    ----------
+    tariff_per_kwh, cost_recovery_per_kwh : array_like
+        [currency/kWh]; see :func:`cost_recovery_per_kwh`.
+    energy_kwh_per_year : array_like
+        Energy sold at the tariff in a year [kWh/year].
+    """
+    gap = np.maximum(
+        np.asarray(cost_recovery_per_kwh, dtype=float) - np.asarray(tariff_per_kwh, dtype=float),
+        0.0,
+    )
+    return SubsidyTest(gap > 0, gap, gap * np.asarray(energy_kwh_per_year, dtype=float))
+
+
+class CapacityCharge(NamedTuple):
+    """Result of :func:`capacity_charge`, each [currency/kWh]."""
+
+    before_per_kwh: np.ndarray
+    after_per_kwh: np.ndarray
+    relief_per_kwh: np.ndarray
+    """What every other consumer's capacity charge falls by."""
+
+
+def capacity_charge(
+    capacity_payments_per_year: npt.ArrayLike,
+    system_sales_kwh_per_year: npt.ArrayLike,
+    new_sales_kwh_per_year: npt.ArrayLike,
+) -> CapacityCharge:
+    """The capacity charge per kWh sold, before and after new sales spread it further.
+
+    Parameters
+    ----------
+    capacity_payments_per_year : array_like
+        Capacity payments owed to the plants, due whether they run or not [currency/year].
+    system_sales_kwh_per_year : array_like
+        Energy the system sells today [kWh/year].
+    new_sales_kwh_per_year : array_like
+        Energy the new load buys [kWh/year].
+    """
+    payments = np.asarray(capacity_payments_per_year, dtype=float)
+    sales = np.asarray(system_sales_kwh_per_year, dtype=float)
+    before = payments / sales
+    after = payments / (sales + np.asarray(new_sales_kwh_per_year, dtype=float))
+    return CapacityCharge(before, after, before - after)
+
+
+def schedule_outlay_usd(
+    *,
+    days: npt.ArrayLike,
+    btc_price_usd: npt.ArrayLike,
+    btc_per_day: npt.ArrayLike = 0.0,
+    usd_per_month: npt.ArrayLike = 0.0,
+) -> np.ndarray:
+    """Spending of a fixed purchase schedule by month [USD].
+
+    Parameters
+    ----------
+    days : array_like, shape (n,)
+        Length of each month [days].
+    btc_price_usd : array_like, shape (..., n)
+        Price paid in each month [USD/BTC].
+    btc_per_day, usd_per_month : array_like
+        A number of BTC bought every day (El Salvador's 1), or a sum spent every month
+        [BTC/day], [USD/month]; both may be given and add up.
+    """
+    btc = np.asarray(btc_per_day, dtype=float) * np.asarray(days, dtype=float)
+    return btc * np.asarray(btc_price_usd, dtype=float) + np.asarray(usd_per_month, dtype=float)
+
+
+def btc_bought(outlay_usd: npt.ArrayLike, btc_price_usd: npt.ArrayLike) -> np.ndarray:
+    """BTC bought in each month with that month's outlay at its price [BTC]."""
+    return np.asarray(outlay_usd, dtype=float) / np.asarray(btc_price_usd, dtype=float)
+
+
+class Drawdown(NamedTuple):
+    """Result of :func:`largest_drawdown`."""
+
+    fraction: np.ndarray
+    """Largest fall from a running peak, as a share of that peak [1]; 0 if it never falls."""
+    month: np.ndarray
+    """Month index of the trough; 0 if it never falls."""
+
+
+def largest_drawdown(value: npt.ArrayLike) -> Drawdown:
+    """The largest fall of a value path from its running peak (months last)."""
+    v = np.asarray(value, dtype=float)
+    peak = np.maximum.accumulate(v, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fall = np.where(peak > 0, (peak - v) / peak, 0.0)
+    return Drawdown(fall.max(axis=-1), fall.argmax(axis=-1))
+
+
+class PeakFunding(NamedTuple):
+    """Result of :func:`peak_funding`."""
+
+    usd: np.ndarray
+    """Deepest point of the cumulative cash flow, as a positive need [USD]; 0 if never
+    below zero."""
+    month: np.ndarray
+    """Month index of that point."""
+
+
+def peak_funding(cash_usd: npt.ArrayLike) -> PeakFunding:
+    """Peak funding requirement: the deepest cumulative cash flow and its month."""
+    cumulative = np.cumsum(np.asarray(cash_usd, dtype=float), axis=-1)
+    return PeakFunding(np.maximum(-cumulative.min(axis=-1), 0.0), cumulative.argmin(axis=-1))

@@ -1,0 +1,80 @@
+"""The state's side of surplus power (issue 14): each function against a hand computation
+or the published figures of the domain notes (section 8)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose
+
+from minecalc import state
+
+# NEPRA FY2024-25 (domain notes §8): capacity purchase price PKR 1,806.18 bn on 126,705 GWh
+CAPACITY_PKR = 1_806.18e9
+SALES_KWH = 126_705e6
+NEW_KWH = 2_000 * 8_760 * 1e3  # 2,000 MW all year: 17,520 GWh
+
+
+def test_capacity_charge_relief_on_the_published_figures():
+    got = state.capacity_charge(CAPACITY_PKR, SALES_KWH, NEW_KWH)
+    assert_allclose(got.before_per_kwh, 14.3, atol=0.05)  # "≈ PKR 14.3/kWh"
+    assert_allclose(got.after_per_kwh, 12.52, atol=0.005)  # "≈ PKR 12.52/kWh"
+    assert_allclose(got.relief_per_kwh, 1806.18 / 126.705 - 1806.18 / 144.225, rtol=1e-12)
+
+
+def test_cost_recovery_and_the_subsidy_test_by_hand():
+    recovery = state.cost_recovery_per_kwh(9.0, 0.16)
+    assert_allclose(recovery, 9.0 / 0.84, rtol=1e-15)
+    test = state.subsidy_test([8.0, 22.98], recovery, NEW_KWH)
+    assert list(test.subsidised) == [True, False]
+    assert_allclose(test.gap_per_kwh, [9.0 / 0.84 - 8.0, 0.0], rtol=1e-12)
+    assert_allclose(test.cost_per_year, [(9.0 / 0.84 - 8.0) * NEW_KWH, 0.0], rtol=1e-12)
+
+
+def test_power_sale_margin_by_hand():
+    got = state.power_sale_margin([1e6, 2e6], 22.98, 1.5, 9.0 / 0.84)
+    assert_allclose(got, np.array([1e6, 2e6]) * (22.98 + 1.5 - 9.0 / 0.84), rtol=1e-12)
+
+
+def test_levy_schedule_steps_down_as_the_tariff_rises():
+    """A Kazakhstan-like schedule: 25 up to a tariff of 10, 10 up to 20, 1 above."""
+    got = state.levy_per_kwh([0.0, 10.0, 10.01, 20.0, 1e6], [10.0, 20.0, 30.0], [25.0, 10.0, 1.0])
+    assert_allclose(got, [25.0, 25.0, 10.0, 10.0, 1.0])
+
+
+def test_purchases_of_a_fixed_schedule_by_hand():
+    """El Salvador's 1 BTC a day: a 31-day month buys 31 BTC at whatever it costs."""
+    price = np.array([[50_000.0, 100_000.0], [80_000.0, 80_000.0]])
+    outlay = state.schedule_outlay_usd(days=[31, 28], btc_price_usd=price, btc_per_day=1.0)
+    assert_allclose(outlay, [[31 * 50_000, 28 * 100_000], [31 * 80_000, 28 * 80_000]])
+    assert_allclose(state.btc_bought(outlay, price), [[31, 28], [31, 28]])
+    usd = state.schedule_outlay_usd(days=[31, 28], btc_price_usd=price, usd_per_month=1e6)
+    assert_allclose(state.btc_bought(usd, price), 1e6 / price)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    outlay=arrays(np.float64, (2, 12), elements=st.floats(0, 1e9, allow_subnormal=False)),
+    price=arrays(np.float64, (12,), elements=st.floats(1e3, 1e7)),
+)
+def test_btc_bought_is_outlay_over_price_month_by_month(outlay, price):
+    bought = state.btc_bought(outlay, price)
+    assert_allclose(bought * price, outlay, rtol=1e-12)
+    assert np.all(bought >= 0)
+
+
+def test_largest_drawdown_and_peak_funding_by_hand():
+    dd = state.largest_drawdown([[1.0, 2.0, 1.5, 3.0, 1.2, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+    assert_allclose(dd.fraction, [0.6, 0.0])
+    assert list(dd.month) == [4, 0]
+    need = state.peak_funding([[-5.0, -3.0, 4.0, 10.0], [1.0, 1.0, -1.0, 1.0]])
+    assert_allclose(need.usd, [8.0, 0.0])
+    assert list(need.month) == [1, 0]
+
+
+@pytest.mark.parametrize("losses", [0.0, 0.16, 0.5])
+def test_a_tariff_at_cost_recovery_leaves_no_margin_and_no_subsidy(losses):
+    recovery = state.cost_recovery_per_kwh(9.0, losses)
+    assert_allclose(state.power_sale_margin(1e9, recovery, 0.0, recovery), 0.0, atol=1e-6)
+    assert not state.subsidy_test(recovery, recovery, 1e9).subsidised
