@@ -1,0 +1,217 @@
+"""Stage 8, options: each use of the surplus power as a monthly ledger of the state's.
+
+The state is the treasury plus the power sector, and every ledger is incremental to
+leaving the power idle: capacity payments are due either way, so they cancel. Energy the
+state uses or sells costs it the marginal cost grossed up for losses
+(:func:`minecalc.state.cost_recovery_per_kwh`). Cash flows sit at the middle of their
+month, in USD; what is held at the end is valued at the last month's price and counted in
+the last month, as in :mod:`minecalc.model.money`. Arrays are scenario axes, then months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import finance, state
+
+KINDS = ("idle", "sell_power", "state_mining", "buy_btc", "sell_elsewhere")
+"""The options, in the order they are compared (the reference first)."""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """One option's monthly ledger from the state's side, incremental to idle."""
+
+    cash_usd: np.ndarray
+    """Net cash flow to the state [USD], (..., n); the last month adds what is held."""
+    reserve: finance.Treasury
+    """BTC mined or bought: held, sold, and the reserve's value, (..., n)."""
+    energy_kwh: np.ndarray
+    """Surplus energy this option uses or sells [kWh], (..., n)."""
+    energy_sold_kwh: np.ndarray
+    """Of that, the energy sold to a consumer, who then shares the capacity charge [kWh]."""
+
+
+def _terminal(reserve: finance.Treasury) -> np.ndarray:
+    """The reserve's value at the end, counted in the last month [USD], (..., n)."""
+    at_end = np.zeros(reserve.reserve_btc.shape[-1])
+    at_end[-1] = 1.0
+    return reserve.reserve_value_usd[..., -1:] * at_end
+
+
+def idle(*, months: int) -> Ledger:
+    """The reference: nothing used, nothing earned, nothing held."""
+    zero = np.zeros(months)
+    return Ledger(zero, finance.treasury(zero, np.ones(months), 0.0), zero, zero)
+
+
+def state_mining(
+    *,
+    cash_usd: np.ndarray,
+    reserve: finance.Treasury,
+    energy_mwh: np.ndarray,
+) -> Ledger:
+    """The state mines: the model's own ledger, its energy costed at cost recovery.
+
+    Parameters
+    ----------
+    cash_usd : array_like, shape (..., n)
+        The mining run's net cash flow [USD] (energy priced at cost recovery, the reserve
+        policy applied, the reserve's value in the last month).
+    reserve : minecalc.finance.Treasury
+        The run's reserve.
+    energy_mwh : array_like, shape (..., n)
+        Energy billed to the fleet [MWh].
+    """
+    return Ledger(cash_usd, reserve, 1000 * energy_mwh, np.zeros_like(energy_mwh))
+
+
+def profit_tax_usd(profit_usd: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
+    """Tax on profit with losses carried forward without limit [USD], (..., n).
+
+    Notes
+    -----
+    The taxable base ``B(t) = max_{s<=t} max(sum_{u<=s} EBT(u), 0)`` and
+    ``tax(t) = rate (B(t) - B(t-1))``: the month-by-month carry-forward rule.
+    """
+    base = np.maximum.accumulate(np.maximum(np.cumsum(profit_usd, axis=-1), 0.0), axis=-1)
+    return np.asarray(rate, dtype=float)[..., None] * np.diff(base, axis=-1, prepend=0.0)
+
+
+def sell_power(
+    *,
+    energy_mwh: np.ndarray,
+    price_per_kwh: npt.ArrayLike,
+    cost_recovery_per_kwh: npt.ArrayLike,
+    fx: np.ndarray,
+    miners_profit_usd: np.ndarray,
+    tax_rate: npt.ArrayLike,
+    comes: npt.ArrayLike,
+) -> Ledger:
+    """Private miners buy the energy: the margin over cost recovery, plus their profit tax.
+
+    Parameters
+    ----------
+    energy_mwh : array_like, shape (..., n)
+        Energy billed to the private fleet [MWh].
+    price_per_kwh : array_like, shape (...)
+        Tariff plus levy the miners pay [currency/kWh].
+    cost_recovery_per_kwh : array_like, shape (...)
+        [currency/kWh].
+    fx : array_like, shape (..., n)
+        Tariff currency per USD [currency/USD].
+    miners_profit_usd : array_like, shape (..., n)
+        The miners' earnings before tax: sales less energy, operations and depreciation [USD].
+    tax_rate : array_like, shape (...)
+        Tax on the miners' profit [1].
+    comes : array_like of bool, shape (...)
+        Whether the private fleet comes at all (its NPV at its hurdle rate >= 0).
+    """
+    kwh = 1000 * np.asarray(energy_mwh, dtype=float) * np.asarray(comes)[..., None]
+    margin = state.power_sale_margin(
+        kwh, np.asarray(price_per_kwh)[..., None], 0.0, np.asarray(cost_recovery_per_kwh)[..., None]
+    )
+    tax = profit_tax_usd(miners_profit_usd, tax_rate) * np.asarray(comes)[..., None]
+    none = np.zeros_like(kwh)
+    return Ledger(margin / fx + tax, finance.treasury(none, np.ones_like(kwh), 0.0), kwh, kwh)
+
+
+def buy_btc(
+    *,
+    outlay_usd: np.ndarray,
+    btc_price_usd: np.ndarray,
+    cap_btc: npt.ArrayLike = np.inf,
+) -> Ledger:
+    """The state buys BTC and holds it (up to the cap; above it, it sells again).
+
+    Parameters
+    ----------
+    outlay_usd : array_like, shape (..., n)
+        Spent on purchases in each month [USD].
+    btc_price_usd : array_like, shape (..., n)
+        Price paid [USD/BTC].
+    cap_btc : array_like, shape (...)
+        Most the reserve may hold [BTC].
+    """
+    bought = state.btc_bought(outlay_usd, btc_price_usd)
+    reserve = finance.treasury(bought, btc_price_usd, 1.0, cap_btc=cap_btc)
+    none = np.zeros(np.shape(bought))
+    return Ledger(reserve.sales_usd - outlay_usd + _terminal(reserve), reserve, none, none)
+
+
+def sell_elsewhere(
+    *,
+    surplus_kwh: np.ndarray,
+    firm_kwh: np.ndarray,
+    margin_per_kwh: npt.ArrayLike,
+    fx: np.ndarray,
+    lease_usd: np.ndarray,
+    firming_cost_per_kwh: npt.ArrayLike,
+    capex_usd: np.ndarray,
+) -> Ledger:
+    """The energy sold to another load (an industrial tariff, export, an AI data centre).
+
+    Parameters
+    ----------
+    surplus_kwh : array_like, shape (..., n)
+        Surplus energy available in each month [kWh].
+    firm_kwh : array_like, shape (..., n)
+        Energy the load takes in each month [kWh] (0 before it is built); a firm load
+        takes its full capacity every month, whatever the surplus.
+    margin_per_kwh : array_like, shape (...)
+        What the load pays for its energy less cost recovery [currency/kWh].
+    fx : array_like, shape (..., n)
+        Tariff currency per USD [currency/USD].
+    lease_usd : array_like, shape (..., n)
+        Lease income [USD].
+    firming_cost_per_kwh : array_like, shape (...)
+        Extra cost of energy beyond the surplus, bought or generated [currency/kWh].
+    capex_usd : array_like, shape (..., n)
+        What the state builds for the load [USD].
+
+    Notes
+    -----
+    ``cash = (E m - max(E - S, 0) f) / fx + lease - capex``.
+    """
+    short = np.maximum(firm_kwh - surplus_kwh, 0.0)
+    local = (
+        firm_kwh * np.asarray(margin_per_kwh)[..., None]
+        - short * np.asarray(firming_cost_per_kwh)[..., None]
+    )
+    cash = local / fx + lease_usd - capex_usd
+    none = np.zeros(np.shape(cash))
+    return Ledger(cash, finance.treasury(none, np.ones_like(none), 0.0), firm_kwh, firm_kwh)
+
+
+@dataclass(frozen=True)
+class Worth:
+    """What one option is worth to the state, one value per scenario (and option)."""
+
+    npv_usd: np.ndarray
+    """NPV incremental to idle at the state's discount rate [USD]."""
+    usd_per_mwh: np.ndarray
+    """NPV per discounted MWh of surplus [USD/MWh] (the levelized value of the surplus)."""
+    peak_funding: state.PeakFunding
+    drawdown: state.Drawdown
+
+
+def worth(
+    *,
+    ledger: Ledger,
+    surplus_mwh: np.ndarray,
+    discount_rate: npt.ArrayLike,
+    mid_years: np.ndarray,
+) -> Worth:
+    """NPV, value per MWh of surplus, peak funding and the reserve's largest drawdown."""
+    npv = finance.npv(ledger.cash_usd, discount_rate, mid_years)
+    pv_mwh = finance.npv(surplus_mwh, discount_rate, mid_years)
+    before_end = ledger.cash_usd - _terminal(ledger.reserve)  # funding counts no end value
+    return Worth(
+        npv_usd=np.asarray(npv),
+        usd_per_mwh=np.asarray(npv) / pv_mwh,
+        peak_funding=state.peak_funding(before_end),
+        drawdown=state.largest_drawdown(ledger.reserve.reserve_value_usd),
+    )
