@@ -22,16 +22,20 @@ place (:func:`field_metadata`, :func:`field_attrs`).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
+import functools
 import math
 import os
 import stat
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -195,6 +199,23 @@ class _Model(BaseModel):
         return value
 
 
+def _computable(value: Any) -> Any:
+    """``value`` (a number or a list of them), refused if it holds a number between 0 and the
+    smallest normal double, 2.2e-308.
+
+    Such a number has too few digits for the model: a fleet built from a capacity or an
+    availability that small has megawatts, but its hashrate rounds to 0 and their ratio is
+    inf.
+    """
+    for x in value if isinstance(value, tuple) else (value,):
+        if 0 < abs(x) < sys.float_info.min:
+            raise _problem(
+                f"no number between 0 and {sys.float_info.min:.3g} (too small to compute with)",
+                repr(x),
+            )
+    return value
+
+
 FIRST_DATE = dt.date(2009, 1, 3)
 """Earliest date in a scenario: the genesis block."""
 LAST_DATE = dt.date(2200, 1, 1)
@@ -204,6 +225,8 @@ from it still ends before pandas' nanosecond timestamps do (2262)."""
 
 def _leaf_types(annotation: Any) -> list:
     """The plain types inside an annotation (``float | None`` -> float, NoneType)."""
+    if get_origin(annotation) is Annotated:  # a constrained item: its type, not its bounds
+        return _leaf_types(get_args(annotation)[0])
     args = get_args(annotation)
     return [t for a in args for t in _leaf_types(a)] if args else [annotation]
 
@@ -284,7 +307,9 @@ class HashrateGrowth(_OneOf):
         None,
         ge=2,
         le=10_000,
-        description="Fit the trend over the last N epochs of the packaged history [epochs].",
+        description="Fit the trend over the last N epochs of the packaged history; N at most "
+        "the epochs before network.height, and those of the history with a difficulty "
+        "[epochs].",
         json_schema_extra=_units("epochs", "Epochs of history in the growth trend"),
     )
 
@@ -301,15 +326,47 @@ class Response(_Model):
         ge=0,
         le=100,
         description="Long-run log change of the rest of the network's hashrate per log "
-        "change of its hashprice; 0 = no response [1].",
+        "change of its hashprice; 0 = no response; at most 1 / (1 - exp(-1 / lag_months)) "
+        "[1].",
         json_schema_extra=_units("1", "Other miners' response to hashprice (elasticity)"),
     )
     lag_months: float = Field(
-        gt=0,
+        ge=0.01,
         le=1200,
-        description="Time constant of the adjustment [months].",
+        description="Time constant of the adjustment, from 0.01 (about 7 hours: as good as "
+        "instant at monthly steps) [months].",
         json_schema_extra=_units("months", "Other miners' response time"),
     )
+
+    @model_validator(mode="after")
+    def _stable_monthly_step(self):
+        # each month closes w = 1 - exp(-1/lag) of the gap to elasticity x ln(hp / hp0),
+        # and ln(hp / hp0) moves back by up to the step itself (the others' share of the
+        # network): the error scales by 1 - w (1 + elasticity share) a month, inside (-1, 1)
+        # while elasticity x w <= 1; far above, it oscillates ever wider until hashrates
+        # overflow
+        most = 1 / -math.expm1(-1 / self.lag_months)
+        if self.elasticity > most:
+            raise _problem(
+                f"at most 1 / (1 - exp(-1 / lag_months)) = {most:.3g} with lag_months "
+                f"{self.lag_months:g} (a stronger, faster response makes the monthly step "
+                "oscillate)",
+                f"{self.elasticity:g}",
+                field="elasticity",
+            )
+        return self
+
+
+@functools.cache
+def _packaged_epochs() -> tuple[int, int]:
+    """Epochs with a difficulty in the packaged history, and the height of its last epoch.
+
+    What :func:`minecalc.history.growth_trend_per_year` fits a trend over, counted from the
+    same file with the csv module, so that validation needs no pandas.
+    """
+    with resources.files("minecalc").joinpath("data/difficulty_epochs.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    return sum(1 for row in rows if row["difficulty"]), int(rows[-1]["height"])
 
 
 class Network(_Model):
@@ -374,16 +431,23 @@ class Network(_Model):
 
     @model_validator(mode="after")
     def _trend_within_the_chain(self):
-        # a trend needs that many epochs before the start height (the run checks the
-        # packaged history; this is the same bound, without loading it)
+        # a trend needs that many epochs before the start height, and the run fits it over
+        # the packaged history, which a start beyond its end does not extend
         epochs = self.hashrate_growth.trend_epochs
-        if epochs is not None and epochs > self.height // 2016:
-            raise _problem(
-                f"2 to {self.height // 2016} (epochs before height {self.height})",
-                str(epochs),
-                field="hashrate_growth.trend_epochs",
-            )
-        return self
+        if epochs is None:
+            return self
+        known, last_height = _packaged_epochs()
+        before = self.height // 2016
+        if epochs <= min(before, known):
+            return self
+        why = (
+            f"epochs before height {self.height}"
+            if before <= known
+            else f"epochs with a difficulty in the packaged history, to height {last_height}"
+        )
+        raise _problem(
+            f"2 to {min(before, known)} ({why})", str(epochs), field="hashrate_growth.trend_epochs"
+        )
 
 
 class RampPoint(_Model):
@@ -396,6 +460,11 @@ class RampPoint(_Model):
         description="Capacity online from that date [MW].",
         json_schema_extra=_units("MW", "Capacity online from the date"),
     )
+
+    @field_validator("capacity_mw")
+    @classmethod
+    def _capacity_computable(cls, value):
+        return _computable(value)
 
 
 class Ramp(_Model):
@@ -425,9 +494,9 @@ class Site(_Model):
     )
     mining_share: float = Field(
         1.0,
-        gt=0,
+        ge=1e-3,
         le=1,
-        description="Share of capacity given to mining [1].",
+        description="Share of capacity given to mining, at least 0.1 % [1].",
         json_schema_extra=_units("1", "Share of capacity for mining", percent=True),
     )
     pue: float = Field(
@@ -439,15 +508,13 @@ class Site(_Model):
     )
     uptime: float = Field(
         1.0,
-        gt=0,
+        ge=1e-3,
         le=1,
-        description="Share of the time machines hash when power is there [1].",
+        description="Share of the time machines hash when power is there, at least 0.1 % [1].",
         json_schema_extra=_units("1", "Machine uptime", percent=True),
     )
-    availability_by_month: tuple[float, ...] = Field(
+    availability_by_month: tuple[Annotated[float, Field(ge=0, le=1)], ...] = Field(
         (1.0,) * 12,
-        min_length=12,
-        max_length=12,
         description="Share of the capacity available in each calendar month, January to "
         "December [1].",
         json_schema_extra=_units("1", "Power available by calendar month", percent=True),
@@ -456,12 +523,18 @@ class Site(_Model):
         None, description="Deployment by date; null = all capacity from start_date."
     )
 
+    @field_validator("capacity_mw", "availability_by_month")
+    @classmethod
+    def _power_computable(cls, value):
+        return _computable(value)
+
     @field_validator("availability_by_month")
     @classmethod
-    def _fractions(cls, values):
-        for i, value in enumerate(values):
-            if not 0 <= value <= 1:
-                raise _problem("a fraction in [0, 1]", f"{value:g}", field=f"[{i}]")
+    def _twelve_months(cls, values):
+        # checked here, not with min_length, which pydantic also reports on a tuple with
+        # an invalid item (counting only the valid ones)
+        if len(values) != 12:
+            raise _problem("12 values, January to December", f"{len(values)} values")
         return values
 
     @model_validator(mode="after")
@@ -476,6 +549,10 @@ class Site(_Model):
         return self
 
 
+EFFICIENCY_J_PER_TH = (1e-3, 1e6)
+"""Range of a fleet's or a machine's efficiency [J/TH], far beyond any machine's either way."""
+
+
 class Machine(_Model):
     """One machine type of the fleet: a catalogue model or custom figures."""
 
@@ -484,7 +561,8 @@ class Machine(_Model):
         None,
         gt=0,
         le=1e6,
-        description="Custom machine: hashrate [TH/s].",
+        description="Custom machine: hashrate; power_w / hashrate_th_s within the range of "
+        "fleet.efficiency_j_per_th [TH/s].",
         json_schema_extra=_units("TH/s", "Machine hashrate"),
     )
     power_w: float | None = Field(
@@ -507,6 +585,12 @@ class Machine(_Model):
         if given not in (["model"], ["hashrate_th_s", "power_w"]):
             raise _problem(
                 "either model, or both hashrate_th_s and power_w", ", ".join(given) or "none"
+            )
+        lo, hi = EFFICIENCY_J_PER_TH
+        if self.model is None and not lo <= self.efficiency_j_per_th <= hi:
+            raise _problem(
+                f"power_w / hashrate_th_s from {lo:g} to {hi:g} J/TH",
+                f"{self.power_w:g} / {self.hashrate_th_s:g}",
             )
         if self.model is not None:
             try:
@@ -537,8 +621,8 @@ class Refresh(_Model):
     model: str | None = Field(None, description="Catalogue model bought at refresh.")
     efficiency_j_per_th: float | None = Field(
         None,
-        ge=1e-3,
-        le=1e6,
+        ge=EFFICIENCY_J_PER_TH[0],
+        le=EFFICIENCY_J_PER_TH[1],
         description="Efficiency of the machines bought at refresh [J/TH].",
         json_schema_extra=_units("J/TH", "Efficiency of refresh machines"),
     )
@@ -572,8 +656,8 @@ class Fleet(_Model):
 
     efficiency_j_per_th: float | None = Field(
         None,
-        ge=1e-3,
-        le=1e6,
+        ge=EFFICIENCY_J_PER_TH[0],
+        le=EFFICIENCY_J_PER_TH[1],
         description="Energy per terahash of the whole fleet [J/TH].",
         json_schema_extra=_units("J/TH", "Fleet efficiency"),
     )
@@ -589,9 +673,10 @@ class Fleet(_Model):
     )
     lifetime_years: float | None = Field(
         None,
-        gt=0,
+        ge=0.1,
         le=100,
-        description="Machine life; null = beyond the horizon [years].",
+        description="Machine life, at least 0.1 (the model counts whole months); null = "
+        "beyond the horizon [years].",
         json_schema_extra=_units("years", "Machine life"),
     )
     refresh: Refresh | None = Field(
@@ -629,9 +714,10 @@ class PricePoint(_Model):
 
     date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
     btc_price_usd: float = Field(
-        gt=0,
+        ge=1e-4,
         le=1e9,
-        description="Bitcoin price on that date [USD].",
+        description="Bitcoin price on that date, from 0.0001 (below the first traded "
+        "price, 2009) [USD].",
         json_schema_extra=_units("USD", "Bitcoin price on the date"),
     )
 
@@ -640,9 +726,10 @@ class Market(_Model):
     """Market prices."""
 
     btc_price_usd: float = Field(
-        gt=0,
+        ge=1e-4,
         le=1e9,
-        description="Bitcoin price at start_date [USD].",
+        description="Bitcoin price at start_date, from 0.0001 (below the first traded price, "
+        "2009) [USD].",
         json_schema_extra=_units("USD", "Bitcoin price at the start"),
     )
     btc_price_growth_per_year: float = Field(
@@ -691,7 +778,7 @@ class Tariff(_Model):
         description="Energy price in the tariff currency [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Energy price in the tariff currency"),
     )
-    time_of_use: tuple[tuple[float, ...], ...] | None = Field(
+    time_of_use: tuple[tuple[Annotated[float, Field(ge=0, le=1000)], ...], ...] | None = Field(
         None,
         description="Hourly factors on energy_price_per_kwh: one list of 24 for every "
         "month, or 12 lists (January to December); null = flat [1].",
@@ -716,7 +803,7 @@ class Tariff(_Model):
         if profiles is not None and len(profiles) not in (1, 12):
             raise _problem("1 or 12 lists of 24 factors", f"{len(profiles)} lists")
         for i, profile in enumerate(profiles or ()):
-            if len(profile) != 24 or not 0 <= min(profile) <= max(profile) <= 1000:
+            if len(profile) != 24:
                 raise _problem(
                     "24 factors from 0 to 1000", f"{len(profile)} values", field=f"[{i}]"
                 )
@@ -735,8 +822,8 @@ class Costs(_Model):
     pool_fee: float = Field(
         0.025,
         ge=0,
-        lt=1,
-        description="Pool fee on subsidy + fees (FPPS) [1].",
+        le=0.5,
+        description="Pool fee on subsidy + fees (FPPS), at most 50 % [1].",
         json_schema_extra=_units("1", "Pool fee", percent=True),
     )
     hardware_usd_per_th: float | None = Field(
@@ -869,6 +956,8 @@ def _type_name(annotation: Any) -> str:
     """A reader's name for a field type: ``number``, ``list of PathPoint``, ``always|economic``."""
     if get_origin(annotation) is Literal:
         return "|".join(map(str, get_args(annotation)))
+    if get_origin(annotation) is Annotated:
+        return _type_name(get_args(annotation)[0])
     names = {
         float: "number",
         int: "integer",
@@ -905,12 +994,13 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
         default = "required" if info.is_required() else info.default
         if isinstance(default, BaseModel):
             default = "see below"
-        bounds = [
+        items = _item_constraints(info.annotation)
+        bounds = ("each " if items else "") + ", ".join(
             f"{op} {getattr(m, attr):g}"
-            for m in info.metadata
+            for m in items or info.metadata
             for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
             if hasattr(m, attr)
-        ]
+        )
         units = (_metadata(info) or {}).get("units", "")
         rows.append(
             {
@@ -918,13 +1008,20 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
                 "type": _type_name(info.annotation),
                 "units": units,
                 "default": default,
-                "range": ", ".join(bounds),
+                "range": bounds,
                 "description": info.description or "",
             }
         )
         if sub is not None:
             rows += schema_rows(sub, f"{path}.")
     return rows
+
+
+def _item_constraints(annotation: Any) -> list:
+    """The bounds on the numbers of a list field, ``tuple[Annotated[float, Field(...)], ...]``."""
+    if get_origin(annotation) is Annotated:
+        return [c for m in get_args(annotation)[1:] for c in getattr(m, "metadata", [m])]
+    return [c for a in get_args(annotation) for c in _item_constraints(a)]
 
 
 def field_metadata(path: str) -> dict | None:

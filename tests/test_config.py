@@ -306,7 +306,7 @@ def test_growth_kinds(growth, kind):
     ("dotted", "value", "line"),
     [
         ("site.capacity_mw", -5, "site.capacity_mw: expected a number > 0, got -5"),
-        ("site.mining_share", 0, "site.mining_share: expected a number > 0, got 0"),
+        ("site.mining_share", 0, "site.mining_share: expected a number >= 0.001, got 0"),
         ("site.mining_share", 1.5, "site.mining_share: expected a number <= 1, got 1.5"),
         ("site.pue", 0.9, "site.pue: expected a number >= 1, got 0.9"),
         ("horizon_months", 601, "horizon_months: expected a number <= 600, got 601"),
