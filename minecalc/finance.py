@@ -689,8 +689,9 @@ def treasury(
     Notes
     -----
     ``cover_k = min(B_k, C_k / P_k)``, ``keep_k = h_k (B_k - cover_k)``,
-    ``reserve_k = min(sum_{j<=k} keep_j, cap)`` (the reserve is never sold, so capping the
-    running sum caps every period), ``sold_k = B_k - (reserve_k - reserve_{k-1})``,
+    ``held_k = min(keep_k, max(cap - sum_{j<k} keep_j, 0))`` (the reserve is never sold, so
+    capping the running sum caps every period), ``reserve_k = sum_{j<=k} held_j``,
+    ``sold_k = B_k - held_k``,
     ``sales_k = sold_k P_k``, ``value_k = reserve_k P_k``. Sold plus held is what came in.
     """
     mined = np.asarray(btc_mined, dtype=np.float64)
@@ -702,7 +703,10 @@ def treasury(
     with np.errstate(divide="ignore", invalid="ignore"):
         covered = np.minimum(mined, np.where(price > 0, np.asarray(cover_usd) / price, 0.0))
     keep = np.broadcast_to(h * (mined - covered), shape)
-    reserve = np.minimum(np.cumsum(keep, axis=-1), np.asarray(cap_btc, dtype=np.float64)[..., None])
-    held = np.diff(reserve, axis=-1, prepend=0.0)
+    cap = np.asarray(cap_btc, dtype=np.float64)[..., None]
+    before = np.cumsum(keep, axis=-1) - keep  # what would be held before each period
+    # exactly ``keep`` below the cap (no rounding from differencing a running sum)
+    held = np.where(before + keep <= cap, keep, np.maximum(cap - before, 0.0))
+    reserve = np.cumsum(held, axis=-1)
     sold = mined - held
     return Treasury(reserve, sold, sold * price, reserve * price)
