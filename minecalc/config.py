@@ -175,10 +175,11 @@ class _Model(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_booleans_for_numbers(cls, value, info):
-        if isinstance(value, bool):
+        flag = _a_boolean(value)  # also inside lists of numbers (availability_by_month)
+        if flag is not None:
             kinds = set(_leaf_types(cls.model_fields[info.field_name].annotation))
             if bool not in kinds and kinds & {int, float}:
-                raise _problem("a number", str(value).lower())
+                raise _problem("a number", str(flag).lower())
         return value
 
     @field_validator("*", mode="after")
@@ -221,6 +222,15 @@ FIRST_DATE = dt.date(2009, 1, 3)
 LAST_DATE = dt.date(2200, 1, 1)
 """Latest date in a scenario: far enough for any plan, and a horizon of up to 600 months
 from it still ends before pandas' nanosecond timestamps do (2262)."""
+
+
+def _a_boolean(value: Any) -> bool | None:
+    """The first true/false in ``value`` or in its (nested) lists, else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple):
+        return next((b for b in map(_a_boolean, value) if b is not None), None)
+    return None
 
 
 def _leaf_types(annotation: Any) -> list:
@@ -369,6 +379,11 @@ def _packaged_epochs() -> tuple[int, int]:
     return sum(1 for row in rows if row["difficulty"]), int(rows[-1]["height"])
 
 
+HASHRATE_FACTOR = 4.0
+"""How far the network's hashrate at the start may be from the one its difficulty implies
+(a retarget moves difficulty by at most this factor, too)."""
+
+
 class Network(_Model):
     """The Bitcoin network at the start date and its growth."""
 
@@ -402,8 +417,9 @@ class Network(_Model):
     fees_btc_per_block: float = Field(
         0.03,
         ge=0,
-        le=1000,
-        description="Fees per block [BTC/block].",
+        le=100,
+        description="Fees per block, a mean over months; no month on record averaged "
+        "more than a few BTC [BTC/block].",
         json_schema_extra=_units("BTC/block", "Fees per block"),
     )
     hashrate_growth: HashrateGrowth = Field(
@@ -428,6 +444,25 @@ class Network(_Model):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+    @model_validator(mode="after")
+    def _hashrate_near_the_difficulty(self):
+        # Other miners' hashrate sets the first epoch's block times against the difficulty;
+        # far from the hashrate the difficulty implies, the fleet's share of the network and
+        # the block times before the first retarget mean nothing (a tiny network beside a
+        # 100 EH/s fleet gives it the whole chain).
+        if self.hashrate_eh_s is None:
+            return self
+        implied = self.difficulty * 2.0**48 / 0xFFFF / 600 / 1e18  # hashes per difficulty
+        low, high = implied / HASHRATE_FACTOR, implied * HASHRATE_FACTOR
+        if low <= self.hashrate_eh_s <= high:
+            return self
+        raise _problem(
+            f"a hashrate within a factor {HASHRATE_FACTOR:g} of the {implied:.4g} EH/s the "
+            f"difficulty implies ({low:.4g} to {high:.4g})",
+            f"{self.hashrate_eh_s:g}",
+            field="hashrate_eh_s",
+        )
 
     @model_validator(mode="after")
     def _trend_within_the_chain(self):

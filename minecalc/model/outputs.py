@@ -170,7 +170,7 @@ def without_fleet(*, timeline: Timeline, prices: Prices, network: Network) -> di
             alone, prices.fees_btc, timeline.period_s
         )
         * prices.btc_usd,
-        "network_share_undiluted": blocks / alone.blocks,
+        "network_share_undiluted": np.minimum(blocks / alone.blocks, 1.0),  # capped exactly
         "fleet_btc_undiluted": btc,
         "displaced_hashrate_eh_s": (others - (proj.mined_hashrate_h_s - mine)) / EH,
     }
