@@ -134,8 +134,14 @@ UNITS = frozenset(
         "USD/MW",
         "USD/MW/year",
         "USD/year",
+        "USD/kW/month",
+        "BTC",
+        "BTC/d",
+        "USD/month",
+        "GWh/year",
         "{currency}/kWh",
         "{currency}/USD",
+        "{currency}/year",
     }
 )
 """Units of the numeric config fields, in the vocabulary of the model's outputs (their
@@ -923,6 +929,232 @@ class Finance(_Model):
         "tariff currency; null = the tariff [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Value of the energy sold otherwise"),
     )
+    sell_to_cover_costs: bool = Field(
+        False,
+        description="Sell BTC first to pay each month's energy and operating costs (the "
+        "local-currency costs), and hold the share above of what is left.",
+    )
+    reserve_cap_btc: float | None = Field(
+        None,
+        ge=0,
+        le=21e6,
+        description="Most BTC the reserve may hold; more is sold. 0 = no accumulation (the "
+        "IMF's condition for El Salvador); null = no cap [BTC].",
+        json_schema_extra=_units("BTC", "Cap on the reserve"),
+    )
+
+
+class PowerSector(_Model):
+    """The power sector's side of the surplus, for valuing the options as the state."""
+
+    marginal_cost_per_kwh: float = Field(
+        ge=0,
+        le=1e9,
+        description="Fuel and variable O&M of the surplus energy at the plant, in the tariff "
+        "currency [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Marginal cost of the surplus energy"),
+    )
+    losses_fraction: float = Field(
+        0.0,
+        ge=0,
+        le=0.9,
+        description="Share of the energy sent out lost in transmission and distribution [1].",
+        json_schema_extra=_units("1", "Transmission and distribution losses", percent=True),
+    )
+    capacity_payments_per_year: float | None = Field(
+        None,
+        ge=0,
+        le=1e18,
+        description="Capacity payments owed whether the plants run or not, in the tariff "
+        "currency; reported, never counted (they are due in every option) [currency/year].",
+        json_schema_extra=_units("{currency}/year", "Capacity payments"),
+    )
+    system_sales_gwh_per_year: float | None = Field(
+        None,
+        gt=0,
+        le=1e9,
+        description="Energy the system sells to its consumers [GWh/year].",
+        json_schema_extra=_units("GWh/year", "System sales"),
+    )
+
+
+class LevyStep(_Model):
+    """One step of a levy schedule: the levy for tariffs up to a level."""
+
+    up_to_tariff_per_kwh: float = Field(
+        ge=0,
+        le=1e9,
+        description="Highest tariff this step covers [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Highest tariff of the step"),
+    )
+    levy_per_kwh: float = Field(
+        ge=0,
+        le=1e9,
+        description="Levy on each kWh at those tariffs [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Levy"),
+    )
+
+
+class SellPower(_Model):
+    """Private miners buy the energy at a tariff plus a levy."""
+
+    tariff_per_kwh: float = Field(
+        ge=0,
+        le=1e9,
+        description="Tariff the private miners pay [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Tariff for private miners"),
+    )
+    levy: list[LevyStep] = Field(
+        [],
+        description="Levy by tariff, steps in increasing order; the last step covers every "
+        "higher tariff; none = no levy.",
+    )
+    efficiency_j_per_th: float | None = Field(
+        None,
+        ge=0.001,
+        le=1e6,
+        description="The private fleet's efficiency; null = the scenario's fleet [J/TH].",
+        json_schema_extra=_units("J/TH", "Private fleet efficiency"),
+    )
+    hardware_usd_per_th: float | None = Field(
+        None,
+        ge=0,
+        le=1e6,
+        description="The private fleet's machine price; null = the scenario's [USD/(TH/s)].",
+        json_schema_extra=_units("USD/(TH/s)", "Private machine price"),
+    )
+    hurdle_rate: float = Field(
+        0.15,
+        ge=-0.9,
+        le=10,
+        description="Return the private miners require: they come only if their NPV at this "
+        "rate is at least 0 [1/year].",
+        json_schema_extra=_units("1/year", "Private hurdle rate", percent=True),
+    )
+    profit_tax_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Tax on the private miners' profit, losses carried forward [1].",
+        json_schema_extra=_units("1", "Profit tax", percent=True),
+    )
+    entry: Literal["npv", "always"] = Field(
+        "npv",
+        description="npv: the miners come only if their NPV at the hurdle rate is at least 0 "
+        "in the central case; always: they come whatever it is.",
+    )
+
+    @field_validator("levy")
+    @classmethod
+    def _steps_in_order(cls, steps):
+        tops = [step.up_to_tariff_per_kwh for step in steps]
+        if any(b <= a for a, b in pairwise(tops)):
+            raise _problem("steps with increasing up_to_tariff_per_kwh", str(tops))
+        return steps
+
+
+class BuyBtc(_Model):
+    """The state buys BTC instead of mining, and holds it (within the reserve cap)."""
+
+    spend: Literal["as_state_mining", "schedule"] = Field(
+        "as_state_mining",
+        description="as_state_mining: spend what state mining would, month by month; "
+        "schedule: btc_per_day and usd_per_month.",
+    )
+    btc_per_day: float = Field(
+        0.0,
+        ge=0,
+        le=1e4,
+        description="BTC bought each day with schedule (El Salvador buys 1) [BTC/d].",
+        json_schema_extra=_units("BTC/d", "BTC bought per day"),
+    )
+    usd_per_month: float = Field(
+        0.0,
+        ge=0,
+        le=1e12,
+        description="Spent on BTC each month with schedule [USD/month].",
+        json_schema_extra=_units("USD/month", "Spent on BTC per month"),
+    )
+
+
+class SellElsewhere(_Model):
+    """The energy sold to another firm load: an industrial tariff, export, an AI data centre."""
+
+    energy_price_per_kwh: float = Field(
+        ge=0,
+        le=1e9,
+        description="What the load pays for its energy [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Energy price for the other load"),
+    )
+    lease_usd_per_kw_month: float = Field(
+        0.0,
+        ge=0,
+        le=1e6,
+        description="Lease of the built capacity, per kW of load [USD/kW/month].",
+        json_schema_extra=_units("USD/kW/month", "Lease price"),
+    )
+    capex_usd_per_mw: float = Field(
+        0.0,
+        ge=0,
+        le=1e10,
+        description="What the state builds for the load, per MW [USD/MW].",
+        json_schema_extra=_units("USD/MW", "Capex per MW of load"),
+    )
+    lead_months: int = Field(
+        0,
+        ge=0,
+        le=600,
+        description="Months from the start until the load runs [months].",
+        json_schema_extra=_units("months", "Build lead time"),
+    )
+    firming_cost_per_kwh: float = Field(
+        0.0,
+        ge=0,
+        le=1e9,
+        description="Cost of each kWh the firm load takes beyond the surplus, in months when "
+        "the surplus falls short [currency/kWh].",
+        json_schema_extra=_units("{currency}/kWh", "Firming cost"),
+    )
+
+
+OPTION_KINDS = ("idle", "sell_power", "state_mining", "buy_btc", "sell_elsewhere")
+"""What the state can do with the surplus, in the order they are compared."""
+
+
+class Options(_Model):
+    """What the state could do with the surplus power, compared on the same paths."""
+
+    compare: (
+        list[Literal["idle", "sell_power", "state_mining", "buy_btc", "sell_elsewhere"]] | None
+    ) = Field(
+        None,
+        description="The options to compare; idle, the reference, is always among them; "
+        "null = idle, state_mining, buy_btc and each option described below.",
+    )
+    power_sector: PowerSector = Field(description="The power sector's costs.")
+    sell_power: SellPower | None = Field(None, description="Selling the power to miners.")
+    buy_btc: BuyBtc = Field(BuyBtc(), description="Buying BTC instead of mining.")
+    sell_elsewhere: SellElsewhere | None = Field(
+        None, description="Selling the power to another firm load."
+    )
+
+    @model_validator(mode="after")
+    def _each_option_described(self):
+        named = self.compare or ()
+        for kind in ("sell_power", "sell_elsewhere"):
+            if kind in named and getattr(self, kind) is None:
+                raise _problem(f"a {kind} block, as compare names {kind}", "none", field=kind)
+        if len(set(named)) != len(named):
+            raise _problem("each option once", ", ".join(named), field="compare")
+        return self
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The options compared, idle first, in :data:`OPTION_KINDS` order."""
+        if self.compare is not None:
+            return tuple(k for k in OPTION_KINDS if k == "idle" or k in self.compare)
+        described = {"sell_power": self.sell_power, "sell_elsewhere": self.sell_elsewhere}
+        return tuple(k for k in OPTION_KINDS if described.get(k, True) is not None)
 
 
 class Scenario(_Model):
@@ -944,6 +1176,11 @@ class Scenario(_Model):
     tariff: Tariff = Field(description="The energy tariff.")
     costs: Costs = Field(Costs(), description="Costs besides energy.")
     finance: Finance = Field(Finance(), description="Discounting and the reserve.")
+    options: Options | None = Field(
+        None,
+        description="What else the state could do with the power (minecalc compare); "
+        "null = mining only.",
+    )
 
     @model_validator(mode="after")
     def _epoch_started_by_start_date(self):

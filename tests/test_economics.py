@@ -102,6 +102,22 @@ def test_reserve_holds_what_is_not_sold():
     assert_allclose(ds.reserve_btc_end, ds.btc_net.sum(), rtol=1e-12)
 
 
+def test_reserve_sells_to_cover_local_costs_first_and_holds_the_rest():
+    ds = run("finance.btc_held_fraction=1", "finance.sell_to_cover_costs=true")
+    costs = ds.energy_cost_usd + ds.opex_usd
+    assert_allclose(ds.sales_usd, np.minimum(costs, ds.btc_net * ds.btc_price_usd), rtol=1e-12)
+    held = ds.btc_net - ds.sales_usd / ds.btc_price_usd
+    assert_allclose(ds.reserve_btc, held.cumsum("time"), rtol=1e-12)
+
+
+def test_the_reserve_cap_is_never_exceeded_and_the_rest_is_sold():
+    ds = run("finance.btc_held_fraction=1", "finance.reserve_cap_btc=5000")
+    assert float(ds.reserve_btc.max()) == pytest.approx(5000, rel=1e-12)
+    assert (ds.reserve_btc <= 5000 * (1 + 1e-12)).all()
+    sold_btc = ds.sales_usd / ds.btc_price_usd
+    assert_allclose(sold_btc.sum() + ds.reserve_btc_end, ds.btc_net.sum(), rtol=1e-12)
+
+
 # Economic dispatch decides each month from the difficulty in force when it starts, so
 # NPV need not be monotone there: with self-dilution a skipped month keeps later
 # difficulty lower (hypothesis found tariff 17 -> 17.5 PKR raising NPV by 0.07 %), and

@@ -107,6 +107,10 @@ SETUP = {  # what pk2000mw lacks for the fields under a path to be set on their 
     "network.response.": ["network.response={elasticity: 0.23, lag_months: 4.3}"],  # its fit
     "fleet.efficiency_j_per_th": ["fleet.machines=null", PRICED],
     "fleet.machines.": [PRICED],
+    "options.": [
+        "options={power_sector: {marginal_cost_per_kwh: 9}, sell_power: {tariff_per_kwh: 23},"
+        " sell_elsewhere: {energy_price_per_kwh: 23}}"
+    ],
     # machines of a 1-year life are replaced within the horizon
     "fleet.refresh.": ["fleet.lifetime_years=1", "fleet.refresh={efficiency_j_per_th: 15}"],
 }
@@ -118,6 +122,7 @@ LISTS = {  # list fields: the items given; the value goes into the last (into ev
         {"date": "2026-09-05", "btc_price_usd": 63400},
         {"date": "2027-09-05", "btc_price_usd": 63400},
     ],
+    "options.sell_power.levy": [{"up_to_tariff_per_kwh": 20, "levy_per_kwh": 1}],
     "site.availability_by_month": [1.0] * 12,
     "tariff.time_of_use": [[1.0] * 24],
 }

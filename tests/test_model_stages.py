@@ -74,7 +74,7 @@ def test_cash_flows_and_valuation_by_hand():
     flows = money.cash_flows(
         btc_net=btc,
         btc_price_usd=price,
-        held_fraction=np.array(0.5),
+        policy=money.ReservePolicy(held_fraction=np.array(0.5)),
         energy_usd=np.array([30.0, 30, 30]),
         opex_usd=np.array([5.0, 5, 5]),
         capital=spent,

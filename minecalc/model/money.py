@@ -131,6 +131,18 @@ def capital(
 
 
 @dataclass(frozen=True)
+class ReservePolicy:
+    """What happens to the BTC received (see :func:`minecalc.finance.treasury`)."""
+
+    held_fraction: npt.ArrayLike
+    """Share kept of what is left after covering costs [1], shape (...)."""
+    cover_costs: bool = False
+    """Sell first to pay each month's energy and operating costs."""
+    cap_btc: float = np.inf
+    """Most the reserve may hold [BTC]."""
+
+
+@dataclass(frozen=True)
 class CashFlows:
     """The treasury's ledger and the net cash flow by month."""
 
@@ -145,7 +157,7 @@ def cash_flows(
     *,
     btc_net: np.ndarray,
     btc_price_usd: np.ndarray,
-    held_fraction: npt.ArrayLike,
+    policy: ReservePolicy,
     energy_usd: np.ndarray,
     opex_usd: np.ndarray,
     capital: Capital,
@@ -157,14 +169,21 @@ def cash_flows(
     ----------
     btc_net, btc_price_usd : array_like, shape (..., n)
         BTC received after the pool fee [BTC]; its price [USD].
-    held_fraction, salvage_fraction : array_like, shape (...)
-        Share of the BTC kept in a reserve [1]; share of the machines' book value
-        recovered at the end [1].
+    policy : ReservePolicy
+        What is held and what is sold.
     energy_usd, opex_usd : array_like, shape (..., n)
         [USD].
     capital : Capital
+    salvage_fraction : array_like, shape (...)
+        Share of the machines' book value recovered at the end [1].
     """
-    reserve = finance.treasury(btc_net, btc_price_usd, np.asarray(held_fraction)[..., None])
+    reserve = finance.treasury(
+        btc_net,
+        btc_price_usd,
+        np.asarray(policy.held_fraction)[..., None],
+        cover_usd=energy_usd + opex_usd if policy.cover_costs else 0.0,
+        cap_btc=policy.cap_btc,
+    )
     at_end = np.zeros(np.shape(btc_net)[-1])
     at_end[-1] = 1.0
     terminal = (reserve.reserve_value_usd[..., -1] + salvage_fraction * capital.book_end_usd)[
@@ -267,7 +286,11 @@ def money(
     flows = cash_flows(
         btc_net=btc_net,
         btc_price_usd=prices.btc_usd,
-        held_fraction=v["finance.btc_held_fraction"],
+        policy=ReservePolicy(
+            held_fraction=v["finance.btc_held_fraction"],
+            cover_costs=inputs.scenario.finance.sell_to_cover_costs,
+            cap_btc=_or_inf(inputs.scenario.finance.reserve_cap_btc),
+        ),
         energy_usd=bill.cost_usd,
         opex_usd=opex,
         capital=spent,
@@ -283,3 +306,7 @@ def money(
         btc_price_usd=v["market.btc_price_usd"],
     )
     return Money(bill=bill, capital=spent, opex_usd=opex, btc_net=btc_net, flows=flows, value=value)
+
+
+def _or_inf(value: float | None) -> float:
+    return np.inf if value is None else value
