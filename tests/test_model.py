@@ -145,6 +145,27 @@ def test_scenario_dimensions_equal_separate_runs(pk):
     assert swept.fleet_btc.attrs["units"] == "BTC"
 
 
+def test_economic_dispatch_over_a_tariff_dimension_equals_separate_runs():
+    """Each tariff dispatches on its own prices, so each has a chain of its own (a sweep of
+    the tariff under economic dispatch once failed to broadcast)."""
+    tariffs = [12.0, 22.5, 40.0]
+    economic = ["tariff.dispatch=economic", "horizon_months=24"]
+    swept = model.run(
+        load_config(PK, economic),
+        {"tariff.energy_price_per_kwh": xr.DataArray(tariffs, dims="tariff")},
+        solve_breakevens=False,
+    )
+    for i, tariff in enumerate(tariffs):
+        one = model.run(
+            load_config(PK, [*economic, f"tariff.energy_price_per_kwh={tariff}"]),
+            solve_breakevens=False,
+        )
+        assert_allclose(swept.run_fraction[i], one.run_fraction, rtol=1e-12)
+        assert_allclose(swept.fleet_btc[i], one.fleet_btc, rtol=1e-12)
+        assert_allclose(swept.npv_usd[i], one.npv_usd, rtol=1e-12)
+    assert float(swept.run_fraction[-1].mean()) < float(swept.run_fraction[0].mean())
+
+
 def test_month_by_hour_detail_matches_the_monthly_run_fraction():
     # Cheap night hours run and the dear evening peak does not: the hour grid averages to
     # the month's run fraction, and in the winter-surplus case it follows availability.

@@ -231,6 +231,8 @@ def network(
         if scenario.tariff.dispatch == "economic"
         else None
     )
+    if dispatcher is not None:  # each scenario dispatches on its own prices: a chain for each
+        other = np.broadcast_to(other, (*inputs.sizes.values(), other.shape[-1]))
     proj = _project(
         inputs,
         timeline,
