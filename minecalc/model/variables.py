@@ -15,7 +15,8 @@ Groups, and when a run has them:
 - ``coords``: coordinates.
 
 ``monte_carlo`` and ``sensitivity`` describe what :mod:`minecalc.uncertainty` and
-:mod:`minecalc.sweep` add on top of a run.
+:mod:`minecalc.sweep` add on top of a run; ``options``, ``tariffs`` and ``options_mc`` what
+:mod:`minecalc.compare` returns.
 """
 
 from __future__ import annotations
@@ -267,8 +268,133 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "10th, 50th and 90th percentile of the BTC price",
         ),
     ],
+    "options": [
+        (
+            "state_cash_flow_usd",
+            ("option", "time"),
+            "USD",
+            "the state's net cash flow, incremental to idle",
+        ),
+        (
+            "state_cumulative_cash_usd",
+            ("option", "time"),
+            "USD",
+            "the state's cumulative cash flow, incremental to idle",
+        ),
+        ("state_reserve_btc", ("option", "time"), "BTC", "BTC the state holds"),
+        ("state_reserve_value_usd", ("option", "time"), "USD", "value of the BTC the state holds"),
+        ("state_npv_usd", ("option",), "USD", "NPV to the state, incremental to idle"),
+        (
+            "state_npv_local",
+            ("option",),
+            "{currency}",
+            "NPV to the state in the tariff currency, incremental to idle",
+        ),
+        (
+            "state_value_usd_per_mwh",
+            ("option",),
+            "USD/MWh",
+            "NPV to the state per discounted MWh of surplus",
+        ),
+        (
+            "peak_funding_usd",
+            ("option",),
+            "USD",
+            "peak funding: the deepest cumulative cash flow before what is held at the end",
+        ),
+        ("peak_funding_month", ("option",), "months", "month of the peak funding need"),
+        ("reserve_drawdown", ("option",), "1", "largest fall of the reserve's value from a peak"),
+        ("state_reserve_btc_end", ("option",), "BTC", "BTC the state holds at the end"),
+        (
+            "state_reserve_value_end_usd",
+            ("option",),
+            "USD",
+            "value of the BTC the state holds at the end",
+        ),
+        ("energy_gwh", ("option",), "GWh", "surplus energy used or sold"),
+        (
+            "capacity_charge_per_kwh",
+            ("option",),
+            "{currency}/kWh",
+            "capacity charge per kWh every other consumer pays, after the option's sales",
+        ),
+        (
+            "capacity_payments_per_year",
+            NONE,
+            "{currency}/year",
+            "capacity payments, due in every option (reported, not counted)",
+        ),
+        (
+            "cost_recovery_per_kwh",
+            NONE,
+            "{currency}/kWh",
+            "cost recovery: marginal cost grossed up for losses",
+        ),
+        ("sell_power_tariff_per_kwh", NONE, "{currency}/kWh", "tariff for private miners"),
+        (
+            "sell_power_price_per_kwh",
+            NONE,
+            "{currency}/kWh",
+            "what private miners pay per kWh: tariff plus levy",
+        ),
+        ("miners_npv_usd", NONE, "USD", "private miners' NPV at their hurdle rate"),
+        ("miners_irr", NONE, "1/year", "private miners' IRR"),
+        ("miners_come", NONE, "1", "1 if the private miners come (NPV at the hurdle >= 0)"),
+        ("subsidised", NONE, "1", "1 if the tariff is below cost recovery (a subsidy)"),
+        (
+            "subsidy_gap_per_kwh",
+            NONE,
+            "{currency}/kWh",
+            "cost recovery less the tariff, where positive",
+        ),
+        (
+            "subsidy_cost_per_year",
+            NONE,
+            "{currency}/year",
+            "the subsidy gap times the energy the private miners buy in a year",
+        ),
+    ],
+    "tariffs": [
+        (
+            "state_take_by_tariff_usd",
+            ("tariff_per_kwh",),
+            "USD",
+            "the state's NPV from selling power at each tariff (0 where miners stay away)",
+        ),
+        (
+            "miners_npv_by_tariff_usd",
+            ("tariff_per_kwh",),
+            "USD",
+            "private miners' NPV at their hurdle rate at each tariff",
+        ),
+        (
+            "best_tariff_per_kwh",
+            NONE,
+            "{currency}/kWh",
+            "tariff that maximises the state's take while the miners still come",
+        ),
+        (
+            "exit_tariff_per_kwh",
+            NONE,
+            "{currency}/kWh",
+            "tariff above which the private miners no longer come",
+        ),
+    ],
+    "options_mc": [
+        ("prob_state_loses", ("option",), "1", "probability that the option loses against idle"),
+        (
+            "state_npv_p90_usd",
+            ("option",),
+            "USD",
+            "P90 NPV to the state: exceeded in 90 % of paths",
+        ),
+        ("state_npv_p50_usd", ("option",), "USD", "median NPV to the state over the paths"),
+        ("best_share", ("option",), "1", "share of paths in which the option is worth most"),
+    ],
     "coords": [
         ("time", T, None, "start of the monthly period (UTC)"),
+        ("option", ("option",), None, "use of the surplus power"),
+        ("tariff_per_kwh", ("tariff_per_kwh",), "{currency}/kWh", "tariff for private miners"),
         ("epoch_start_height", E, "blocks", "height of the epoch's first block"),
         ("hour", ("hour",), "h", "hour of day (local time of the tariff)"),
         ("halving_height", ("halving",), "blocks", "height of the first block of the era"),

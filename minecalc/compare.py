@@ -1,0 +1,415 @@
+"""What should the state do with its surplus megawatts? Every option on the same paths.
+
+The mining options are whole model runs of a variant of the scenario (the state's fleet
+with its energy costed at cost recovery; the private fleet at the tariff plus levy, with
+economic dispatch and its own hurdle rate), so a private fleet dilutes itself through the
+chain exactly as the state's does. The other options are ledgers on the same price paths
+(:mod:`minecalc.model.options`). Everything is valued from the state's side, incremental
+to leaving the power idle, at the scenario's discount rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from scipy import optimize
+
+from . import __version__, finance, model, state
+from .config import Scenario, config_from_dict
+from .errors import InputError
+from .model import options as ledgers
+from .model import variables
+from .model.timeline import Timeline, timeline
+
+TARIFF_POINTS = 41
+"""Tariffs tried between 0 and twice the larger of the tariff and cost recovery."""
+
+QUANTILES = (0.1, 0.5)
+"""NPV exceeded in 90 % of paths (P90, the lender's conservative case) and the median."""
+
+
+def _variant(scenario: Scenario, **changes: dict[str, Any]) -> Scenario:
+    """``scenario`` without options, with some sections' fields replaced (validated again)."""
+    data = scenario.to_dict()
+    data.pop("options", None)
+    for section, fields in changes.items():
+        data[section] = {**data.get(section, {}), **fields}
+    return config_from_dict({k: v for k, v in data.items() if v is not None})
+
+
+def state_mining_scenario(scenario: Scenario, cost_recovery_per_kwh: float) -> Scenario:
+    """The state mines, paying for its energy what it costs the power sector."""
+    return _variant(
+        scenario,
+        tariff={
+            "energy_price_per_kwh": cost_recovery_per_kwh,
+            "time_of_use": None,
+            "take_or_pay_fraction": 0.0,
+        },
+    )
+
+
+def private_scenario(scenario: Scenario, price_per_kwh: float) -> Scenario:
+    """Private miners at ``price_per_kwh`` (tariff plus levy), on their own economics."""
+    sell = _options(scenario).sell_power
+    assert sell is not None
+    fleet: dict[str, Any] = {}
+    costs: dict[str, Any] = {}
+    if sell.efficiency_j_per_th is not None:
+        fleet = {"efficiency_j_per_th": sell.efficiency_j_per_th, "machines": None}
+        if sell.hardware_usd_per_th is None and scenario.costs.hardware_usd_per_th is None:
+            raise InputError(
+                "options.sell_power.hardware_usd_per_th: expected a machine price for the "
+                "private fleet's efficiency, got null",
+                option="options.sell_power.hardware_usd_per_th",
+            )
+    if sell.hardware_usd_per_th is not None:
+        costs["hardware_usd_per_th"] = sell.hardware_usd_per_th
+    return _variant(
+        scenario,
+        tariff={
+            "energy_price_per_kwh": price_per_kwh,
+            "time_of_use": None,
+            "take_or_pay_fraction": 0.0,
+            "dispatch": "economic",
+        },
+        finance={
+            "discount_rate": sell.hurdle_rate,
+            "btc_held_fraction": 0.0,
+            "sell_to_cover_costs": False,
+            "reserve_cap_btc": None,
+        },
+        fleet=fleet,
+        costs=costs,
+    )
+
+
+def _options(scenario: Scenario):
+    if scenario.options is None:
+        raise InputError(
+            "options: expected an options block naming what to compare (see minecalc "
+            "init --from pk2000mw_options), got none",
+            option="options",
+        )
+    return scenario.options
+
+
+def _run(scenario: Scenario, params: dict | None = None, paths: dict | None = None):
+    return model.run(
+        scenario, params, paths=paths, detail=(), without_fleet=False, solve_breakevens=False
+    )
+
+
+def _levied(scenario: Scenario, tariff: np.ndarray | float) -> np.ndarray:
+    """Tariff plus levy at each tariff [currency/kWh]."""
+    sell = _options(scenario).sell_power
+    assert sell is not None
+    if not sell.levy:
+        return np.asarray(tariff, dtype=float)
+    tops = [s.up_to_tariff_per_kwh for s in sell.levy]
+    return tariff + state.levy_per_kwh(tariff, tops, [s.levy_per_kwh for s in sell.levy])
+
+
+def _arrays(ds: xr.Dataset, names: list[str], lead: list[str]) -> dict[str, np.ndarray]:
+    """Variables of a run as arrays with axes ``(*lead, time)``, broadcast as needed."""
+    out = {}
+    for name in names:
+        da = ds[name]
+        for dim in lead:
+            if dim not in da.dims:
+                da = da.expand_dims({dim: ds.sizes[dim]})
+        out[name] = np.ascontiguousarray(da.transpose(*lead, "time").values)
+    return out
+
+
+def _private_ledger(ds: xr.Dataset, lead: list[str], price, cr: float, comes, tax_rate: float):
+    """The state's ledger from a private fleet's run."""
+    a = _arrays(
+        ds,
+        ["energy_billed_mwh", "usd_fx_rate", "sales_usd", "energy_cost_usd", "opex_usd",
+         "depreciation_usd"],
+        lead,
+    )  # fmt: skip
+    profit = a["sales_usd"] - a["energy_cost_usd"] - a["opex_usd"] - a["depreciation_usd"]
+    return ledgers.sell_power(
+        energy_mwh=a["energy_billed_mwh"],
+        price_per_kwh=price,
+        cost_recovery_per_kwh=cr,
+        fx=a["usd_fx_rate"],
+        miners_profit_usd=profit,
+        tax_rate=tax_rate,
+        comes=comes,
+    )
+
+
+def compare(
+    scenario: Scenario,
+    *,
+    paths: dict[str, xr.DataArray] | None = None,
+    solve_tariffs: bool = True,
+) -> xr.Dataset:
+    """Value each use of the surplus power to the state on the same paths.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario with an ``options`` block.
+    paths : dict of str to xarray.DataArray, optional
+        Monthly paths (Monte Carlo's, :func:`minecalc.uncertainty.draw_paths`) shared by
+        every option; their ``path`` dimension becomes the result's.
+    solve_tariffs : bool
+        With sell_power, find the tariff that maximises the state's take while the
+        miners still come, and the tariff at which they stop coming (about 15 more runs).
+
+    Returns
+    -------
+    xarray.Dataset
+        The ``options`` group of :mod:`minecalc.model.variables` on an ``option``
+        dimension (and ``path`` with paths), plus the ``tariffs`` group with sell_power.
+    """
+    opts = _options(scenario)
+    sector = opts.power_sector
+    cr = float(state.cost_recovery_per_kwh(sector.marginal_cost_per_kwh, sector.losses_fraction))
+    mined = _run(state_mining_scenario(scenario, cr), paths=paths)
+    lead = [str(d) for d in mined.npv_usd.dims]  # the scenario's own: path, with paths
+    a = _arrays(
+        mined,
+        ["cash_flow_usd", "btc_net", "btc_price_usd", "usd_fx_rate", "sales_usd",
+         "reserve_btc", "reserve_value_usd", "energy_billed_mwh", "capex_usd_by_month",
+         "energy_cost_usd", "opex_usd", "period_days"],
+        lead,
+    )  # fmt: skip
+    n = a["cash_flow_usd"].shape[-1]
+    held = np.diff(a["reserve_btc"], axis=-1, prepend=0.0)
+    reserve = finance.Treasury(
+        a["reserve_btc"], a["btc_net"] - held, a["sales_usd"], a["reserve_value_usd"]
+    )
+    # the surplus: the allocated megawatts in the months the grid supplies them
+    supply = np.array(scenario.site.availability_by_month)[mined.time.dt.month.values - 1]
+    allocated_mw = scenario.site.capacity_mw * scenario.site.mining_share
+    hours = 24 * a["period_days"]
+    surplus_kwh = 1000 * allocated_mw * hours * supply
+    made: dict[str, ledgers.Ledger] = {"idle": ledgers.idle(months=n)}
+    extra: dict[str, Any] = {}
+    for kind in opts.kinds:
+        if kind == "state_mining":
+            made[kind] = ledgers.state_mining(
+                cash_usd=a["cash_flow_usd"], reserve=reserve, energy_mwh=a["energy_billed_mwh"]
+            )
+        elif kind == "buy_btc":
+            buy = opts.buy_btc
+            outlay = (
+                a["capex_usd_by_month"] + a["energy_cost_usd"] + a["opex_usd"]
+                if buy.spend == "as_state_mining"
+                else state.schedule_outlay_usd(
+                    days=a["period_days"],
+                    btc_price_usd=a["btc_price_usd"],
+                    btc_per_day=buy.btc_per_day,
+                    usd_per_month=buy.usd_per_month,
+                )
+            )
+            cap = scenario.finance.reserve_cap_btc
+            made[kind] = ledgers.buy_btc(
+                outlay_usd=outlay,
+                btc_price_usd=a["btc_price_usd"],
+                cap_btc=np.inf if cap is None else cap,
+            )
+        elif kind == "sell_elsewhere":
+            made[kind] = _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr)
+        elif kind == "sell_power":
+            made[kind], extra = _sell_power(scenario, lead, paths, cr, solve_tariffs)
+    return _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra)
+
+
+def _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr) -> ledgers.Ledger:
+    other = _options(scenario).sell_elsewhere
+    assert other is not None
+    n = surplus_kwh.shape[-1]
+    running = (np.arange(n) >= other.lead_months).astype(float)
+    hours = 24 * a["period_days"]
+    capex = np.zeros(n)
+    capex[0] = other.capex_usd_per_mw * allocated_mw
+    return ledgers.sell_elsewhere(
+        surplus_kwh=surplus_kwh,
+        firm_kwh=1000 * allocated_mw * hours * running,
+        margin_per_kwh=other.energy_price_per_kwh - cr,
+        fx=a["usd_fx_rate"],
+        lease_usd=other.lease_usd_per_kw_month * 1000 * allocated_mw * running,
+        firming_cost_per_kwh=other.firming_cost_per_kwh,
+        capex_usd=capex,
+    )
+
+
+def _sell_power(scenario, lead, paths, cr, solve_tariffs):
+    """The sell_power ledger on the paths, the miners' own figures, and the tariff curve."""
+    sell = _options(scenario).sell_power
+    assert sell is not None
+    price = float(_levied(scenario, sell.tariff_per_kwh))
+    base = private_scenario(scenario, price)
+    central = _run(base)
+    comes = sell.entry == "always" or float(central.npv_usd) >= 0
+    on_paths = central if paths is None else _run(base, paths=paths)
+    ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes, sell.profit_tax_rate)
+    extra: dict[str, Any] = {
+        "miners_npv_usd": float(central.npv_usd),
+        "miners_irr": float(central.irr),
+        "miners_come": float(comes),
+        "miners_energy_kwh_per_year": 1000
+        * float(central.energy_billed_mwh.sum())
+        / (central.sizes["time"] / 12),
+        "sell_power_tariff_per_kwh": sell.tariff_per_kwh,
+        "sell_power_price_per_kwh": price,
+    }
+    if solve_tariffs:
+        extra.update(_tariffs(scenario, base, cr))
+    return ledger, extra
+
+
+def _tariffs(scenario: Scenario, base: Scenario, cr: float) -> dict[str, Any]:
+    """The state's take and the miners' NPV over tariffs; the best tariff and the exit."""
+    sell = _options(scenario).sell_power
+    assert sell is not None
+    top = 2 * max(sell.tariff_per_kwh, cr, 1e-9)
+    grid = np.linspace(0.0, top, TARIFF_POINTS)
+    priced = xr.DataArray(
+        _levied(scenario, grid), dims="tariff_per_kwh", coords={"tariff_per_kwh": grid}
+    )
+    swept = _run(base, {"tariff.energy_price_per_kwh": priced})
+    miners = swept.npv_usd.values
+    comes = (miners >= 0) | (sell.entry == "always")
+    ledger = _private_ledger(
+        swept, ["tariff_per_kwh"], _levied(scenario, grid), cr, comes, sell.profit_tax_rate
+    )
+    take = np.asarray(
+        finance.npv(ledger.cash_usd, scenario.finance.discount_rate, _months(scenario).mid_years)
+    )
+    exit_tariff = _exit_tariff(scenario, base, grid, miners)
+    best = int(np.argmax(np.where(comes, take, -np.inf))) if comes.any() else None
+    return {
+        "tariff_per_kwh": grid,
+        "state_take_by_tariff_usd": take,
+        "miners_npv_by_tariff_usd": miners,
+        "best_tariff_per_kwh": np.nan if best is None else grid[best],
+        "exit_tariff_per_kwh": exit_tariff,
+    }
+
+
+def _months(scenario: Scenario) -> Timeline:
+    return timeline(start_date=scenario.start_date, horizon_months=scenario.horizon_months)
+
+
+def _exit_tariff(scenario: Scenario, base: Scenario, grid: np.ndarray, miners: np.ndarray):
+    """The tariff at which the miners' NPV at their hurdle rate crosses zero (NaN if it does
+    not within the grid), by root finding over whole runs."""
+    crossing = np.flatnonzero((miners[:-1] >= 0) & (miners[1:] < 0))
+    if crossing.size == 0:
+        return np.nan
+    lo, hi = grid[crossing[0]], grid[crossing[0] + 1]
+
+    def npv_at(tariff: float) -> float:
+        price = float(_levied(scenario, tariff))
+        one = xr.DataArray([price], dims="one")
+        return float(_run(base, {"tariff.energy_price_per_kwh": one}).npv_usd[0])
+
+    return optimize.brentq(npv_at, lo, hi, xtol=1e-9 * max(hi, 1.0), rtol=1e-12)
+
+
+def _stack(made: dict[str, ledgers.Ledger], lead_sizes: tuple[int, ...], get) -> np.ndarray:
+    """One quantity of every option, shape ``(*lead, option, ...)``."""
+    parts = [np.asarray(get(ledger)) for ledger in made.values()]
+    tail = np.broadcast_shapes(*(p.shape for p in parts))[len(lead_sizes) :] if lead_sizes else ()
+    shaped = [np.broadcast_to(p, (*lead_sizes, *tail)) if lead_sizes else p for p in parts]
+    return np.stack(np.broadcast_arrays(*shaped), axis=len(lead_sizes))
+
+
+def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
+    """The options' figures, labelled from the registry."""
+    currency = scenario.tariff.currency
+    sizes = tuple(mined.sizes[d] for d in lead)
+    months = _months(scenario)
+    rate = scenario.finance.discount_rate
+    fx = _arrays(mined, ["usd_fx_rate"], lead)["usd_fx_rate"]
+    data: dict[str, tuple[tuple[str, ...], Any]] = {}
+
+    def put(name: str, values) -> None:
+        data[name] = ((*lead, *variables.VARIABLES[name].dims), np.asarray(values))
+
+    cash = _stack(made, sizes, lambda led: led.cash_usd)
+    worth = {
+        kind: ledgers.worth(
+            ledger=led, surplus_mwh=surplus_kwh / 1000, discount_rate=rate,
+            mid_years=months.mid_years,
+        )
+        for kind, led in made.items()
+    }  # fmt: skip
+    put("state_cash_flow_usd", cash)
+    put("state_cumulative_cash_usd", np.cumsum(cash, axis=-1))
+    put("state_reserve_btc", _stack(made, sizes, lambda led: led.reserve.reserve_btc))
+    put("state_reserve_value_usd", _stack(made, sizes, lambda led: led.reserve.reserve_value_usd))
+    by_kind = list(made)
+
+    def each(get) -> np.ndarray:
+        parts = [np.broadcast_to(np.asarray(get(kind), dtype=float), sizes) for kind in by_kind]
+        return np.stack(parts, axis=len(sizes))
+
+    put("state_npv_usd", each(lambda k: worth[k].npv_usd))
+    put(
+        "state_npv_local",
+        each(lambda k: finance.npv(np.asarray(made[k].cash_usd) * fx, rate, months.mid_years)),
+    )
+    put("state_value_usd_per_mwh", each(lambda k: worth[k].usd_per_mwh))
+    put("peak_funding_usd", each(lambda k: worth[k].peak_funding.usd))
+    put("peak_funding_month", each(lambda k: worth[k].peak_funding.month + 1))
+    put("reserve_drawdown", each(lambda k: worth[k].drawdown.fraction))
+    put("state_reserve_btc_end", each(lambda k: made[k].reserve.reserve_btc[..., -1]))
+    put("state_reserve_value_end_usd", each(lambda k: made[k].reserve.reserve_value_usd[..., -1]))
+    put("energy_gwh", each(lambda k: made[k].energy_kwh.sum(-1) / 1e6))
+    years = months.n / 12
+    sector = _options(scenario).power_sector
+    if sector.capacity_payments_per_year is not None and sector.system_sales_gwh_per_year:
+
+        def charge(kind: str) -> np.ndarray:
+            return state.capacity_charge(
+                sector.capacity_payments_per_year,
+                sector.system_sales_gwh_per_year * 1e6,
+                made[kind].energy_sold_kwh.sum(-1) / years,
+            ).after_per_kwh
+
+        put("capacity_charge_per_kwh", each(charge))
+        put("capacity_payments_per_year", sector.capacity_payments_per_year)
+    put("cost_recovery_per_kwh", cr)
+    scalars = {k: v for k, v in extra.items() if np.ndim(v) == 0 and k in variables.VARIABLES}
+    for name, value in scalars.items():
+        put(name, value)
+    if "sell_power_tariff_per_kwh" in extra:
+        test = state.subsidy_test(
+            extra["sell_power_tariff_per_kwh"], cr, extra["miners_energy_kwh_per_year"]
+        )
+        put("subsidised", float(test.subsidised))
+        put("subsidy_gap_per_kwh", test.gap_per_kwh)
+        put("subsidy_cost_per_year", test.cost_per_year)
+    coords: dict[str, Any] = {"option": by_kind, "time": mined.time.values}
+    if "tariff_per_kwh" in extra:
+        coords["tariff_per_kwh"] = extra["tariff_per_kwh"]
+        for name in ("state_take_by_tariff_usd", "miners_npv_by_tariff_usd"):
+            data[name] = (("tariff_per_kwh",), extra[name])
+    coords.update({d: mined[d].values for d in lead if d in mined.coords})
+    ds = xr.Dataset(
+        {
+            k: xr.Variable(dims, v, attrs=variables.attrs(k, currency))
+            for k, (dims, v) in data.items()
+        },
+        coords=coords,
+    )
+    for name in ds.coords:
+        if name in variables.VARIABLES:
+            ds[name].attrs.update(variables.attrs(str(name), currency))
+    ds.attrs.update(
+        title=scenario.name,
+        currency=currency,
+        minecalc_version=__version__,
+        reference="idle: capacity payments are due in every option and cancel",
+    )
+    return ds
