@@ -779,6 +779,86 @@ def _check_paths(
     )
 
 
+PATH_MODEL_OPTIONS = [
+    click.option(
+        "--price",
+        type=click.Choice(["gbm", "bootstrap"]),
+        default="gbm",
+        show_default=True,
+        help="BTC price model.",
+    ),
+    click.option(
+        "--drift",
+        type=Bounded(float, -2, 2),
+        default=0.0,
+        show_default=True,
+        help="GBM drift of the BTC price [1/year].",
+    ),
+    click.option(
+        "--volatility",
+        type=Bounded(float, 0, 5),
+        default=0.6,
+        show_default=True,
+        help="GBM volatility of the BTC price [1/sqrt(year)].",
+    ),
+    click.option(
+        "--network",
+        type=click.Choice(["bootstrap", "lognormal"]),
+        default="bootstrap",
+        show_default=True,
+        help="Network growth model.",
+    ),
+    click.option(
+        "--network-volatility",
+        type=Bounded(float, 0, 5),
+        default=0.3,
+        show_default=True,
+        help="Volatility of the lognormal network growth [1/sqrt(year)].",
+    ),
+    click.option(
+        "--fees-sigma",
+        type=Bounded(float, 0, 5),
+        default=0.5,
+        show_default=True,
+        help="Log standard deviation of monthly fees.",
+    ),
+    click.option(
+        "--correlation",
+        type=Bounded(float, -1, 1),
+        default=0.0,
+        show_default=True,
+        help="Correlation of price and network shocks.",
+    ),
+]
+"""How random paths are drawn (Monte Carlo and compare): options of the one PathModel."""
+
+
+def path_model_options(command):
+    """``--price``, ``--drift`` ... gathered into the command's ``path_model`` argument."""
+
+    @wraps(command)
+    def with_path_model(
+        *args, price, drift, volatility, network, network_volatility, fees_sigma, correlation,
+        **kwargs,
+    ):  # fmt: skip
+        from .uncertainty import PathModel
+
+        model = PathModel(
+            price=price,
+            drift_per_year=drift,
+            volatility_per_year=volatility,
+            network=network,
+            network_volatility_per_year=network_volatility,
+            fees_sigma=fees_sigma,
+            correlation=correlation,
+        )
+        return command(*args, path_model=model, **kwargs)
+
+    for option in reversed(PATH_MODEL_OPTIONS):
+        with_path_model = option(with_path_model)
+    return with_path_model
+
+
 def _write_optional(ds, out, force) -> None:
     if out is not None:
         from .output import write_dataset
@@ -857,55 +937,7 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
     help="Number of random paths.",
 )
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
-@click.option(
-    "--price",
-    type=click.Choice(["gbm", "bootstrap"]),
-    default="gbm",
-    show_default=True,
-    help="BTC price model.",
-)
-@click.option(
-    "--drift",
-    type=Bounded(float, -2, 2),
-    default=0.0,
-    show_default=True,
-    help="GBM drift of the BTC price [1/year].",
-)
-@click.option(
-    "--volatility",
-    type=Bounded(float, 0, 5),
-    default=0.6,
-    show_default=True,
-    help="GBM volatility of the BTC price [1/sqrt(year)].",
-)
-@click.option(
-    "--network",
-    type=click.Choice(["bootstrap", "lognormal"]),
-    default="bootstrap",
-    show_default=True,
-    help="Network growth model.",
-)
-@click.option(
-    "--network-volatility",
-    type=Bounded(float, 0, 5),
-    default=0.3,
-    show_default=True,
-    help="Volatility of the lognormal network growth [1/sqrt(year)].",
-)
-@click.option(
-    "--fees-sigma",
-    type=Bounded(float, 0, 5),
-    default=0.5,
-    show_default=True,
-    help="Log standard deviation of monthly fees.",
-)
-@click.option(
-    "--correlation",
-    type=Bounded(float, -1, 1),
-    default=0.0,
-    show_default=True,
-    help="Correlation of price and network shocks.",
-)
+@path_model_options
 @set_option
 @format_option("table", "json", "csv")
 @out_option("Write every path (netCDF).")
@@ -929,13 +961,7 @@ def montecarlo(
     config,
     n_paths,
     seed,
-    price,
-    drift,
-    volatility,
-    network,
-    network_volatility,
-    fees_sigma,
-    correlation,
+    path_model,
     overrides,
     fmt,
     out,
@@ -961,13 +987,7 @@ def montecarlo(
         scenario,
         n_paths,
         seed,
-        price=price,
-        drift_per_year=drift,
-        volatility_per_year=volatility,
-        network=network,
-        network_volatility_per_year=network_volatility,
-        fees_sigma=fees_sigma,
-        correlation=correlation,
+        path_model=path_model,
         chunks=chunks,
         scheduler=scheduler,
         progress=progress,
@@ -982,6 +1002,59 @@ def montecarlo(
         from .uncertainty import monte_carlo_text
 
         click.echo(monte_carlo_text(ds.assign_attrs(title=clean(ds.attrs.get("title")))))
+
+
+@main.command("compare")
+@config_argument
+@click.option(
+    "--paths",
+    "n_paths",
+    type=Bounded(int, 1, 10**6),
+    default=None,
+    help="Also run every option over this many random paths, the same for each.",
+)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
+@path_model_options
+@set_option
+@format_option("table", "json", "csv")
+@out_option("Also write the comparison (netCDF).")
+@force_option
+@memory_option
+@_friendly_errors
+def compare_command(config, n_paths, seed, path_model, overrides, fmt, out, force, max_memory):
+    """The state's question: idle, sell the power, mine, buy BTC or sell elsewhere?
+
+    Every option in the scenario's options block, on the same network, price and fee
+    paths, valued from the state's side incremental to leaving the power idle. json: the
+    figures per option and the answer; csv: one row per option (and path).
+
+    \b
+    Example:
+      minecalc compare pk2000mw_options
+      minecalc compare pk2000mw_options --paths 10000 --seed 1
+    """
+    from .compare import compare, compare_paths
+    from .decision import frame, summary, text
+
+    scenario = _load(config, overrides)
+    if scenario.options is None:
+        raise InputError(
+            "options: expected an options block naming what to compare (see minecalc "
+            "init --from pk2000mw_options), got none",
+            option="options",
+        )
+    if n_paths is None:
+        ds = compare(scenario)
+    else:  # two mining runs over the paths
+        _check_paths(2 * n_paths, None, scenario.horizon_months, max_memory, hint="")
+        ds = compare_paths(scenario, n_paths, seed, path_model=path_model)
+    _write_optional(ds, out, force)
+    if fmt == "csv":
+        click.echo(frame(ds).to_csv(), nl=False)
+    elif fmt == "json":
+        click.echo(strict_json(summary(ds)))
+    else:
+        click.echo(text(ds))
 
 
 @main.command()

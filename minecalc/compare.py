@@ -220,7 +220,36 @@ def compare(
             made[kind] = _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr)
         elif kind == "sell_power":
             made[kind], extra = _sell_power(scenario, lead, paths, cr, solve_tariffs)
-    return _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra)
+    ds = _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra)
+    return _risk(ds) if "path" in ds.dims else ds
+
+
+def compare_paths(
+    scenario: Scenario, paths: int, seed: int = 0, *, path_model=None, solve_tariffs=True
+) -> xr.Dataset:
+    """:func:`compare` over random paths (:func:`minecalc.uncertainty.draw_paths`), the same
+    for every option: the ``options_mc`` group on top."""
+    from .uncertainty import PathModel, draw_paths
+
+    drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model or PathModel())
+    return compare(scenario, paths=dict(drawn.data_vars), solve_tariffs=solve_tariffs)
+
+
+def _risk(ds: xr.Dataset) -> xr.Dataset:
+    """Over the paths: P(the option loses against idle), P90 and P50 NPV, and how often
+    each option is worth most."""
+    npv = ds.state_npv_usd
+    best = npv.argmax("option")
+    ranked = xr.concat([(best == i) for i in range(ds.sizes["option"])], dim="option")
+    quantiles = npv.quantile(list(QUANTILES), dim="path")
+    risk = {
+        "prob_state_loses": (npv < 0).mean("path"),
+        "state_npv_p90_usd": quantiles.sel(quantile=QUANTILES[0], drop=True),
+        "state_npv_p50_usd": quantiles.sel(quantile=QUANTILES[1], drop=True),
+        "best_share": ranked.mean("path").assign_coords(option=ds.option),
+    }
+    currency = ds.attrs["currency"]
+    return ds.assign({k: v.assign_attrs(variables.attrs(k, currency)) for k, v in risk.items()})
 
 
 def _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr) -> ledgers.Ledger:
@@ -333,8 +362,10 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     fx = _arrays(mined, ["usd_fx_rate"], lead)["usd_fx_rate"]
     data: dict[str, tuple[tuple[str, ...], Any]] = {}
 
-    def put(name: str, values) -> None:
-        data[name] = ((*lead, *variables.VARIABLES[name].dims), np.asarray(values))
+    def put(name: str, values) -> None:  # on the paths, or one value for all
+        own = variables.VARIABLES[name].dims
+        values = np.asarray(values)
+        data[name] = (own if values.ndim == len(own) else (*lead, *own), values)
 
     cash = _stack(made, sizes, lambda led: led.cash_usd)
     worth = {
