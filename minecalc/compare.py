@@ -271,20 +271,52 @@ def _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr) -> ledgers.Ledger:
     )
 
 
+SHARES = np.linspace(0.05, 1.0, 20)
+"""Shares of the allocation private miners may take with ``entry: share``."""
+
+
+def _shares(entry: str) -> np.ndarray:
+    return SHARES if entry == "share" else np.array([1.0])
+
+
+def _entered(npv: np.ndarray, entry: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which share of the allocation comes (index on the last axis) and whether any does.
+
+    Free entry: miners keep coming while the whole private fleet's NPV at the hurdle rate
+    stays at least 0, so the largest such share comes (``always``: all of it).
+    """
+    ok = (npv >= 0) | (entry == "always")
+    last = ok.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1)
+    return np.where(ok.any(-1), last, 0), ok.any(-1)
+
+
+def _capacity(base: Scenario, shares: np.ndarray) -> xr.DataArray:
+    return xr.DataArray(base.site.capacity_mw * shares, dims="miners_share")
+
+
 def _sell_power(scenario, lead, paths, cr, solve_tariffs):
     """The sell_power ledger on the paths, the miners' own figures, and the tariff curve."""
     sell = _options(scenario).sell_power
     assert sell is not None
     price = float(_levied(scenario, sell.tariff_per_kwh))
     base = private_scenario(scenario, price)
-    central = _run(base)
-    comes = sell.entry == "always" or float(central.npv_usd) >= 0
-    on_paths = central if paths is None else _run(base, paths=paths)
+    shares = _shares(sell.entry)
+    central = _run(base, {"site.capacity_mw": _capacity(base, shares)})
+    k, comes = _entered(central.npv_usd.values, sell.entry)
+    central = central.isel(miners_share=int(k))
+    on_paths = (
+        central
+        if paths is None
+        else _run(base, {"site.capacity_mw": _capacity(base, shares[k : k + 1])}, paths).isel(
+            miners_share=0
+        )
+    )
     ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes, sell.profit_tax_rate)
     extra: dict[str, Any] = {
         "miners_npv_usd": float(central.npv_usd),
         "miners_irr": float(central.irr),
         "miners_come": float(comes),
+        "miners_share": float(shares[k]) if comes else 0.0,
         "miners_energy_kwh_per_year": 1000
         * float(central.energy_billed_mwh.sum())
         / (central.sizes["time"] / 12),
@@ -305,21 +337,38 @@ def _tariffs(scenario: Scenario, base: Scenario, cr: float) -> dict[str, Any]:
     priced = xr.DataArray(
         _levied(scenario, grid), dims="tariff_per_kwh", coords={"tariff_per_kwh": grid}
     )
-    swept = _run(base, {"tariff.energy_price_per_kwh": priced})
-    miners = swept.npv_usd.values
-    comes = (miners >= 0) | (sell.entry == "always")
+    shares = _shares(sell.entry)
+    swept = _run(
+        base,
+        {"tariff.energy_price_per_kwh": priced, "site.capacity_mw": _capacity(base, shares)},
+    )
+    npv = swept.npv_usd.transpose("tariff_per_kwh", "miners_share").values
+    k, comes = _entered(npv, sell.entry)
     ledger = _private_ledger(
-        swept, ["tariff_per_kwh"], _levied(scenario, grid), cr, comes, sell.profit_tax_rate
+        swept,
+        ["tariff_per_kwh", "miners_share"],
+        _levied(scenario, grid)[:, None],
+        cr,
+        comes[:, None],
+        sell.profit_tax_rate,
     )
-    take = np.asarray(
-        finance.npv(ledger.cash_usd, scenario.finance.discount_rate, _months(scenario).mid_years)
-    )
-    exit_tariff = _exit_tariff(scenario, base, grid, miners)
+    take = np.take_along_axis(
+        np.asarray(
+            finance.npv(
+                ledger.cash_usd, scenario.finance.discount_rate, _months(scenario).mid_years
+            )
+        ),
+        k[:, None],
+        axis=-1,
+    )[:, 0]
+    miners = np.take_along_axis(npv, k[:, None], axis=-1)[:, 0]
+    exit_tariff = _exit_tariff(scenario, base, grid, npv[:, 0])
     best = int(np.argmax(np.where(comes, take, -np.inf))) if comes.any() else None
     return {
         "tariff_per_kwh": grid,
         "state_take_by_tariff_usd": take,
         "miners_npv_by_tariff_usd": miners,
+        "miners_share_by_tariff": np.where(comes, shares[k], 0.0),
         "best_tariff_per_kwh": np.nan if best is None else grid[best],
         "exit_tariff_per_kwh": exit_tariff,
     }
@@ -330,8 +379,8 @@ def _months(scenario: Scenario) -> Timeline:
 
 
 def _exit_tariff(scenario: Scenario, base: Scenario, grid: np.ndarray, miners: np.ndarray):
-    """The tariff at which the miners' NPV at their hurdle rate crosses zero (NaN if it does
-    not within the grid), by root finding over whole runs."""
+    """The tariff at which the NPV at the hurdle rate of the smallest private fleet that may
+    come crosses zero (NaN if it does not within the grid), by root finding over whole runs."""
     crossing = np.flatnonzero((miners[:-1] >= 0) & (miners[1:] < 0))
     if crossing.size == 0:
         return np.nan
@@ -339,8 +388,9 @@ def _exit_tariff(scenario: Scenario, base: Scenario, grid: np.ndarray, miners: n
 
     def npv_at(tariff: float) -> float:
         price = float(_levied(scenario, tariff))
-        one = xr.DataArray([price], dims="one")
-        return float(_run(base, {"tariff.energy_price_per_kwh": one}).npv_usd[0])
+        smallest = _capacity(base, _shares(_options(scenario).sell_power.entry)[:1])
+        params = {"tariff.energy_price_per_kwh": xr.DataArray([price], dims="one")}
+        return float(_run(base, {**params, "site.capacity_mw": smallest}).npv_usd.squeeze())
 
     return optimize.brentq(npv_at, lo, hi, xtol=1e-9 * max(hi, 1.0), rtol=1e-12)
 
@@ -424,7 +474,11 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     coords: dict[str, Any] = {"option": by_kind, "time": mined.time.values}
     if "tariff_per_kwh" in extra:
         coords["tariff_per_kwh"] = extra["tariff_per_kwh"]
-        for name in ("state_take_by_tariff_usd", "miners_npv_by_tariff_usd"):
+        for name in (
+            "state_take_by_tariff_usd",
+            "miners_npv_by_tariff_usd",
+            "miners_share_by_tariff",
+        ):
             data[name] = (("tariff_per_kwh",), extra[name])
     coords.update({d: mined[d].values for d in lead if d in mined.coords})
     ds = xr.Dataset(

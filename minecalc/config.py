@@ -1038,10 +1038,11 @@ class SellPower(_Model):
         description="Tax on the private miners' profit, losses carried forward [1].",
         json_schema_extra=_units("1", "Profit tax", percent=True),
     )
-    entry: Literal["npv", "always"] = Field(
-        "npv",
-        description="npv: the miners come only if their NPV at the hurdle rate is at least 0 "
-        "in the central case; always: they come whatever it is.",
+    entry: Literal["share", "npv", "always"] = Field(
+        "share",
+        description="share: free entry, the miners take the largest share of the power "
+        "(in steps of 5 %) at which their fleet's NPV at the hurdle rate is at least 0 in the "
+        "central case; npv: all of it if that NPV is at least 0, else none; always: all of it.",
     )
 
     @field_validator("levy")

@@ -5,6 +5,7 @@ Reads only the Dataset of :func:`minecalc.compare.compare` (data flows one way).
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -76,11 +77,23 @@ def answer(ds: xr.Dataset) -> list[str]:
     currency = ds.attrs["currency"]
     npv = _central(ds, "state_npv_usd")
     top = best(ds)
-    lines = [
-        f"Worth most to the state: {LABELS[top]}, "
-        f"{money(float(npv.sel(option=top)))} over idle"
-        + (" (median over the paths)." if "path" in ds.dims else ".")
-    ]
+    median = " (medians over the paths)" if "path" in ds.dims else ""
+    if top == "idle":
+        others = npv.drop_sel(option="idle")
+        closest = str(others.idxmax("option").item()) if others.size else None
+        lines = [
+            "Leaving the power idle is worth most to the state: no option gains against it"
+            + (
+                f"; the closest is {LABELS[closest]}, {money(float(others.max()))}{median}."
+                if closest
+                else "."
+            )
+        ]
+    else:
+        lines = [
+            f"Worth most to the state: {LABELS[top]}, {money(float(npv.sel(option=top)))} "
+            f"over idle{median}."
+        ]
     if "best_share" in ds:
         share = float(ds.best_share.sel(option=top))
         loses = float(ds.prob_state_loses.sel(option=top))
@@ -113,22 +126,23 @@ def _sell_power_lines(ds: xr.Dataset, currency: str) -> list[str]:
     tariff = float(ds.sell_power_tariff_per_kwh)
     come = bool(ds.miners_come)
     lines = [
-        f"Selling power at {sig(tariff)} {currency}/kWh: private miners "
-        + ("come" if come else "do not come")
+        f"Selling power at {sig(tariff, 4)} {currency}/kWh: private miners "
+        + (f"take {percent(float(ds.miners_share))} of the power" if come else "do not come")
         + f" (their NPV at their hurdle rate: {money(float(ds.miners_npv_usd))})."
     ]
     if "exit_tariff_per_kwh" in ds:
         exit_tariff, best_tariff = float(ds.exit_tariff_per_kwh), float(ds.best_tariff_per_kwh)
+        at_best = ""
+        if np.isfinite(best_tariff):
+            take = float(ds.state_take_by_tariff_usd.sel(tariff_per_kwh=best_tariff))
+            at_best = (
+                f"the state's take is largest at {sig(best_tariff, 4)} {currency}/kWh, "
+                f"{money(take)}" + (" (a loss: below cost recovery)" if take < 0 else "")
+            )
         if np.isfinite(exit_tariff):
-            lines.append(
-                f"They stop coming above {sig(exit_tariff)} {currency}/kWh; the state's take is "
-                f"largest at {sig(best_tariff)} {currency}/kWh."
-            )
+            lines.append(f"They stop coming above {sig(exit_tariff, 4)} {currency}/kWh; {at_best}.")
         elif np.isfinite(best_tariff):
-            lines.append(
-                f"They come at every tariff tried; the state's take is largest at "
-                f"{sig(best_tariff)} {currency}/kWh."
-            )
+            lines.append(f"They come at every tariff tried; {at_best}.")
         else:
             lines.append("They do not come at any tariff tried, not even free power.")
     gap = float(ds.subsidy_gap_per_kwh)
@@ -155,7 +169,11 @@ def text(ds: xr.Dataset) -> str:
         "",
         *table(["", *options], rows(ds)),
         "",
-        *(f"  {line}" for line in answer(ds)),
+        *(
+            wrapped
+            for line in answer(ds)
+            for wrapped in textwrap.wrap(line, 92, initial_indent="  ", subsequent_indent="    ")
+        ),
     ]
     return "\n".join(lines)
 
@@ -171,9 +189,7 @@ def summary(ds: xr.Dataset) -> dict[str, Any]:
         for option in ds.option.values
     }
     scalars = {
-        str(name): finite_or_none(float(v))
-        for name, v in ds.data_vars.items()
-        if v.ndim == 0
+        str(name): finite_or_none(float(v)) for name, v in ds.data_vars.items() if v.ndim == 0
     }
     return {
         "title": ds.attrs["title"],

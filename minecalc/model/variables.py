@@ -340,6 +340,7 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ("miners_npv_usd", NONE, "USD", "private miners' NPV at their hurdle rate"),
         ("miners_irr", NONE, "1/year", "private miners' IRR"),
         ("miners_come", NONE, "1", "1 if the private miners come (NPV at the hurdle >= 0)"),
+        ("miners_share", NONE, "1", "share of the allocation the private miners take"),
         ("subsidised", NONE, "1", "1 if the tariff is below cost recovery (a subsidy)"),
         (
             "subsidy_gap_per_kwh",
@@ -366,6 +367,12 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             ("tariff_per_kwh",),
             "USD",
             "private miners' NPV at their hurdle rate at each tariff",
+        ),
+        (
+            "miners_share_by_tariff",
+            ("tariff_per_kwh",),
+            "1",
+            "share of the allocation the private miners take at each tariff",
         ),
         (
             "best_tariff_per_kwh",
