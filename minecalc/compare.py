@@ -442,7 +442,14 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     )
     put("state_value_usd_per_mwh", each(lambda k: worth[k].usd_per_mwh))
     put("peak_funding_usd", each(lambda k: worth[k].peak_funding.usd))
-    put("peak_funding_month", each(lambda k: worth[k].peak_funding.month + 1))
+    put(
+        "peak_funding_month",
+        each(
+            lambda k: np.where(
+                worth[k].peak_funding.usd > 0, worth[k].peak_funding.month + 1, np.nan
+            )
+        ),
+    )
     put("reserve_drawdown", each(lambda k: worth[k].drawdown.fraction))
     put("state_reserve_btc_end", each(lambda k: made[k].reserve.reserve_btc[..., -1]))
     put("state_reserve_value_end_usd", each(lambda k: made[k].reserve.reserve_value_usd[..., -1]))
