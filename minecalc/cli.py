@@ -1037,12 +1037,6 @@ def compare_command(config, n_paths, seed, path_model, overrides, fmt, out, forc
     from .decision import frame, summary, text
 
     scenario = _load(config, overrides)
-    if scenario.options is None:
-        raise InputError(
-            "options: expected an options block naming what to compare (see minecalc "
-            "init --from pk2000mw_options), got none",
-            option="options",
-        )
     if n_paths is None:
         ds = compare(scenario)
     else:  # two mining runs over the paths

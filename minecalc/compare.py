@@ -17,7 +17,7 @@ import xarray as xr
 from scipy import optimize
 
 from . import __version__, finance, model, state
-from .config import Scenario, config_from_dict
+from .config import ConfigError, Scenario, config_from_dict
 from .errors import InputError
 from .model import options as ledgers
 from .model import variables
@@ -88,10 +88,11 @@ def private_scenario(scenario: Scenario, price_per_kwh: float) -> Scenario:
 
 def _options(scenario: Scenario):
     if scenario.options is None:
-        raise InputError(
-            "options: expected an options block naming what to compare (see minecalc "
-            "init --from pk2000mw_options), got none",
-            option="options",
+        raise ConfigError(
+            [
+                "options: expected an options block naming what to compare (see minecalc "
+                "init --from pk2000mw_options), got none"
+            ]
         )
     return scenario.options
 
