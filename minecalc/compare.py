@@ -305,14 +305,12 @@ def _sell_power(scenario, lead, paths, cr, solve_tariffs):
     central = _run(base, {"site.capacity_mw": _capacity(base, shares)})
     k, comes = _entered(central.npv_usd.values, sell.entry)
     central = central.isel(miners_share=int(k))
-    on_paths = (
-        central
-        if paths is None
-        else _run(base, {"site.capacity_mw": _capacity(base, shares[k : k + 1])}, paths).isel(
-            miners_share=0
-        )
-    )
-    ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes, sell.profit_tax_rate)
+    if paths is None or not comes:  # nobody comes: nothing to run on the paths
+        ledger = _private_ledger(central, [], np.asarray(price), cr, comes, sell.profit_tax_rate)
+    else:
+        capacity = {"site.capacity_mw": _capacity(base, shares[k : k + 1])}
+        on_paths = _run(base, capacity, paths).isel(miners_share=0)
+        ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes, sell.profit_tax_rate)
     extra: dict[str, Any] = {
         "miners_npv_usd": float(central.npv_usd),
         "miners_irr": float(central.irr),
