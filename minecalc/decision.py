@@ -79,7 +79,9 @@ def answer(ds: xr.Dataset) -> list[str]:
     top = best(ds)
     median = " (medians over the paths)" if "path" in ds.dims else ""
     if top == "idle":
-        others = npv.drop_sel(option="idle")
+        # the closest option that does something (not selling to miners who stay away)
+        idle_too = ["idle"] + (["sell_power"] if float(ds.get("miners_come", 1)) == 0 else [])
+        others = npv.drop_sel(option=[o for o in idle_too if o in npv.option])
         closest = str(others.idxmax("option").item()) if others.size else None
         lines = [
             "Leaving the power idle is worth most to the state: no option gains against it"
@@ -95,12 +97,18 @@ def answer(ds: xr.Dataset) -> list[str]:
             f"over idle{median}."
         ]
     if "best_share" in ds:
-        share = float(ds.best_share.sel(option=top))
-        loses = float(ds.prob_state_loses.sel(option=top))
-        lines.append(
-            f"It is worth most in {percent(share)} of paths and does worse than idle in "
-            f"{percent(loses)}."
-        )
+        shares = ds.best_share.sortby(ds.best_share, ascending=False)
+        most = [
+            f"{LABELS[str(o)]} in {percent(float(v))}"
+            for o, v in zip(shares.option.values, shares.values, strict=True)
+            if v > 0
+        ]
+        lines.append(f"Worth most, path by path: {', '.join(most)} of the paths.")
+        if top != "idle":
+            loses = float(ds.prob_state_loses.sel(option=top))
+            lines.append(
+                f"{LABELS[top].capitalize()} does worse than idle in {percent(loses)} of paths."
+            )
     lines += _sell_power_lines(ds, currency)
     cr = float(ds.cost_recovery_per_kwh)
     lines.append(
