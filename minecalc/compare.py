@@ -18,7 +18,6 @@ from scipy import optimize
 
 from . import __version__, finance, model, state
 from .config import ConfigError, Scenario, config_from_dict
-from .errors import InputError
 from .model import options as ledgers
 from .model import variables
 from .model.timeline import Timeline, timeline
@@ -57,14 +56,8 @@ def private_scenario(scenario: Scenario, price_per_kwh: float) -> Scenario:
     assert sell is not None
     fleet: dict[str, Any] = {}
     costs: dict[str, Any] = {}
-    if sell.efficiency_j_per_th is not None:
+    if sell.efficiency_j_per_th is not None:  # priced: the scenario checks it
         fleet = {"efficiency_j_per_th": sell.efficiency_j_per_th, "machines": None}
-        if sell.hardware_usd_per_th is None and scenario.costs.hardware_usd_per_th is None:
-            raise InputError(
-                "options.sell_power.hardware_usd_per_th: expected a machine price for the "
-                "private fleet's efficiency, got null",
-                option="options.sell_power.hardware_usd_per_th",
-            )
     if sell.hardware_usd_per_th is not None:
         costs["hardware_usd_per_th"] = sell.hardware_usd_per_th
     return _variant(

@@ -949,7 +949,7 @@ class PowerSector(_Model):
 
     marginal_cost_per_kwh: float = Field(
         ge=0,
-        le=1e9,
+        le=1e8,  # grossed up for losses of at most 90 %, still a valid tariff (<= 1e9)
         description="Fuel and variable O&M of the surplus energy at the plant, in the tariff "
         "currency [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Marginal cost of the surplus energy"),
@@ -989,7 +989,7 @@ class LevyStep(_Model):
     )
     levy_per_kwh: float = Field(
         ge=0,
-        le=1e9,
+        le=5e8,
         description="Levy on each kWh at those tariffs [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Levy"),
     )
@@ -1000,7 +1000,7 @@ class SellPower(_Model):
 
     tariff_per_kwh: float = Field(
         ge=0,
-        le=1e9,
+        le=5e8,  # plus a levy of at most as much, still a valid tariff (<= 1e9)
         description="Tariff the private miners pay [currency/kWh].",
         json_schema_extra=_units("{currency}/kWh", "Tariff for private miners"),
     )
@@ -1192,6 +1192,22 @@ class Scenario(_Model):
                 f"a date on or before start_date {self.start_date}",
                 epoch_start.isoformat(),
                 field="network.epoch_start_date",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _private_fleet_priced(self):
+        sell = self.options.sell_power if self.options is not None else None
+        if (
+            sell is not None
+            and sell.efficiency_j_per_th is not None
+            and sell.hardware_usd_per_th is None
+            and self.costs.hardware_usd_per_th is None
+        ):
+            raise _problem(
+                "a machine price for the private fleet's efficiency (or costs.hardware_usd_per_th)",
+                "null",
+                field="options.sell_power.hardware_usd_per_th",
             )
         return self
 

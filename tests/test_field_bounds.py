@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 
 from minecalc import model
 from minecalc.cli import main
+from minecalc.compare import compare
 from minecalc.config import ConfigError, Scenario, load_config, schema_rows
 
 HORIZON_MONTHS = 24
@@ -103,14 +104,17 @@ BOUNDS = numeric_bounds()
 # -- setting one field in pk2000mw -----------------------------------------------------------
 
 PRICED = "costs.hardware_usd_per_th=13.5"  # a custom fleet has no catalogue price
+OPTIONS_BLOCK = (
+    "options={power_sector: {marginal_cost_per_kwh: 9}, sell_power: {tariff_per_kwh: 23},"
+    " sell_elsewhere: {energy_price_per_kwh: 23}}"
+)
 SETUP = {  # what pk2000mw lacks for the fields under a path to be set on their own
     "network.response.": ["network.response={elasticity: 0.23, lag_months: 4.3}"],  # its fit
     "fleet.efficiency_j_per_th": ["fleet.machines=null", PRICED],
     "fleet.machines.": [PRICED],
-    "options.": [
-        "options={power_sector: {marginal_cost_per_kwh: 9}, sell_power: {tariff_per_kwh: 23},"
-        " sell_elsewhere: {energy_price_per_kwh: 23}}"
-    ],
+    "finance.": [OPTIONS_BLOCK],  # compared too: the reserve policy is the state's
+    "options.": [OPTIONS_BLOCK],
+    "options.sell_power.efficiency_j_per_th": ["options.sell_power.hardware_usd_per_th=13.5"],
     # machines of a 1-year life are replaced within the horizon
     "fleet.refresh.": ["fleet.lifetime_years=1", "fleet.refresh={efficiency_j_per_th: 15}"],
 }
@@ -191,6 +195,35 @@ UNDEFINED: dict[str, Where] = {  # outputs with no value by design: where they m
 }
 
 
+def _no_exit(ds: xr.Dataset) -> xr.DataArray:
+    npv = ds.miners_npv_by_tariff_usd.values
+    return xr.DataArray(not ((npv[:-1] >= 0) & (npv[1:] < 0)).any())
+
+
+COMPARE_UNDEFINED: dict[str, Where] = {  # the comparison's outputs with no value by design
+    # no tariff lets private miners come, or none within the grid stops them
+    "best_tariff_per_kwh": lambda ds: (ds.miners_share_by_tariff == 0).all(),
+    "exit_tariff_per_kwh": _no_exit,
+    # miners who stay away may have a cash flow that never changes sign
+    "miners_irr": lambda ds: ds.miners_come == 0,
+    # nothing funded: no month to name
+    "peak_funding_month": lambda ds: ds.peak_funding_usd == 0,
+}
+
+
+def check_compare_outputs(ds: xr.Dataset) -> None:
+    """The comparison: finite where defined, never inf; BTC held and energy >= 0."""
+    for name in ds.data_vars:
+        values = ds[name]
+        assert not np.isinf(values.values).any(), f"{name} is infinite"
+        missing = values.isnull()
+        if name in COMPARE_UNDEFINED:
+            missing &= ~COMPARE_UNDEFINED[name](ds).astype(bool)
+        assert not missing.any(), f"{name} is NaN where it is defined"
+    assert (ds.state_reserve_btc >= 0).all() and (ds.energy_gwh >= 0).all()
+    assert ((ds.miners_share_by_tariff >= 0) & (ds.miners_share_by_tariff <= 1)).all()
+
+
 def check_outputs(ds: xr.Dataset) -> None:
     """Finite where defined, never inf; BTC, shares and energy within their physical range."""
     for name in [*ds.data_vars, *ds.coords]:
@@ -234,7 +267,10 @@ def test_outputs_are_finite_at_the_bound(b):
         where = re.sub(r"\[\d+\]", "", line.partition(":")[0])
         assert b.field.startswith(where) and b.field.rpartition(".")[2] in line, line
         return
-    check_outputs(model.run(load_config("pk2000mw", sets)))
+    scenario = load_config("pk2000mw", sets)
+    check_outputs(model.run(scenario))
+    if b.field.startswith(("options.", "finance.")):
+        check_compare_outputs(compare(scenario))
 
 
 @pytest.mark.parametrize(
