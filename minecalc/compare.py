@@ -226,7 +226,8 @@ def compare_paths(
     from .uncertainty import PathModel, draw_paths
 
     drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model or PathModel())
-    return compare(scenario, paths=dict(drawn.data_vars), solve_tariffs=solve_tariffs)
+    paths_ = {str(name): da for name, da in drawn.data_vars.items()}
+    return compare(scenario, paths=paths_, solve_tariffs=solve_tariffs)
 
 
 def _risk(ds: xr.Dataset) -> xr.Dataset:
@@ -281,7 +282,7 @@ def _entered(npv: np.ndarray, entry: str) -> tuple[np.ndarray, np.ndarray]:
     """
     ok = (npv >= 0) | (entry == "always")
     last = ok.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1)
-    return np.where(ok.any(-1), last, 0), ok.any(-1)
+    return np.where(ok.any(-1), last, 0), np.asarray(ok.any(-1))
 
 
 def _capacity(base: Scenario, shares: np.ndarray) -> xr.DataArray:
