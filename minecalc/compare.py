@@ -10,6 +10,7 @@ to leaving the power idle, at the scenario's discount rate.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -227,21 +228,33 @@ def compare_paths(
 
     drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model or PathModel())
     paths_ = {str(name): da for name, da in drawn.data_vars.items()}
-    return compare(scenario, paths=paths_, solve_tariffs=solve_tariffs)
+    ds = compare(scenario, paths=paths_, solve_tariffs=solve_tariffs)
+    model_ = path_model or PathModel()
+    price = drawn.btc_price_usd.assign_coords(time=ds.time)
+    return ds.assign(
+        btc_price_usd=price.assign_attrs(variables.attrs("btc_price_usd"))
+    ).assign_attrs(
+        mc_paths=paths,
+        mc_seed=seed,
+        **{f"mc_{k}": v for k, v in dataclasses.asdict(model_).items()},
+    )
 
 
 def _risk(ds: xr.Dataset) -> xr.Dataset:
     """Over the paths: P(the option loses against idle), P90 and P50 NPV, and how often
     each option is worth most."""
     npv = ds.state_npv_usd
-    best = npv.argmax("option")
-    ranked = xr.concat([(best == i) for i in range(ds.sizes["option"])], dim="option")
+    ranked = npv
+    if float(ds.get("miners_come", 1.0)) == 0:  # selling to nobody is idle: not a rival
+        ranked = npv.where(npv.option != "sell_power", -np.inf)
+    top = ranked == ranked.max("option")
+    credit = top / top.sum("option")  # options that tie on a path share it
     quantiles = npv.quantile(list(QUANTILES), dim="path")
     risk = {
         "prob_state_loses": (npv < 0).mean("path"),
         "state_npv_p90_usd": quantiles.sel(quantile=QUANTILES[0], drop=True),
         "state_npv_p50_usd": quantiles.sel(quantile=QUANTILES[1], drop=True),
-        "best_share": ranked.mean("path").assign_coords(option=ds.option),
+        "best_share": credit.mean("path"),
     }
     currency = ds.attrs["currency"]
     return ds.assign({k: v.assign_attrs(variables.attrs(k, currency)) for k, v in risk.items()})

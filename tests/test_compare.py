@@ -196,6 +196,8 @@ def test_every_option_sees_the_same_paths():
         / drawn.btc_price_usd.isel(time=0),
         rtol=1e-12,
     )
+    assert_allclose(ds.btc_price_usd, drawn.btc_price_usd, rtol=0)
+    assert ds.attrs["mc_seed"] == 3 and ds.attrs["mc_paths"] == 40
     assert_allclose(ds.best_share.sum(), 1.0)
     assert ((ds.prob_state_loses >= 0) & (ds.prob_state_loses <= 1)).all()
     assert (ds.state_npv_p90_usd <= ds.state_npv_p50_usd).all()

@@ -366,7 +366,8 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "miners_npv_by_tariff_usd",
             ("tariff_per_kwh",),
             "USD",
-            "private miners' NPV at their hurdle rate at each tariff",
+            "private miners' NPV at their hurdle rate at each tariff (the fleet that "
+            "enters; the smallest where none does)",
         ),
         (
             "miners_share_by_tariff",
@@ -396,7 +397,13 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "P90 NPV to the state: exceeded in 90 % of paths",
         ),
         ("state_npv_p50_usd", ("option",), "USD", "median NPV to the state over the paths"),
-        ("best_share", ("option",), "1", "share of paths in which the option is worth most"),
+        (
+            "best_share",
+            ("option",),
+            "1",
+            "share of paths in which the option is worth most (ties share a path; selling to "
+            "miners who stay away is idle)",
+        ),
     ],
     "coords": [
         ("time", T, None, "start of the monthly period (UTC)"),
