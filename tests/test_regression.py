@@ -3,9 +3,10 @@
 Every packaged scenario, one sweep, one Monte Carlo (fixed seed) and two economic-dispatch
 runs were written to ``tests/regression/*.nc`` by this file's ``__main__`` from the code of
 commit a7eedda (0.1.0, before issue 11; the code after issue 11 gives the same numbers
-bit for bit). Every variable must still
-agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture and says
-why in the commit: ``python tests/test_regression.py``.
+bit for bit); pk2000mw_options and its comparison were added with issue 14. Every variable
+must still agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture
+and says why in the commit: ``python tests/test_regression.py [CASE ...]`` (all cases by
+default).
 """
 
 from pathlib import Path
@@ -16,6 +17,7 @@ import xarray as xr
 
 import minecalc
 from minecalc import examples
+from minecalc.compare import compare
 from minecalc.sweep import sweep
 from minecalc.uncertainty import monte_carlo
 
@@ -46,6 +48,7 @@ def _cases() -> dict:
     cases["montecarlo_seed7"] = lambda: monte_carlo(
         minecalc.load_config("pk2000mw", ["horizon_months=36"]), paths=100, seed=7
     )
+    cases["compare_pk2000mw_options"] = lambda: compare(minecalc.load_config("pk2000mw_options"))
     cases["economic_dispatch"] = lambda: minecalc.run(minecalc.load_config("pk2000mw", ECONOMIC))
     cases["economic_dispatch_montecarlo"] = lambda: monte_carlo(
         minecalc.load_config("pk2000mw", ECONOMIC), paths=40, seed=3
@@ -79,8 +82,12 @@ def test_numbers_do_not_move(name):
 
 
 if __name__ == "__main__":
+    import sys
+
     HERE.mkdir(exist_ok=True)
     for case, compute in CASES.items():
+        if sys.argv[1:] and case not in sys.argv[1:]:
+            continue
         ds = _comparable(compute())
         encoding = {
             v: {"zlib": True, "complevel": 5}
