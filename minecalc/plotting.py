@@ -1,4 +1,4 @@
-"""Figures of a run, a sweep, a tornado, a Monte Carlo or a Sobol analysis.
+"""Figures of a run, a sweep, a tornado, a Monte Carlo, a Sobol analysis or the state's options.
 
 Every helper follows the matplotlib convention ``plot_x(ds, *, ax=None, **kwargs) -> Axes``:
 it draws on ``ax`` (a new figure when None), passes ``kwargs`` to the main artist, and
@@ -21,8 +21,10 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import TwoSlopeNorm
 
 from .config import field_attrs, field_metadata
+from .decision import LABELS
 from .errors import InputError
 from .formatting import clean, exceedance, mathtext_literal, money, percent, sig
+from .model.timeline import month_edges
 from .results import SCENARIO_FREE_DIMS
 
 COLORS = {
@@ -769,4 +771,213 @@ def plot_sobol(s: xr.Dataset, *, ranges=None, ax=None, **kwargs):
     output = s.attrs.get("output", "output")
     output = "NPV" if output == "npv_usd" else output
     ax.set_title(_title(s, f"Sobol indices of {output} ({sig(s.attrs.get('evaluations'))} runs)"))
+    return ax
+
+
+OPTION_COLORS = {
+    "idle": COLORS["grey"],
+    "sell_power": COLORS["orange"],
+    "state_mining": COLORS["blue"],
+    "buy_btc": COLORS["purple"],
+    "sell_elsewhere": COLORS["green"],
+}
+"""One colour per use of the surplus power, the same in every chart of the options."""
+
+
+def _central(da: xr.DataArray) -> xr.DataArray:
+    """A figure of the options as it is, or its median over the paths (attrs kept)."""
+    return da.median("path", keep_attrs=True) if "path" in da.dims else da
+
+
+def plot_options_npv(ds: xr.Dataset, *, ax=None, **kwargs):
+    """NPV to the state of each option, incremental to idle: a bar each, with whiskers from
+    P90 to P10 over the paths where there are paths (the bar is then their median).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of :func:`minecalc.compare.compare` or :func:`~minecalc.compare.compare_paths`.
+    """
+    npv = ds.state_npv_usd
+    ax = _axes(ax)
+    factor, unit = _scale(npv)
+    central = _central(npv).values
+    options = [str(o) for o in ds.option.values]
+    rows = np.arange(len(options))
+    ax.barh(
+        rows,
+        central / factor,
+        **{"color": [OPTION_COLORS[o] for o in options], "height": 0.6, **kwargs},
+    )
+    if "path" in npv.dims:
+        low, high = npv.quantile([0.1, 0.9], "path").values / factor
+        ax.errorbar(
+            central / factor,
+            rows,
+            xerr=np.abs([central / factor - low, high - central / factor]),
+            fmt="none",
+            ecolor="black",
+            capsize=4,
+            label="P90 to P10 (the middle 80 % of paths)",
+        )
+        ax.legend(loc="best", frameon=True)
+    best = int(np.argmax(central))
+    ticks = [
+        f"{LABELS[o]}{' (worth most)' if k == best else ''}\n{mathtext_literal(money(v))}"
+        for k, (o, v) in enumerate(zip(options, central, strict=True))
+    ]
+    ax.set_yticks(rows, ticks)
+    for k, tick in enumerate(ax.get_yticklabels()):
+        tick.set_fontweight("bold" if k == best else "normal")
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: sig(v, 4)))
+    ax.set_xlabel(label(npv, unit))
+    ax.set_ylabel("option" + (": median over the paths" if "path" in npv.dims else ""))
+    ax.grid(False, axis="y")
+    paths = f", {ds.sizes['path']:,} paths" if "path" in ds.dims else ""
+    ax.set_title(_title(ds, f"NPV to the state by option{paths}"))
+    return ax
+
+
+def plot_options_cash(ds: xr.Dataset, *, ax=None, **kwargs):
+    """The state's cumulative cash flow in each option, incremental to idle, month by month
+    (the median over the paths each month where there are paths).
+
+    Each month's value is drawn at the month's end; the last month adds what is held.
+    """
+    cash = ds.state_cumulative_cash_usd
+    ax = _axes(ax)
+    factor, unit = _scale(cash)
+    central = _central(cash)
+    ends = month_edges(pd.Timestamp(ds.time.values[0]), ds.sizes["time"])[1:]
+    for option in ds.option.values:
+        o = str(option)
+        ax.plot(
+            ends,
+            central.sel(option=option) / factor,
+            color=OPTION_COLORS[o],
+            **{
+                "label": LABELS[o] + (" (the reference)" if o == "idle" else ""),
+                "linewidth": 1 if o == "idle" else 2,
+                "zorder": 3 if o == "idle" else 2,  # the reference stays visible on top
+                **kwargs,
+            },
+        )
+    # the registry's name is long: two lines keep it within the axis's height
+    ax.set_ylabel("\n".join(textwrap.wrap(label(cash, unit), 36, break_long_words=False)))
+    what = "cumulative cash by option" + (", medians" if "path" in ds.dims else "")
+    return _finish(ax, ds, what, "best")
+
+
+def _share_axis(ax, tariff: np.ndarray, share: xr.DataArray) -> list:
+    """The share of the power the miners take at each tariff, on a right axis; its handles."""
+    right = ax.twinx()
+    right.step(
+        tariff,
+        100 * share,
+        where="mid",
+        color=COLORS["green"],
+        linewidth=1.2,
+        label="share of the power the miners take (right axis)",
+    )
+    right.set_ylabel("share of the power the miners take [%]")
+    right.set_ylim(0, 105)
+    right.grid(False)
+    right.spines["right"].set_visible(True)
+    return right.get_legend_handles_labels()[0]
+
+
+def plot_tariff_curve(ds: xr.Dataset, *, ax=None, **kwargs):
+    """Selling power to private miners at each tariff: the state's take and the miners' NPV
+    at their hurdle rate, cost recovery, the proposed, best and exit tariffs marked, the
+    tariffs at which miners come shaded and the share of the power they take (right axis).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of :func:`minecalc.compare.compare` with sell_power (its ``tariffs`` group).
+    """
+    if "tariff_per_kwh" not in ds.dims:
+        raise InputError(
+            "tariff_per_kwh: expected a comparison with sell_power and its tariff curve "
+            "(compare(..., solve_tariffs=True)), got none"
+        )
+    ax = _axes(ax)
+    tariff = ds.tariff_per_kwh.values
+    unit_kwh = ds.tariff_per_kwh.attrs["units"]
+    take, miners = ds.state_take_by_tariff_usd, ds.miners_npv_by_tariff_usd
+    factor, unit = _scale(xr.concat([take, miners], "curve").assign_attrs(units="USD"))
+    come = ds.miners_share_by_tariff.values > 0
+    if come.any():
+        ax.fill_between(
+            tariff,
+            0,
+            1,
+            where=come,
+            step="mid",  # as the share is drawn
+            transform=ax.get_xaxis_transform(),
+            color=COLORS["green"],
+            alpha=0.12,
+            label="private miners come",
+        )
+    ax.plot(
+        tariff,
+        take / factor,
+        color=COLORS["blue"],
+        **{"label": "the state's take (NPV)", "linewidth": 2, **kwargs},
+    )
+    ax.plot(
+        tariff,
+        miners / factor,
+        color=COLORS["orange"],
+        linewidth=2,
+        label="private miners' NPV at their hurdle rate",
+    )
+    ax.axhline(0, color="black", linewidth=0.8)
+    marks = (
+        ("cost_recovery_per_kwh", "cost recovery", COLORS["vermillion"], "--"),
+        ("sell_power_tariff_per_kwh", "proposed tariff", COLORS["black"], "-"),
+        ("exit_tariff_per_kwh", "exit tariff", COLORS["grey"], ":"),
+    )
+    for name, what, color, line in marks:
+        value = float(ds[name])
+        if np.isfinite(value):
+            ax.axvline(
+                value,
+                color=color,
+                linestyle=line,
+                linewidth=1.2,
+                label=mathtext_literal(f"{what}: {sig(value, 4)} {unit_kwh}"),
+            )
+    best = float(ds.best_tariff_per_kwh)
+    if np.isfinite(best):
+        ax.plot(
+            best,
+            float(take.sel(tariff_per_kwh=best)) / factor,
+            "o",
+            color=COLORS["blue"],
+            markersize=8,
+            label=mathtext_literal(f"largest take: {sig(best, 4)} {unit_kwh}"),
+        )
+    else:  # no best tariff: the miners come at none
+        ax.annotate(
+            mathtext_literal(
+                f"private miners come at no tariff from {sig(tariff[0])} to "
+                f"{sig(tariff[-1])} {unit_kwh}"
+            ),
+            (0.98, 0.5),
+            xycoords="axes fraction",
+            ha="right",
+            color=COLORS["vermillion"],
+            bbox={"facecolor": "white", "edgecolor": "none"},
+        )
+    ax.set_xlabel(label(ds.tariff_per_kwh))
+    ax.set_ylabel(mathtext_literal(f"NPV [{unit}]"))
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: sig(v, 4)))
+    handles = ax.get_legend_handles_labels()[0]
+    if come.any():
+        handles += _share_axis(ax, tariff, ds.miners_share_by_tariff)
+    ax.legend(handles=handles, loc="best", frameon=True)
+    ax.set_title(_title(ds, "selling power to private miners at each tariff"))
     return ax

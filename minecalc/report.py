@@ -2,8 +2,9 @@
 
 The report runs the scenario once, then the analyses a reader asks for next: a tariff x
 BTC price map of NPV with its breakeven line, a tornado and Sobol indices over the main
-inputs, and a Monte Carlo of price, network and fees. Every number in the text comes
-from those results; nothing is typed in.
+inputs, and a Monte Carlo of price, network and fees. A scenario with an ``options`` block
+also gets the state's options compared on the Monte Carlo's paths, on a decision page
+first. Every number in the text comes from those results; nothing is typed in.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -21,7 +22,8 @@ import xarray as xr
 from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
-from . import model, plotting
+from . import decision, model, plotting
+from .compare import compare_paths
 from .config import Scenario
 from .formatting import clean, exceedance, markdown, mathtext_literal, money, percent, quantity, sig
 from .output import check_new, write_files
@@ -118,6 +120,9 @@ class Analysis(NamedTuple):
     """The scenario's (tariff, BTC price) on the NPV map."""
     ranges: dict
     """``field -> (low, high)`` of the tornado and Sobol inputs."""
+    options: xr.Dataset | None = None
+    """The state's options over the Monte Carlo's paths (:func:`minecalc.compare.compare_paths`),
+    when the scenario has an options block."""
 
 
 def _npv_map_caption(a: Analysis) -> str:
@@ -205,6 +210,76 @@ ANALYSIS_FIGURES = {
 """Charts of the analyses, by file stem; their helpers and captions take an :class:`Analysis`."""
 
 
+def _over_paths(ds: xr.Dataset) -> str:
+    """``, the median over N Monte Carlo paths (...)`` for a comparison over paths, else
+    nothing (its figures are the central run's)."""
+    if "path" not in ds.dims:
+        return ""
+    return (
+        f", the median over {sig(ds.sizes['path'])} Monte Carlo paths (the risk pages' "
+        "paths, the same for every option)"
+    )
+
+
+def _tariff_caption(a: Analysis) -> str:
+    assert a.options is not None, "the options' charts are drawn with a comparison"
+    come = bool((a.options.miners_share_by_tariff > 0).any())
+    return (
+        "Selling the power to private miners at each tariff, on the scenario's own price and "
+        "network (not the Monte Carlo's paths). The state's take is its NPV from the sale: "
+        "the margin over cost recovery and the tax on the miners' profit, at the scenario's "
+        "discount rate, zero where the miners stay away. The miners' NPV is at their hurdle "
+        "rate; "
+        + (
+            "they come, in the shaded tariffs, while it is at least zero, taking the share of "
+            "the power on the right axis. Below cost recovery (dashed) the tariff is a "
+            "subsidy; above the exit tariff (dotted) even the smallest share stops paying."
+            if come
+            else "it is below zero at every tariff tried, so they never come. Below cost "
+            "recovery (dashed) the tariff would be a subsidy."
+        )
+    )
+
+
+DECISION_FIGURES = {
+    "options_npv": Chart(
+        lambda a: plotting.plot_options_npv(a.options),
+        "What each option is worth to the state",
+        lambda a: (
+            "What each use of the surplus power is worth to the state (the treasury and the "
+            "power sector): NPV incremental to leaving the power idle, at the scenario's "
+            f"discount rate{_over_paths(a.options)}"
+            + (
+                "; the whiskers run from P90 to P10, the middle 80 % of the paths. "
+                if "path" in a.options.dims
+                else ". "
+            )
+            + decision.answer(a.options)[0]
+        ),
+    ),
+    "options_cash": Chart(
+        lambda a: plotting.plot_options_cash(a.options),
+        "The state's cumulative cash flow by option",
+        lambda a: (
+            "The state's cumulative cash flow in each option, incremental to idle (the "
+            f"reference, zero throughout){_over_paths(a.options)}, at each month's end. The "
+            "last month adds the value of the BTC the state holds, so an option that holds "
+            "BTC jumps there."
+        ),
+    ),
+    "options_tariff": Chart(
+        lambda a: plotting.plot_tariff_curve(a.options),
+        "Selling power to private miners at each tariff",
+        _tariff_caption,
+    ),
+}
+"""Charts of the state's options, by file stem (drawn when the scenario has an options block);
+their helpers and captions take an :class:`Analysis`."""
+
+CHARTS = {**DECISION_FIGURES, **RUN_FIGURES, **ANALYSIS_FIGURES}
+"""Every chart of the report, by file stem."""
+
+
 def _caption_text(chart: Chart, analysis: Analysis | None) -> str:
     return chart.caption if isinstance(chart.caption, str) else chart.caption(analysis)
 
@@ -237,10 +312,20 @@ def omitted(ds: xr.Dataset) -> dict:
     return why
 
 
-def chart_names(ds: xr.Dataset, analysis: bool = True) -> list:
-    """File stems of the charts drawn for this run, in page order."""
+def chart_names(ds: xr.Dataset, analysis: bool = True, options: Collection[str] = ()) -> list:
+    """File stems of the charts drawn for this run, in page order: the state's options
+    (``options``, the kinds compared; the tariff curve with sell_power), the run's, the
+    analyses'."""
+    decided = [n for n in DECISION_FIGURES if n != "options_tariff" or "sell_power" in options]
     names = [n for n in RUN_FIGURES if n not in omitted(ds)]
-    return names + (list(ANALYSIS_FIGURES) if analysis else [])
+    return (decided if options else []) + names + (list(ANALYSIS_FIGURES) if analysis else [])
+
+
+def _compared(analysis: Analysis | None) -> tuple:
+    """The options compared in ``analysis``; none without a comparison."""
+    if analysis is None or analysis.options is None:
+        return ()
+    return tuple(str(o) for o in analysis.options.option.values)
 
 
 def tornado_ranges(scenario: Scenario) -> dict:
@@ -283,7 +368,8 @@ def analyse(
     sobol_n: int = 256,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Run the report's analyses: NPV map, tornado, Sobol indices and Monte Carlo.
+    """Run the report's analyses: NPV map, tornado, Sobol indices and Monte Carlo, and with
+    an options block the state's options over the Monte Carlo's paths.
 
     Parameters
     ----------
@@ -317,6 +403,10 @@ def analyse(
     sobol_ds = sobol(scenario, ranges, "npv_usd", n=sobol_n, seed=seed)
     tell(progress, f"Monte Carlo, {sig(paths)} paths")
     mc = monte_carlo(scenario, paths=paths, seed=seed)
+    options = None
+    if scenario.options is not None:
+        tell(progress, f"The state's options, {sig(paths)} paths")
+        options = compare_paths(scenario, paths, seed)  # the same draws as the Monte Carlo
     return Analysis(
         grid=grid[["npv_usd"]],
         tornado=tornado_ds,
@@ -324,6 +414,7 @@ def analyse(
         monte_carlo=mc,
         base_point=(tariff, price),
         ranges=ranges,
+        options=options,
     )
 
 
@@ -331,15 +422,15 @@ def analyse(
 def open_figures(ds: xr.Dataset, analysis: Analysis | None = None):
     """The report's figures, ``name -> (matplotlib Figure, caption)``, closed on exit.
 
-    The run's charts that have something to show (:func:`chart_names`), then with
-    ``analysis`` those of :data:`ANALYSIS_FIGURES`.
+    The run's charts that have something to show (:func:`chart_names`); with ``analysis``
+    those of :data:`ANALYSIS_FIGURES` after them, and of :data:`DECISION_FIGURES` before
+    them when it compares the state's options.
     """
-    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
     figs = {}
     try:
         with plotting.style():
-            for name in chart_names(ds, analysis is not None):
-                chart = charts[name]
+            for name in chart_names(ds, analysis is not None, _compared(analysis)):
+                chart = CHARTS[name]
                 data = ds if name in RUN_FIGURES else analysis
                 figs[name] = (chart.draw(data).figure, _caption_text(chart, analysis))
         yield figs
@@ -584,6 +675,24 @@ def _rows(fig, y: float, rows) -> float:
     return y
 
 
+def _page(title: str, subtitle: str) -> tuple[plt.Figure, float]:
+    """A portrait A4 page with a title and a grey subtitle; the height below them."""
+    fig = plt.figure(figsize=(8.27, 11.69))
+    y = 0.95
+    for line in _wrap(title, 48):
+        fig.text(0.07, y, mathtext_literal(line), fontsize=18, weight="bold", va="top")
+        y -= 0.028
+    return fig, _paragraph(fig, y - 0.007, subtitle, 95, color="dimgrey")
+
+
+def _heading(fig, y: float, text: str) -> float:
+    """Write a section's heading; return the height below it."""
+    fig.text(
+        0.07, y - 0.02, text, fontsize=12, weight="bold", va="top", color=plotting.COLORS["blue"]
+    )
+    return y - 0.05
+
+
 def _text_page(title: str, subtitle: str, sections) -> plt.Figure:
     """A PDF page of text: a title, then (heading, rows or paragraph) sections.
 
@@ -591,41 +700,98 @@ def _text_page(title: str, subtitle: str, sections) -> plt.Figure:
     Every line is drawn as written (:func:`minecalc.formatting.mathtext_literal`),
     escaped after the wrap so no escape is split.
     """
-    fig = plt.figure(figsize=(8.27, 11.69))
-    y = 0.95
-    for line in _wrap(title, 48):
-        fig.text(0.07, y, mathtext_literal(line), fontsize=18, weight="bold", va="top")
-        y -= 0.028
-    y = _paragraph(fig, y - 0.007, subtitle, 95, color="dimgrey")
+    fig, y = _page(title, subtitle)
     for heading, body in sections:
         if heading is None:
             y = _paragraph(fig, y - 0.008, body, 105, fontsize=8.5, color="dimgrey")
             continue
-        fig.text(
-            0.07,
-            y - 0.02,
-            heading,
-            fontsize=12,
-            weight="bold",
-            va="top",
-            color=plotting.COLORS["blue"],
-        )
-        y -= 0.05
+        y = _heading(fig, y, heading)
         y = _paragraph(fig, y, body) if isinstance(body, str) else _rows(fig, y, body)
     return fig
 
 
+def _grid(fig, y: float, header: list[str], rows: list[list[str]]) -> float:
+    """Write a table: a column of labels, then one right-aligned column per ``header``
+    entry (headers wrapped onto two lines where long); return the height below it."""
+    n = len(header)
+    right = [0.93 - (n - 1 - k) * 0.5 / n for k in range(n)]  # the columns share half the page
+    heads = [[mathtext_literal(line) for line in textwrap.wrap(h, 10)] for h in header]
+    y -= 0.013 * max(map(len, heads)) + 0.008
+    for x, head in zip(right, heads, strict=True):  # on one baseline, above the numbers
+        fig.text(x, y + 0.006, "\n".join(head), fontsize=8.5, weight="bold", ha="right")
+    for label, *cells in rows:
+        fig.text(0.07, y, mathtext_literal(label), fontsize=8.5, va="top")
+        for x, cell in zip(right, cells, strict=True):
+            fig.text(x, y, mathtext_literal(cell), fontsize=8.5, va="top", ha="right")
+        y -= 0.0155
+        fig.add_artist(
+            plt.Line2D([0.07, 0.93], [y + 0.0035, y + 0.0035], color="lightgrey", linewidth=0.5)
+        )
+    return y
+
+
+def _decision_intro(scenario: Scenario, options: xr.Dataset) -> str:
+    """What the decision page compares, and how."""
+    mw = scenario.site.capacity_mw * scenario.site.mining_share
+    return (
+        f"{quantity(mw, 'MW')} of surplus power: each use valued from the state's side (the "
+        "treasury and the power sector), incremental to leaving the power idle, over "
+        f"{quantity(scenario.horizon_months, 'months')}, discounted at "
+        f"{percent(scenario.finance.discount_rate)}/yr"
+        + (
+            f"; medians over the {sig(options.sizes['path'])} Monte Carlo paths of the risk "
+            "pages, the same for every option."
+            if "path" in options.dims
+            else "."
+        )
+    )
+
+
+def decision_page(scenario: Scenario, options: xr.Dataset) -> plt.Figure:
+    """The report's first page when the scenario has options: the answer in words, the
+    options side by side (:mod:`minecalc.decision`) and what each is worth as bars."""
+    fig, y = _page(clean(scenario.name), _decision_intro(scenario, options))
+    y = _heading(fig, y, "The answer")
+    for line in decision.answer(options):
+        y = _paragraph(fig, y, line, 112) - 0.003
+    y = _heading(fig, y, "The options side by side")
+    labels = [decision.LABELS[str(o)] for o in options.option.values]
+    y = _grid(fig, y, labels, decision.rows(options))
+    with plotting.style():
+        ax = fig.add_axes((0.3, 0.065, 0.63, y - 0.11))
+        plotting.plot_options_npv(options, ax=ax)
+        ax.set_title("What each option is worth to the state")  # the page names the scenario
+    ax.tick_params(axis="y", labelsize=8)
+    return fig
+
+
+def decision_markdown(scenario: Scenario, options: xr.Dataset) -> list[str]:
+    """``summary.md``'s decision section: what is compared, the answer, the options side by
+    side (one column per option)."""
+    labels = [decision.LABELS[str(o)] for o in options.option.values]
+    return [
+        "## What the state could do with the power",
+        "",
+        markdown(_decision_intro(scenario, options)),
+        "",
+        *(f"- {markdown(line)}" for line in decision.answer(options)),
+        "",
+        "| | " + " | ".join(map(markdown, labels)) + " |",
+        "|---|" + "---:|" * len(labels),
+        *("| " + " | ".join(map(markdown, row)) + " |" for row in decision.rows(options)),
+        "",
+    ]
+
+
 def contents(names, first_page: int = 3) -> list[tuple[str, str]]:
     """The chart pages as (title, "page n") rows."""
-    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
-    return [(charts[n].title, f"page {sig(first_page + k)}") for k, n in enumerate(names)]
+    return [(CHARTS[n].title, f"page {sig(first_page + k)}") for k, n in enumerate(names)]
 
 
 def left_out(ds: xr.Dataset) -> list[str]:
     """One sentence for each chart left out, saying why."""
-    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
     return [
-        f"Left out: {charts[n].title.lower()}, because {why}." for n, why in omitted(ds).items()
+        f"Left out: {CHARTS[n].title.lower()}, because {why}." for n, why in omitted(ds).items()
     ]
 
 
@@ -635,8 +801,11 @@ def summary_pages(
     analysis: Analysis | None = None,
     run_date: str | None = None,
 ):
-    """The report's text pages: key figures, then contents, assumptions and method."""
+    """The report's text pages: the decision page when ``analysis`` compares the state's
+    options (:func:`decision_page`), key figures, then contents, assumptions and method."""
     run_date = run_date or f"{pd.Timestamp.now():%Y-%m-%d}"
+    options = None if analysis is None else analysis.options
+    decided = [] if options is None else [decision_page(scenario, options)]
     intro = re.sub(
         r"\s*\[\d+(,\s*\d+)*\]", "", clean(scenario.description, keep="\t\n")
     )  # source numbers
@@ -648,7 +817,10 @@ def summary_pages(
         key.append((None, "Monte Carlo: " + describe(analysis.monte_carlo)))
     first = _text_page(clean(scenario.name), intro, key)
     toc: list[tuple[str | None, Any]] = [
-        ("Charts", contents(chart_names(ds, analysis is not None)))
+        (
+            "Charts",
+            contents(chart_names(ds, analysis is not None, _compared(analysis)), len(decided) + 3),
+        )
     ]
     toc += [(None, line) for line in left_out(ds)]
     second = _text_page(
@@ -658,13 +830,15 @@ def summary_pages(
         "scenario file holds their sources.",
         [*toc, ("Inputs", assumptions(scenario)), ("How it is computed", METHOD)],
     )
-    return [first, second]
+    return [*decided, first, second]
 
 
 def summary_markdown(
     scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None, figure_names
 ) -> str:
-    """``summary.md``: key figures, assumptions, method, the figures and those left out."""
+    """``summary.md``: the state's options when ``analysis`` compares them
+    (:func:`decision_markdown`), key figures, assumptions, method, the figures and those
+    left out."""
 
     def table(rows):
         cells = (f"| {markdown(a.strip())} | {markdown(b)} |" for a, b in rows)
@@ -675,6 +849,10 @@ def summary_markdown(
         "",
         markdown(scenario.description, paragraph=True),
         "",
+    ]
+    if analysis is not None and analysis.options is not None:
+        parts += [*decision_markdown(scenario, analysis.options), "## In brief", ""]
+    parts += [
         brief(scenario, ds, analysis),
         "",
         "## Key figures",
@@ -685,9 +863,8 @@ def summary_markdown(
     if analysis is not None:
         parts += ["Monte Carlo: " + describe(analysis.monte_carlo), ""]
     parts += ["## Assumptions", "", table(assumptions(scenario)), "", METHOD, "", "## Figures", ""]
-    charts = {**RUN_FIGURES, **ANALYSIS_FIGURES}
     for name in figure_names:
-        parts += [f"![{name}]({name}.png)", "", _caption_text(charts[name], analysis), ""]
+        parts += [f"![{name}]({name}.png)", "", _caption_text(CHARTS[name], analysis), ""]
     for line in left_out(ds):
         parts += [f"_{line}_", ""]
     parts.append(f"_Made with minecalc {ds.attrs['minecalc_version']}._")
@@ -746,7 +923,8 @@ def write_report(
     """Write a scenario's report: figures (PNG, SVG), ``report.pdf`` and ``summary.md``.
 
     Charts with nothing to show for this scenario (:func:`omitted`) are left out of all
-    three; the PDF's contents say why.
+    three; the PDF's contents say why. A scenario with an options block gets the state's
+    options first: a decision page, their charts and a section of ``summary.md``.
 
     Parameters
     ----------
@@ -769,7 +947,9 @@ def write_report(
     tell(progress, "Running the scenario")
     ds = model.run(scenario)
     # Refuse before the analyses run, not after: the run decides which charts are drawn.
-    check_new(out_dir, [*figure_files(chart_names(ds)), "report.pdf", "summary.md"], force)
+    kinds = () if scenario.options is None else scenario.options.kinds
+    names = chart_names(ds, options=kinds)
+    check_new(out_dir, [*figure_files(names), "report.pdf", "summary.md"], force)
     analysis = analyse(scenario, paths=paths, seed=seed, progress=progress)
     tell(progress, "Drawing the figures")
     run_date = f"{pd.Timestamp.now():%Y-%m-%d}"

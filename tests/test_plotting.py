@@ -10,10 +10,13 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 from matplotlib import pyplot as plt
+from matplotlib.container import ErrorbarContainer
 
 from minecalc import model, plotting
+from minecalc.compare import compare, compare_paths
 from minecalc.config import field_metadata, load_config
-from minecalc.formatting import percent, sig
+from minecalc.decision import LABELS
+from minecalc.formatting import money, percent, sig
 from minecalc.sweep import sobol, sweep, tornado
 from minecalc.uncertainty import monte_carlo
 
@@ -52,7 +55,12 @@ def results(pk, ds):
         "tornado": tornado(pk, ranges),
         "sobol": sobol(pk, ranges, n=32),
         "mc": monte_carlo(pk, paths=200, seed=3),
+        "options": compare_paths(OPTIONS, paths=50, seed=3),
     }
+
+
+OPTIONS = load_config("pk2000mw_options", ["horizon_months=24"])
+"""The state's options, over a short run."""
 
 
 HELPERS = [
@@ -69,7 +77,12 @@ HELPERS = [
     ("plot_fan", "mc", {}),
     ("plot_npv_histogram", "mc", {}),
     ("plot_sobol", "sobol", {}),
+    ("plot_options_npv", "options", {}),
+    ("plot_options_cash", "options", {}),
+    ("plot_tariff_curve", "options", {}),
 ]
+CATEGORIES = ("plot_options_npv",)
+"""Helpers whose y axis holds categories (the options), each tick with its value and unit."""
 
 
 @pytest.fixture(autouse=True)
@@ -90,11 +103,11 @@ def test_helper_returns_labelled_axes_with_artists(results, name, data, kwargs):
     assert _artists(ax), "nothing drawn"
     # Dates are labelled [UTC]; every other axis names its unit in brackets.
     assert UNITS.search(ax.get_xlabel()), ax.get_xlabel()
-    assert UNITS.search(ax.get_ylabel()), ax.get_ylabel()
+    assert UNITS.search(ax.get_ylabel()) or name in CATEGORIES, ax.get_ylabel()
     if name in ("plot_tornado", "plot_sobol"):  # inputs on the y axis, each with its units
         assert all(UNITS.search(t.get_text()) for t in ax.get_yticklabels())
     assert ax.get_title().startswith("Pakistan 2,000 MW")
-    for other in ax.figure.axes:  # a twin's label names its units too
+    for other in set(ax.figure.axes) - {ax}:  # a twin's label names its units too
         assert not other.get_ylabel() or UNITS.search(other.get_ylabel()), other.get_ylabel()
 
 
@@ -246,3 +259,75 @@ def test_a_hostile_title_is_drawn_as_written(results, name, data, kwargs, tmp_pa
         "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPlant \\u202eA | $\\alpha$ # $\\foo$: "
     )
     ax.figure.savefig(tmp_path / "hostile.png")  # no missing glyph (a warning), no parse error
+
+
+def test_the_options_bars_are_the_medians_with_the_paths_middle_80_percent(results):
+    ds = results["options"]
+    ax = plotting.plot_options_npv(ds)
+    median = ds.state_npv_usd.median("path").values
+    widths = [bar.get_width() for bar in ax.patches]
+    np.testing.assert_allclose(widths, median / 1e9)
+    assert ax.get_xlabel() == "NPV to the state, incremental to idle [bn USD]"
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    best = int(np.argmax(median))
+    for k, (option, value) in enumerate(zip(ds.option.values, median, strict=True)):
+        assert ticks[k].split("\n") == [
+            LABELS[str(option)] + (" (worth most)" if k == best else ""),
+            money(value),
+        ]
+    (whiskers,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    low, high = ds.state_npv_usd.quantile([0.1, 0.9], "path").values / 1e9
+    ends = np.array([seg[:, 0] for seg in whiskers.lines[2][0].get_segments()])
+    np.testing.assert_allclose(ends, np.stack([low, high], axis=1))
+
+
+def test_the_cumulative_cash_lines_are_the_medians_at_each_months_end(results):
+    ds = results["options"]
+    ax = plotting.plot_options_cash(ds)
+    assert [line.get_label() for line in ax.lines] == [
+        "idle (the reference)",
+        *(LABELS[str(o)] for o in ds.option.values[1:]),
+    ]
+    median = ds.state_cumulative_cash_usd.median("path")
+    for line, option in zip(ax.lines, ds.option.values, strict=True):
+        np.testing.assert_allclose(line.get_ydata(), median.sel(option=option).values / 1e9)
+    first_end = np.asarray(ax.lines[0].get_xdata(), dtype="datetime64[ns]")[0]
+    assert first_end == np.datetime64("2026-10-05")  # the first month, from 2026-09-05
+
+
+def test_the_tariff_curve_marks_cost_recovery_the_tariffs_and_the_miners_share():
+    ds = compare(
+        load_config("pk2000mw_options", ["horizon_months=24", "market.btc_price_usd=250000"])
+    )
+    ax = plotting.plot_tariff_curve(ds)
+    labels = ax.get_legend_handles_labels()[1] + [t.get_text() for t in ax.get_legend().get_texts()]
+    for name, what in (
+        ("cost_recovery_per_kwh", "cost recovery"),
+        ("sell_power_tariff_per_kwh", "proposed tariff"),
+        ("exit_tariff_per_kwh", "exit tariff"),
+        ("best_tariff_per_kwh", "largest take"),
+    ):
+        assert f"{what}: {sig(float(ds[name]), 4)} PKR/kWh" in labels, name
+    marked = {float(line.get_xdata()[0]) for line in ax.lines if line.get_linestyle() != "-"}
+    assert float(ds.cost_recovery_per_kwh) in marked and float(ds.exit_tariff_per_kwh) in marked
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ds.state_take_by_tariff_usd / 1e9)
+    (right,) = [a for a in ax.figure.axes if a is not ax]
+    assert right.get_ylabel() == "share of the power the miners take [%]"
+    assert ax.get_xlabel() == "tariff for private miners [PKR/kWh]"
+
+
+def test_the_tariff_curve_says_when_the_miners_never_come(results):
+    ds = results["options"]
+    assert not (ds.miners_share_by_tariff > 0).any()
+    ax = plotting.plot_tariff_curve(ds)
+    top = sig(float(ds.tariff_per_kwh[-1]))
+    assert [t.get_text() for t in ax.texts] == [
+        f"private miners come at no tariff from 0 to {top} PKR/kWh"
+    ]
+    assert len(ax.figure.axes) == 1  # no share axis with nothing on it
+
+
+def test_the_tariff_curve_needs_the_tariffs():
+    ds = compare(OPTIONS, solve_tariffs=False)
+    with pytest.raises(ValueError, match="tariff_per_kwh: expected a comparison with sell_power"):
+        plotting.plot_tariff_curve(ds)

@@ -120,6 +120,16 @@ def test_summary_md_agrees_with_the_run(written):
     assert "Left out: how the other miners answer, because" in text
 
 
+def test_a_scenario_without_options_gets_no_decision_page(written):
+    out, _ = written
+    pages = _pages(out / "report.pdf")
+    assert pages[0].startswith("Pakistan 2,000 MW") and "In brief" in pages[0]
+    assert not any("The options side by side" in page for page in pages)
+    assert "## What the state could do" not in (out / "summary.md").read_text()
+    assert not [p.name for p in out.iterdir() if p.name.startswith("options_")]
+    assert not set(report.DECISION_FIGURES) & set(report.chart_names(model.run(load_config(PK))))
+
+
 def test_report_never_overwrites_without_force(written):
     out, _ = written
     before = (out / "report.pdf").stat().st_mtime_ns
