@@ -1132,7 +1132,8 @@ def report_command(config, overrides, out, n_paths, seed, force, max_memory):
     from . import report  # matplotlib is imported only when figures are asked for
 
     scenario = _load(config, overrides)
-    _check_paths(n_paths, None, scenario.horizon_months, max_memory, "; use fewer --paths")
+    runs = 3 if scenario.options is not None else 1  # + the options' two mining runs
+    _check_paths(runs * n_paths, None, scenario.horizon_months, max_memory, "; use fewer --paths")
     progress = _progress(click.get_current_context())
     written = report.write_report(
         scenario, out, force=force, paths=n_paths, seed=seed, progress=progress

@@ -41,9 +41,14 @@ ROWS = (
 
 
 def _central(ds: xr.Dataset, name: str) -> xr.DataArray:
-    """A per-option figure: as it is, or its median over the paths."""
+    """A per-option figure: as it is, or its median over the paths (no month of peak
+    funding where the median funds nothing)."""
     da = ds[name]
-    return da.median("path") if "path" in da.dims else da
+    if "path" not in da.dims:
+        return da
+    if name == "peak_funding_month":
+        return da.median("path").where(ds.peak_funding_usd.median("path") > 0)
+    return da.median("path")
 
 
 def rows(ds: xr.Dataset) -> list[list[str]]:

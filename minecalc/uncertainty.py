@@ -15,7 +15,6 @@ import numpy as np
 import xarray as xr
 
 from . import history, model
-from .config import config_from_dict
 from .errors import InputError, require
 from .formatting import exceedance, money, percent, sig
 from .model import variables
@@ -298,7 +297,6 @@ def monte_carlo(
         path_model or PathModel(), **{k: options.pop(k) for k in list(options) if k in fields}
     )
     drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model)
-    scenario = _without_growth(scenario)  # the paths carry all the growth
     run_options = {"solve_breakevens": False, "detail": (), "without_fleet": False, **options}
     message = f"Monte Carlo, {paths:,} paths"
     if chunks is None:
@@ -413,11 +411,6 @@ def describe(mc: xr.Dataset) -> str:
         f"log standard deviation {sig(a['mc_fees_sigma'])}."
         + (f" Price and network shocks correlated at {sig(corr)}." if corr else "")
     )
-
-
-def _without_growth(scenario):
-    """The scenario with no growth of its own."""
-    return config_from_dict(scenario.to_dict(), ["network.hashrate_growth={per_year: 0}"])
 
 
 def monte_carlo_summary(mc: xr.Dataset) -> dict:

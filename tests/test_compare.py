@@ -203,6 +203,24 @@ def test_every_option_sees_the_same_paths():
     assert (ds.state_npv_p90_usd <= ds.state_npv_p50_usd).all()
 
 
+def test_paths_without_randomness_give_the_central_comparison():
+    """The paths carry all of the network's growth: with every spread at 0, each path is
+    the central case (the growth was once counted twice on paths)."""
+    s = _load(*SHORT)
+    still = PathModel(
+        network="lognormal",
+        drift_per_year=0.0,
+        volatility_per_year=0.0,
+        network_volatility_per_year=0.0,
+        fees_sigma=0.0,
+    )
+    on_paths = compare_paths(s, 3, seed=1, path_model=still, solve_tariffs=False)
+    central = compare(s, solve_tariffs=False)
+    for name in ("state_npv_usd", "state_reserve_btc_end", "energy_gwh"):
+        expected = central[name].broadcast_like(on_paths[name])
+        assert_allclose(on_paths[name], expected, rtol=1e-9, atol=1e-3, err_msg=name)
+
+
 # -- the command line --------------------------------------------------------------------------
 
 

@@ -153,15 +153,15 @@ def _other_hashrate(inputs: Inputs, timeline: Timeline) -> np.ndarray:
         hashrate_from_difficulty(v["network.difficulty"]),
         v["network.hashrate_eh_s"] * EH,
     )
+    if "other_hashrate_factor" in inputs.paths:  # a path replaces the growth setting
+        return start[..., None] * inputs.paths["other_hashrate_factor"]
     kind, _ = growth(inputs.scenario)
     path_points = inputs.scenario.network.hashrate_growth.path
     if path_points is not None:
         points = [(p.date, p.hashrate_eh_s * EH) for p in path_points]
-        path = dated_path(inputs.scenario.start_date, points, start, timeline.edges_s)
-    else:
-        rate = chain.growth_rate_per_s(v["network.hashrate_growth"], kind)
-        path = chain.exponential_path(start, rate, timeline.edges_s)
-    return path * inputs.paths.get("other_hashrate_factor", 1.0)
+        return dated_path(inputs.scenario.start_date, points, start, timeline.edges_s)
+    rate = chain.growth_rate_per_s(v["network.hashrate_growth"], kind)
+    return chain.exponential_path(start, rate, timeline.edges_s)
 
 
 def _project(
