@@ -20,6 +20,7 @@ from .formatting import clean, strict_json
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 MAX_ERROR_LINES = 10
 SCHEMA_FILE = "minecalc.schema.json"
 """Written beside a new scenario by ``init``, for editors that check YAML as you type."""
@@ -170,6 +171,11 @@ def _friendly_errors(command):
             return command(*args, **kwargs)
         except click.exceptions.ClickException:
             raise
+        except KeyboardInterrupt:
+            if _debug(ctx):
+                raise
+            click.echo("error: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except (InputError, OSError) as err:
             if _debug(ctx):
                 raise
@@ -245,6 +251,11 @@ def main(debug, quiet):
       minecalc init --from pk2000mw my.yaml  # copy an example to edit
       minecalc validate my.yaml              # every problem at once
     """
+    if not debug:  # libraries' own log lines (dask.distributed's tracebacks) stay out
+        import logging
+
+        logging.disable(logging.CRITICAL)
+        click.get_current_context().call_on_close(lambda: logging.disable(logging.NOTSET))
 
 
 # --------------------------------------------------------------------------- a scenario

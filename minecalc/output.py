@@ -180,6 +180,30 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them (main thread only).
+
+    xarray's netCDF lock is not safe against an exception raised by a signal handler while
+    it is being taken: the interrupted write's own cleanup would then wait for it for ever.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: held.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)
+
+
 def _same(path: Path, ident: tuple[int, int]) -> bool:
     try:
         st = os.lstat(path)
@@ -303,9 +327,19 @@ def _write_one(path, write, force: bool) -> Path:
     return write_outputs(path.parent, {path.name: write}, force)[0]
 
 
+def _netcdf(ds: xr.Dataset) -> Callable[[Path], None]:
+    """A writer of ``ds`` as netCDF that a signal cannot interrupt half-way."""
+
+    def write(tmp: Path) -> None:
+        with signals_held():
+            ds.to_netcdf(tmp, engine="netcdf4")
+
+    return write
+
+
 def write_dataset(ds: xr.Dataset, path, force: bool = False) -> Path:
     """Write a Dataset to netCDF at ``path``, atomically; an existing file needs ``force``."""
-    return _write_one(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"), force)
+    return _write_one(path, _netcdf(ds), force)
 
 
 def atomic_write_text(path, text: str, force: bool = False) -> Path:
@@ -370,7 +404,7 @@ def write_results(
         (then nothing is written).
     """
     writers = {
-        "results.nc": lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"),
+        "results.nc": _netcdf(ds),
         "monthly.csv": lambda tmp: monthly_table(ds).to_csv(tmp),
         "summary.json": lambda tmp: tmp.write_text(json.dumps(summary, indent=2) + "\n"),
         **(extra or {}),

@@ -448,14 +448,15 @@ def write_lazy(
     check_scheduler(scheduler)
     if scheduler is not None and "://" in scheduler:  # before anything is written
         require("distributed", extra="scale", feature="scheduler")
-    from .output import write_outputs
+    from .output import signals_held, write_outputs
 
     def write(tmp: Path) -> None:
-        delayed = (
-            ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
-            if path.suffix == ".zarr"
-            else ds.to_netcdf(tmp, compute=False, engine="netcdf4")
-        )
+        with signals_held():  # the file's header and lock; the chunks may be interrupted
+            delayed = (
+                ds.to_zarr(tmp, mode="w", compute=False, consolidated=False)
+                if path.suffix == ".zarr"
+                else ds.to_netcdf(tmp, compute=False, engine="netcdf4")
+            )
         compute(delayed, scheduler=scheduler, progress=progress, message=f"writing {path.name}")
 
     # A temporary of this process's own, claimed without replacing unless forced; a

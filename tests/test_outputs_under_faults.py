@@ -361,3 +361,15 @@ def test_the_no_replace_rename_refuses_anything_there(tmp_path, monkeypatch, ren
     (tmp_path / "newdir" / "y").write_text("y")
     output.rename_noreplace(tmp_path / "newdir", tmp_path / "moved")
     assert (tmp_path / "moved" / "y").read_text() == "y" and not (tmp_path / "newdir").exists()
+
+
+def test_signals_held_while_the_netcdf_lock_is_taken_arrive_afterwards():
+    from minecalc.output import signals_held
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("the block ran to its end")
+    assert done == ["the block ran to its end"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
