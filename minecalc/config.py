@@ -374,15 +374,31 @@ class Response(_Model):
 
 
 @functools.cache
-def _packaged_epochs() -> tuple[int, int]:
-    """Epochs with a difficulty in the packaged history, and the height of its last epoch.
-
-    What :func:`minecalc.history.growth_trend_per_year` fits a trend over, counted from the
-    same file with the csv module, so that validation needs no pandas.
-    """
+def _packaged_difficulties() -> dict[int, float]:
+    """Epoch -> difficulty in the packaged history, read with the csv module (validation
+    needs no pandas)."""
     with resources.files("minecalc").joinpath("data/difficulty_epochs.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    return sum(1 for row in rows if row["difficulty"]), int(rows[-1]["height"])
+        return {
+            int(row["height"]) // 2016: float(row["difficulty"])
+            for row in csv.DictReader(f)
+            if row["difficulty"]
+        }
+
+
+def _packaged_epochs() -> tuple[int, int]:
+    """Epochs with a difficulty in the packaged history, and the height of its last epoch:
+    what :func:`minecalc.history.growth_trend_per_year` fits a trend over."""
+    known = _packaged_difficulties()
+    return len(known), 2016 * max(known)
+
+
+def _difficulty_reachable(height: int) -> tuple[float, int]:
+    """The packaged difficulty nearest before ``height``'s epoch, and the retargets between
+    them (at least 1): a retarget moves difficulty by at most a factor 4 (Bitcoin Core)."""
+    known = _packaged_difficulties()
+    epoch = height // 2016
+    ref = max((e for e in known if e <= epoch), default=min(known))
+    return known[ref], max(epoch - ref, 1)
 
 
 HASHRATE_FACTOR = 4.0
@@ -450,6 +466,21 @@ class Network(_Model):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+    @model_validator(mode="after")
+    def _difficulty_reachable_by_retargets(self):
+        # A difficulty no chain of retargets could reach from the real one makes the first
+        # epochs meaningless (difficulty 1 today: thousands of blocks in seconds).
+        ref, steps = _difficulty_reachable(self.height)
+        if abs(math.log(self.difficulty / ref, 4)) <= steps:
+            return self
+        reach = 4.0 ** min(steps, 100)
+        raise _problem(
+            f"a difficulty within a factor 4 per retarget of the packaged history's ({ref:.4g}, "
+            f"{steps} retarget(s) before this height): {ref / reach:.4g} to {ref * reach:.4g}",
+            f"{self.difficulty:g}",
+            field="difficulty",
+        )
 
     @model_validator(mode="after")
     def _hashrate_near_the_difficulty(self):

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from minecalc import model
+from minecalc import history, model
 from minecalc.cli import main
 from minecalc.compare import compare
 from minecalc.config import ConfigError, Scenario, load_config, schema_rows
@@ -137,14 +137,38 @@ def _filled(items: Any, value: float) -> Any:
     return [_filled(x, value) for x in items] if isinstance(items, list) else value
 
 
+HISTORY = history.load_difficulty_history()
+
+
+def height_for(difficulty: float) -> int:
+    """A start height whose packaged difficulty retargets can reach ``difficulty`` from
+    (within a factor 4 per retarget, as validation requires)."""
+    near = HISTORY[HISTORY.difficulty * 4 >= difficulty]
+    if len(near):
+        return int(near.height.iloc[0])
+    last = HISTORY.iloc[-1]
+    return int(last.height) + 2016 * math.ceil(math.log(difficulty / last.difficulty, 4))
+
+
+def difficulty_at(height: int) -> float:
+    """The packaged difficulty of ``height``'s epoch (or the last one)."""
+    return float(HISTORY[HISTORY.height <= height].difficulty.iloc[-1])
+
+
 def overrides(b: Bound) -> list[str]:
-    """``--set`` overrides giving pk2000mw's field ``b.field`` the value ``b.value``."""
+    """``--set`` overrides giving pk2000mw's field ``b.field`` the value ``b.value``, with the
+    chain state it needs (a height that the difficulty can be reached from, and back)."""
     sets = [f"horizon_months={HORIZON_MONTHS}"]
     sets += [s for prefix, more in SETUP.items() if b.field.startswith(prefix) for s in more]
     value: Any = b.value
     path = b.field
     if path == "network.hashrate_eh_s":  # with the difficulty it implies (within a factor 4)
-        sets.append(f"network.difficulty={value * 1e18 * 600 * 0xFFFF / 2**48!r}")
+        difficulty = value * 1e18 * 600 * 0xFFFF / 2**48
+        sets += [f"network.difficulty={difficulty!r}", f"network.height={height_for(difficulty)}"]
+    elif path == "network.difficulty":
+        sets.append(f"network.height={height_for(value)}")
+    elif path == "network.height":
+        sets.append(f"network.difficulty={difficulty_at(value)!r}")
     if path in LISTS:
         value = _filled(LISTS[path], value)
     elif path.rpartition(".")[0] in LISTS:
@@ -309,6 +333,7 @@ def test_the_strongest_response_allowed_stays_finite(lag_months):
 def test_validate_and_run_agree_on_trend_epochs(height, epochs, code):
     sets = [
         f"network.height={height}",
+        f"network.difficulty={difficulty_at(height)!r}",
         f"network.hashrate_growth={{trend_epochs: {epochs}}}",
         "horizon_months=1",
     ]
