@@ -433,6 +433,7 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     }  # fmt: skip
     put("state_cash_flow_usd", cash)
     put("state_cumulative_cash_usd", np.cumsum(cash, axis=-1))
+    put("state_cash_flow_local", cash * fx[..., None, :] if sizes else cash * fx)
     put("state_reserve_btc", _stack(made, sizes, lambda led: led.reserve.reserve_btc))
     put("state_reserve_value_usd", _stack(made, sizes, lambda led: led.reserve.reserve_value_usd))
     by_kind = list(made)

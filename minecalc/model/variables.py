@@ -281,6 +281,12 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "USD",
             "the state's cumulative cash flow, incremental to idle",
         ),
+        (
+            "state_cash_flow_local",
+            ("option", "time"),
+            "{currency}",
+            "the state's net cash flow in the tariff currency, incremental to idle",
+        ),
         ("state_reserve_btc", ("option", "time"), "BTC", "BTC the state holds"),
         ("state_reserve_value_usd", ("option", "time"), "USD", "value of the BTC the state holds"),
         ("state_npv_usd", ("option",), "USD", "NPV to the state, incremental to idle"),
