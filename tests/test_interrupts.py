@@ -43,6 +43,13 @@ GRID = [
 SWEEP = [sys.executable, "-m", "minecalc", "--quiet", "sweep", "pk2000mw", *GRID]
 
 
+def _answers_ctrl_c() -> None:
+    """In the child before it starts: SIGINT to its default. A background job of a
+    non-interactive shell (as CI may run us) starts with SIGINT ignored, and a Python
+    started so keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def _sweep(out: Path, *extra, group=False):
     """``minecalc sweep`` writing ``out``, in a process of its own (group: and process group),
@@ -53,6 +60,7 @@ def _sweep(out: Path, *extra, group=False):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=group,
+        preexec_fn=_answers_ctrl_c,
     )
     try:
         yield child
@@ -252,7 +260,11 @@ def cluster():
     """A scheduler with two workers in a process of its own: ``(process, address)``."""
     pytest.importorskip("distributed")
     process = subprocess.Popen(
-        [sys.executable, "-c", CLUSTER], stdout=subprocess.PIPE, text=True, start_new_session=True
+        [sys.executable, "-c", CLUSTER],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_answers_ctrl_c,
     )
     try:
         yield process, process.stdout.readline().strip()
