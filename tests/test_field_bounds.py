@@ -29,7 +29,7 @@ from pydantic.fields import FieldInfo
 from minecalc import history, model
 from minecalc.cli import main
 from minecalc.compare import compare
-from minecalc.config import ConfigError, Scenario, load_config, schema_rows
+from minecalc.config import ConfigError, Scenario, _submodel, load_config, schema_rows
 
 HORIZON_MONTHS = 24
 """Long enough to pass the 2028 halving (month 19) and retire machines of a 1-year life."""
@@ -74,13 +74,6 @@ def _constraints(info: FieldInfo) -> list:
         return [c for a in get_args(annotation) for c in items(a)]
 
     return info.metadata + items(info.annotation)
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    """The config model inside ``X``, ``X | None`` or ``tuple[X, ...]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return next(filter(None, map(_submodel, get_args(annotation))), None)
 
 
 def numeric_bounds(schema: type[BaseModel] = Scenario, prefix: str = "") -> list[Bound]:
