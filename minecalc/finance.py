@@ -710,3 +710,52 @@ def treasury(
     reserve = np.cumsum(held, axis=-1)
     sold = mined - held
     return Treasury(reserve, sold, sold * price, reserve * price)
+
+
+def profit_tax(earnings: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
+    """Tax on profit with losses carried forward without limit, by period.
+
+    Parameters
+    ----------
+    earnings : array_like, shape (..., n)
+        Earnings before tax of each period [currency]; a loss is negative.
+    rate : array_like, shape (...)
+        Tax rate [1].
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n)
+        Tax paid in each period [currency], never negative.
+
+    Notes
+    -----
+    The taxable base ``B(t) = max_{s<=t} max(sum_{u<=s} EBT(u), 0)`` and
+    ``tax(t) = rate (B(t) - B(t-1))``: the month-by-month carry-forward rule in closed form
+    (the project's domain notes, section 9).
+    """
+    cumulative = np.cumsum(np.asarray(earnings, dtype=np.float64), axis=-1)
+    base = np.maximum.accumulate(np.maximum(cumulative, 0.0), axis=-1)
+    return np.asarray(rate, dtype=np.float64)[..., None] * np.diff(base, axis=-1, prepend=0.0)
+
+
+def nominal_rate(
+    real_rate_per_year: npt.ArrayLike, inflation_per_year: npt.ArrayLike
+) -> np.ndarray:
+    """The nominal rate matching a real rate under inflation: ``(1 + r)(1 + pi) - 1``
+    [1/year] (never the approximation ``r + pi``)."""
+    real, pi = np.asarray(real_rate_per_year), np.asarray(inflation_per_year)
+    return np.asarray((1 + real) * (1 + pi) - 1)
+
+
+def escalation(inflation_per_year: npt.ArrayLike, period_years: npt.ArrayLike) -> np.ndarray:
+    """The price level at each period relative to the start, ``(1 + pi)**t`` [1].
+
+    Parameters
+    ----------
+    inflation_per_year : array_like, shape (...)
+        Inflation [1/year].
+    period_years : array_like, shape (n,)
+        Time of each period [years from start], e.g. month middles.
+    """
+    pi = np.asarray(inflation_per_year, dtype=np.float64)[..., None]
+    return (1 + pi) ** np.asarray(period_years, dtype=np.float64)

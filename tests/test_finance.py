@@ -396,3 +396,52 @@ def test_breakeven_widens_the_bracket_on_either_side():
         return np.array([-2.0, 3.0]) * (np.asarray(x) - np.array([-7.5, 40.0]))
 
     assert_allclose(F.breakeven(f, 0.0, 1.0, xmin=-1e3, xmax=1e3), [-7.5, 40.0], rtol=1e-12)
+
+
+# --- tax with loss carry-forward, inflation ----------------------------------------------
+
+
+def test_profit_tax_carries_losses_forward_by_hand():
+    ebt = np.array([-10.0, 4.0, 8.0, -5.0, 6.0])
+    # a loss of 10, used up by 4 and 8 leaving 2 taxable; a new loss of 5, then 6: 1 taxable
+    assert_allclose(F.profit_tax(ebt, 0.5), [0.0, 0.0, 1.0, 0.0, 0.5])
+
+
+def _carry_forward_loop(ebt, rate):
+    """The month-by-month rule: losses pile up and are used before any profit is taxed."""
+    carried, tax = 0.0, []
+    for e in ebt:
+        if e < 0:
+            carried += -e
+            tax.append(0.0)
+        else:
+            used = min(carried, e)
+            carried -= used
+            tax.append(rate * (e - used))
+    return np.array(tax)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ebt=arrays(np.float64, st.integers(1, 40), elements=st.floats(-1e9, 1e9)),
+    rate=st.floats(0, 1),
+)
+def test_profit_tax_closed_form_equals_the_month_by_month_loop(ebt, rate):
+    assert_allclose(F.profit_tax(ebt, rate), _carry_forward_loop(ebt, rate), rtol=1e-9, atol=1e-3)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    real=arrays(np.float64, (12,), elements=st.floats(-1e8, 1e8)),
+    rate=st.floats(-0.5, 1.0),
+    inflation=st.floats(-0.5, 2.0),
+)
+def test_escalating_and_discounting_at_the_nominal_rate_gives_the_real_npv(real, rate, inflation):
+    t = (np.arange(12) + 0.5) / 12
+    nominal = real * F.escalation(inflation, t)
+    assert_allclose(
+        F.npv(nominal, F.nominal_rate(rate, inflation), t),
+        F.npv(real, rate, t),
+        rtol=1e-9,
+        atol=1e-6 * max(1.0, float(np.abs(real).sum())),
+    )

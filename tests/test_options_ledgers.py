@@ -61,13 +61,6 @@ def test_sell_power_take_on_flat_paths_equals_energy_times_margin():
     assert_allclose(stays_away.cash_usd, 0.0)
 
 
-def test_profit_tax_carries_losses_forward_by_hand():
-    ebt = np.array([-10.0, 4.0, 8.0, -5.0, 6.0])
-    # carry-forward month by month: loss 10, then 4 and 8 use it up leaving 2 taxable;
-    # -5 is a new loss, 6 uses 5 of it: 1 taxable
-    assert_allclose(options.profit_tax_usd(ebt, 0.5), [0.0, 0.0, 1.0, 0.0, 0.5])
-
-
 def test_sell_elsewhere_by_hand():
     surplus = np.array([100.0, 50.0, 100.0])
     firm = np.array([0.0, 100.0, 100.0])  # built after a month; short by 50 in month 2

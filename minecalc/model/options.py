@@ -69,18 +69,6 @@ def state_mining(
     return Ledger(cash_usd, reserve, 1000 * energy_mwh, np.zeros_like(energy_mwh))
 
 
-def profit_tax_usd(profit_usd: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
-    """Tax on profit with losses carried forward without limit [USD], (..., n).
-
-    Notes
-    -----
-    The taxable base ``B(t) = max_{s<=t} max(sum_{u<=s} EBT(u), 0)`` and
-    ``tax(t) = rate (B(t) - B(t-1))``: the month-by-month carry-forward rule.
-    """
-    base = np.maximum.accumulate(np.maximum(np.cumsum(profit_usd, axis=-1), 0.0), axis=-1)
-    return np.asarray(rate, dtype=float)[..., None] * np.diff(base, axis=-1, prepend=0.0)
-
-
 def sell_power(
     *,
     energy_mwh: np.ndarray,
@@ -114,7 +102,7 @@ def sell_power(
     margin = state.power_sale_margin(
         kwh, np.asarray(price_per_kwh)[..., None], 0.0, np.asarray(cost_recovery_per_kwh)[..., None]
     )
-    tax = profit_tax_usd(miners_profit_usd, tax_rate) * np.asarray(comes)[..., None]
+    tax = finance.profit_tax(miners_profit_usd, tax_rate) * np.asarray(comes)[..., None]
     none = np.zeros_like(kwh)
     return Ledger(margin / fx + tax, finance.treasury(none, np.ones_like(kwh), 0.0), kwh, kwh)
 
