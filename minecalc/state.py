@@ -207,3 +207,64 @@ def peak_funding(cash_usd: npt.ArrayLike) -> PeakFunding:
     """Peak funding requirement: the deepest cumulative cash flow and its month."""
     cumulative = np.cumsum(np.asarray(cash_usd, dtype=float), axis=-1)
     return PeakFunding(np.maximum(-cumulative.min(axis=-1), 0.0), cumulative.argmin(axis=-1))
+
+
+class FxPosition(NamedTuple):
+    """Result of :func:`fx_position`, months last."""
+
+    net_usd: np.ndarray
+    """Dollars in less dollars out, by month [USD]."""
+    cumulative_usd: np.ndarray
+    """The running position [USD]; negative is dollars the country has spent net."""
+    peak_need_usd: np.ndarray
+    """The deepest point of the position, as a positive need [USD]; 0 if never below 0."""
+    peak_month: np.ndarray
+    """Month index of that point."""
+    import_cover_months: np.ndarray
+    """Foreign reserves at the worst point, in months of imports [months]; NaN without
+    reserves and imports."""
+
+
+def fx_position(
+    *,
+    usd_in: npt.ArrayLike,
+    usd_out: npt.ArrayLike,
+    reserves_usd: npt.ArrayLike = np.nan,
+    imports_usd_per_month: npt.ArrayLike = np.nan,
+    reserve_assets_usd: npt.ArrayLike = 0.0,
+) -> FxPosition:
+    """The foreign-exchange ledger of a plan: what leaves the country and what comes back.
+
+    Parameters
+    ----------
+    usd_in, usd_out : array_like, shape (..., n)
+        Dollars in (BTC sold, USD tariffs, USD debt drawn) and out (machine imports,
+        imported facilities and operating costs, USD debt service) by month [USD].
+    reserves_usd : array_like, shape (...)
+        Foreign reserves at the start [USD].
+    imports_usd_per_month : array_like, shape (...)
+        The country's imports [USD/month], for import cover.
+    reserve_assets_usd : array_like, shape (..., n)
+        Assets counted as reserves besides the cash position, e.g. held BTC at market
+        value [USD]; 0 = not counted.
+
+    Notes
+    -----
+    ``position_k = sum_{j<=k} (in_j - out_j)``; import cover at the worst month ``k*`` is
+    ``(reserves + position_k* + assets_k*) / imports``.
+    """
+    net = np.asarray(usd_in, dtype=float) - np.asarray(usd_out, dtype=float)
+    position = np.cumsum(net, axis=-1)
+    assets = np.broadcast_to(np.asarray(reserve_assets_usd, dtype=float), position.shape)
+    worst = np.argmin(position + assets, axis=-1)
+    at_worst = np.take_along_axis(position + assets, worst[..., None], axis=-1)[..., 0]
+    cover = (np.asarray(reserves_usd, dtype=float) + at_worst) / np.asarray(
+        imports_usd_per_month, dtype=float
+    )
+    return FxPosition(
+        net_usd=net,
+        cumulative_usd=position,
+        peak_need_usd=np.maximum(-position.min(axis=-1), 0.0),
+        peak_month=position.argmin(axis=-1),
+        import_cover_months=cover,
+    )

@@ -78,3 +78,39 @@ def test_a_tariff_at_cost_recovery_leaves_no_margin_and_no_subsidy(losses):
     recovery = state.cost_recovery_per_kwh(9.0, losses)
     assert_allclose(state.power_sale_margin(1e9, recovery, 0.0, recovery), 0.0, atol=1e-6)
     assert not state.subsidy_test(recovery, recovery, 1e9).subsidised
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    usd_in=arrays(np.float64, (3, 24), elements=st.floats(0, 1e9)),
+    usd_out=arrays(np.float64, (3, 24), elements=st.floats(0, 1e9)),
+)
+def test_the_fx_ledger_conserves(usd_in, usd_out):
+    """USD in - USD out = the change in the USD position, month by month."""
+    fx = state.fx_position(usd_in=usd_in, usd_out=usd_out)
+    change = np.diff(fx.cumulative_usd, axis=-1, prepend=0.0)
+    assert_allclose(change, usd_in - usd_out, rtol=1e-9, atol=1e-3)
+    assert np.all(fx.peak_need_usd >= 0)
+    assert_allclose(fx.peak_need_usd, np.maximum(-fx.cumulative_usd.min(-1), 0.0))
+
+
+def test_fx_peak_need_and_import_cover_by_hand():
+    """Bhutan-like: 500 out in the first two months, 100 back a month after; reserves 1,270
+    and imports of 100 a month; held BTC worth 200 at the worst month counts as a reserve."""
+    usd_out = [300.0, 200.0, 0.0, 0.0]
+    usd_in = [0.0, 0.0, 100.0, 100.0]
+    fx = state.fx_position(
+        usd_in=usd_in, usd_out=usd_out, reserves_usd=1270.0, imports_usd_per_month=100.0
+    )
+    assert_allclose(fx.cumulative_usd, [-300.0, -500.0, -400.0, -300.0])
+    assert float(fx.peak_need_usd) == 500.0 and int(fx.peak_month) == 1
+    assert_allclose(fx.import_cover_months, (1270 - 500) / 100)
+    counted = state.fx_position(
+        usd_in=usd_in,
+        usd_out=usd_out,
+        reserves_usd=1270.0,
+        imports_usd_per_month=100.0,
+        reserve_assets_usd=[0.0, 200.0, 200.0, 200.0],
+    )
+    assert_allclose(counted.import_cover_months, (1270 - 500 + 200) / 100)
+    assert float(counted.peak_need_usd) == 500.0  # the need itself is cash
