@@ -313,10 +313,9 @@ def sculpted_capacity_usd(
 
     Notes
     -----
-    ``P = e**(g L) ** [grace paid] * sum_{g <= s < T} max(CFADS_s / DSCR_target, 0)
-    e**(-(s+1) L)``: the debt service discounted at the loan rate to month 0
-    (capitalised grace), or to the end of grace (paid grace, whose interest the
-    borrower pays on the side).
+    ``PV = sum_{g <= s < T} max(CFADS_s / DSCR_target, 0) e**(-(s+1) L)``, the target
+    debt service discounted at the loan rate to month 0; ``P = PV`` with grace interest
+    capitalised, ``P = PV e**(g L)`` with it paid (the balance does not grow in grace).
     """
     cf = np.asarray(cfads_usd, dtype=np.float64)
     lg = (np.log1p(np.asarray(rate_per_year, dtype=np.float64)) / 12.0)[..., None]
