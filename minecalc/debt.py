@@ -346,7 +346,8 @@ class DSCR(NamedTuple):
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` where ``den > 0``, NaN elsewhere (no service: no coverage to speak of)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a vanishing service (a near-zero rate's grace interest) rightly gives an infinite ratio
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
@@ -355,8 +356,9 @@ def _min_mean(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = ~np.isnan(ratio)
     count = ok.sum(axis=-1)
     lowest = np.min(np.where(ok, ratio, np.inf), axis=-1)
-    total = np.sum(np.where(ok, ratio, 0.0), axis=-1)
+    # +inf and -inf ratios (vanishing service) average to NaN, rightly
     with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.sum(np.where(ok, ratio, 0.0), axis=-1)
         return np.where(count > 0, lowest, np.nan), np.where(count > 0, total / count, np.nan)
 
 

@@ -286,7 +286,7 @@ def test_bad_terms_name_the_field(kwargs, match):
 loans = st.fixed_dictionaries(
     {
         "principal": st.floats(1.0, 1e9),
-        "rate": st.floats(0.0, 0.5) | st.just(0.0),
+        "rate": st.floats(0.0, 0.5, allow_subnormal=False) | st.just(0.0),
         "tenor": st.integers(1, 120),
         "grace_share": st.floats(0.0, 0.99),
         "capitalise": st.booleans(),
@@ -332,7 +332,8 @@ def test_level_profiles_repay_the_capitalised_principal(loan, profile, extra):
 @given(
     loan=loans,
     dscr_target=st.floats(1.0, 2.0),
-    cfads=st.lists(st.floats(-1e6, 1e7), min_size=1, max_size=60),
+    # subnormal CFADS / DSCR rounds to the CFADS itself: no ratio to keep
+    cfads=st.lists(st.floats(-1e6, 1e7, allow_subnormal=False), min_size=1, max_size=60),
 )
 def test_sculpted_balance_never_negative_and_dscr_never_below_target(loan, dscr_target, cfads):
     n = len(cfads)
