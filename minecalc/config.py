@@ -1149,6 +1149,91 @@ class SellElsewhere(_Model):
     )
 
 
+class Tranche(_Model):
+    """One loan: how much, in which currency, at what rate, repaid how."""
+
+    share_of_capex: float | None = Field(
+        None,
+        ge=0.001,
+        le=1,
+        description="The loan as a share of the capex; or give amount_usd [1].",
+        json_schema_extra=_units("1", "Loan as a share of capex", percent=True),
+    )
+    amount_usd: float | None = Field(
+        None,
+        ge=1,
+        le=1e12,
+        description="The loan, drawn at the start [USD].",
+        json_schema_extra=_units("USD", "Loan amount"),
+    )
+    currency: str = Field(
+        "USD",
+        description="USD, or the tariff's currency (the loan is then serviced in it).",
+    )
+    rate_per_year: float = Field(
+        ge=0,
+        le=1,
+        description="Interest rate, annual effective [1/year].",
+        json_schema_extra=_units("1/year", "Interest rate", percent=True),
+    )
+    tenor_months: int = Field(
+        ge=1,
+        le=600,
+        description="Months from the draw to maturity, grace included [months].",
+        json_schema_extra=_units("months", "Tenor"),
+    )
+    grace_months: int = Field(
+        0,
+        ge=0,
+        le=599,
+        description="Months without repayment at the start [months].",
+        json_schema_extra=_units("months", "Grace period"),
+    )
+    profile: Literal["annuity", "linear", "sculpted"] = Field(
+        "annuity",
+        description="annuity: level debt service; linear: equal repayments; sculpted: debt "
+        "service = CFADS / target_dscr.",
+    )
+    target_dscr: float | None = Field(
+        None,
+        gt=0,
+        le=10,
+        description="With sculpted: the DSCR every repayment month is sized to [1].",
+        json_schema_extra=_units("1", "Target DSCR"),
+    )
+    capitalise_grace_interest: bool = Field(
+        True,
+        description="Grace-period interest added to the loan (true) or paid (false).",
+    )
+
+    @model_validator(mode="after")
+    def _terms(self):
+        if (self.share_of_capex is None) == (self.amount_usd is None):
+            raise _problem("either share_of_capex or amount_usd", "both or neither")
+        if self.grace_months >= self.tenor_months:
+            raise _problem(
+                f"fewer grace months than the tenor, {self.tenor_months}",
+                str(self.grace_months),
+                field="grace_months",
+            )
+        if self.profile == "sculpted" and self.target_dscr is None:
+            raise _problem("a target_dscr with sculpted", "null", field="target_dscr")
+        return self
+
+
+class Financing(_Model):
+    """How the capex is financed: loans drawn at the start, the rest equity."""
+
+    tranches: list[Tranche] = Field(min_length=1, description="The loans.")
+    min_dscr: float | None = Field(
+        None,
+        gt=0,
+        le=10,
+        description="Covenant: the lowest DSCR allowed in a project year; null = none [1].",
+        json_schema_extra=_units("1", "Covenant minimum DSCR"),
+    )
+
+
 OPTION_KINDS = ("idle", "sell_power", "state_mining", "buy_btc", "sell_elsewhere")
 """What the state can do with the surplus, in the order they are compared."""
 
@@ -1208,6 +1293,9 @@ class Scenario(_Model):
     tariff: Tariff = Field(description="The energy tariff.")
     costs: Costs = Field(Costs(), description="Costs besides energy.")
     finance: Finance = Field(Finance(), description="Discounting and the reserve.")
+    financing: Financing | None = Field(
+        None, description="Loans against the capex; null = all equity."
+    )
     options: Options | None = Field(
         None,
         description="What else the state could do with the power (minecalc compare); "
@@ -1224,6 +1312,17 @@ class Scenario(_Model):
                 epoch_start.isoformat(),
                 field="network.epoch_start_date",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _loans_in_known_currencies(self):
+        for i, tranche in enumerate(self.financing.tranches if self.financing else ()):
+            if tranche.currency not in ("USD", self.tariff.currency):
+                raise _problem(
+                    f"USD or the tariff's currency, {self.tariff.currency}",
+                    repr(tranche.currency),
+                    field=f"financing.tranches[{i}].currency",
+                )
         return self
 
     @model_validator(mode="after")

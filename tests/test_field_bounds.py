@@ -107,6 +107,9 @@ SETUP = {  # what pk2000mw lacks for the fields under a path to be set on their 
     "fleet.machines.": [PRICED],
     "finance.": [OPTIONS_BLOCK],  # compared too: the reserve policy is the state's
     "options.": [OPTIONS_BLOCK],
+    "financing.min_dscr": [
+        "financing.tranches=[{share_of_capex: 0.5, rate_per_year: 0.08, tenor_months: 24}]"
+    ],
     "options.sell_power.efficiency_j_per_th": ["options.sell_power.hardware_usd_per_th=13.5"],
     # machines of a 1-year life are replaced within the horizon
     "fleet.refresh.": ["fleet.lifetime_years=1", "fleet.refresh={efficiency_j_per_th: 15}"],
@@ -120,6 +123,7 @@ LISTS = {  # list fields: the items given; the value goes into the last (into ev
         {"date": "2027-09-05", "btc_price_usd": 63400},
     ],
     "options.sell_power.levy": [{"up_to_tariff_per_kwh": 20, "levy_per_kwh": 1}],
+    "financing.tranches": [{"share_of_capex": 0.5, "rate_per_year": 0.08, "tenor_months": 24}],
     "site.availability_by_month": [1.0] * 12,
     "tariff.time_of_use": [[1.0] * 24],
 }
@@ -166,7 +170,10 @@ def overrides(b: Bound) -> list[str]:
         value = _filled(LISTS[path], value)
     elif path.rpartition(".")[0] in LISTS:
         path, _, key = path.rpartition(".")
-        value = [*LISTS[path][:-1], {**LISTS[path][-1], key: value}]
+        item = {**LISTS[path][-1], key: value}
+        if key == "amount_usd":  # a loan is a share of the capex or an amount, not both
+            item.pop("share_of_capex")
+        value = [*LISTS[path][:-1], item]
     return [*sets, f"{path}={json.dumps(value)}"]
 
 
@@ -177,6 +184,7 @@ REFUSED = {  # bounds that pk2000mw's other settings refuse, and why
     "fleet.machines.hashrate_th_s>0": "power_w / hashrate_th_s is no efficiency then",
     "fleet.machines.power_w>0": "power_w / hashrate_th_s is no efficiency then",
     "fleet.machines.share>0": "the one machine's share must be 1",
+    "financing.tranches.grace_months<=599": "grace must leave a repayment month in the tenor",
 }
 
 # -- what a run must hold --------------------------------------------------------------------
@@ -209,6 +217,16 @@ UNDEFINED: dict[str, Where] = {  # outputs with no value by design: where they m
     "epoch_block_interval_s": lambda ds: ds.epoch_start_time.shift(epoch=-1).isnull(),
     # no halving within the horizon
     "halving_date": lambda ds: xr.DataArray(ds.sizes.get("halving", 0) == 0),
+    # the equity's cash flow never changes sign, or has no root (as irr)
+    "equity_irr": lambda ds: ds.equity_irr_reason.isin([1, 2]),
+    # no project year with debt service
+    "dscr_min": lambda ds: ds.debt_service_usd.sum("time") == 0,
+    "dscr_mean": lambda ds: ds.debt_service_usd.sum("time") == 0,
+    # no covenant, or never breached
+    "covenant_min_dscr": lambda ds: xr.DataArray(True),  # NaN is "none" by definition
+    "covenant_breach_year": lambda ds: (
+        ds.covenant_min_dscr.isnull() | (ds.dscr_min >= ds.covenant_min_dscr)
+    ),
 }
 
 

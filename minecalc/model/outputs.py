@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import chain, finance, plant
 from ..protocol import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
+from .financing import Financed
 from .fleet import Fleet
 from .money import Money
 from .network import EH, Network
@@ -188,4 +189,25 @@ def response(*, timeline: Timeline, prices: Prices, network: Network) -> dict[st
         )
         * prices.btc_usd,
         "response_deviation": network.deviation,
+    }
+
+
+def financing(*, financed: Financed, covenant: float | None) -> dict[str, Any]:
+    """The loans by month, the cover, the equity's return and any covenant breach."""
+    breach = financed.breach.year.astype(float)
+    return {
+        "debt_drawn_usd": financed.drawn_usd,
+        "debt_interest_usd": financed.interest_usd,
+        "debt_principal_usd": financed.principal_usd,
+        "debt_service_usd": financed.debt_service_usd,
+        "debt_balance_usd": financed.balance_usd,
+        "cfads_usd": financed.cfads_usd,
+        "equity_cash_flow_usd": financed.equity_usd,
+        "dscr_min": financed.coverage.min_yearly,
+        "dscr_mean": financed.coverage.mean_yearly,
+        "equity_irr": financed.equity_irr.irr_per_year,
+        "equity_irr_reason": financed.equity_irr.reason,
+        "covenant_min_dscr": np.nan if covenant is None else covenant,
+        "covenant_breach_year": np.where(breach >= 0, breach + 1, np.nan),
+        "debt_left_usd": financed.balance_usd[..., -1],
     }

@@ -12,6 +12,7 @@ import xarray as xr
 from ..config import Scenario
 from ..errors import InputError
 from . import breakevens, dataset, outputs
+from .financing import financing
 from .fleet import Fleet, fleet
 from .inputs import Inputs, inputs
 from .money import Money, money
@@ -129,6 +130,13 @@ def _groups(
         groups["without_fleet"] = outputs.without_fleet(**common)
     if chain_run.fixed is not None:
         groups["response"] = outputs.response(**common)
+    if given.scenario.financing is not None:
+        financed = financing(
+            terms=given.scenario.financing, money=cash, fx=priced.fx, timeline=months
+        )
+        groups["financing"] = outputs.financing(
+            financed=financed, covenant=given.scenario.financing.min_dscr
+        )
     return groups
 
 

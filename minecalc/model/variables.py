@@ -12,6 +12,7 @@ Groups, and when a run has them:
 - ``without_fleet``: with ``without_fleet`` or a response (the network as if the fleet
   had not come);
 - ``response``: when the other miners respond (``network.response``);
+- ``financing``: when the scenario has loans (``financing``);
 - ``coords``: coordinates.
 
 ``monte_carlo`` and ``sensitivity`` describe what :mod:`minecalc.uncertainty` and
@@ -267,6 +268,27 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "USD",
             "10th, 50th and 90th percentile of the BTC price",
         ),
+    ],
+    "financing": [
+        ("debt_drawn_usd", T, "USD", "loans drawn"),
+        ("debt_interest_usd", T, "USD", "interest on the loans"),
+        ("debt_principal_usd", T, "USD", "principal repaid (negative: interest capitalised)"),
+        ("debt_service_usd", T, "USD", "debt service: interest and principal paid"),
+        ("debt_balance_usd", T, "USD", "owed at the end of the month"),
+        ("cfads_usd", T, "USD", "cash flow available for debt service"),
+        ("equity_cash_flow_usd", T, "USD", "cash flow to equity"),
+        ("dscr_min", NONE, "1", "lowest DSCR of a project year (CFADS / debt service)"),
+        ("dscr_mean", NONE, "1", "mean DSCR of the project years with debt service"),
+        ("equity_irr", NONE, "1/year", "equity IRR (beside the project's irr)"),
+        ("equity_irr_reason", NONE, "1", "why equity_irr is undefined (0 = it is defined)"),
+        ("covenant_min_dscr", NONE, "1", "covenant: the lowest DSCR allowed (NaN: none)"),
+        (
+            "covenant_breach_year",
+            NONE,
+            "1",
+            "first project year whose DSCR is below the covenant (NaN: none)",
+        ),
+        ("debt_left_usd", NONE, "USD", "owed at the end of the horizon"),
     ],
     "options": [
         (
