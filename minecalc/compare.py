@@ -448,9 +448,9 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         each(lambda k: finance.npv(np.asarray(made[k].cash_usd) * fx, rate, months.mid_years)),
     )
     put("state_value_usd_per_mwh", each(lambda k: worth[k].usd_per_mwh))
-    put("peak_funding_usd", each(lambda k: worth[k].peak_funding.usd))
+    put("state_peak_funding_usd", each(lambda k: worth[k].peak_funding.usd))
     put(
-        "peak_funding_month",
+        "state_peak_funding_month",
         each(
             lambda k: np.where(
                 worth[k].peak_funding.usd > 0, worth[k].peak_funding.month + 1, np.nan

@@ -25,8 +25,8 @@ ROWS = (
     ("state_npv_usd", "NPV to the state", "amount"),
     ("state_npv_local", "... in the tariff currency", "local"),
     ("state_value_usd_per_mwh", "NPV per MWh of surplus [USD/MWh]", "number"),
-    ("peak_funding_usd", "Peak funding", "amount"),
-    ("peak_funding_month", "... in month", "number"),
+    ("state_peak_funding_usd", "Peak funding", "amount"),
+    ("state_peak_funding_month", "... in month", "number"),
     ("state_reserve_btc_end", "BTC held at the end", "number"),
     ("state_reserve_value_end_usd", "... worth", "amount"),
     ("reserve_drawdown", "Reserve's largest drawdown", "percent"),
@@ -46,8 +46,8 @@ def _central(ds: xr.Dataset, name: str) -> xr.DataArray:
     da = ds[name]
     if "path" not in da.dims:
         return da
-    if name == "peak_funding_month":
-        return da.median("path").where(ds.peak_funding_usd.median("path") > 0)
+    if name == "state_peak_funding_month":
+        return da.median("path").where(ds.state_peak_funding_usd.median("path") > 0)
     return da.median("path")
 
 

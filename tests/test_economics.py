@@ -197,3 +197,24 @@ def test_refresh_buys_new_machines_at_end_of_life():
     assert_allclose(hw[0], th_initial * 13.5, rtol=1e-12)
     assert_allclose(hw[12], th_refresh * 14.26, rtol=1e-12)
     assert_allclose(ds.fleet_nameplate_hashrate_eh_s, th_refresh / 1e6, rtol=1e-12)
+
+
+def test_levelized_cost_per_btc_is_the_breakeven_price_on_a_flat_price():
+    """PV(costs) / PV(BTC): with a flat price, no reserve and no salvage it is exactly the
+    BTC price at which NPV is 0 (found independently by the linear breakeven)."""
+    ds = run()
+    assert_allclose(ds.levelized_cost_per_btc_usd, ds.breakeven_btc_price_usd, rtol=1e-9)
+    t = (ds.time - ds.time[0]).dt.total_seconds().values / (365.2425 * 86400) + (
+        ds.period_days.values / 365.2425 / 2
+    )
+    discount = 1.10**-t
+    costs = ds.energy_cost_usd + ds.opex_usd + ds.capex_usd_by_month
+    by_hand = float((costs * discount).sum()) / float((ds.btc_net * discount).sum())
+    assert_allclose(ds.levelized_cost_per_btc_usd, by_hand, rtol=1e-9)
+
+
+def test_peak_funding_is_the_deepest_cumulative_cash_before_end_values():
+    ds = run("finance.btc_held_fraction=1")
+    flow = ds.sales_usd - ds.energy_cost_usd - ds.opex_usd - ds.capex_usd_by_month
+    assert_allclose(ds.peak_funding_usd, -float(flow.cumsum("time").min()), rtol=1e-12)
+    assert float(ds.peak_funding_usd) > float(ds.capex_usd)  # holding everything: nothing sold

@@ -205,6 +205,7 @@ UNDEFINED: dict[str, Where] = {  # outputs with no value by design: where they m
     "cost_per_btc_cash_usd": _no_btc,
     "cost_per_btc_all_in_usd": _no_btc,
     "energy_mwh_per_btc": _no_btc,
+    "levelized_cost_per_btc_usd": _no_btc,
     "mining_value_usd_per_mwh": lambda ds: ds.energy_mwh == 0,
     "mining_value_usd_per_mwh_mean": lambda ds: ds.energy_mwh.sum("time") == 0,
     # no breakeven where NPV does not move with it (finance.breakeven_of_linear): nothing is
@@ -242,7 +243,7 @@ COMPARE_UNDEFINED: dict[str, Where] = {  # the comparison's outputs with no valu
     # miners who stay away may have a cash flow that never changes sign
     "miners_irr": lambda ds: ds.miners_come == 0,
     # nothing funded: no month to name
-    "peak_funding_month": lambda ds: ds.peak_funding_usd == 0,
+    "state_peak_funding_month": lambda ds: ds.state_peak_funding_usd == 0,
 }
 
 

@@ -69,7 +69,7 @@ def test_numbers_do_not_move(name):
     with xr.open_dataset(HERE / f"{name}.nc") as pinned:
         pinned = pinned.load()
     now = CASES[name]()
-    assert sorted(now.data_vars) == sorted(pinned.data_vars)
+    assert set(pinned.data_vars) <= set(now.data_vars)  # new variables may join
     for var in pinned.data_vars:
         a, b = now[var], pinned[var]
         assert a.dims == b.dims, var

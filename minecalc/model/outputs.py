@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from .. import chain, finance, plant
+from .. import chain, finance, plant, state
 from ..protocol import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
 from .financing import Financed
 from .fleet import Fleet
@@ -94,9 +94,17 @@ def core(
 
 
 def economics(
-    *, fleet: Fleet, prices: Prices, money: Money, fx_start: np.ndarray
+    *,
+    fleet: Fleet,
+    prices: Prices,
+    money: Money,
+    fx_start: np.ndarray,
+    discount: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, Any]:
-    """One value per scenario: totals, NPV, IRR, payback, unit costs and breakevens."""
+    """One value per scenario: totals, NPV, IRR, payback, unit costs and breakevens.
+
+    ``discount`` is the discount rate [1/year] and the cash flows' times [years].
+    """
     bill, value, cash = money.bill, money.value, money.flows.cash_usd
     btc_total, energy_total = money.btc_net.sum(-1), bill.cost_usd.sum(-1)
     opex_total = money.opex_usd.sum(-1)
@@ -121,6 +129,14 @@ def economics(
         "breakeven_energy_price_usd_per_kwh": value.breakeven_energy_price_per_kwh / fx_start,
         "breakeven_btc_price_usd": value.breakeven_btc_price_usd,
         "reserve_btc_end": money.flows.reserve.reserve_btc[..., -1],
+        "levelized_cost_per_btc_usd": finance.cost_per_btc(
+            finance.npv(bill.cost_usd + money.opex_usd + money.capital.capex_usd, *discount),
+            finance.npv(money.btc_net, *discount),
+        ),
+        # before what is held or salvaged at the end: that funds nothing
+        "peak_funding_usd": state.peak_funding(
+            money.flows.reserve.sales_usd - bill.cost_usd - money.opex_usd - money.capital.capex_usd
+        ).usd,
         "mining_value_usd_per_mwh_mean": finance.cost_per_btc(
             (money.btc_net * prices.btc_usd).sum(-1), bill.used_mwh.sum(-1)
         ),

@@ -114,7 +114,11 @@ def _groups(
     groups = {
         "core": outputs.core(**common, fleet=machines, money=cash),
         "economics": outputs.economics(
-            fleet=machines, prices=priced, money=cash, fx_start=given.values["tariff.usd_fx_rate"]
+            fleet=machines,
+            prices=priced,
+            money=cash,
+            fx_start=given.values["tariff.usd_fx_rate"],
+            discount=(given.values["finance.discount_rate"], months.mid_years),
         ),
     }
     if "epochs" in detail:

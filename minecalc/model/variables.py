@@ -140,6 +140,18 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ),
         ("reserve_btc_end", NONE, "BTC", "BTC in the reserve at the end"),
         (
+            "levelized_cost_per_btc_usd",
+            NONE,
+            "USD/BTC",
+            "levelized cost per BTC: PV(energy, O&M and capex) / PV(BTC), at the discount rate",
+        ),
+        (
+            "peak_funding_usd",
+            NONE,
+            "USD",
+            "peak funding need: the deepest cumulative cash flow before end values",
+        ),
+        (
             "mining_value_usd_per_mwh_mean",
             NONE,
             "USD/MWh",
@@ -325,12 +337,12 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "NPV to the state per discounted MWh of surplus",
         ),
         (
-            "peak_funding_usd",
+            "state_peak_funding_usd",
             ("option",),
             "USD",
             "peak funding: the deepest cumulative cash flow before what is held at the end",
         ),
-        ("peak_funding_month", ("option",), "months", "month of the peak funding need"),
+        ("state_peak_funding_month", ("option",), "months", "month of the peak funding need"),
         ("reserve_drawdown", ("option",), "1", "largest fall of the reserve's value from a peak"),
         ("state_reserve_btc_end", ("option",), "BTC", "BTC the state holds at the end"),
         (
