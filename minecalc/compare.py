@@ -205,11 +205,10 @@ def compare(
                     usd_per_month=buy.usd_per_month,
                 )
             )
-            cap = scenario.finance.reserve_cap_btc
             made[kind] = ledgers.buy_btc(
                 outlay_usd=outlay,
                 btc_price_usd=a["btc_price_usd"],
-                cap_btc=np.inf if cap is None else cap,
+                cap_btc=scenario.finance.reserve_cap_btc,
             )
         elif kind == "sell_elsewhere":
             made[kind] = _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr)
@@ -226,10 +225,10 @@ def compare_paths(
     for every option: the ``options_mc`` group on top."""
     from .uncertainty import PathModel, draw_paths
 
-    drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model or PathModel())
+    model_ = path_model or PathModel()
+    drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=model_)
     paths_ = {str(name): da for name, da in drawn.data_vars.items()}
     ds = compare(scenario, paths=paths_, solve_tariffs=solve_tariffs)
-    model_ = path_model or PathModel()
     price = drawn.btc_price_usd.assign_coords(time=ds.time)
     return ds.assign(
         btc_price_usd=price.assign_attrs(variables.attrs("btc_price_usd"))
@@ -401,12 +400,13 @@ def _exit_tariff(scenario: Scenario, base: Scenario, grid: np.ndarray, miners: n
     return optimize.brentq(npv_at, lo, hi, xtol=1e-9 * max(hi, 1.0), rtol=1e-12)
 
 
-def _stack(made: dict[str, ledgers.Ledger], lead_sizes: tuple[int, ...], get) -> np.ndarray:
-    """One quantity of every option, shape ``(*lead, option, ...)``."""
-    parts = [np.asarray(get(ledger)) for ledger in made.values()]
-    tail = np.broadcast_shapes(*(p.shape for p in parts))[len(lead_sizes) :] if lead_sizes else ()
-    shaped = [np.broadcast_to(p, (*lead_sizes, *tail)) if lead_sizes else p for p in parts]
-    return np.stack(np.broadcast_arrays(*shaped), axis=len(lead_sizes))
+def _by_option(parts: list, sizes: tuple[int, ...], tail: tuple[int, ...] = ()) -> np.ndarray:
+    """One quantity of every option, each broadcast to ``(*sizes, *tail)`` (the scenario's
+    axes, then the quantity's own), stacked on an option axis after the scenario's."""
+    shape = (*sizes, *tail)
+    return np.stack(
+        [np.broadcast_to(np.asarray(p, dtype=float), shape) for p in parts], axis=len(sizes)
+    )
 
 
 def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
@@ -423,7 +423,9 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         values = np.asarray(values)
         data[name] = (own if values.ndim == len(own) else (*lead, *own), values)
 
-    cash = _stack(made, sizes, lambda led: led.cash_usd)
+    ledgers_ = list(made.values())
+    by_month = (months.n,)
+    cash = _by_option([led.cash_usd for led in ledgers_], sizes, by_month)
     worth = {
         kind: ledgers.worth(
             ledger=led, surplus_mwh=surplus_kwh / 1000, discount_rate=rate,
@@ -433,14 +435,19 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     }  # fmt: skip
     put("state_cash_flow_usd", cash)
     put("state_cumulative_cash_usd", np.cumsum(cash, axis=-1))
-    put("state_cash_flow_local", cash * fx[..., None, :] if sizes else cash * fx)
-    put("state_reserve_btc", _stack(made, sizes, lambda led: led.reserve.reserve_btc))
-    put("state_reserve_value_usd", _stack(made, sizes, lambda led: led.reserve.reserve_value_usd))
+    put("state_cash_flow_local", cash * fx[..., None, :])  # fx on the option axis too
+    put(
+        "state_reserve_btc",
+        _by_option([led.reserve.reserve_btc for led in ledgers_], sizes, by_month),
+    )
+    put(
+        "state_reserve_value_usd",
+        _by_option([led.reserve.reserve_value_usd for led in ledgers_], sizes, by_month),
+    )
     by_kind = list(made)
 
     def each(get) -> np.ndarray:
-        parts = [np.broadcast_to(np.asarray(get(kind), dtype=float), sizes) for kind in by_kind]
-        return np.stack(parts, axis=len(sizes))
+        return _by_option([get(kind) for kind in by_kind], sizes)
 
     put("state_npv_usd", each(lambda k: worth[k].npv_usd))
     put(

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from .formatting import clean, finite_or_none, money, percent, scale, sig, table
+from .output import units_table
 
 LABELS = {
     "idle": "idle",
@@ -217,8 +218,6 @@ def summary(ds: xr.Dataset) -> dict[str, Any]:
 
 def frame(ds: xr.Dataset):
     """One row per option (and path), its figures as columns with units (for CSV)."""
-    names = [n for n, v in ds.data_vars.items() if v.dims and v.dims[-1] == "option"]
-    table_ = ds[names].to_dataframe()
-    return table_.rename(
-        columns={k: f"{k} [{ds[k].attrs['units']}]" for k in names if ds[k].attrs.get("units")}
+    return units_table(
+        ds, [n for n, v in ds.data_vars.items() if v.dims and v.dims[-1] == "option"]
     )

@@ -366,11 +366,18 @@ def monthly_table(ds: xr.Dataset):
     Month x hour detail stays in the Dataset (``results.nc``): it would repeat every row 24 times.
     """
     names = [k for k, v in ds.data_vars.items() if "time" in v.dims and "hour" not in v.dims]
-    table = ds[names].to_dataframe()
-    return table.rename(
-        columns={
-            k: f"{k} [{ds[k].attrs['units']}]" if ds[k].attrs.get("units") else k for k in names
-        }
+    return units_table(ds, names)
+
+
+def units_table(ds: xr.Dataset, names):
+    """Variables of ``ds`` as a table (one row per coordinate combination), each column
+    headed with its units (``npv_usd [USD]``) where it has any."""
+    return (
+        ds[names]
+        .to_dataframe()
+        .rename(
+            columns={k: f"{k} [{ds[k].attrs['units']}]" for k in names if ds[k].attrs.get("units")}
+        )
     )
 
 

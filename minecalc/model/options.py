@@ -17,9 +17,6 @@ import numpy.typing as npt
 
 from .. import finance, state
 
-KINDS = ("idle", "sell_power", "state_mining", "buy_btc", "sell_elsewhere")
-"""The options, in the order they are compared (the reference first)."""
-
 
 @dataclass(frozen=True)
 class Ledger:
@@ -42,10 +39,16 @@ def _terminal(reserve: finance.Treasury) -> np.ndarray:
     return reserve.reserve_value_usd[..., -1:] * at_end
 
 
+def _nothing_held(shape: tuple[int, ...]) -> finance.Treasury:
+    """The reserve of an option that neither mines nor buys BTC."""
+    none = np.zeros(shape)
+    return finance.treasury(none, np.ones(shape), 0.0)
+
+
 def idle(*, months: int) -> Ledger:
     """The reference: nothing used, nothing earned, nothing held."""
     zero = np.zeros(months)
-    return Ledger(zero, finance.treasury(zero, np.ones(months), 0.0), zero, zero)
+    return Ledger(zero, _nothing_held(zero.shape), zero, zero)
 
 
 def state_mining(
@@ -103,15 +106,14 @@ def sell_power(
         kwh, np.asarray(price_per_kwh)[..., None], 0.0, np.asarray(cost_recovery_per_kwh)[..., None]
     )
     tax = finance.profit_tax(miners_profit_usd, tax_rate) * np.asarray(comes)[..., None]
-    none = np.zeros_like(kwh)
-    return Ledger(margin / fx + tax, finance.treasury(none, np.ones_like(kwh), 0.0), kwh, kwh)
+    return Ledger(margin / fx + tax, _nothing_held(kwh.shape), kwh, kwh)
 
 
 def buy_btc(
     *,
     outlay_usd: np.ndarray,
     btc_price_usd: np.ndarray,
-    cap_btc: npt.ArrayLike = np.inf,
+    cap_btc: npt.ArrayLike | None = None,
 ) -> Ledger:
     """The state buys BTC and holds it (up to the cap; above it, it sells again).
 
@@ -121,8 +123,8 @@ def buy_btc(
         Spent on purchases in each month [USD].
     btc_price_usd : array_like, shape (..., n)
         Price paid [USD/BTC].
-    cap_btc : array_like, shape (...)
-        Most the reserve may hold [BTC].
+    cap_btc : array_like, shape (...), optional
+        Most the reserve may hold [BTC]; None = no cap.
     """
     bought = state.btc_bought(outlay_usd, btc_price_usd)
     reserve = finance.treasury(bought, btc_price_usd, 1.0, cap_btc=cap_btc)
@@ -170,8 +172,7 @@ def sell_elsewhere(
         - short * np.asarray(firming_cost_per_kwh)[..., None]
     )
     cash = local / fx + lease_usd - capex_usd
-    none = np.zeros(np.shape(cash))
-    return Ledger(cash, finance.treasury(none, np.ones_like(none), 0.0), firm_kwh, firm_kwh)
+    return Ledger(cash, _nothing_held(np.shape(cash)), firm_kwh, firm_kwh)
 
 
 @dataclass(frozen=True)
