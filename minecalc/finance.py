@@ -659,8 +659,8 @@ def treasury(
     btc_price_usd: npt.ArrayLike,
     held_fraction: npt.ArrayLike,
     *,
-    cover_usd: npt.ArrayLike = 0.0,
-    cap_btc: npt.ArrayLike = np.inf,
+    cover_usd: npt.ArrayLike | None = None,
+    cap_btc: npt.ArrayLike | None = None,
 ) -> Treasury:
     """Split production into BTC held in a reserve and BTC sold, by a reserve policy.
 
@@ -674,11 +674,11 @@ def treasury(
     held_fraction : array_like, broadcastable to (..., n)
         Share kept of what is left after covering costs [1], in [0, 1]; a per-scenario
         constant as ``held[..., None]``.
-    cover_usd : array_like, broadcastable to (..., n)
-        Costs the period's BTC is sold to cover first [USD]; 0 = none.
-    cap_btc : array_like, broadcastable to (...)
-        Most the reserve may hold [BTC]; what would go above it is sold. inf = no cap,
-        0 = no accumulation at all.
+    cover_usd : array_like, broadcastable to (..., n), optional
+        Costs the period's BTC is sold to cover first [USD]; None = none.
+    cap_btc : array_like, broadcastable to (...), optional
+        Most the reserve may hold [BTC]; what would go above it is sold. None (or inf) = no
+        cap, 0 = no accumulation at all.
 
     Returns
     -------
@@ -699,14 +699,18 @@ def treasury(
     h = np.asarray(held_fraction, dtype=np.float64)
     if np.any((h < 0) | (h > 1)):
         raise ValueError(f"held_fraction: expected values in [0, 1], got {h}")
-    shape = np.broadcast_shapes(mined.shape, h.shape, price.shape, np.shape(cover_usd))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        covered = np.minimum(mined, np.where(price > 0, np.asarray(cover_usd) / price, 0.0))
-    keep = np.broadcast_to(h * (mined - covered), shape)
-    cap = np.asarray(cap_btc, dtype=np.float64)[..., None]
-    before = np.cumsum(keep, axis=-1) - keep  # what would be held before each period
-    # exactly ``keep`` below the cap (no rounding from differencing a running sum)
-    held = np.where(before + keep <= cap, keep, np.maximum(cap - before, 0.0))
+    # the policy's steps cost full-size temporaries: a run without them skips them
+    covered: np.ndarray | float = 0.0
+    if cover_usd is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            covered = np.minimum(mined, np.where(price > 0, np.asarray(cover_usd) / price, 0.0))
+    shape = np.broadcast_shapes(mined.shape, h.shape, price.shape, np.shape(covered))
+    held = np.broadcast_to(h * (mined - covered), shape)
+    if cap_btc is not None:
+        cap = np.asarray(cap_btc, dtype=np.float64)[..., None]
+        before = np.cumsum(held, axis=-1) - held  # what would be held before each period
+        # exactly what is kept below the cap (no rounding from differencing a running sum)
+        held = np.where(before + held <= cap, held, np.maximum(cap - before, 0.0))
     reserve = np.cumsum(held, axis=-1)
     sold = mined - held
     return Treasury(reserve, sold, sold * price, reserve * price)

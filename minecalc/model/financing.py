@@ -50,13 +50,15 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
     timeline : Timeline
     """
     flows = money.flows
-    cfads = flows.reserve.sales_usd - money.bill.cost_usd - money.opex_usd
+    cfads = money.cfads_usd
     capex = money.capital.capex_usd.sum(-1)
     fx = np.broadcast_to(fx, np.broadcast_shapes(fx.shape, cfads.shape))
     parts = [_tranche(t, capex, cfads, fx, timeline.n) for t in terms.tranches]
     drawn, interest, principal, service, balance = np.sum(np.array(parts), axis=0)
     equity = debt.equity_cash_flow(flows.cash_usd, drawn, service)
-    floor = np.inf if terms.min_dscr is None else terms.min_dscr
+    coverage = debt.dscr(cfads, service)
+    # no covenant: nothing falls below -inf
+    floor = -np.inf if terms.min_dscr is None else terms.min_dscr
     return Financed(
         drawn_usd=drawn,
         interest_usd=interest,
@@ -65,10 +67,8 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
         balance_usd=balance,
         cfads_usd=cfads,
         equity_usd=equity,
-        coverage=debt.dscr(cfads, service),
-        breach=debt.first_breach(cfads, service, min_dscr=floor)
-        if terms.min_dscr is not None
-        else debt.Breach(np.full(cfads.shape[:-1], -1), np.full(cfads.shape[:-1], -1)),
+        coverage=coverage,
+        breach=debt.first_breach(coverage, min_dscr=floor),
         equity_irr=finance.irr_with_reason(equity, timeline.mid_years),
     )
 

@@ -138,8 +138,8 @@ class ReservePolicy:
     """Share kept of what is left after covering costs [1], shape (...)."""
     cover_costs: bool = False
     """Sell first to pay each month's energy and operating costs."""
-    cap_btc: float = np.inf
-    """Most the reserve may hold [BTC]."""
+    cap_btc: float | None = None
+    """Most the reserve may hold [BTC]; None = no cap."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def cash_flows(
         btc_net,
         btc_price_usd,
         np.asarray(policy.held_fraction)[..., None],
-        cover_usd=energy_usd + opex_usd if policy.cover_costs else 0.0,
+        cover_usd=energy_usd + opex_usd if policy.cover_costs else None,
         cap_btc=policy.cap_btc,
     )
     at_end = np.zeros(np.shape(btc_net)[-1])
@@ -255,6 +255,12 @@ class Money:
     flows: CashFlows
     value: Valuation
 
+    @property
+    def cfads_usd(self) -> np.ndarray:
+        """BTC sold less energy and operating costs [USD], (..., n): the cash available for
+        debt service, before capex and what is held at the end."""
+        return self.flows.reserve.sales_usd - self.bill.cost_usd - self.opex_usd
+
 
 def money(
     *, inputs: Inputs, timeline: Timeline, fleet: Fleet, prices: Prices, network: Network
@@ -289,7 +295,7 @@ def money(
         policy=ReservePolicy(
             held_fraction=v["finance.btc_held_fraction"],
             cover_costs=inputs.scenario.finance.sell_to_cover_costs,
-            cap_btc=_or_inf(inputs.scenario.finance.reserve_cap_btc),
+            cap_btc=inputs.scenario.finance.reserve_cap_btc,
         ),
         energy_usd=bill.cost_usd,
         opex_usd=opex,
@@ -306,7 +312,3 @@ def money(
         btc_price_usd=v["market.btc_price_usd"],
     )
     return Money(bill=bill, capital=spent, opex_usd=opex, btc_net=btc_net, flows=flows, value=value)
-
-
-def _or_inf(value: float | None) -> float:
-    return np.inf if value is None else value

@@ -134,9 +134,7 @@ def economics(
             finance.npv(money.btc_net, *discount),
         ),
         # before what is held or salvaged at the end: that funds nothing
-        "peak_funding_usd": state.peak_funding(
-            money.flows.reserve.sales_usd - bill.cost_usd - money.opex_usd - money.capital.capex_usd
-        ).usd,
+        "peak_funding_usd": state.peak_funding(money.cfads_usd - money.capital.capex_usd).usd,
         "mining_value_usd_per_mwh_mean": finance.cost_per_btc(
             (money.btc_net * prices.btc_usd).sum(-1), bill.used_mwh.sum(-1)
         ),
