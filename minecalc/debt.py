@@ -486,15 +486,13 @@ def _first(flags: np.ndarray) -> np.ndarray:
     return np.where(flags.any(axis=-1), np.argmax(flags, axis=-1), -1)
 
 
-def first_breach(
-    cfads_usd: npt.ArrayLike, debt_service_usd: npt.ArrayLike, *, min_dscr: npt.ArrayLike
-) -> Breach:
+def first_breach(cover: DSCR, *, min_dscr: npt.ArrayLike) -> Breach:
     """First month and first project year whose DSCR falls below a covenant minimum.
 
     Parameters
     ----------
-    cfads_usd, debt_service_usd : array_like, shape (..., n)
-        As in :func:`dscr` [USD].
+    cover : DSCR
+        The loan's cover (:func:`dscr`), computed once for the cover and the covenant.
     min_dscr : array_like, shape (...)
         Covenant minimum DSCR [-].
 
@@ -507,6 +505,5 @@ def first_breach(
     -----
     A period without debt service cannot breach (its DSCR is NaN).
     """
-    cover = dscr(cfads_usd, debt_service_usd)
     floor = np.asarray(min_dscr, dtype=np.float64)[..., None]
     return Breach(_first(cover.monthly < floor), _first(cover.yearly < floor))

@@ -221,9 +221,9 @@ def test_dscr_per_year_by_hand_and_breach():
     assert_allclose(cover.mean_yearly, (2.0 + 60 / 45) / 2)
     assert_allclose(cover.min_monthly, 0.5)
     assert_allclose(cover.mean_monthly, (17 * 2.0 + 0.5) / 18)
-    breach = D.first_breach(cfads, service, min_dscr=1.5)
+    breach = D.first_breach(D.dscr(cfads, service), min_dscr=1.5)
     assert (int(breach.month), int(breach.year)) == (27, 2)
-    breach = D.first_breach(cfads, service, min_dscr=0.4)
+    breach = D.first_breach(D.dscr(cfads, service), min_dscr=0.4)
     assert (int(breach.month), int(breach.year)) == (-1, -1)
 
 
@@ -231,7 +231,7 @@ def test_dscr_without_service_is_nan_without_warnings():
     cover = D.dscr(np.ones((2, 5)), np.zeros((2, 5)))
     assert np.isnan(cover.monthly).all() and np.isnan(cover.min_monthly).all()
     assert cover.yearly.shape == (2, 1) and np.isnan(cover.mean_yearly).all()
-    assert_array_equal(D.first_breach(np.ones(5), np.zeros(5), min_dscr=1.2).month, -1)
+    assert_array_equal(D.first_breach(D.dscr(np.ones(5), np.zeros(5)), min_dscr=1.2).month, -1)
 
 
 def test_llcr_by_hand():
