@@ -823,6 +823,18 @@ class Market(_Model):
         return _dates_increasing(points)
 
 
+class FxPoint(_Model):
+    """The exchange rate on a date."""
+
+    date: dt.date = Field(description="Date of the point [YYYY-MM-DD, UTC].")
+    usd_fx_rate: float = Field(
+        ge=1e-6,
+        le=1e9,
+        description="Units of the tariff currency per USD on that date [currency/USD].",
+        json_schema_extra=_units("{currency}/USD", "Exchange rate on the date"),
+    )
+
+
 class Tariff(_Model):
     """What the energy costs."""
 
@@ -843,6 +855,12 @@ class Tariff(_Model):
         description="Change of the currency units per USD per year (positive: "
         "the currency weakens) [1/year].",
         json_schema_extra=_units("1/year", "Change of the exchange rate per year", percent=True),
+    )
+    usd_fx_path: tuple[FxPoint, ...] | None = Field(
+        None,
+        min_length=1,
+        description="Dated exchange rates (e.g. a programme's projection), log-linear "
+        "between points and flat after the last; replaces usd_fx_change_per_year.",
     )
     energy_price_per_kwh: float = Field(
         ge=0,
@@ -881,10 +899,23 @@ class Tariff(_Model):
                 )
         return profiles
 
+    @field_validator("usd_fx_path")
+    @classmethod
+    def _fx_points_in_order(cls, points):
+        return _dates_increasing(points)
+
     @model_validator(mode="after")
     def _usd_is_usd(self):
         if self.currency == "USD" and self.usd_fx_rate != 1:
             raise _problem("1 when currency is USD", f"{self.usd_fx_rate:g}", field="usd_fx_rate")
+        if self.currency == "USD" and self.usd_fx_path is not None:
+            raise _problem("no usd_fx_path when currency is USD", "a path", field="usd_fx_path")
+        if self.usd_fx_path is not None and self.usd_fx_change_per_year != 0:
+            raise _problem(
+                "usd_fx_change_per_year 0 with a usd_fx_path (the path sets the change)",
+                f"{self.usd_fx_change_per_year:g}",
+                field="usd_fx_change_per_year",
+            )
         return self
 
 
@@ -933,6 +964,22 @@ class Costs(_Model):
         description="Share of the machines' book value recovered at the horizon's end [1].",
         json_schema_extra=_units("1", "Salvage share of machines' book value", percent=True),
     )
+    facilities_usd_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of the facilities imported and priced in USD (the machines all "
+        "are); the rest is local, priced in the tariff currency at the starting rate [1].",
+        json_schema_extra=_units("1", "Imported share of the facilities", percent=True),
+    )
+    om_usd_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of O&M and fixed costs paid in USD; the rest is local, priced in "
+        "the tariff currency at the starting rate [1].",
+        json_schema_extra=_units("1", "USD share of O&M and fixed costs", percent=True),
+    )
 
 
 class Finance(_Model):
@@ -944,6 +991,11 @@ class Finance(_Model):
         le=10,
         description="Discount rate per year [1/year].",
         json_schema_extra=_units("1/year", "Discount rate per year", percent=True),
+    )
+    discount_rate_basis: Literal["nominal", "real"] = Field(
+        "nominal",
+        description="nominal: the rate discounts the (escalated) USD cash flows as is; real: "
+        "it is converted to (1 + rate)(1 + inflation.usd_per_year) - 1 first.",
     )
     btc_held_fraction: float = Field(
         0.0,
@@ -1149,6 +1201,81 @@ class SellElsewhere(_Model):
     )
 
 
+class Tax(_Model):
+    """Profit tax on the mining, with losses carried forward without limit."""
+
+    profit_tax_rate: float = Field(
+        ge=0,
+        le=1,
+        description="Tax on profit: BTC received at its value then, less energy, O&M and "
+        "tax depreciation; interest is not deducted [1].",
+        json_schema_extra=_units("1", "Profit tax rate", percent=True),
+    )
+    machines_life_years: float | None = Field(
+        None,
+        ge=0.1,
+        le=50,
+        description="Straight-line tax life of the machines; null = fleet.lifetime_years "
+        "(or the horizon) [years].",
+        json_schema_extra=_units("years", "Tax life of the machines"),
+    )
+    facilities_life_years: float = Field(
+        20.0,
+        ge=0.1,
+        le=100,
+        description="Straight-line tax life of the facilities [years].",
+        json_schema_extra=_units("years", "Tax life of the facilities"),
+    )
+
+
+class Inflation(_Model):
+    """Price levels: the inputs are at start-date prices and escalate from there."""
+
+    usd_per_year: float = Field(
+        0.0,
+        ge=-0.5,
+        le=10,
+        description="USD inflation; escalates machines and the USD share of facilities, "
+        "O&M and fixed costs (and a USD tariff) [1/year].",
+        json_schema_extra=_units("1/year", "USD inflation", percent=True),
+    )
+    local_per_year: float = Field(
+        0.0,
+        ge=-0.5,
+        le=10,
+        description="Inflation of the tariff currency; escalates the tariff and the local "
+        "share of facilities, O&M and fixed costs [1/year].",
+        json_schema_extra=_units("1/year", "Local inflation", percent=True),
+    )
+    fx_follows_inflation: bool = Field(
+        False,
+        description="The exchange rate moves with relative inflation (purchasing-power "
+        "parity): usd_fx_rate (1 + local)^t / (1 + usd)^t.",
+    )
+
+
+class Fx(_Model):
+    """The country's foreign reserves, for the months of import cover at the worst point."""
+
+    reserves_usd: float = Field(
+        ge=0,
+        le=1e14,
+        description="Foreign reserves at the start [USD].",
+        json_schema_extra=_units("USD", "Foreign reserves"),
+    )
+    imports_usd_per_month: float = Field(
+        ge=1,
+        le=1e14,
+        description="The country's imports of goods and services [USD/month].",
+        json_schema_extra=_units("USD/month", "Imports per month"),
+    )
+    btc_counts_as_reserve: bool = Field(
+        True,
+        description="Count the held BTC at market value as a reserve asset in the headline "
+        "import cover (both ways are always reported).",
+    )
+
+
 class Tranche(_Model):
     """One loan: how much, in which currency, at what rate, repaid how."""
 
@@ -1296,6 +1423,13 @@ class Scenario(_Model):
     financing: Financing | None = Field(
         None, description="Loans against the capex; null = all equity."
     )
+    tax: Tax | None = Field(None, description="Profit tax; null = none.")
+    inflation: Inflation | None = Field(
+        None, description="Inflation and escalation; null = constant prices."
+    )
+    fx: Fx | None = Field(
+        None, description="Foreign reserves and imports, for import cover; null = not reported."
+    )
     options: Options | None = Field(
         None,
         description="What else the state could do with the power (minecalc compare); "
@@ -1311,6 +1445,30 @@ class Scenario(_Model):
                 f"a date on or before start_date {self.start_date}",
                 epoch_start.isoformat(),
                 field="network.epoch_start_date",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_exchange_rate_path(self):
+        ppp = self.inflation is not None and self.inflation.fx_follows_inflation
+        tariff = self.tariff
+        if self.inflation is not None and tariff.currency == "USD":
+            if self.inflation.local_per_year != 0:
+                raise _problem(
+                    "0 with a USD tariff (usd_per_year escalates everything)",
+                    f"{self.inflation.local_per_year:g}",
+                    field="inflation.local_per_year",
+                )
+            if ppp:
+                raise _problem(
+                    "false with a USD tariff", "true", field="inflation.fx_follows_inflation"
+                )
+        if ppp and (tariff.usd_fx_path is not None or tariff.usd_fx_change_per_year != 0):
+            raise _problem(
+                "no usd_fx_path and usd_fx_change_per_year 0 when the rate follows inflation",
+                "a path" if tariff.usd_fx_path is not None else f"{tariff.usd_fx_change_per_year:g}",
+                field="tariff.usd_fx_path" if tariff.usd_fx_path is not None
+                else "tariff.usd_fx_change_per_year",
             )
         return self
 

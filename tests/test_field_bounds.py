@@ -107,6 +107,8 @@ SETUP = {  # what pk2000mw lacks for the fields under a path to be set on their 
     "fleet.machines.": [PRICED],
     "finance.": [OPTIONS_BLOCK],  # compared too: the reserve policy is the state's
     "options.": [OPTIONS_BLOCK],
+    "tax.": ["tax.profit_tax_rate=0.29"],
+    "fx.": ["fx={reserves_usd: 1.4e10, imports_usd_per_month: 5e9}"],
     "financing.min_dscr": [
         "financing.tranches=[{share_of_capex: 0.5, rate_per_year: 0.08, tenor_months: 24}]"
     ],
@@ -123,6 +125,7 @@ LISTS = {  # list fields: the items given; the value goes into the last (into ev
         {"date": "2027-09-05", "btc_price_usd": 63400},
     ],
     "options.sell_power.levy": [{"up_to_tariff_per_kwh": 20, "levy_per_kwh": 1}],
+    "tariff.usd_fx_path": [{"date": "2027-09-05", "usd_fx_rate": 300}],
     "financing.tranches": [{"share_of_capex": 0.5, "rate_per_year": 0.08, "tenor_months": 24}],
     "site.availability_by_month": [1.0] * 12,
     "tariff.time_of_use": [[1.0] * 24],
@@ -196,6 +199,13 @@ def _no_btc(ds: xr.Dataset) -> xr.DataArray:
     return ds.btc_net.sum("time") == 0
 
 
+def _no_breakeven(ds: xr.Dataset) -> xr.DataArray:
+    """Nothing billed (NPV does not move with the tariff), or every profit taxed away (no
+    price lifts the NPV to zero)."""
+    tax = json.loads(ds.attrs["scenario"]).get("tax") or {}
+    return (ds.energy_cost_usd.sum("time") == 0) | (tax.get("profit_tax_rate") == 1)
+
+
 UNDEFINED: dict[str, Where] = {  # outputs with no value by design: where they may be NaN
     # the cash flow never changes sign, or has no root in the bracket (finance.IRR_REASONS)
     "irr": lambda ds: ds.irr_reason.isin([1, 2]),
@@ -211,15 +221,18 @@ UNDEFINED: dict[str, Where] = {  # outputs with no value by design: where they m
     # no breakeven where NPV does not move with it (finance.breakeven_of_linear): nothing is
     # billed, as nothing runs or the tariff is 0 (the linear solve's two points, 0 and the
     # tariff, are then one)
-    "breakeven_energy_price_per_kwh": lambda ds: ds.energy_cost_usd.sum("time") == 0,
-    "breakeven_energy_price_usd_per_kwh": lambda ds: ds.energy_cost_usd.sum("time") == 0,
-    "breakeven_btc_price_usd": _no_btc,
+    "breakeven_energy_price_per_kwh": _no_breakeven,
+    "breakeven_energy_price_usd_per_kwh": _no_breakeven,
+    "breakeven_btc_price_usd": lambda ds: _no_btc(ds) | _no_breakeven(ds),
     # an epoch still open at the horizon has no retarget timespan (chain.Projection)
     "epoch_block_interval_s": lambda ds: ds.epoch_start_time.shift(epoch=-1).isnull(),
     # no halving within the horizon
     "halving_date": lambda ds: xr.DataArray(ds.sizes.get("halving", 0) == 0),
     # the equity's cash flow never changes sign, or has no root (as irr)
     "equity_irr": lambda ds: ds.equity_irr_reason.isin([1, 2]),
+    # nothing funded, no dollars needed: no month to name
+    "peak_funding_month": lambda ds: ds.peak_funding_usd == 0,
+    "peak_fx_need_month": lambda ds: ds.peak_fx_need_usd == 0,
     # no project year with debt service
     "dscr_min": lambda ds: ds.debt_service_usd.sum("time") == 0,
     "dscr_mean": lambda ds: ds.debt_service_usd.sum("time") == 0,

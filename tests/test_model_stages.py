@@ -55,6 +55,8 @@ def test_capital_by_hand():
         refresh=(np.nan, np.nan),
         infrastructure_usd_per_mw=np.array([5e5]),
         lifetime_years=0.25,
+        usd_level=np.ones(3),
+        cost_levels=(np.ones(3), np.zeros(3)),
     )
     machines = 4e6 / 20 * 10  # W / (J/TH) = TH/s, times USD per TH/s
     assert_allclose(spent.hardware_usd, [machines, 0, 0], rtol=1e-15)
@@ -68,6 +70,7 @@ def test_cash_flows_and_valuation_by_hand():
     spent = money.Capital(
         hardware_usd=np.array([50.0, 0, 0]),
         capex_usd=np.array([80.0, 0, 0]),
+        imported_usd=np.array([50.0, 0, 0]),
         depreciation_usd=np.array([10.0, 10, 10]),
         book_end_usd=np.array(20.0),
     )
@@ -77,8 +80,9 @@ def test_cash_flows_and_valuation_by_hand():
         policy=money.ReservePolicy(held_fraction=np.array(0.5)),
         energy_usd=np.array([30.0, 30, 30]),
         opex_usd=np.array([5.0, 5, 5]),
+        tax_usd=0.0,
         capital=spent,
-        salvage_fraction=np.array(0.5),
+        salvage=np.array(0.5),
     )
     sold = 0.5 * btc * price
     reserve_end = 0.5 * btc.sum() * price[-1]
@@ -92,6 +96,7 @@ def test_cash_flows_and_valuation_by_hand():
         discount_rate=0.1,
         mid_years=t,
         linear=True,
+        npv_scaled=lambda energy_scale, price_scale: np.nan,  # not called when linear
         tariff_per_kwh=np.array(2.0),
         btc_price_usd=np.array(100.0),
     )

@@ -28,10 +28,16 @@ class Financed:
     debt_service_usd: np.ndarray
     balance_usd: np.ndarray
     """Owed at the end of each month [USD]."""
+    foreign_drawn_usd: np.ndarray
+    """Of what is drawn, the USD loans' (dollars into the country) [USD]."""
+    foreign_service_usd: np.ndarray
+    """Of the debt service, the USD loans' (dollars out of the country) [USD]."""
     cfads_usd: np.ndarray
     equity_usd: np.ndarray
     """Cash flow to equity: the project's, plus what is lent, less the debt service."""
     coverage: debt.DSCR
+    llcr: np.ndarray
+    """Loan life coverage ratio at the draw, at the loans' mean rate [1], (...)."""
     breach: debt.Breach
     equity_irr: finance.IRRResult
 
@@ -53,10 +59,24 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
     cfads = money.cfads_usd
     capex = money.capital.capex_usd.sum(-1)
     fx = np.broadcast_to(fx, np.broadcast_shapes(fx.shape, cfads.shape))
-    parts = [_tranche(t, capex, cfads, fx, timeline.n) for t in terms.tranches]
-    drawn, interest, principal, service, balance = np.sum(np.array(parts), axis=0)
+    parts = np.array([_tranche(t, capex, cfads, fx, timeline.n) for t in terms.tranches])
+    drawn, interest, principal, service, balance = np.sum(parts, axis=0)
+    in_usd = np.array([t.currency == "USD" for t in terms.tranches])
+    foreign_drawn, foreign_service = np.sum(parts[in_usd][:, [0, 3]], axis=0)
     equity = debt.equity_cash_flow(flows.cash_usd, drawn, service)
     coverage = debt.dscr(cfads, service)
+    # the loans together: opening balances, discounted at their principal-weighted rate
+    principals = parts[:, 0, ..., 0]
+    rates = np.array([t.rate_per_year for t in terms.tranches]).reshape(-1, *[1] * (parts.ndim - 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_rate = (rates * principals).sum(0) / principals.sum(0)
+    opening = np.concatenate([drawn[..., :1], balance[..., :-1]], axis=-1)
+    llcr = debt.llcr(
+        cfads,
+        opening,
+        np.nan_to_num(mean_rate),
+        maturity_months=max(t.tenor_months for t in terms.tranches),
+    )[..., 0]
     # no covenant: nothing falls below -inf
     floor = -np.inf if terms.min_dscr is None else terms.min_dscr
     return Financed(
@@ -65,9 +85,12 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
         principal_usd=principal,
         debt_service_usd=service,
         balance_usd=balance,
+        foreign_drawn_usd=foreign_drawn,
+        foreign_service_usd=foreign_service,
         cfads_usd=cfads,
         equity_usd=equity,
         coverage=coverage,
+        llcr=llcr,
         breach=debt.first_breach(coverage, min_dscr=floor),
         equity_irr=finance.irr_with_reason(equity, timeline.mid_years),
     )

@@ -47,9 +47,14 @@ PARAMETERS = (
     "costs.om_usd_per_mw_year",
     "costs.fixed_usd_per_year",
     "costs.salvage_fraction",
+    "costs.facilities_usd_share",
+    "costs.om_usd_share",
     "finance.discount_rate",
     "finance.btc_held_fraction",
     "finance.alternative_energy_price_per_kwh",
+    "tax.profit_tax_rate",
+    "inflation.usd_per_year",
+    "inflation.local_per_year",
 )
 """Scenario parameters the core takes as arrays, by their config path."""
 
@@ -157,7 +162,7 @@ def base_parameters(scenario: Scenario) -> dict:
     growth trends) as the model uses it."""
     net, site, costs = scenario.network, scenario.site, scenario.costs
     tariff, finance = scenario.tariff, scenario.finance
-    response = net.response
+    response, inflation = net.response, scenario.inflation
     return {
         "network.height": net.height,
         "network.difficulty": net.difficulty,
@@ -186,6 +191,8 @@ def base_parameters(scenario: Scenario) -> dict:
         "costs.om_usd_per_mw_year": costs.om_usd_per_mw_year,
         "costs.fixed_usd_per_year": costs.fixed_usd_per_year,
         "costs.salvage_fraction": costs.salvage_fraction,
+        "costs.facilities_usd_share": costs.facilities_usd_share,
+        "costs.om_usd_share": costs.om_usd_share,
         "finance.discount_rate": finance.discount_rate,
         "finance.btc_held_fraction": finance.btc_held_fraction,
         "finance.alternative_energy_price_per_kwh": (
@@ -193,6 +200,10 @@ def base_parameters(scenario: Scenario) -> dict:
             if finance.alternative_energy_price_per_kwh is None
             else finance.alternative_energy_price_per_kwh
         ),
+        # no block: no tax, constant prices
+        "tax.profit_tax_rate": 0.0 if scenario.tax is None else scenario.tax.profit_tax_rate,
+        "inflation.usd_per_year": 0.0 if inflation is None else inflation.usd_per_year,
+        "inflation.local_per_year": 0.0 if inflation is None else inflation.local_per_year,
     }
 
 

@@ -4,16 +4,23 @@ Each sub-stage is a small pure function of arrays (scenario axes, then months), 
 can be checked by hand without running the chain. Cash flows sit at the middle of their
 month; the held BTC is valued at the last month's price and counted, with the machines'
 salvage, in the last month.
+
+Money inputs are at start-date prices and escalate with inflation (:mod:`.prices`' price
+levels): machines and the USD share of facilities and O&M with USD inflation, the local
+share with the tariff currency's, converted at each month's rate. The BTC price is nominal
+USD as quoted. With no inflation every level is exactly 1 and nothing changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .. import finance, plant
+from ..config import Scenario, Tax
 from .fleet import Fleet
 from .inputs import Inputs
 from .network import Network
@@ -83,6 +90,8 @@ class Capital:
     hardware_usd: np.ndarray
     capex_usd: np.ndarray
     """Machines plus facilities [USD]."""
+    imported_usd: np.ndarray
+    """Of the capex, paid abroad in USD: the machines and the imported facilities [USD]."""
     depreciation_usd: np.ndarray
     """Straight-line depreciation of the machines [USD]."""
     book_end_usd: np.ndarray
@@ -98,6 +107,8 @@ def capital(
     refresh: tuple[float, float],
     infrastructure_usd_per_mw: np.ndarray,
     lifetime_years: float,
+    usd_level: np.ndarray,
+    cost_levels: tuple[np.ndarray, np.ndarray],
 ) -> Capital:
     """Machines bought with the ramp and its refreshes, facilities, depreciation.
 
@@ -114,19 +125,84 @@ def capital(
         Facilities per MW of grid capacity [USD/MW].
     lifetime_years : float
         Machine life [years] for depreciation; inf depreciates over the horizon.
+    usd_level : array_like, shape (..., n)
+        USD price level relative to the start [1]: the machines' escalation.
+    cost_levels : (array_like, array_like)
+        The facilities' USD part and local part, each ``share x escalation`` [1], (..., n).
     """
     n = vintages.mw.shape[-1]
     hardware = cast("np.ndarray", plant.hardware_capex_usd(vintages.bought_mw, *machines))
     if not np.isnan(refresh[0]):
         hardware = hardware + plant.hardware_capex_usd(vintages.refresh_bought_mw, *refresh)
-    capex = hardware + vintages.bought_mw * pue / mining_share * infrastructure_usd_per_mw
+    hardware = hardware * usd_level
+    facilities = vintages.bought_mw * pue / mining_share * infrastructure_usd_per_mw
+    imported = hardware + facilities * cost_levels[0]
+    capex = imported + facilities * cost_levels[1]
     life = plant.lifetime_months(lifetime_years, n) if np.isfinite(lifetime_years) else n
     depreciation = finance.straight_line_depreciation(hardware, life, n)
     return Capital(
         hardware_usd=hardware,
         capex_usd=capex,
+        imported_usd=imported,
         depreciation_usd=depreciation,
         book_end_usd=hardware.sum(-1) - depreciation.sum(-1),
+    )
+
+
+@dataclass(frozen=True)
+class Taxes:
+    """Profit tax by month, losses carried forward without limit."""
+
+    depreciation_usd: np.ndarray
+    """Tax depreciation of the machines and facilities [USD], (..., n)."""
+    earnings_usd: np.ndarray
+    """Earnings before tax: BTC received at its price, less energy, O&M and tax
+    depreciation [USD], (..., n)."""
+    tax_usd: np.ndarray
+    """Tax paid [USD], (..., n)."""
+
+
+def taxes(
+    *,
+    btc_net: np.ndarray,
+    btc_price_usd: np.ndarray,
+    energy_usd: np.ndarray,
+    opex_usd: np.ndarray,
+    capital: Capital,
+    rate: np.ndarray,
+    life_months: tuple[npt.ArrayLike, npt.ArrayLike],
+) -> Taxes:
+    """Tax on the mining's profit (:func:`minecalc.finance.profit_tax`).
+
+    Parameters
+    ----------
+    btc_net, btc_price_usd : array_like, shape (..., n)
+        BTC received [BTC]; its price [USD]. Mined BTC is income when received, held or
+        sold (gains on held BTC after that are not taxed here).
+    energy_usd, opex_usd : array_like, shape (..., n)
+        [USD].
+    capital : Capital
+    rate : array_like, shape (...)
+        Profit tax rate [1].
+    life_months : (array_like, array_like)
+        Straight-line tax life of the machines and of the facilities [months].
+
+    Notes
+    -----
+    Interest is not deducted: the tax is the project's, whatever its financing, which
+    keeps sculpted debt free of the circularity of a tax shield (conservative for the
+    lender).
+    """
+    n = np.shape(btc_net)[-1]
+    facilities = capital.capex_usd - capital.hardware_usd
+    depreciation = finance.straight_line_depreciation(
+        capital.hardware_usd, life_months[0], n
+    ) + finance.straight_line_depreciation(facilities, life_months[1], n)
+    earnings = btc_net * btc_price_usd - energy_usd - opex_usd - depreciation
+    return Taxes(
+        depreciation_usd=depreciation,
+        earnings_usd=earnings,
+        tax_usd=finance.profit_tax(earnings, rate),
     )
 
 
@@ -160,10 +236,12 @@ def cash_flows(
     policy: ReservePolicy,
     energy_usd: np.ndarray,
     opex_usd: np.ndarray,
+    tax_usd: np.ndarray | float,
     capital: Capital,
-    salvage_fraction: np.ndarray | float,
+    salvage: np.ndarray | float,
 ) -> CashFlows:
-    """Sales of the BTC not held, less energy, operations and capital, plus the end values.
+    """Sales of the BTC not held, less energy, operations, tax and capital, plus the end
+    values.
 
     Parameters
     ----------
@@ -171,11 +249,12 @@ def cash_flows(
         BTC received after the pool fee [BTC]; its price [USD].
     policy : ReservePolicy
         What is held and what is sold.
-    energy_usd, opex_usd : array_like, shape (..., n)
+    energy_usd, opex_usd, tax_usd : array_like, shape (..., n)
         [USD].
     capital : Capital
-    salvage_fraction : array_like, shape (...)
-        Share of the machines' book value recovered at the end [1].
+    salvage : array_like, shape (...)
+        Share of the machines' book value recovered at the end, times the USD price level
+        then [1].
     """
     reserve = finance.treasury(
         btc_net,
@@ -186,10 +265,10 @@ def cash_flows(
     )
     at_end = np.zeros(np.shape(btc_net)[-1])
     at_end[-1] = 1.0
-    terminal = (reserve.reserve_value_usd[..., -1] + salvage_fraction * capital.book_end_usd)[
+    terminal = (reserve.reserve_value_usd[..., -1] + salvage * capital.book_end_usd)[
         ..., None
     ] * at_end
-    cash = reserve.sales_usd + terminal - energy_usd - opex_usd - capital.capex_usd
+    cash = reserve.sales_usd + terminal - energy_usd - opex_usd - tax_usd - capital.capex_usd
     return CashFlows(reserve=reserve, cash_usd=cash, at_end=at_end)
 
 
@@ -203,6 +282,11 @@ class Valuation:
     breakeven_btc_price_usd: np.ndarray | float
 
 
+NpvScaled = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``npv(energy_scale, price_scale)``: NPV of every scenario with its energy bill and its BTC
+price path multiplied by the scales, each of the scenario shape, the chain held as it is."""
+
+
 def valuation(
     *,
     flows: CashFlows,
@@ -210,35 +294,54 @@ def valuation(
     discount_rate: npt.ArrayLike,
     mid_years: np.ndarray,
     linear: bool,
+    npv_scaled: NpvScaled | None,
     tariff_per_kwh: npt.ArrayLike,
     btc_price_usd: np.ndarray | float,
 ) -> Valuation:
-    """Discount the cash flows; with ``linear`` (dispatch ``always``), the exact breakevens.
+    """Discount the cash flows; with ``npv_scaled``, the breakevens (else NaN).
 
     Notes
     -----
-    Without dispatch, NPV is linear in the tariff and in the BTC price path, so NPV at the
-    scenario and with either term removed gives the root. Otherwise the breakevens are NaN
-    here (:mod:`minecalc.model.breakevens` finds them over whole runs).
+    Without dispatch, the chain does not move with the tariff or the BTC price, so the
+    breakeven tariff and starting price are zeros of NPV in a multiplier of the energy bill
+    and of the price path (``npv_scaled``). Without tax (``linear``) NPV is linear in
+    each, so NPV at the scenario and with either term removed gives the root; with tax,
+    NPV bends where profits start to be taxed, and the root is bracketed
+    (:func:`minecalc.finance.breakeven`). With dispatch the breakevens are NaN here
+    (:mod:`minecalc.model.breakevens` finds them over whole runs). ``discount_rate`` is
+    nominal, as the cash flows are.
     """
     npv = finance.npv(flows.cash_usd, discount_rate, mid_years)
     irr = finance.irr_with_reason(flows.cash_usd, mid_years)
-    if not linear:
+    if npv_scaled is None:
         nan = np.full(np.shape(npv), np.nan)
         return Valuation(
             npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan, breakeven_btc_price_usd=nan
         )
-    pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
-    revenue = flows.reserve.sales_usd + flows.reserve.reserve_value_usd[..., -1:] * flows.at_end
-    pv_revenue = finance.npv(revenue, discount_rate, mid_years)
+    if linear:
+        pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
+        revenue = flows.reserve.sales_usd + flows.reserve.reserve_value_usd[..., -1:] * flows.at_end
+        pv_revenue = finance.npv(revenue, discount_rate, mid_years)
+        return Valuation(
+            npv_usd=npv,
+            irr=irr,
+            breakeven_energy_price_per_kwh=finance.breakeven_of_linear(
+                npv + pv_energy, npv, 0.0, tariff_per_kwh
+            ),
+            breakeven_btc_price_usd=btc_price_usd
+            * finance.breakeven_of_linear(npv - pv_revenue, npv, 0.0, 1.0),
+        )
+    one = np.ones(np.shape(npv))
     return Valuation(
         npv_usd=npv,
         irr=irr,
-        breakeven_energy_price_per_kwh=finance.breakeven_of_linear(
-            npv + pv_energy, npv, 0.0, tariff_per_kwh
-        ),
+        # multipliers of the bill and of the price path, bracketed as the whole-run solve
+        breakeven_energy_price_per_kwh=tariff_per_kwh
+        * finance.breakeven(lambda k: npv_scaled(k, one), 0.0, 2.0, xmin=-1e3, xmax=1e3),
         breakeven_btc_price_usd=btc_price_usd
-        * finance.breakeven_of_linear(npv - pv_revenue, npv, 0.0, 1.0),
+        * finance.breakeven(
+            lambda k: npv_scaled(one, k), 0.25, 4.0, xmin=1.0 / btc_price_usd, xmax=1e3
+        ),
     )
 
 
@@ -250,23 +353,44 @@ class Money:
     capital: Capital
     opex_usd: np.ndarray
     """Operations, maintenance and fixed costs [USD], (..., n)."""
+    opex_imported_usd: np.ndarray
+    """Of those, paid in USD abroad [USD], (..., n)."""
     btc_net: np.ndarray
     """BTC received after the pool fee [BTC], (..., n)."""
+    taxes: Taxes | None
+    """None when no scenario pays tax."""
     flows: CashFlows
+    discount_rate: np.ndarray
+    """Nominal discount rate [1/year], (...)."""
     value: Valuation
 
     @property
     def cfads_usd(self) -> np.ndarray:
-        """BTC sold less energy and operating costs [USD], (..., n): the cash available for
-        debt service, before capex and what is held at the end."""
-        return self.flows.reserve.sales_usd - self.bill.cost_usd - self.opex_usd
+        """BTC sold less energy, operating costs and tax [USD], (..., n): the cash available
+        for debt service, before capex and what is held at the end."""
+        return self.flows.reserve.sales_usd - self.bill.cost_usd - self.opex_usd - self.tax_usd
+
+    @property
+    def tax_usd(self) -> np.ndarray | float:
+        """Tax paid [USD], (..., n); 0 without tax."""
+        return 0.0 if self.taxes is None else self.taxes.tax_usd
 
 
 def money(
-    *, inputs: Inputs, timeline: Timeline, fleet: Fleet, prices: Prices, network: Network
+    *,
+    inputs: Inputs,
+    timeline: Timeline,
+    fleet: Fleet,
+    prices: Prices,
+    network: Network,
+    solve_breakevens: bool = True,
 ) -> Money:
-    """Stage 6: the energy bill, capital, operating costs, cash flows and their value."""
-    pm, v, vintages = inputs.per_month, inputs.values, fleet.vintages
+    """Stage 6: the energy bill, capital, operating costs, tax, cash flows and their value.
+
+    ``solve_breakevens`` finds the breakevens without dispatch (with dispatch they need
+    whole runs, :mod:`minecalc.model.breakevens`).
+    """
+    pm, v, vintages, scenario = inputs.per_month, inputs.values, fleet.vintages, inputs.scenario
     bill = energy_bill(
         it_mw=vintages.mw,
         pue=fleet.pue,
@@ -284,31 +408,92 @@ def money(
         refresh=fleet.refresh,
         infrastructure_usd_per_mw=pm("costs.infrastructure_usd_per_mw"),
         lifetime_years=fleet.lifetime_years,
+        usd_level=prices.usd_level,
+        cost_levels=prices.split(pm("costs.facilities_usd_share")),
     )
-    opex = (
+    om_usd, om_local = prices.split(pm("costs.om_usd_share"))
+    opex_base = (
         pm("costs.om_usd_per_mw_year") * fleet.site_mw + pm("costs.fixed_usd_per_year")
     ) * timeline.period_years
+    opex_imported = opex_base * om_usd
+    opex = opex_imported + opex_base * om_local
     btc_net = network.fleet_btc * (1 - prices.pool_fee)
-    flows = cash_flows(
-        btc_net=btc_net,
-        btc_price_usd=prices.btc_usd,
-        policy=ReservePolicy(
-            held_fraction=v["finance.btc_held_fraction"],
-            cover_costs=inputs.scenario.finance.sell_to_cover_costs,
-            cap_btc=inputs.scenario.finance.reserve_cap_btc,
-        ),
-        energy_usd=bill.cost_usd,
-        opex_usd=opex,
-        capital=spent,
-        salvage_fraction=v["costs.salvage_fraction"],
+    rate = v["tax.profit_tax_rate"]
+    lives = _tax_lives(scenario, fleet, timeline.n) if np.any(rate) else None
+    policy = ReservePolicy(
+        held_fraction=v["finance.btc_held_fraction"],
+        cover_costs=scenario.finance.sell_to_cover_costs,
+        cap_btc=scenario.finance.reserve_cap_btc,
     )
+    salvage = v["costs.salvage_fraction"] * prices.usd_level[..., -1]
+
+    def settle(energy_usd: np.ndarray, btc_price_usd: np.ndarray):
+        """Tax and the cash flows, at an energy bill and a BTC price path."""
+        taxed = None
+        if lives is not None:
+            taxed = taxes(
+                btc_net=btc_net,
+                btc_price_usd=btc_price_usd,
+                energy_usd=energy_usd,
+                opex_usd=opex,
+                capital=spent,
+                rate=rate,
+                life_months=lives,
+            )
+        flows = cash_flows(
+            btc_net=btc_net,
+            btc_price_usd=btc_price_usd,
+            policy=policy,
+            energy_usd=energy_usd,
+            opex_usd=opex,
+            tax_usd=0.0 if taxed is None else taxed.tax_usd,
+            capital=spent,
+            salvage=salvage,
+        )
+        return taxed, flows
+
+    discount_rate = v["finance.discount_rate"]
+    if scenario.finance.discount_rate_basis == "real":
+        discount_rate = finance.nominal_rate(discount_rate, v["inflation.usd_per_year"])
+
+    def npv_scaled(energy_scale: np.ndarray, price_scale: np.ndarray) -> np.ndarray:
+        _, scaled = settle(
+            bill.cost_usd * energy_scale[..., None], prices.btc_usd * price_scale[..., None]
+        )
+        return finance.npv(scaled.cash_usd, discount_rate, timeline.mid_years)
+
+    taxed, flows = settle(bill.cost_usd, prices.btc_usd)
+    solve = solve_breakevens and scenario.tariff.dispatch != "economic"
     value = valuation(
         flows=flows,
         energy_usd=bill.cost_usd,
-        discount_rate=v["finance.discount_rate"],
+        linear=lives is None,
+        discount_rate=discount_rate,
         mid_years=timeline.mid_years,
-        linear=inputs.scenario.tariff.dispatch != "economic",
+        npv_scaled=npv_scaled if solve else None,
         tariff_per_kwh=v["tariff.energy_price_per_kwh"],
         btc_price_usd=v["market.btc_price_usd"],
     )
-    return Money(bill=bill, capital=spent, opex_usd=opex, btc_net=btc_net, flows=flows, value=value)
+    return Money(
+        bill=bill,
+        capital=spent,
+        opex_usd=opex,
+        opex_imported_usd=opex_imported,
+        btc_net=btc_net,
+        taxes=taxed,
+        flows=flows,
+        discount_rate=discount_rate,
+        value=value,
+    )
+
+
+def _tax_lives(scenario: Scenario, fleet: Fleet, n: int) -> tuple[int, int]:
+    """The machines' and the facilities' tax lives [months]: the tax block's, or the
+    fleet's life (the horizon without one)."""
+    tax = scenario.tax or Tax(profit_tax_rate=0.0)  # a swept rate without a block: defaults
+    machines = fleet.lifetime_years if tax.machines_life_years is None else tax.machines_life_years
+    facilities = tax.facilities_life_years
+    return tuple(  # type: ignore[return-value]
+        plant.lifetime_months(years, n) if np.isfinite(years) else n
+        for years in (machines, facilities)
+    )

@@ -14,8 +14,9 @@ import numpy as np
 from .. import chain, finance, plant, state
 from ..protocol import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
 from .financing import Financed
+from .fx_ledger import FxLedger
 from .fleet import Fleet
-from .money import Money
+from .money import Money, Taxes
 from .network import EH, Network
 from .prices import Prices
 from .timeline import Timeline
@@ -100,10 +101,12 @@ def economics(
     money: Money,
     fx_start: np.ndarray,
     discount: tuple[np.ndarray, np.ndarray],
+    dollars: FxLedger,
 ) -> dict[str, Any]:
-    """One value per scenario: totals, NPV, IRR, payback, unit costs and breakevens.
+    """One value per scenario: totals, NPV, IRR, payback, unit costs, breakevens and the
+    peak needs for funding and for dollars.
 
-    ``discount`` is the discount rate [1/year] and the cash flows' times [years].
+    ``discount`` is the nominal discount rate [1/year] and the cash flows' times [years].
     """
     bill, value, cash = money.bill, money.value, money.flows.cash_usd
     btc_total, energy_total = money.btc_net.sum(-1), bill.cost_usd.sum(-1)
@@ -133,8 +136,7 @@ def economics(
             finance.npv(bill.cost_usd + money.opex_usd + money.capital.capex_usd, *discount),
             finance.npv(money.btc_net, *discount),
         ),
-        # before what is held or salvaged at the end: that funds nothing
-        "peak_funding_usd": state.peak_funding(money.cfads_usd - money.capital.capex_usd).usd,
+        **_peaks(money, dollars.position),
         "mining_value_usd_per_mwh_mean": finance.cost_per_btc(
             (money.btc_net * prices.btc_usd).sum(-1), bill.used_mwh.sum(-1)
         ),
@@ -219,9 +221,50 @@ def financing(*, financed: Financed, covenant: float | None) -> dict[str, Any]:
         "equity_cash_flow_usd": financed.equity_usd,
         "dscr_min": financed.coverage.min_yearly,
         "dscr_mean": financed.coverage.mean_yearly,
+        "llcr": financed.llcr,
         "equity_irr": financed.equity_irr.irr_per_year,
         "equity_irr_reason": financed.equity_irr.reason,
         "covenant_min_dscr": np.nan if covenant is None else covenant,
         "covenant_breach_year": np.where(breach >= 0, breach + 1, np.nan),
         "debt_left_usd": financed.balance_usd[..., -1],
+    }
+
+
+def _peaks(money: Money, dollars: state.FxPosition) -> dict[str, Any]:
+    """The peak funding need, before financing and what is held or salvaged at the end
+    (that funds nothing), and the peak need for dollars (USD loans included)."""
+    funding = state.peak_funding(money.cfads_usd - money.capital.capex_usd)
+    return {
+        "peak_funding_usd": funding.usd,
+        "peak_funding_month": _month_of(funding.month, funding.usd),
+        "peak_fx_need_usd": dollars.peak_need_usd,
+        "peak_fx_need_month": _month_of(dollars.peak_month, dollars.peak_need_usd),
+    }
+
+
+def _month_of(index: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Months from the start to the end of the month of a peak (1 = the first); NaN when
+    there is no need."""
+    return np.where(need > 0, index + 1.0, np.nan)
+
+
+def tax(*, taxes: Taxes) -> dict[str, Any]:
+    """The profit tax by month and in total."""
+    return {
+        "tax_usd": taxes.tax_usd,
+        "earnings_before_tax_usd": taxes.earnings_usd,
+        "tax_depreciation_usd": taxes.depreciation_usd,
+        "tax_usd_total": taxes.tax_usd.sum(-1),
+    }
+
+
+def fx(*, ledger: FxLedger) -> dict[str, Any]:
+    """The dollars out and in by month, the position and the import cover at the worst."""
+    assert ledger.with_btc is not None, "the ledger has no reserves to cover imports"
+    return {
+        "fx_out_usd": ledger.out_usd,
+        "fx_in_usd": ledger.in_usd,
+        "fx_position_usd": ledger.position.cumulative_usd,
+        "import_cover_months": ledger.position.import_cover_months,
+        "import_cover_with_btc_months": ledger.with_btc.import_cover_months,
     }

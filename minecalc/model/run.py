@@ -13,6 +13,7 @@ from ..config import Scenario
 from ..errors import InputError
 from . import breakevens, dataset, outputs
 from .financing import financing
+from .fx_ledger import fx_ledger
 from .fleet import Fleet, fleet
 from .inputs import Inputs, inputs
 from .money import Money, money
@@ -79,7 +80,14 @@ def run(
         epochs="epochs" in detail,
         without_fleet=without_fleet,
     )
-    cash = money(inputs=given, timeline=months, fleet=machines, prices=priced, network=chain_run)
+    cash = money(
+        inputs=given,
+        timeline=months,
+        fleet=machines,
+        prices=priced,
+        network=chain_run,
+        solve_breakevens=solve_breakevens,
+    )
     if solve_breakevens and scenario.tariff.dispatch == "economic":
         cash = _breakevens(cash, given, params, paths)
     groups = _groups(given, months, machines, priced, chain_run, cash, detail)
@@ -111,6 +119,13 @@ def _groups(
 ) -> dict[str, dict[str, Any]]:
     """The registry groups this run has, as arrays."""
     common: dict[str, Any] = {"timeline": months, "prices": priced, "network": chain_run}
+    scenario = given.scenario
+    financed = (
+        None
+        if scenario.financing is None
+        else financing(terms=scenario.financing, money=cash, fx=priced.fx, timeline=months)
+    )
+    dollars = fx_ledger(money=cash, financed=financed, reserves=scenario.fx)
     groups = {
         "core": outputs.core(**common, fleet=machines, money=cash),
         "economics": outputs.economics(
@@ -118,7 +133,8 @@ def _groups(
             prices=priced,
             money=cash,
             fx_start=given.values["tariff.usd_fx_rate"],
-            discount=(given.values["finance.discount_rate"], months.mid_years),
+            discount=(cash.discount_rate, months.mid_years),
+            dollars=dollars,
         ),
     }
     if "epochs" in detail:
@@ -134,13 +150,14 @@ def _groups(
         groups["without_fleet"] = outputs.without_fleet(**common)
     if chain_run.fixed is not None:
         groups["response"] = outputs.response(**common)
-    if given.scenario.financing is not None:
-        financed = financing(
-            terms=given.scenario.financing, money=cash, fx=priced.fx, timeline=months
-        )
+    if financed is not None and scenario.financing is not None:
         groups["financing"] = outputs.financing(
-            financed=financed, covenant=given.scenario.financing.min_dscr
+            financed=financed, covenant=scenario.financing.min_dscr
         )
+    if cash.taxes is not None:
+        groups["tax"] = outputs.tax(taxes=cash.taxes)
+    if scenario.fx is not None:
+        groups["fx"] = outputs.fx(ledger=dollars)
     return groups
 
 

@@ -13,6 +13,9 @@ Groups, and when a run has them:
   had not come);
 - ``response``: when the other miners respond (``network.response``);
 - ``financing``: when the scenario has loans (``financing``);
+- ``tax``: when the scenario pays profit tax (``tax``);
+- ``fx``: when the scenario gives foreign reserves (``fx``): the dollar ledger by month
+  and the import cover;
 - ``coords``: coordinates.
 
 ``monte_carlo`` and ``sensitivity`` describe what :mod:`minecalc.uncertainty` and
@@ -149,7 +152,25 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "peak_funding_usd",
             NONE,
             "USD",
-            "peak funding need: the deepest cumulative cash flow before end values",
+            "peak funding need: the deepest cumulative cash flow before financing and end values",
+        ),
+        (
+            "peak_funding_month",
+            NONE,
+            "months",
+            "month of the peak funding need (1 = the first; NaN: no need)",
+        ),
+        (
+            "peak_fx_need_usd",
+            NONE,
+            "USD",
+            "peak need for dollars: the deepest cumulative dollars out less in, USD loans in",
+        ),
+        (
+            "peak_fx_need_month",
+            NONE,
+            "months",
+            "month of the peak need for dollars (1 = the first; NaN: no need)",
         ),
         (
             "mining_value_usd_per_mwh_mean",
@@ -291,6 +312,12 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ("equity_cash_flow_usd", T, "USD", "cash flow to equity"),
         ("dscr_min", NONE, "1", "lowest DSCR of a project year (CFADS / debt service)"),
         ("dscr_mean", NONE, "1", "mean DSCR of the project years with debt service"),
+        (
+            "llcr",
+            NONE,
+            "1",
+            "loan life coverage ratio at the draw: PV(CFADS to maturity) / debt, at the loans' rate",
+        ),
         ("equity_irr", NONE, "1/year", "equity IRR (beside the project's irr)"),
         ("equity_irr_reason", NONE, "1", "why equity_irr is undefined (0 = it is defined)"),
         ("covenant_min_dscr", NONE, "1", "covenant: the lowest DSCR allowed (NaN: none)"),
@@ -301,6 +328,39 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "first project year whose DSCR is below the covenant (NaN: none)",
         ),
         ("debt_left_usd", NONE, "USD", "owed at the end of the horizon"),
+    ],
+    "tax": [
+        ("tax_usd", T, "USD", "profit tax paid, losses carried forward"),
+        (
+            "earnings_before_tax_usd",
+            T,
+            "USD",
+            "BTC received at its price less energy, O&M and tax depreciation",
+        ),
+        ("tax_depreciation_usd", T, "USD", "tax depreciation of the machines and facilities"),
+        ("tax_usd_total", NONE, "USD", "profit tax paid over the horizon"),
+    ],
+    "fx": [
+        (
+            "fx_out_usd",
+            T,
+            "USD",
+            "dollars out: machines, imported facilities and O&M, USD debt service",
+        ),
+        ("fx_in_usd", T, "USD", "dollars in: BTC sold, USD loans drawn"),
+        ("fx_position_usd", T, "USD", "cumulative dollars in less out"),
+        (
+            "import_cover_months",
+            NONE,
+            "months",
+            "months of imports the reserves cover at the worst point of the dollar position",
+        ),
+        (
+            "import_cover_with_btc_months",
+            NONE,
+            "months",
+            "the same, counting the held BTC at market value as a reserve asset",
+        ),
     ],
     "options": [
         (
