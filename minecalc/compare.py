@@ -11,6 +11,7 @@ to leaving the power idle, at the scenario's discount rate.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,22 @@ from .model import options as ledgers
 from .model import variables
 from .model.timeline import Timeline, timeline
 
+MINING_FISCAL = (
+    "peak_fx_need_usd",
+    "peak_fx_need_month",
+    "import_cover_months",
+    "import_cover_with_btc_months",
+    "dscr_min",
+    "llcr",
+    "covenant_min_dscr",
+    "covenant_breach_year",
+    "equity_irr",
+    "levelized_cost_per_btc_usd",
+    "cost_per_btc_cash_usd",
+    "cost_per_btc_all_in_usd",
+)
+"""Figures of the state-mining run the comparison carries under their own names."""
+
 TARIFF_POINTS = 41
 """Tariffs tried between 0 and twice the larger of the tariff and cost recovery."""
 
@@ -30,19 +47,23 @@ QUANTILES = (0.1, 0.5)
 """NPV exceeded in 90 % of paths (P90, the lender's conservative case) and the median."""
 
 
-def _variant(scenario: Scenario, **changes: dict[str, Any]) -> Scenario:
-    """``scenario`` without options, with some sections' fields replaced (validated again)."""
+def _variant(scenario: Scenario, drop: tuple[str, ...] = (), **changes: dict[str, Any]) -> Scenario:
+    """``scenario`` without options (and the sections in ``drop``), with some sections'
+    fields replaced (validated again)."""
     data = scenario.to_dict()
-    data.pop("options", None)
+    for section in ("options", *drop):
+        data.pop(section, None)
     for section, fields in changes.items():
         data[section] = {**data.get(section, {}), **fields}
     return config_from_dict({k: v for k, v in data.items() if v is not None})
 
 
 def state_mining_scenario(scenario: Scenario, cost_recovery_per_kwh: float) -> Scenario:
-    """The state mines, paying for its energy what it costs the power sector."""
+    """The state mines, paying for its energy what it costs the power sector (and no profit
+    tax: that would be paid to itself)."""
     return _variant(
         scenario,
+        drop=("tax",),
         tariff={
             "energy_price_per_kwh": cost_recovery_per_kwh,
             "time_of_use": None,
@@ -52,23 +73,27 @@ def state_mining_scenario(scenario: Scenario, cost_recovery_per_kwh: float) -> S
 
 
 def private_scenario(scenario: Scenario, price_per_kwh: float) -> Scenario:
-    """Private miners at ``price_per_kwh`` (tariff plus levy), on their own economics."""
+    """Private miners at ``price_per_kwh`` (tariff plus levy), on their own economics: after
+    their profit tax, all equity (their loans are theirs)."""
     sell = _options(scenario).sell_power
     assert sell is not None
     fleet: dict[str, Any] = {}
     costs: dict[str, Any] = {}
+    lives = scenario.tax.model_dump(exclude_none=True) if scenario.tax is not None else {}
     if sell.efficiency_j_per_th is not None:  # priced: the scenario checks it
         fleet = {"efficiency_j_per_th": sell.efficiency_j_per_th, "machines": None}
     if sell.hardware_usd_per_th is not None:
         costs["hardware_usd_per_th"] = sell.hardware_usd_per_th
     return _variant(
         scenario,
+        drop=("financing", "fx"),
         tariff={
             "energy_price_per_kwh": price_per_kwh,
             "time_of_use": None,
             "take_or_pay_fraction": 0.0,
             "dispatch": "economic",
         },
+        tax={**lives, "profit_tax_rate": sell.profit_tax_rate},
         finance={
             "discount_rate": sell.hurdle_rate,
             "btc_held_fraction": 0.0,
@@ -119,22 +144,16 @@ def _arrays(ds: xr.Dataset, names: list[str], lead: list[str]) -> dict[str, np.n
     return out
 
 
-def _private_ledger(ds: xr.Dataset, lead: list[str], price, cr: float, comes, tax_rate: float):
+def _private_ledger(ds: xr.Dataset, lead: list[str], price, cr: float, comes):
     """The state's ledger from a private fleet's run."""
-    a = _arrays(
-        ds,
-        ["energy_billed_mwh", "usd_fx_rate", "sales_usd", "energy_cost_usd", "opex_usd",
-         "depreciation_usd"],
-        lead,
-    )  # fmt: skip
-    profit = a["sales_usd"] - a["energy_cost_usd"] - a["opex_usd"] - a["depreciation_usd"]
+    names = ["energy_billed_mwh", "usd_fx_rate", "local_price_level"]
+    a = _arrays(ds, names + (["tax_usd"] if "tax_usd" in ds else []), lead)
     return ledgers.sell_power(
         energy_mwh=a["energy_billed_mwh"],
         price_per_kwh=price,
         cost_recovery_per_kwh=cr,
-        fx=a["usd_fx_rate"],
-        miners_profit_usd=profit,
-        tax_rate=tax_rate,
+        fx=a["usd_fx_rate"] / a["local_price_level"],
+        miners_tax_usd=a.get("tax_usd", 0.0),
         comes=comes,
     )
 
@@ -173,7 +192,8 @@ def compare(
         mined,
         ["cash_flow_usd", "btc_net", "btc_price_usd", "usd_fx_rate", "sales_usd",
          "reserve_btc", "reserve_value_usd", "energy_billed_mwh", "capex_usd_by_month",
-         "energy_cost_usd", "opex_usd", "period_days"],
+         "energy_cost_usd", "opex_usd", "period_days", "usd_price_level", "local_price_level"]
+        + (["equity_cash_flow_usd"] if "equity_cash_flow_usd" in mined else []),
         lead,
     )  # fmt: skip
     n = a["cash_flow_usd"].shape[-1]
@@ -191,7 +211,10 @@ def compare(
     for kind in opts.kinds:
         if kind == "state_mining":
             made[kind] = ledgers.state_mining(
-                cash_usd=a["cash_flow_usd"], reserve=reserve, energy_mwh=a["energy_billed_mwh"]
+                # with loans, what the state itself pays and receives
+                cash_usd=a.get("equity_cash_flow_usd", a["cash_flow_usd"]),
+                reserve=reserve,
+                energy_mwh=a["energy_billed_mwh"],
             )
         elif kind == "buy_btc":
             buy = opts.buy_btc
@@ -204,6 +227,7 @@ def compare(
                     btc_per_day=buy.btc_per_day,
                     usd_per_month=buy.usd_per_month,
                 )
+                * (a["usd_price_level"] if buy.usd_per_month is not None else 1.0)
             )
             made[kind] = ledgers.buy_btc(
                 outlay_usd=outlay,
@@ -271,8 +295,12 @@ def _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr) -> ledgers.Ledger:
         surplus_kwh=surplus_kwh,
         firm_kwh=1000 * allocated_mw * hours * running,
         margin_per_kwh=other.energy_price_per_kwh - cr,
-        fx=a["usd_fx_rate"],
-        lease_usd=other.lease_usd_per_kw_month * 1000 * allocated_mw * running,
+        fx=a["usd_fx_rate"] / a["local_price_level"],  # local prices escalate
+        lease_usd=other.lease_usd_per_kw_month
+        * 1000
+        * allocated_mw
+        * running
+        * a["usd_price_level"],
         firming_cost_per_kwh=other.firming_cost_per_kwh,
         capex_usd=capex,
     )
@@ -312,11 +340,11 @@ def _sell_power(scenario, lead, paths, cr, solve_tariffs):
     k, comes = _entered(central.npv_usd.values, sell.entry)
     central = central.isel(miners_share=int(k))
     if paths is None or not comes:  # nobody comes: nothing to run on the paths
-        ledger = _private_ledger(central, [], np.asarray(price), cr, comes, sell.profit_tax_rate)
+        ledger = _private_ledger(central, [], np.asarray(price), cr, comes)
     else:
         capacity = {"site.capacity_mw": _capacity(base, shares[k : k + 1])}
         on_paths = _run(base, capacity, paths).isel(miners_share=0)
-        ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes, sell.profit_tax_rate)
+        ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes)
     extra: dict[str, Any] = {
         "miners_npv_usd": float(central.npv_usd),
         "miners_irr": float(central.irr),
@@ -355,12 +383,11 @@ def _tariffs(scenario: Scenario, base: Scenario, cr: float) -> dict[str, Any]:
         _levied(scenario, grid)[:, None],
         cr,
         comes[:, None],
-        sell.profit_tax_rate,
     )
     take = np.take_along_axis(
         np.asarray(
             finance.npv(
-                ledger.cash_usd, scenario.finance.discount_rate, _months(scenario).mid_years
+                ledger.cash_usd, _state_rate(scenario), _months(scenario).mid_years
             )
         ),
         k[:, None],
@@ -377,6 +404,14 @@ def _tariffs(scenario: Scenario, base: Scenario, cr: float) -> dict[str, Any]:
         "best_tariff_per_kwh": np.nan if best is None else grid[best],
         "exit_tariff_per_kwh": exit_tariff,
     }
+
+
+def _state_rate(scenario: Scenario) -> np.ndarray:
+    """The state's discount rate for nominal cash flows [1/year]."""
+    usd = 0.0 if scenario.inflation is None else scenario.inflation.usd_per_year
+    return finance.nominal_discount_rate(
+        scenario.finance.discount_rate, scenario.finance.discount_rate_basis, usd
+    )
 
 
 def _months(scenario: Scenario) -> Timeline:
@@ -414,7 +449,7 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     currency = scenario.tariff.currency
     sizes = tuple(mined.sizes[d] for d in lead)
     months = _months(scenario)
-    rate = scenario.finance.discount_rate
+    rate = _state_rate(scenario)
     fx = _arrays(mined, ["usd_fx_rate"], lead)["usd_fx_rate"]
     data: dict[str, tuple[tuple[str, ...], Any]] = {}
 
@@ -482,6 +517,9 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         put("capacity_charge_per_kwh", each(charge))
         put("capacity_payments_per_year", sector.capacity_payments_per_year)
     put("cost_recovery_per_kwh", cr)
+    for name in MINING_FISCAL:  # the state-mining run's, for the fiscal summary
+        if name in mined:
+            put(name, mined[name].values)
     scalars = {k: v for k, v in extra.items() if np.ndim(v) == 0 and k in variables.VARIABLES}
     for name, value in scalars.items():
         put(name, value)
@@ -517,5 +555,6 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         currency=currency,
         minecalc_version=__version__,
         reference="idle: capacity payments are due in every option and cancel",
+        scenario=json.dumps(scenario.to_dict()),
     )
     return ds

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import fiscal
 from .formatting import clean, finite_or_none, money, percent, scale, sig, table
 from .output import units_table
 
@@ -189,6 +190,8 @@ def text(ds: xr.Dataset) -> str:
             for wrapped in textwrap.wrap(line, 92, initial_indent="  ", subsequent_indent="    ")
         ),
     ]
+    if "state_mining" in ds.option.values:
+        lines += ["", *fiscal.text(ds)]
     return "\n".join(lines)
 
 
@@ -213,6 +216,7 @@ def summary(ds: xr.Dataset) -> dict[str, Any]:
         "options": per_option,
         **scalars,
         "answer": answer(ds),
+        **({"fiscal": fiscal.as_dict(ds)} if "state_mining" in ds.option.values else {}),
     }
 
 

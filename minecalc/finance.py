@@ -751,6 +751,16 @@ def nominal_rate(
     return np.asarray((1 + real) * (1 + pi) - 1)
 
 
+def nominal_discount_rate(
+    rate_per_year: npt.ArrayLike, basis: str, inflation_per_year: npt.ArrayLike
+) -> np.ndarray:
+    """The rate that discounts nominal cash flows: ``rate`` as is (``basis`` "nominal") or
+    :func:`nominal_rate` of it (``basis`` "real") [1/year]."""
+    if basis == "real":
+        return nominal_rate(rate_per_year, inflation_per_year)
+    return np.asarray(rate_per_year)
+
+
 def escalation(inflation_per_year: npt.ArrayLike, period_years: npt.ArrayLike) -> np.ndarray:
     """The price level at each period relative to the start, ``(1 + pi)**t`` [1].
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 NONE = "n/a"
 """What an undefined value (None, NaN, inf) prints as."""
@@ -244,3 +245,20 @@ def strict_json(value, indent: int | None = 2) -> str:
     import json
 
     return json.dumps(finite_or_none(value), indent=indent, allow_nan=False)
+
+
+class Figure(NamedTuple):
+    """One headline figure, phrased for people."""
+
+    label: str
+    value: str
+    """The number with its unit, e.g. ``104 EH/s``."""
+    note: str = ""
+    """What puts it in context, e.g. ``vs hashcost 37.2 USD/PH/day``."""
+
+
+def line(figure: Figure) -> str:
+    """One row of the terminal table: label, the number right-aligned, its unit, any note."""
+    number, _, unit = figure.value.partition(" ")
+    note = f"  {figure.note}" if figure.note else ""
+    return f"  {figure.label:<31}{number:>10} {unit}{note}".rstrip()

@@ -6,15 +6,25 @@ dimensions, so the same summary serves one run and a sweep.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from .errors import InputError
 from .finance import IRR_REASON_NAMES, IRR_REASONS
-from .formatting import clean, finite_or_none, money, percent, quantity, scale, sig, table
+from . import fiscal
+from .formatting import (
+    Figure,
+    clean,
+    finite_or_none,
+    line,
+    money,
+    percent,
+    quantity,
+    scale,
+    sig,
+    table,
+)
 
 SCENARIO_FREE_DIMS = ("time", "epoch", "halving", "project_year", "hour")
 ECONOMICS = (
@@ -153,6 +163,7 @@ def _summary(ds: xr.Dataset, start, end, year_end) -> dict:
             str(int(y)): _plain(v)
             for y, v in zip(ds.project_year.values, yearly(ds).energy_gwh.values, strict=True)
         },
+        "fiscal": fiscal.as_dict(ds),
         "difficulty_path": [
             {
                 "date": min(start + pd.DateOffset(years=int(y)), end).date().isoformat(),
@@ -161,16 +172,6 @@ def _summary(ds: xr.Dataset, start, end, year_end) -> dict:
             for y, d in zip(year_end.project_year.values, year_end.values, strict=True)
         ],
     }
-
-
-class Figure(NamedTuple):
-    """One headline figure, phrased for people."""
-
-    label: str
-    value: str
-    """The number with its unit, e.g. ``104 EH/s``."""
-    note: str = ""
-    """What puts it in context, e.g. ``vs hashcost 37.2 USD/PH/day``."""
 
 
 def headline(summary: dict) -> dict[str, Figure]:
@@ -271,13 +272,6 @@ def _money_figures(s: dict) -> dict[str, Figure]:
     }
 
 
-def _line(figure: Figure) -> str:
-    """One row of the terminal table: label, the number right-aligned, its unit, any note."""
-    number, _, unit = figure.value.partition(" ")
-    note = f"  {figure.note}" if figure.note else ""
-    return f"  {figure.label:<31}{number:>10} {unit}{note}".rstrip()
-
-
 def summary_text(summary: dict, ds: xr.Dataset) -> str:
     """The headline figures and the yearly table of a run, as text for a terminal."""
     lines = [
@@ -288,8 +282,8 @@ def summary_text(summary: dict, ds: xr.Dataset) -> str:
     for key, figure in headline(summary).items():
         if key == "capex":  # the money, after a blank line
             lines.append("")
-        lines.append(_line(figure))
-    return "\n".join([*lines, "", *yearly_text(ds)])
+        lines.append(line(figure))
+    return "\n".join([*lines, "", *fiscal.text(ds), "", *yearly_text(ds)])
 
 
 def yearly_text(ds: xr.Dataset) -> list[str]:

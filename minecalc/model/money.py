@@ -95,7 +95,7 @@ class Capital:
     depreciation_usd: np.ndarray
     """Straight-line depreciation of the machines [USD]."""
     book_end_usd: np.ndarray
-    """Book value of the machines at the end [USD], shape (...)."""
+    """Book value of the machines at the end, at the end's USD prices [USD], shape (...)."""
 
 
 def capital(
@@ -134,18 +134,21 @@ def capital(
     hardware = cast("np.ndarray", plant.hardware_capex_usd(vintages.bought_mw, *machines))
     if not np.isnan(refresh[0]):
         hardware = hardware + plant.hardware_capex_usd(vintages.refresh_bought_mw, *refresh)
+    life = plant.lifetime_months(lifetime_years, n) if np.isfinite(lifetime_years) else n
+    # what is left of each month's machines at the end, in start-date prices, then at the
+    # end's: machines bought later at higher prices are not escalated twice
+    left = np.clip(1 - (n - np.arange(n)) / life, 0.0, 1.0)
+    book_end = (hardware * left).sum(-1) * usd_level[..., -1]
     hardware = hardware * usd_level
     facilities = vintages.bought_mw * pue / mining_share * infrastructure_usd_per_mw
     imported = hardware + facilities * cost_levels[0]
     capex = imported + facilities * cost_levels[1]
-    life = plant.lifetime_months(lifetime_years, n) if np.isfinite(lifetime_years) else n
-    depreciation = finance.straight_line_depreciation(hardware, life, n)
     return Capital(
         hardware_usd=hardware,
         capex_usd=capex,
         imported_usd=imported,
-        depreciation_usd=depreciation,
-        book_end_usd=hardware.sum(-1) - depreciation.sum(-1),
+        depreciation_usd=finance.straight_line_depreciation(hardware, life, n),
+        book_end_usd=book_end,
     )
 
 
@@ -253,8 +256,7 @@ def cash_flows(
         [USD].
     capital : Capital
     salvage : array_like, shape (...)
-        Share of the machines' book value recovered at the end, times the USD price level
-        then [1].
+        Share of the machines' book value recovered at the end [1].
     """
     reserve = finance.treasury(
         btc_net,
@@ -298,7 +300,8 @@ def valuation(
     tariff_per_kwh: npt.ArrayLike,
     btc_price_usd: np.ndarray | float,
 ) -> Valuation:
-    """Discount the cash flows; with ``npv_scaled``, the breakevens (else NaN).
+    """Discount the cash flows and find the breakevens: exactly when ``linear``, by
+    bracketing ``npv_scaled`` when given, else NaN.
 
     Notes
     -----
@@ -313,11 +316,6 @@ def valuation(
     """
     npv = finance.npv(flows.cash_usd, discount_rate, mid_years)
     irr = finance.irr_with_reason(flows.cash_usd, mid_years)
-    if npv_scaled is None:
-        nan = np.full(np.shape(npv), np.nan)
-        return Valuation(
-            npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan, breakeven_btc_price_usd=nan
-        )
     if linear:
         pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
         revenue = flows.reserve.sales_usd + flows.reserve.reserve_value_usd[..., -1:] * flows.at_end
@@ -330,6 +328,11 @@ def valuation(
             ),
             breakeven_btc_price_usd=btc_price_usd
             * finance.breakeven_of_linear(npv - pv_revenue, npv, 0.0, 1.0),
+        )
+    if npv_scaled is None:
+        nan = np.full(np.shape(npv), np.nan)
+        return Valuation(
+            npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan, breakeven_btc_price_usd=nan
         )
     one = np.ones(np.shape(npv))
     return Valuation(
@@ -387,8 +390,9 @@ def money(
 ) -> Money:
     """Stage 6: the energy bill, capital, operating costs, tax, cash flows and their value.
 
-    ``solve_breakevens`` finds the breakevens without dispatch (with dispatch they need
-    whole runs, :mod:`minecalc.model.breakevens`).
+    ``solve_breakevens`` brackets the breakevens without dispatch but with tax (without
+    either they are exact and free; with dispatch they need whole runs,
+    :mod:`minecalc.model.breakevens`).
     """
     pm, v, vintages, scenario = inputs.per_month, inputs.values, fleet.vintages, inputs.scenario
     bill = energy_bill(
@@ -425,7 +429,7 @@ def money(
         cover_costs=scenario.finance.sell_to_cover_costs,
         cap_btc=scenario.finance.reserve_cap_btc,
     )
-    salvage = v["costs.salvage_fraction"] * prices.usd_level[..., -1]
+    salvage = v["costs.salvage_fraction"]
 
     def settle(energy_usd: np.ndarray, btc_price_usd: np.ndarray):
         """Tax and the cash flows, at an energy bill and a BTC price path."""
@@ -452,9 +456,11 @@ def money(
         )
         return taxed, flows
 
-    discount_rate = v["finance.discount_rate"]
-    if scenario.finance.discount_rate_basis == "real":
-        discount_rate = finance.nominal_rate(discount_rate, v["inflation.usd_per_year"])
+    discount_rate = finance.nominal_discount_rate(
+        v["finance.discount_rate"],
+        scenario.finance.discount_rate_basis,
+        v["inflation.usd_per_year"],
+    )
 
     def npv_scaled(energy_scale: np.ndarray, price_scale: np.ndarray) -> np.ndarray:
         _, scaled = settle(
@@ -463,14 +469,14 @@ def money(
         return finance.npv(scaled.cash_usd, discount_rate, timeline.mid_years)
 
     taxed, flows = settle(bill.cost_usd, prices.btc_usd)
-    solve = solve_breakevens and scenario.tariff.dispatch != "economic"
+    always = scenario.tariff.dispatch != "economic"
     value = valuation(
         flows=flows,
         energy_usd=bill.cost_usd,
-        linear=lives is None,
+        linear=always and lives is None,
         discount_rate=discount_rate,
         mid_years=timeline.mid_years,
-        npv_scaled=npv_scaled if solve else None,
+        npv_scaled=npv_scaled if always and solve_breakevens else None,
         tariff_per_kwh=v["tariff.energy_price_per_kwh"],
         btc_price_usd=v["market.btc_price_usd"],
     )

@@ -78,8 +78,7 @@ def sell_power(
     price_per_kwh: npt.ArrayLike,
     cost_recovery_per_kwh: npt.ArrayLike,
     fx: np.ndarray,
-    miners_profit_usd: np.ndarray,
-    tax_rate: npt.ArrayLike,
+    miners_tax_usd: npt.ArrayLike,
     comes: npt.ArrayLike,
 ) -> Ledger:
     """Private miners buy the energy: the margin over cost recovery, plus their profit tax.
@@ -93,11 +92,10 @@ def sell_power(
     cost_recovery_per_kwh : array_like, shape (...)
         [currency/kWh].
     fx : array_like, shape (..., n)
-        Tariff currency per USD [currency/USD].
-    miners_profit_usd : array_like, shape (..., n)
-        The miners' earnings before tax: sales less energy, operations and depreciation [USD].
-    tax_rate : array_like, shape (...)
-        Tax on the miners' profit [1].
+        Tariff currency per USD over the tariff currency's price level [currency/USD]: the
+        tariff and cost recovery are at start-date prices.
+    miners_tax_usd : array_like, shape (..., n)
+        Profit tax the miners pay [USD] (their run's, losses carried forward).
     comes : array_like of bool, shape (...)
         Whether the private fleet comes at all (its NPV at its hurdle rate >= 0).
     """
@@ -105,7 +103,7 @@ def sell_power(
     margin = state.power_sale_margin(
         kwh, np.asarray(price_per_kwh)[..., None], 0.0, np.asarray(cost_recovery_per_kwh)[..., None]
     )
-    tax = finance.profit_tax(miners_profit_usd, tax_rate) * np.asarray(comes)[..., None]
+    tax = np.asarray(miners_tax_usd) * np.asarray(comes)[..., None]
     return Ledger(margin / fx + tax, _nothing_held(kwh.shape), kwh, kwh)
 
 

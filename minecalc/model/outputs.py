@@ -70,6 +70,8 @@ def core(
         "energy_cost_local": bill.cost_usd * prices.fx,
         "run_fraction": fleet.up * network.run_share,
         "site_mw": fleet.site_mw,
+        "usd_price_level": prices.usd_level,
+        "local_price_level": prices.local_level,
         "btc_price_usd": prices.btc_usd,
         "usd_fx_rate": prices.fx,
         "pool_fee_btc": btc - money.btc_net,
@@ -120,6 +122,7 @@ def economics(
         "fleet_nameplate_hashrate_eh_s": nameplate.max(-1) / EH,
         "capex_usd": money.capital.capex_usd.sum(-1),
         "npv_usd": value.npv_usd,
+        "discount_rate_nominal": money.discount_rate,
         "irr": value.irr.irr_per_year,
         "irr_reason": value.irr.reason,
         "payback_months": finance.payback_months(cash),
@@ -267,4 +270,18 @@ def fx(*, ledger: FxLedger) -> dict[str, Any]:
         "fx_position_usd": ledger.position.cumulative_usd,
         "import_cover_months": ledger.position.import_cover_months,
         "import_cover_with_btc_months": ledger.with_btc.import_cover_months,
+    }
+
+
+def subsidy(
+    *, tariff_per_kwh: np.ndarray, cost_recovery_per_kwh: float, money: Money, months: int
+) -> dict[str, Any]:
+    """The fleet's tariff against cost recovery (the IMF's test), with the energy it buys."""
+    kwh_per_year = 1000 * money.bill.billed_mwh.sum(-1) / (months / 12)
+    test = state.subsidy_test(tariff_per_kwh, cost_recovery_per_kwh, kwh_per_year)
+    return {
+        "cost_recovery_per_kwh": cost_recovery_per_kwh,
+        "subsidised": test.subsidised.astype(float),
+        "subsidy_gap_per_kwh": test.gap_per_kwh,
+        "subsidy_cost_per_year": test.cost_per_year,
     }

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .. import state
 from ..config import Scenario
 from ..errors import InputError
 from . import breakevens, dataset, outputs
@@ -158,6 +159,16 @@ def _groups(
         groups["tax"] = outputs.tax(taxes=cash.taxes)
     if scenario.fx is not None:
         groups["fx"] = outputs.fx(ledger=dollars)
+    if scenario.options is not None:
+        sector = scenario.options.power_sector
+        groups["subsidy"] = outputs.subsidy(
+            tariff_per_kwh=given.values["tariff.energy_price_per_kwh"],
+            cost_recovery_per_kwh=float(
+                state.cost_recovery_per_kwh(sector.marginal_cost_per_kwh, sector.losses_fraction)
+            ),
+            money=cash,
+            months=months.n,
+        )
     return groups
 
 

@@ -16,6 +16,8 @@ Groups, and when a run has them:
 - ``tax``: when the scenario pays profit tax (``tax``);
 - ``fx``: when the scenario gives foreign reserves (``fx``): the dollar ledger by month
   and the import cover;
+- ``subsidy``: with an ``options`` block, the IMF's test of a tariff against cost recovery
+  (a run: the fleet's tariff; a comparison: the private miners');
 - ``coords``: coordinates.
 
 ``monte_carlo`` and ``sensitivity`` describe what :mod:`minecalc.uncertainty` and
@@ -74,6 +76,13 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ("energy_cost_local", T, "{currency}", "energy cost in the tariff currency"),
         ("run_fraction", T, "1", "share of the month the machines in service hash"),
         ("site_mw", T, "MW", "grid capacity in service"),
+        ("usd_price_level", T, "1", "USD price level relative to the start (inflation)"),
+        (
+            "local_price_level",
+            T,
+            "1",
+            "the tariff currency's price level relative to the start (inflation)",
+        ),
         ("btc_price_usd", T, "USD", "BTC price"),
         ("usd_fx_rate", T, "{currency}/USD", "tariff currency per USD"),
         ("pool_fee_btc", T, "BTC", "pool fee"),
@@ -112,6 +121,12 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ),
         ("capex_usd", NONE, "USD", "capital spending over the horizon"),
         ("npv_usd", NONE, "USD", "net present value"),
+        (
+            "discount_rate_nominal",
+            NONE,
+            "1/year",
+            "the discount rate applied to the (nominal) cash flows",
+        ),
         ("irr", NONE, "1/year", "internal rate of return"),
         ("irr_reason", NONE, "1", "0 ok, 1 no sign change, 2 no root, 3 several roots"),
         (
@@ -424,12 +439,6 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "{currency}/year",
             "capacity payments, due in every option (reported, not counted)",
         ),
-        (
-            "cost_recovery_per_kwh",
-            NONE,
-            "{currency}/kWh",
-            "cost recovery: marginal cost grossed up for losses",
-        ),
         ("sell_power_tariff_per_kwh", NONE, "{currency}/kWh", "tariff for private miners"),
         (
             "sell_power_price_per_kwh",
@@ -441,6 +450,14 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ("miners_irr", NONE, "1/year", "private miners' IRR"),
         ("miners_come", NONE, "1", "1 if the private miners come (NPV at the hurdle >= 0)"),
         ("miners_share", NONE, "1", "share of the allocation the private miners take"),
+    ],
+    "subsidy": [
+        (
+            "cost_recovery_per_kwh",
+            NONE,
+            "{currency}/kWh",
+            "cost recovery: marginal cost grossed up for losses",
+        ),
         ("subsidised", NONE, "1", "1 if the tariff is below cost recovery (a subsidy)"),
         (
             "subsidy_gap_per_kwh",
@@ -452,7 +469,7 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "subsidy_cost_per_year",
             NONE,
             "{currency}/year",
-            "the subsidy gap times the energy the private miners buy in a year",
+            "the subsidy gap times the energy bought at the tariff in a year",
         ),
     ],
     "tariffs": [
