@@ -386,9 +386,7 @@ def _tariffs(scenario: Scenario, base: Scenario, cr: float) -> dict[str, Any]:
     )
     take = np.take_along_axis(
         np.asarray(
-            finance.npv(
-                ledger.cash_usd, _state_rate(scenario), _months(scenario).mid_years
-            )
+            finance.npv(ledger.cash_usd, _state_rate(scenario), _months(scenario).mid_years)
         ),
         k[:, None],
         axis=-1,
@@ -517,9 +515,9 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         put("capacity_charge_per_kwh", each(charge))
         put("capacity_payments_per_year", sector.capacity_payments_per_year)
     put("cost_recovery_per_kwh", cr)
-    for name in MINING_FISCAL:  # the state-mining run's, for the fiscal summary
-        if name in mined:
-            put(name, mined[name].values)
+    for figure in MINING_FISCAL:  # the state-mining run's, for the fiscal summary
+        if figure in mined:
+            put(figure, mined[figure].values)
     scalars = {k: v for k, v in extra.items() if np.ndim(v) == 0 and k in variables.VARIABLES}
     for name, value in scalars.items():
         put(name, value)

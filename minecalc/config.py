@@ -1464,11 +1464,11 @@ class Scenario(_Model):
                     "false with a USD tariff", "true", field="inflation.fx_follows_inflation"
                 )
         if ppp and (tariff.usd_fx_path is not None or tariff.usd_fx_change_per_year != 0):
+            path = tariff.usd_fx_path is not None
             raise _problem(
                 "no usd_fx_path and usd_fx_change_per_year 0 when the rate follows inflation",
-                "a path" if tariff.usd_fx_path is not None else f"{tariff.usd_fx_change_per_year:g}",
-                field="tariff.usd_fx_path" if tariff.usd_fx_path is not None
-                else "tariff.usd_fx_change_per_year",
+                "a path" if path else f"{tariff.usd_fx_change_per_year:g}",
+                field="tariff.usd_fx_path" if path else "tariff.usd_fx_change_per_year",
             )
         return self
 

@@ -58,10 +58,13 @@ def _own(ds: xr.Dataset, name: str) -> xr.DataArray | None:
     return None
 
 
-def values(ds: xr.Dataset) -> dict[str, float | None]:
+def values(ds: xr.Dataset, paths: xr.Dataset | None = None) -> dict[str, float | None]:
     """Each figure, as one number (the median over paths), finite or None; the P90 of the
-    minimum DSCR as ``dscr_min_p90`` with paths."""
+    minimum DSCR as ``dscr_min_p90`` with paths (of ``ds``, or of the Monte Carlo run
+    ``paths`` beside a central ``ds``)."""
     out: dict[str, float | None] = {}
+    if paths is not None and "dscr_min" in paths:
+        out["dscr_min_p90"] = finite_or_none(float(paths.dscr_min.quantile(P90, "path")))
     for name in FIGURES:
         da = _own(ds, name)
         if da is None:
@@ -80,9 +83,11 @@ def reserve_cap_btc(ds: xr.Dataset) -> float | None:
     return scenario.get("finance", {}).get("reserve_cap_btc")
 
 
-def figures(ds: xr.Dataset) -> list[Figure]:
-    """The fiscal summary as figures, in reading order; a missing block says what to add."""
-    v, currency = values(ds), ds.attrs.get("tariff_currency", ds.attrs.get("currency", "USD"))
+def figures(ds: xr.Dataset, paths: xr.Dataset | None = None) -> list[Figure]:
+    """The fiscal summary as figures, in reading order; a missing block says what to add.
+    ``paths``: a Monte Carlo run beside the central ``ds``, for the P90 DSCR."""
+    v = values(ds, paths)
+    currency = ds.attrs.get("tariff_currency", ds.attrs.get("currency", "USD"))
     out = [
         Figure("Peak funding need", money(v.get("peak_funding_usd")), _month(v, "peak_funding")),
         Figure(
@@ -114,7 +119,10 @@ def figures(ds: xr.Dataset) -> list[Figure]:
         out += [
             Figure("Minimum DSCR", sig(v["dscr_min"]), f"({'; '.join(notes)})" if notes else ""),
             Figure("LLCR at the draw", sig(v.get("llcr"))),
-            Figure("Equity IRR", percent(v.get("equity_irr")) + "/yr"),
+            Figure(
+                "Equity IRR",
+                "n/a" if v.get("equity_irr") is None else percent(v["equity_irr"]) + "/yr",
+            ),
         ]
     else:
         out.append(Figure("Minimum DSCR", "n/a", "(no loans: add a financing block)"))

@@ -22,7 +22,7 @@ import xarray as xr
 from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
-from . import decision, model, plotting
+from . import decision, fiscal, model, plotting
 from .compare import compare_paths
 from .config import Scenario
 from .formatting import clean, exceedance, markdown, mathtext_literal, money, percent, quantity, sig
@@ -448,6 +448,13 @@ def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[
     return rows
 
 
+def fiscal_rows(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[str, str]]:
+    """The fiscal summary (:mod:`minecalc.fiscal`) as (label, value) rows; with Monte
+    Carlo, the minimum DSCR's P90 over its paths."""
+    paths = None if analysis is None else analysis.monte_carlo
+    return [(f.label, f"{f.value} {f.note}".strip()) for f in fiscal.figures(ds, paths)]
+
+
 def _risk_rows(mc: xr.Dataset) -> list[tuple[str, str]]:
     """P(loss) and NPV at the quantiles, named by exceedance (P90 is the 10th percentile)."""
     npv = {q: money(float(mc.npv_usd_quantiles.sel(quantile=q))) for q in QUANTILES}
@@ -609,10 +616,61 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
         ),
         (
             "Discount rate, BTC held",
-            f"{percent(finance.discount_rate)}/yr, "
+            f"{percent(finance.discount_rate)}/yr {finance.discount_rate_basis}, "
             f"{percent(finance.btc_held_fraction)} of the BTC mined",
         ),
+        *_fiscal_inputs(scenario),
     ]
+
+
+def _fiscal_inputs(scenario: Scenario) -> list[tuple[str, str]]:
+    """The loans, tax, inflation and reserves, where the scenario has them."""
+    rows = []
+    if scenario.financing is not None:
+        loans = [
+            (
+                money(t.amount_usd)
+                if t.amount_usd is not None
+                else f"{percent(t.share_of_capex)} of capex"
+            )
+            + f" in {t.currency} at {percent(t.rate_per_year)}/yr, {sig(t.tenor_months)} months "
+            f"({sig(t.grace_months)} grace), {t.profile}"
+            for t in scenario.financing.tranches
+        ]
+        covenant = scenario.financing.min_dscr
+        rows.append(
+            (
+                "Loans",
+                "; ".join(loans) + ("" if covenant is None else f"; covenant DSCR {sig(covenant)}"),
+            )
+        )
+    if scenario.tax is not None:
+        rows.append(("Profit tax", percent(scenario.tax.profit_tax_rate)))
+    if scenario.inflation is not None:
+        inflation = scenario.inflation
+        rows.append(
+            (
+                "Inflation, USD and local",
+                f"{percent(inflation.usd_per_year)}/yr, {percent(inflation.local_per_year)}/yr"
+                + ("; the exchange rate follows them" if inflation.fx_follows_inflation else ""),
+            )
+        )
+    costs = scenario.costs
+    rows.append(
+        (
+            "Paid in USD: facilities, O&M",
+            f"{percent(costs.facilities_usd_share)}, {percent(costs.om_usd_share)} (machines: all)",
+        )
+    )
+    if scenario.fx is not None:
+        rows.append(
+            (
+                "Foreign reserves, imports",
+                f"{money(scenario.fx.reserves_usd)}, {money(scenario.fx.imports_usd_per_month)}"
+                "/month",
+            )
+        )
+    return rows
 
 
 def _availability(values) -> str:
@@ -654,6 +712,10 @@ def _wrap(text: str, width: int) -> list:
     return [line.replace("\0", " ") for line in textwrap.wrap(glued, width)]
 
 
+BOTTOM = 0.07
+"""Lowest height text is written at, above the footer."""
+
+
 def _paragraph(fig, y: float, text: str, width: int = 100, **style) -> float:
     """Write wrapped text from height ``y`` down; return the height below it."""
     for line in _wrap(text, width):
@@ -662,16 +724,22 @@ def _paragraph(fig, y: float, text: str, width: int = 100, **style) -> float:
     return y
 
 
+def _row(fig, y: float, name: str, value: str) -> float:
+    """Write one (name, value) row of a two-column table; return the height below it."""
+    fig.text(0.07, y, mathtext_literal(name), fontsize=9.5, va="top")
+    for line in _wrap(value, 44) or [""]:
+        fig.text(0.52, y, mathtext_literal(line), fontsize=9.5, va="top", weight="bold")
+        y -= 0.0185
+    fig.add_artist(
+        plt.Line2D([0.07, 0.93], [y + 0.004, y + 0.004], color="lightgrey", linewidth=0.5)
+    )
+    return y
+
+
 def _rows(fig, y: float, rows) -> float:
     """Write (name, value) rows as a two-column table; return the height below it."""
     for name, value in rows:
-        fig.text(0.07, y, mathtext_literal(name), fontsize=9.5, va="top")
-        for line in _wrap(value, 44) or [""]:
-            fig.text(0.52, y, mathtext_literal(line), fontsize=9.5, va="top", weight="bold")
-            y -= 0.0185
-        fig.add_artist(
-            plt.Line2D([0.07, 0.93], [y + 0.004, y + 0.004], color="lightgrey", linewidth=0.5)
-        )
+        y = _row(fig, y, name, value)
     return y
 
 
@@ -693,21 +761,43 @@ def _heading(fig, y: float, text: str) -> float:
     return y - 0.05
 
 
-def _text_page(title: str, subtitle: str, sections) -> plt.Figure:
-    """A PDF page of text: a title, then (heading, rows or paragraph) sections.
+def _text_pages(title: str, subtitle: str, sections) -> list[plt.Figure]:
+    """PDF pages of text: a title, then (heading, rows or paragraph) sections, going on to a
+    further page (the title marked "continued") where a section's row or line would fall
+    below :data:`BOTTOM`.
 
     A section without a heading (None) continues the one before in small grey type.
     Every line is drawn as written (:func:`minecalc.formatting.mathtext_literal`),
     escaped after the wrap so no escape is split.
     """
     fig, y = _page(title, subtitle)
+    pages = [fig]
+
+    def room(height: float, heading: str | None = None) -> float:
+        nonlocal fig, y
+        if y - height < BOTTOM:
+            fig, y = _page(f"{title} (continued)", "")
+            pages.append(fig)
+            if heading:
+                y = _heading(fig, y, f"{heading} (continued)")
+        return y
+
     for heading, body in sections:
         if heading is None:
+            lines = _wrap(body, 105)
+            y = room(0.008 + 0.016 * len(lines))
             y = _paragraph(fig, y - 0.008, body, 105, fontsize=8.5, color="dimgrey")
             continue
+        if isinstance(body, str):
+            y = room(0.05 + 0.016 * len(_wrap(body, 100)))
+            y = _paragraph(fig, _heading(fig, y, heading), body)
+            continue
+        y = room(0.05 + 0.0185 * min(len(body), 3))  # a heading with a few rows under it
         y = _heading(fig, y, heading)
-        y = _paragraph(fig, y, body) if isinstance(body, str) else _rows(fig, y, body)
-    return fig
+        for name, value in body:
+            y = room(0.0185 * max(len(_wrap(value, 44)), 1), heading)
+            y = _row(fig, y, name, value)
+    return pages
 
 
 def _grid(fig, y: float, header: list[str], rows: list[list[str]]) -> float:
@@ -757,6 +847,12 @@ def decision_page(scenario: Scenario, options: xr.Dataset) -> plt.Figure:
     y = _heading(fig, y, "The options side by side")
     labels = [decision.LABELS[str(o)] for o in options.option.values]
     y = _grid(fig, y, labels, decision.rows(options))
+    if "state_mining" in options.option.values:
+        y = _heading(fig, y, "Fiscal summary of state mining")
+        rows = [(f.label, f"{f.value} {f.note}".strip()) for f in fiscal.figures(options)]
+        y = _rows(fig, y, rows)
+    if y - BOTTOM < 0.2:  # no room for a readable chart: the table has its numbers
+        return fig
     with plotting.style():
         ax = fig.add_axes((0.3, 0.065, 0.63, y - 0.11))
         plotting.plot_options_npv(options, ax=ax)
@@ -811,26 +907,32 @@ def summary_pages(
     )  # source numbers
     key: list[tuple[str | None, Any]] = [
         ("In brief", brief(scenario, ds, analysis)),
+        ("Fiscal summary", fiscal_rows(ds, analysis)),
         ("Key figures", key_figures(ds, analysis)),
     ]
     if analysis is not None:
         key.append((None, "Monte Carlo: " + describe(analysis.monte_carlo)))
-    first = _text_page(clean(scenario.name), intro, key)
-    toc: list[tuple[str | None, Any]] = [
-        (
-            "Charts",
-            contents(chart_names(ds, analysis is not None, _compared(analysis)), len(decided) + 3),
+    first = _text_pages(clean(scenario.name), intro, key)
+
+    def second(first_chart: int) -> list[plt.Figure]:
+        names = chart_names(ds, analysis is not None, _compared(analysis))
+        toc: list[tuple[str | None, Any]] = [("Charts", contents(names, first_chart))]
+        toc += [(None, line) for line in left_out(ds)]
+        return _text_pages(
+            "Contents and assumptions",
+            f"{clean(scenario.name)}: inputs of this run "
+            f"(minecalc {ds.attrs['minecalc_version']}, run {run_date}); the "
+            "scenario file holds their sources.",
+            [*toc, ("Inputs", assumptions(scenario)), ("How it is computed", METHOD)],
         )
-    ]
-    toc += [(None, line) for line in left_out(ds)]
-    second = _text_page(
-        "Contents and assumptions",
-        f"{clean(scenario.name)}: inputs of this run "
-        f"(minecalc {ds.attrs['minecalc_version']}, run {run_date}); the "
-        "scenario file holds their sources.",
-        [*toc, ("Inputs", assumptions(scenario)), ("How it is computed", METHOD)],
-    )
-    return [*decided, first, second]
+
+    before = len(decided) + len(first)
+    rest = second(before + 2)  # the charts follow these pages
+    if len(rest) > 1:  # the contents went on to another page: the charts start later
+        for page in rest:
+            plt.close(page)
+        rest = second(before + len(rest) + 1)
+    return [*decided, *first, *rest]
 
 
 def summary_markdown(
@@ -858,6 +960,10 @@ def summary_markdown(
         "## Key figures",
         "",
         table(key_figures(ds, analysis)),
+        "",
+        "## Fiscal summary",
+        "",
+        table(fiscal_rows(ds, analysis)),
         "",
     ]
     if analysis is not None:

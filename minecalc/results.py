@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import fiscal
 from .errors import InputError
 from .finance import IRR_REASON_NAMES, IRR_REASONS
-from . import fiscal
 from .formatting import (
     Figure,
     clean,

@@ -49,14 +49,12 @@ def test_capital_by_hand():
     # of grid capacity (PUE 1.25, all of it mining), three-month life over a 3-month horizon
     spent = money.capital(
         vintages=_vintages([4.0, 0.0, 0.0]),
-        pue=np.array([1.25]),
-        mining_share=np.array([1.0]),
+        grid_mw_per_it_mw=np.array([1.25]),
         machines=(np.array([20.0]), np.array([10.0])),
         refresh=(np.nan, np.nan),
         infrastructure_usd_per_mw=np.array([5e5]),
         lifetime_years=0.25,
-        usd_level=np.ones(3),
-        cost_levels=(np.ones(3), np.zeros(3)),
+        levels=(np.ones(3), np.ones(3), np.zeros(3)),
     )
     machines = 4e6 / 20 * 10  # W / (J/TH) = TH/s, times USD per TH/s
     assert_allclose(spent.hardware_usd, [machines, 0, 0], rtol=1e-15)
@@ -78,11 +76,9 @@ def test_cash_flows_and_valuation_by_hand():
         btc_net=btc,
         btc_price_usd=price,
         policy=money.ReservePolicy(held_fraction=np.array(0.5)),
-        energy_usd=np.array([30.0, 30, 30]),
-        opex_usd=np.array([5.0, 5, 5]),
-        tax_usd=0.0,
+        running_usd=(np.array([30.0, 30, 30]), np.array([5.0, 5, 5]), 0.0),
         capital=spent,
-        salvage=np.array(0.5),
+        salvage_fraction=np.array(0.5),
     )
     sold = 0.5 * btc * price
     reserve_end = 0.5 * btc.sum() * price[-1]
@@ -93,8 +89,7 @@ def test_cash_flows_and_valuation_by_hand():
     value = money.valuation(
         flows=flows,
         energy_usd=np.array([30.0, 30, 30]),
-        discount_rate=0.1,
-        mid_years=t,
+        discount=(0.1, t),
         linear=True,
         npv_scaled=lambda energy_scale, price_scale: np.nan,  # not called when linear
         tariff_per_kwh=np.array(2.0),

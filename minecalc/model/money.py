@@ -13,8 +13,8 @@ USD as quoted. With no inflation every level is exactly 1 and nothing changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -101,14 +101,12 @@ class Capital:
 def capital(
     *,
     vintages: plant.Vintages,
-    pue: np.ndarray,
-    mining_share: np.ndarray,
+    grid_mw_per_it_mw: np.ndarray,
     machines: tuple[npt.ArrayLike, npt.ArrayLike],
     refresh: tuple[float, float],
     infrastructure_usd_per_mw: np.ndarray,
     lifetime_years: float,
-    usd_level: np.ndarray,
-    cost_levels: tuple[np.ndarray, np.ndarray],
+    levels: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> Capital:
     """Machines bought with the ramp and its refreshes, facilities, depreciation.
 
@@ -116,8 +114,8 @@ def capital(
     ----------
     vintages : minecalc.plant.Vintages
         Machines bought, by month [MW of IT power].
-    pue, mining_share : array_like, shape (..., 1)
-        [1]; facilities are sized for the whole grid capacity, ``IT MW pue / share``.
+    grid_mw_per_it_mw : array_like, shape (..., 1)
+        ``pue / mining_share`` [1]: facilities are sized for the whole grid capacity.
     machines, refresh : (array_like, array_like)
         Efficiency [J/TH] and price [USD per TH/s] of the machines and of their
         replacements (NaN efficiency: no refresh).
@@ -125,10 +123,10 @@ def capital(
         Facilities per MW of grid capacity [USD/MW].
     lifetime_years : float
         Machine life [years] for depreciation; inf depreciates over the horizon.
-    usd_level : array_like, shape (..., n)
-        USD price level relative to the start [1]: the machines' escalation.
-    cost_levels : (array_like, array_like)
-        The facilities' USD part and local part, each ``share x escalation`` [1], (..., n).
+    levels : (array_like, array_like, array_like)
+        The USD price level relative to the start (the machines' escalation), and the
+        facilities' USD and local parts, each ``share x escalation`` [1], (..., n)
+        (:meth:`Prices.split`).
     """
     n = vintages.mw.shape[-1]
     hardware = cast("np.ndarray", plant.hardware_capex_usd(vintages.bought_mw, *machines))
@@ -138,11 +136,12 @@ def capital(
     # what is left of each month's machines at the end, in start-date prices, then at the
     # end's: machines bought later at higher prices are not escalated twice
     left = np.clip(1 - (n - np.arange(n)) / life, 0.0, 1.0)
+    usd_level, usd_part, local_part = levels
     book_end = (hardware * left).sum(-1) * usd_level[..., -1]
     hardware = hardware * usd_level
-    facilities = vintages.bought_mw * pue / mining_share * infrastructure_usd_per_mw
-    imported = hardware + facilities * cost_levels[0]
-    capex = imported + facilities * cost_levels[1]
+    facilities = vintages.bought_mw * grid_mw_per_it_mw * infrastructure_usd_per_mw
+    imported = hardware + facilities * usd_part
+    capex = imported + facilities * local_part
     return Capital(
         hardware_usd=hardware,
         capex_usd=capex,
@@ -237,11 +236,9 @@ def cash_flows(
     btc_net: np.ndarray,
     btc_price_usd: np.ndarray,
     policy: ReservePolicy,
-    energy_usd: np.ndarray,
-    opex_usd: np.ndarray,
-    tax_usd: np.ndarray | float,
+    running_usd: tuple[np.ndarray, np.ndarray, np.ndarray | float],
     capital: Capital,
-    salvage: np.ndarray | float,
+    salvage_fraction: np.ndarray | float,
 ) -> CashFlows:
     """Sales of the BTC not held, less energy, operations, tax and capital, plus the end
     values.
@@ -252,12 +249,14 @@ def cash_flows(
         BTC received after the pool fee [BTC]; its price [USD].
     policy : ReservePolicy
         What is held and what is sold.
-    energy_usd, opex_usd, tax_usd : array_like, shape (..., n)
-        [USD].
+    running_usd : (array_like, array_like, array_like)
+        Energy, operations and tax, each (..., n) [USD]; the reserve policy covers the
+        first two.
     capital : Capital
-    salvage : array_like, shape (...)
+    salvage_fraction : array_like, shape (...)
         Share of the machines' book value recovered at the end [1].
     """
+    energy_usd, opex_usd, tax_usd = running_usd
     reserve = finance.treasury(
         btc_net,
         btc_price_usd,
@@ -267,7 +266,7 @@ def cash_flows(
     )
     at_end = np.zeros(np.shape(btc_net)[-1])
     at_end[-1] = 1.0
-    terminal = (reserve.reserve_value_usd[..., -1] + salvage * capital.book_end_usd)[
+    terminal = (reserve.reserve_value_usd[..., -1] + salvage_fraction * capital.book_end_usd)[
         ..., None
     ] * at_end
     cash = reserve.sales_usd + terminal - energy_usd - opex_usd - tax_usd - capital.capex_usd
@@ -293,11 +292,10 @@ def valuation(
     *,
     flows: CashFlows,
     energy_usd: np.ndarray,
-    discount_rate: npt.ArrayLike,
-    mid_years: np.ndarray,
+    discount: tuple[npt.ArrayLike, np.ndarray],
     linear: bool,
     npv_scaled: NpvScaled | None,
-    tariff_per_kwh: npt.ArrayLike,
+    tariff_per_kwh: np.ndarray,
     btc_price_usd: np.ndarray | float,
 ) -> Valuation:
     """Discount the cash flows and find the breakevens: exactly when ``linear``, by
@@ -311,9 +309,10 @@ def valuation(
     each, so NPV at the scenario and with either term removed gives the root; with tax,
     NPV bends where profits start to be taxed, and the root is bracketed
     (:func:`minecalc.finance.breakeven`). With dispatch the breakevens are NaN here
-    (:mod:`minecalc.model.breakevens` finds them over whole runs). ``discount_rate`` is
-    nominal, as the cash flows are.
+    (:mod:`minecalc.model.breakevens` finds them over whole runs). ``discount`` is the
+    nominal rate [1/year], as the cash flows are, and their times [years].
     """
+    discount_rate, mid_years = discount
     npv = finance.npv(flows.cash_usd, discount_rate, mid_years)
     irr = finance.irr_with_reason(flows.cash_usd, mid_years)
     if linear:
@@ -406,14 +405,12 @@ def money(
     )
     spent = capital(
         vintages=vintages,
-        pue=fleet.pue,
-        mining_share=pm("site.mining_share"),
+        grid_mw_per_it_mw=fleet.pue / pm("site.mining_share"),
         machines=(pm("fleet.efficiency_j_per_th"), pm("costs.hardware_usd_per_th")),
         refresh=fleet.refresh,
         infrastructure_usd_per_mw=pm("costs.infrastructure_usd_per_mw"),
         lifetime_years=fleet.lifetime_years,
-        usd_level=prices.usd_level,
-        cost_levels=prices.split(pm("costs.facilities_usd_share")),
+        levels=(prices.usd_level, *prices.split(pm("costs.facilities_usd_share"))),
     )
     om_usd, om_local = prices.split(pm("costs.om_usd_share"))
     opex_base = (
@@ -429,9 +426,10 @@ def money(
         cover_costs=scenario.finance.sell_to_cover_costs,
         cap_btc=scenario.finance.reserve_cap_btc,
     )
-    salvage = v["costs.salvage_fraction"]
 
-    def settle(energy_usd: np.ndarray, btc_price_usd: np.ndarray):
+    def settle(
+        energy_usd: np.ndarray, btc_price_usd: np.ndarray
+    ) -> tuple[Taxes | None, CashFlows]:
         """Tax and the cash flows, at an energy bill and a BTC price path."""
         taxed = None
         if lives is not None:
@@ -448,11 +446,9 @@ def money(
             btc_net=btc_net,
             btc_price_usd=btc_price_usd,
             policy=policy,
-            energy_usd=energy_usd,
-            opex_usd=opex,
-            tax_usd=0.0 if taxed is None else taxed.tax_usd,
+            running_usd=(energy_usd, opex, 0.0 if taxed is None else taxed.tax_usd),
             capital=spent,
-            salvage=salvage,
+            salvage_fraction=v["costs.salvage_fraction"],
         )
         return taxed, flows
 
@@ -466,7 +462,7 @@ def money(
         _, scaled = settle(
             bill.cost_usd * energy_scale[..., None], prices.btc_usd * price_scale[..., None]
         )
-        return finance.npv(scaled.cash_usd, discount_rate, timeline.mid_years)
+        return np.asarray(finance.npv(scaled.cash_usd, discount_rate, timeline.mid_years))
 
     taxed, flows = settle(bill.cost_usd, prices.btc_usd)
     always = scenario.tariff.dispatch != "economic"
@@ -474,8 +470,7 @@ def money(
         flows=flows,
         energy_usd=bill.cost_usd,
         linear=always and lives is None,
-        discount_rate=discount_rate,
-        mid_years=timeline.mid_years,
+        discount=(discount_rate, timeline.mid_years),
         npv_scaled=npv_scaled if always and solve_breakevens else None,
         tariff_per_kwh=v["tariff.energy_price_per_kwh"],
         btc_price_usd=v["market.btc_price_usd"],

@@ -14,8 +14,8 @@ import numpy as np
 from .. import chain, finance, plant, state
 from ..protocol import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
 from .financing import Financed
-from .fx_ledger import FxLedger
 from .fleet import Fleet
+from .fx_ledger import FxLedger
 from .money import Money, Taxes
 from .network import EH, Network
 from .prices import Prices

@@ -14,8 +14,8 @@ from ..config import Scenario
 from ..errors import InputError
 from . import breakevens, dataset, outputs
 from .financing import financing
-from .fx_ledger import fx_ledger
 from .fleet import Fleet, fleet
+from .fx_ledger import fx_ledger
 from .inputs import Inputs, inputs
 from .money import Money, money
 from .network import Network, network

@@ -331,7 +331,7 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "llcr",
             NONE,
             "1",
-            "loan life coverage ratio at the draw: PV(CFADS to maturity) / debt, at the loans' rate",
+            "loan life coverage ratio at the draw: PV(CFADS to maturity at the loans' rate) / debt",
         ),
         ("equity_irr", NONE, "1/year", "equity IRR (beside the project's irr)"),
         ("equity_irr_reason", NONE, "1", "why equity_irr is undefined (0 = it is defined)"),
