@@ -748,7 +748,7 @@ def nominal_rate(
     """The nominal rate matching a real rate under inflation: ``(1 + r)(1 + pi) - 1``
     [1/year] (never the approximation ``r + pi``)."""
     real, pi = np.asarray(real_rate_per_year), np.asarray(inflation_per_year)
-    return np.asarray((1 + real) * (1 + pi) - 1)
+    return np.asarray(real + pi + real * pi)  # = (1 + r)(1 + pi) - 1, exact at pi = 0
 
 
 def nominal_discount_rate(

@@ -34,19 +34,20 @@ def test_buy_btc_above_the_cap_sells_again():
 
 def test_sell_power_take_on_flat_paths_equals_energy_times_margin():
     """Flat network, price and tariff, no entry constraint: the state's take equals
-    energy x (T + levy - mc / (1 - losses)), to 1e-9."""
+    energy x (T + levy - mc / (1 - losses)) / fx plus the miners' profit tax, to 1e-9; a
+    fleet that stays away buys nothing and pays no tax."""
     energy_mwh = np.full(12, 1.2e6)
     tariff, levy, mc, losses, fx = 22.98, 1.5, 9.0, 0.16, 280.0
+    miners_tax = np.linspace(0.0, 2.2e6, 12)  # none at first (losses carried), then rising
     ledger = options.sell_power(
         energy_mwh=energy_mwh,
         price_per_kwh=tariff + levy,
         cost_recovery_per_kwh=mc / (1 - losses),
         fx=np.full(12, fx),
-        miners_profit_usd=np.zeros(12),
-        tax_rate=0.29,
+        miners_tax_usd=miners_tax,
         comes=True,
     )
-    by_hand = 1.2e9 * (tariff + levy - mc / (1 - losses)) / fx
+    by_hand = 1.2e9 * (tariff + levy - mc / (1 - losses)) / fx + miners_tax
     assert_allclose(ledger.cash_usd, by_hand, rtol=1e-9)
     assert_allclose(ledger.energy_sold_kwh, 1.2e9)
     stays_away = options.sell_power(
@@ -54,11 +55,11 @@ def test_sell_power_take_on_flat_paths_equals_energy_times_margin():
         price_per_kwh=tariff,
         cost_recovery_per_kwh=10.0,
         fx=np.full(12, fx),
-        miners_profit_usd=np.full(12, 1e6),
-        tax_rate=0.29,
+        miners_tax_usd=np.full(12, 1e6),
         comes=False,
     )
-    assert_allclose(stays_away.cash_usd, 0.0)
+    assert_allclose(stays_away.cash_usd, 0.0, atol=0)
+    assert_allclose(stays_away.energy_sold_kwh, 0.0, atol=0)
 
 
 def test_sell_elsewhere_by_hand():

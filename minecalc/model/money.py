@@ -132,7 +132,7 @@ def capital(
     hardware = cast("np.ndarray", plant.hardware_capex_usd(vintages.bought_mw, *machines))
     if not np.isnan(refresh[0]):
         hardware = hardware + plant.hardware_capex_usd(vintages.refresh_bought_mw, *refresh)
-    life = plant.lifetime_months(lifetime_years, n) if np.isfinite(lifetime_years) else n
+    life = _depreciation_months(lifetime_years, n)
     # what is left of each month's machines at the end, in start-date prices, then at the
     # end's: machines bought later at higher prices are not escalated twice
     left = np.clip(1 - (n - np.arange(n)) / life, 0.0, 1.0)
@@ -494,7 +494,11 @@ def _tax_lives(scenario: Scenario, fleet: Fleet, n: int) -> tuple[int, int]:
     tax = scenario.tax or Tax(profit_tax_rate=0.0)  # a swept rate without a block: defaults
     machines = fleet.lifetime_years if tax.machines_life_years is None else tax.machines_life_years
     facilities = tax.facilities_life_years
-    return tuple(  # type: ignore[return-value]
-        plant.lifetime_months(years, n) if np.isfinite(years) else n
-        for years in (machines, facilities)
-    )
+    return _depreciation_months(machines, n), _depreciation_months(facilities, n)
+
+
+def _depreciation_months(years: float, n: int) -> int:
+    """A straight-line life in whole months (at least one); an endless life depreciates
+    over the horizon. Unlike a machine's service life it is not capped at the horizon:
+    what is left at the end is the book value."""
+    return n if not np.isfinite(years) else max(1, int(np.rint(12 * years)))
