@@ -3,7 +3,11 @@
 A grid of tariff x BTC price x network growth, as a sweep would build it: one
 vectorized ``model.run`` call. Prints seconds, microseconds per scenario and peak memory.
 
-Usage: python benchmarks/bench_model.py [--side N]   (N**3 scenarios; default 100)
+With ``--fiscal``, the scenario is pk2000mw_fiscal: pk2000mw with a dollar loan, profit
+tax (so the breakevens are bracketed, not solved in one step), inflation in both currencies
+and the FX ledger with import cover.
+
+Usage: python benchmarks/bench_model.py [--side N] [--fiscal]   (N**3 scenarios; default 100)
 """
 
 import argparse
@@ -17,6 +21,7 @@ from minecalc import model
 from minecalc.config import load_config
 
 PK = "configs/pk2000mw.yaml"
+FISCAL = "configs/pk2000mw_fiscal.yaml"
 
 
 def axis(name, values):
@@ -26,9 +31,10 @@ def axis(name, values):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=100)
+    parser.add_argument("--fiscal", action="store_true", help="loans, tax and inflation on")
     args = parser.parse_args()
     n = args.side
-    scenario = load_config(PK)
+    scenario = load_config(FISCAL if args.fiscal else PK)
     params = {
         "tariff.energy_price_per_kwh": axis("tariff.energy_price_per_kwh", np.linspace(10, 35, n)),
         "market.btc_price_usd": axis("market.btc_price_usd", np.linspace(40e3, 160e3, n)),
@@ -41,7 +47,8 @@ def main():
     assert ds.npv_usd.size == count and np.isfinite(ds.npv_usd).all()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"full model {count:,} scenarios x {ds.sizes['time']} months: {elapsed:.2f} s, "
+        f"full model{' (fiscal)' if args.fiscal else ''} {count:,} scenarios x "
+        f"{ds.sizes['time']} months: {elapsed:.2f} s, "
         f"{elapsed / count * 1e6:.2f} us/scenario, peak memory {peak:,.0f} MB"
     )
 

@@ -742,6 +742,98 @@ def profit_tax(earnings: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
     return np.asarray(rate, dtype=np.float64)[..., None] * np.diff(base, axis=-1, prepend=0.0)
 
 
+def _tax_and_slope(
+    earnings: np.ndarray, slope: np.ndarray, rate: np.ndarray, factors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """PV of :func:`profit_tax` on ``earnings`` and its derivative along ``slope``.
+
+    The taxable base ``B(t)`` is the running maximum of ``max(C(s), 0)`` (``C`` the
+    cumulative earnings), so along ``slope`` it moves with the cumulative slope where that
+    maximum was last attained (0 where it is 0): a subgradient, which is all Newton's
+    method needs on a convex function.
+    """
+    n = earnings.shape[-1]
+    cumulative = np.maximum(np.cumsum(earnings, axis=-1), 0.0)
+    base = np.maximum.accumulate(cumulative, axis=-1)
+    where = np.maximum.accumulate(np.where(cumulative >= base, np.arange(n), 0), axis=-1)
+    moves = np.take_along_axis(np.cumsum(slope, axis=-1), where, axis=-1) * (base > 0)
+    pv = (np.diff(base, axis=-1, prepend=0.0) * factors).sum(-1)
+    dpv = (np.diff(moves, axis=-1, prepend=0.0) * factors).sum(-1)
+    return rate * pv, rate * dpv
+
+
+def taxed_breakeven(
+    *,
+    npv_untaxed: tuple[npt.ArrayLike, npt.ArrayLike],
+    earnings: tuple[np.ndarray, np.ndarray],
+    rate: npt.ArrayLike,
+    factors: np.ndarray,
+    max_steps: int = 60,
+) -> np.ndarray:
+    """The multiplier ``k`` at which NPV after profit tax is zero, by Newton's method.
+
+    Parameters
+    ----------
+    npv_untaxed : (array_like, array_like)
+        NPV before tax at ``k = 1`` and its slope in ``k`` [USD], each (...): it is linear.
+    earnings : (numpy.ndarray, numpy.ndarray)
+        Earnings before tax at ``k = 1`` and their slope in ``k`` [USD], each (..., n).
+    rate : array_like, shape (...)
+        Profit tax rate [1] (:func:`profit_tax`: losses carried forward without limit).
+    factors : numpy.ndarray, shape (..., n)
+        Discount factors of the months [1].
+    max_steps : int
+        Newton steps before a scenario is given up (NaN).
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        ``k`` [1]; NaN where NPV does not move with ``k`` or no root was reached.
+
+    Notes
+    -----
+    NPV(k) = N(k) - PV(tax(E + (k - 1) G)): N is linear and, with discount factors that
+    fall with time, PV(tax) is convex and piecewise linear in ``k`` (a positive combination
+    of running maxima of linear functions). So NPV is concave and piecewise linear: each
+    Newton step stays on the far side of the root and the steps end on it exactly, one
+    linear piece at a time. Only the scenarios still moving are computed again.
+    """
+    base, slope = np.broadcast_arrays(*map(np.asarray, npv_untaxed))
+    shape = np.broadcast_shapes(base.shape, earnings[0].shape[:-1])
+    n = earnings[0].shape[-1]
+
+    def rows(a: npt.ArrayLike, tail: tuple[int, ...] = ()) -> np.ndarray:
+        return np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, *tail)).reshape(
+            -1, *tail
+        )
+
+    n0, s0, r = rows(base), rows(slope), rows(rate)
+    e0, g, d = rows(earnings[0], (n,)), rows(earnings[1], (n,)), rows(factors, (n,))
+    k = np.ones(n0.shape)
+    out = np.full(n0.shape, np.nan)
+    active = np.arange(n0.size)
+    scale = np.abs(n0) + np.abs(s0)
+    for _ in range(max_steps):
+        step = k[active] - 1.0
+        tax, dtax = _tax_and_slope(
+            e0[active] + step[:, None] * g[active], g[active], r[active], d[active]
+        )
+        value = n0[active] + step * s0[active] - tax
+        derivative = s0[active] - dtax
+        done = np.abs(value) <= 1e-12 * scale[active]
+        out[active[done]] = k[active[done]]
+        moving = ~done & (derivative != 0)
+        change = value[moving] / derivative[moving]
+        k[active[moving]] -= change
+        # a step below rounding lands on the root as closely as doubles can
+        landed = np.abs(change) <= 1e-14 * np.maximum(np.abs(k[active[moving]]), 1.0)
+        out[active[moving][landed]] = k[active[moving][landed]]
+        active = active[moving][~landed]
+        if not active.size:
+            break
+    return out.reshape(shape)[()]
+
+
 def nominal_rate(
     real_rate_per_year: npt.ArrayLike, inflation_per_year: npt.ArrayLike
 ) -> np.ndarray:

@@ -5,10 +5,13 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
+from scipy import optimize
 
 import minecalc
-from minecalc import plant
+from minecalc import finance, plant
 from minecalc.model import breakevens, money, variables
 
 
@@ -89,11 +92,10 @@ def test_cash_flows_and_valuation_by_hand():
     value = money.valuation(
         flows=flows,
         energy_usd=np.array([30.0, 30, 30]),
+        income_usd=btc * price,
+        taxed=None,
         discount=(0.1, t),
-        linear=True,
-        npv_scaled=lambda energy_scale, price_scale: np.nan,  # not called when linear
-        tariff_per_kwh=np.array(2.0),
-        btc_price_usd=np.array(100.0),
+        at=(np.array(2.0), np.array(100.0)),
     )
     assert_allclose(value.npv_usd, npf.npv(0.1, expected), rtol=1e-12)
     assert_allclose(value.irr.irr_per_year, npf.irr(expected), rtol=1e-9)
@@ -104,6 +106,23 @@ def test_cash_flows_and_valuation_by_hand():
     scale = value.breakeven_btc_price_usd / 100.0
     revenue = sold + np.array([0, 0, reserve_end])
     assert_allclose(npf.npv(0.1, expected + (scale - 1) * revenue), 0.0, atol=1e-9)
+
+
+def test_taxed_breakevens_by_hand():
+    """Two months, EBT (100, -300) + k (-50, -50) before tax, NPV before tax 40 - 60 (k - 1),
+    no discounting, tax 30 %: NPV(k) = 40 - 60 (k - 1) - 0.3 max(100 - 50 k, 0) (the loss
+    carried forward shelters nothing later). At k = 1: 40 - 15 = 25 > 0. Root above k = 2,
+    where nothing is taxed: 40 - 60 (k - 1) = 0, k = 5/3 < 2, so the tax binds there:
+    40 - 60 k + 60 - 30 + 15 k = 0, k = 70 / 45."""
+    k = finance.taxed_breakeven(
+        npv_untaxed=(40.0, -60.0),
+        earnings=(np.array([100.0 - 50, -300.0 - 50]), np.array([-50.0, -50.0])),
+        rate=0.3,
+        factors=np.ones(2),
+    )
+    npv = 40 - 60 * (k - 1) - 0.3 * max(100 - 50 * k, 0.0)
+    assert_allclose(npv, 0.0, atol=1e-12)
+    assert_allclose(k, 70 / 45, rtol=1e-14)
 
 
 def test_breakevens_solve_a_fake_run_exactly():
@@ -198,3 +217,33 @@ def test_a_fee_path_switches_economic_dispatch_on_in_the_months_it_pays():
     assert np.all(
         ds.hashprice_usd_per_ph_day.values[6:] > 3 * ds.hashcost_usd_per_ph_day.values[6:]
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    earnings=st.lists(st.floats(-1e3, 1e3), min_size=12, max_size=12),
+    slope=st.lists(st.floats(-100.0, 0.0), min_size=12, max_size=12),
+    rate=st.floats(0.01, 1.0),
+    discount=st.floats(0.0, 0.5),
+    start=st.floats(-1e4, 1e4),
+)
+def test_taxed_breakeven_is_the_root_scipy_finds(earnings, slope, rate, discount, start):
+    """Newton on the concave piecewise-linear NPV ends where brentq finds the root of the
+    same NPV written out with the month-by-month carry-forward loop."""
+    e0, g = np.array(earnings), np.array(slope)
+    factors = (1 + discount) ** -(np.arange(12) / 12)
+    s0 = -1.0 + g @ factors  # NPV before tax falls with k at least as fast as the earnings
+
+    def npv(k):
+        loss, pv_tax = 0.0, 0.0
+        for month, ebt in enumerate(e0 + (k - 1) * g):  # carry losses forward by hand
+            taxable = max(ebt - loss, 0.0)
+            loss = max(loss - ebt, 0.0)
+            pv_tax += rate * taxable * factors[month]
+        return start + (k - 1) * s0 - pv_tax
+
+    k = finance.taxed_breakeven(
+        npv_untaxed=(start, s0), earnings=(e0, g), rate=rate, factors=factors
+    )
+    root = optimize.brentq(npv, -1e6, 1e6, xtol=1e-12, rtol=1e-13)
+    assert_allclose(k, root, rtol=1e-9, atol=1e-9)

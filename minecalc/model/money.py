@@ -13,7 +13,6 @@ USD as quoted. With no inflation every level is exactly 1 and nothing changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -162,31 +161,31 @@ class Taxes:
     depreciation [USD], (..., n)."""
     tax_usd: np.ndarray
     """Tax paid [USD], (..., n)."""
+    rate: np.ndarray
+    """Profit tax rate [1], (...)."""
 
 
 def taxes(
     *,
-    btc_net: np.ndarray,
-    btc_price_usd: np.ndarray,
-    energy_usd: np.ndarray,
-    opex_usd: np.ndarray,
+    income_usd: np.ndarray,
+    costs_usd: np.ndarray,
     capital: Capital,
     rate: np.ndarray,
-    life_months: tuple[npt.ArrayLike, npt.ArrayLike],
+    life_months: tuple[int, int],
 ) -> Taxes:
     """Tax on the mining's profit (:func:`minecalc.finance.profit_tax`).
 
     Parameters
     ----------
-    btc_net, btc_price_usd : array_like, shape (..., n)
-        BTC received [BTC]; its price [USD]. Mined BTC is income when received, held or
+    income_usd : array_like, shape (..., n)
+        BTC received at its price then [USD]: mined BTC is income when received, held or
         sold (gains on held BTC after that are not taxed here).
-    energy_usd, opex_usd : array_like, shape (..., n)
-        [USD].
+    costs_usd : array_like, shape (..., n)
+        Energy and operating costs [USD].
     capital : Capital
     rate : array_like, shape (...)
         Profit tax rate [1].
-    life_months : (array_like, array_like)
+    life_months : (int, int)
         Straight-line tax life of the machines and of the facilities [months].
 
     Notes
@@ -195,16 +194,17 @@ def taxes(
     keeps sculpted debt free of the circularity of a tax shield (conservative for the
     lender).
     """
-    n = np.shape(btc_net)[-1]
+    n = np.shape(income_usd)[-1]
     facilities = capital.capex_usd - capital.hardware_usd
     depreciation = finance.straight_line_depreciation(
         capital.hardware_usd, life_months[0], n
     ) + finance.straight_line_depreciation(facilities, life_months[1], n)
-    earnings = btc_net * btc_price_usd - energy_usd - opex_usd - depreciation
+    earnings = income_usd - costs_usd - depreciation
     return Taxes(
         depreciation_usd=depreciation,
         earnings_usd=earnings,
         tax_usd=finance.profit_tax(earnings, rate),
+        rate=np.asarray(rate),
     )
 
 
@@ -283,42 +283,43 @@ class Valuation:
     breakeven_btc_price_usd: np.ndarray | float
 
 
-NpvScaled = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""``npv(energy_scale, price_scale)``: NPV of every scenario with its energy bill and its BTC
-price path multiplied by the scales, each of the scenario shape, the chain held as it is."""
-
-
 def valuation(
     *,
     flows: CashFlows,
     energy_usd: np.ndarray,
+    income_usd: np.ndarray,
+    taxed: Taxes | None,
     discount: tuple[npt.ArrayLike, np.ndarray],
-    linear: bool,
-    npv_scaled: NpvScaled | None,
-    tariff_per_kwh: np.ndarray,
-    btc_price_usd: np.ndarray | float,
+    at: tuple[np.ndarray, np.ndarray | float] | None,
 ) -> Valuation:
-    """Discount the cash flows and find the breakevens: exactly when ``linear``, by
-    bracketing ``npv_scaled`` when given, else NaN.
+    """Discount the cash flows and, given the scenario's tariff and BTC price ``at``, find
+    the breakevens (else NaN).
 
     Notes
     -----
     Without dispatch, the chain does not move with the tariff or the BTC price, so the
     breakeven tariff and starting price are zeros of NPV in a multiplier of the energy bill
-    and of the price path (``npv_scaled``). Without tax (``linear``) NPV is linear in
-    each, so NPV at the scenario and with either term removed gives the root; with tax,
-    NPV bends where profits start to be taxed, and the root is bracketed
-    (:func:`minecalc.finance.breakeven`). With dispatch the breakevens are NaN here
+    and of the price path. Before tax NPV is linear in each, so NPV at the scenario and
+    with either term removed gives the root; profit tax bends it where profits start to be
+    taxed, and Newton's method on that piecewise-linear NPV ends on the root
+    (:func:`minecalc.finance.taxed_breakeven`). With dispatch the caller passes no ``at``
     (:mod:`minecalc.model.breakevens` finds them over whole runs). ``discount`` is the
-    nominal rate [1/year], as the cash flows are, and their times [years].
+    nominal rate [1/year], as the cash flows are, and their times [years]. ``income_usd``
+    is the BTC received at its price then, the taxed income.
     """
     discount_rate, mid_years = discount
     npv = finance.npv(flows.cash_usd, discount_rate, mid_years)
     irr = finance.irr_with_reason(flows.cash_usd, mid_years)
-    if linear:
-        pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
-        revenue = flows.reserve.sales_usd + flows.reserve.reserve_value_usd[..., -1:] * flows.at_end
-        pv_revenue = finance.npv(revenue, discount_rate, mid_years)
+    if at is None:
+        nan = np.full(np.shape(npv), np.nan)
+        return Valuation(
+            npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan, breakeven_btc_price_usd=nan
+        )
+    tariff_per_kwh, btc_price_usd = at
+    pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
+    revenue = flows.reserve.sales_usd + flows.reserve.reserve_value_usd[..., -1:] * flows.at_end
+    pv_revenue = finance.npv(revenue, discount_rate, mid_years)
+    if taxed is None:
         return Valuation(
             npv_usd=npv,
             irr=irr,
@@ -328,22 +329,22 @@ def valuation(
             breakeven_btc_price_usd=btc_price_usd
             * finance.breakeven_of_linear(npv - pv_revenue, npv, 0.0, 1.0),
         )
-    if npv_scaled is None:
-        nan = np.full(np.shape(npv), np.nan)
-        return Valuation(
-            npv_usd=npv, irr=irr, breakeven_energy_price_per_kwh=nan, breakeven_btc_price_usd=nan
+    factors = finance.discount_factors(discount_rate, mid_years)
+    untaxed = npv + (taxed.tax_usd * factors).sum(-1)
+
+    def multiplier(npv_slope: np.ndarray, earnings_slope: np.ndarray) -> np.ndarray:
+        return finance.taxed_breakeven(
+            npv_untaxed=(untaxed, npv_slope),
+            earnings=(taxed.earnings_usd, earnings_slope),
+            rate=taxed.rate,
+            factors=factors,
         )
-    one = np.ones(np.shape(npv))
+
     return Valuation(
         npv_usd=npv,
         irr=irr,
-        # multipliers of the bill and of the price path, bracketed as the whole-run solve
-        breakeven_energy_price_per_kwh=tariff_per_kwh
-        * finance.breakeven(lambda k: npv_scaled(k, one), 0.0, 2.0, xmin=-1e3, xmax=1e3),
-        breakeven_btc_price_usd=btc_price_usd
-        * finance.breakeven(
-            lambda k: npv_scaled(one, k), 0.25, 4.0, xmin=1.0 / btc_price_usd, xmax=1e3
-        ),
+        breakeven_energy_price_per_kwh=tariff_per_kwh * multiplier(-pv_energy, -energy_usd),
+        breakeven_btc_price_usd=btc_price_usd * multiplier(pv_revenue, income_usd),
     )
 
 
@@ -389,8 +390,8 @@ def money(
 ) -> Money:
     """Stage 6: the energy bill, capital, operating costs, tax, cash flows and their value.
 
-    ``solve_breakevens`` brackets the breakevens without dispatch but with tax (without
-    either they are exact and free; with dispatch they need whole runs,
+    ``solve_breakevens`` finds the breakevens with profit tax (Newton steps; without tax
+    they are exact and free; with dispatch they need whole runs,
     :mod:`minecalc.model.breakevens`).
     """
     pm, v, vintages, scenario = inputs.per_month, inputs.values, fleet.vintages, inputs.scenario
@@ -420,60 +421,43 @@ def money(
     opex = opex_imported + opex_base * om_local
     btc_net = network.fleet_btc * (1 - prices.pool_fee)
     rate = v["tax.profit_tax_rate"]
-    lives = _tax_lives(scenario, fleet, timeline.n) if np.any(rate) else None
-    policy = ReservePolicy(
-        held_fraction=v["finance.btc_held_fraction"],
-        cover_costs=scenario.finance.sell_to_cover_costs,
-        cap_btc=scenario.finance.reserve_cap_btc,
-    )
-
-    def settle(
-        energy_usd: np.ndarray, btc_price_usd: np.ndarray
-    ) -> tuple[Taxes | None, CashFlows]:
-        """Tax and the cash flows, at an energy bill and a BTC price path."""
-        taxed = None
-        if lives is not None:
-            taxed = taxes(
-                btc_net=btc_net,
-                btc_price_usd=btc_price_usd,
-                energy_usd=energy_usd,
-                opex_usd=opex,
-                capital=spent,
-                rate=rate,
-                life_months=lives,
-            )
-        flows = cash_flows(
-            btc_net=btc_net,
-            btc_price_usd=btc_price_usd,
-            policy=policy,
-            running_usd=(energy_usd, opex, 0.0 if taxed is None else taxed.tax_usd),
+    income = btc_net * prices.btc_usd
+    taxed = None
+    if np.any(rate):
+        taxed = taxes(
+            income_usd=income,
+            costs_usd=bill.cost_usd + opex,
             capital=spent,
-            salvage_fraction=v["costs.salvage_fraction"],
+            rate=rate,
+            life_months=_tax_lives(scenario, fleet, timeline.n),
         )
-        return taxed, flows
-
+    flows = cash_flows(
+        btc_net=btc_net,
+        btc_price_usd=prices.btc_usd,
+        policy=ReservePolicy(
+            held_fraction=v["finance.btc_held_fraction"],
+            cover_costs=scenario.finance.sell_to_cover_costs,
+            cap_btc=scenario.finance.reserve_cap_btc,
+        ),
+        running_usd=(bill.cost_usd, opex, 0.0 if taxed is None else taxed.tax_usd),
+        capital=spent,
+        salvage_fraction=v["costs.salvage_fraction"],
+    )
     discount_rate = finance.nominal_discount_rate(
         v["finance.discount_rate"],
         scenario.finance.discount_rate_basis,
         v["inflation.usd_per_year"],
     )
-
-    def npv_scaled(energy_scale: np.ndarray, price_scale: np.ndarray) -> np.ndarray:
-        _, scaled = settle(
-            bill.cost_usd * energy_scale[..., None], prices.btc_usd * price_scale[..., None]
-        )
-        return np.asarray(finance.npv(scaled.cash_usd, discount_rate, timeline.mid_years))
-
-    taxed, flows = settle(bill.cost_usd, prices.btc_usd)
-    always = scenario.tariff.dispatch != "economic"
+    # with dispatch, the breakevens need whole runs (minecalc.model.breakevens)
+    solve = scenario.tariff.dispatch != "economic" and (solve_breakevens or taxed is None)
+    at = (v["tariff.energy_price_per_kwh"], v["market.btc_price_usd"])
     value = valuation(
         flows=flows,
         energy_usd=bill.cost_usd,
-        linear=always and lives is None,
+        income_usd=income,
+        taxed=taxed,
         discount=(discount_rate, timeline.mid_years),
-        npv_scaled=npv_scaled if always and solve_breakevens else None,
-        tariff_per_kwh=v["tariff.energy_price_per_kwh"],
-        btc_price_usd=v["market.btc_price_usd"],
+        at=at if solve else None,
     )
     return Money(
         bill=bill,
