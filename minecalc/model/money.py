@@ -332,7 +332,7 @@ def valuation(
     factors = finance.discount_factors(discount_rate, mid_years)
     untaxed = npv + (taxed.tax_usd * factors).sum(-1)
 
-    def multiplier(npv_slope: np.ndarray, earnings_slope: np.ndarray) -> np.ndarray:
+    def multiplier(npv_slope: npt.ArrayLike, earnings_slope: np.ndarray) -> np.ndarray:
         return finance.taxed_breakeven(
             npv_untaxed=(untaxed, npv_slope),
             earnings=(taxed.earnings_usd, earnings_slope),
