@@ -3,6 +3,7 @@
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 
@@ -25,6 +26,22 @@ PK = str(Path(__file__).parents[1] / "configs" / "pk2000mw.yaml")
 LEFT_OUT = ("network_response", "dispatch")  # pk2000mw: no response, flat dispatch
 FIGURES = [n for n in [*report.RUN_FIGURES, *report.ANALYSIS_FIGURES] if n not in LEFT_OUT]
 FOOTER = re.compile(r"minecalc \S+ · run \d{4}-\d\d-\d\d · page (\d+) of (\d+)")
+TITLES = {
+    "btc": "BTC mined and its value",
+    "cash_flow": "monthly revenue against costs",
+    "cumulative_cash": "cumulative cash flow",
+    "hashprice": "hashprice against hashcost",
+    "difficulty": "difficulty path",
+    "network_share": "the fleet's share of the network",
+    "network_response": "how the other miners answer",
+    "dispatch": "when the machines hash",
+    "npv_map": "net present value over two parameters",
+    "tornado": "what moves net present value most",
+    "sobol": r"Sobol indices of NPV \([\d,]+ runs\)",
+    "monte_carlo_fan": r"cumulative cash flow: [\d,]+ Monte Carlo paths",
+    "npv_histogram": r"NPV over [\d,]+ Monte Carlo paths",
+}
+"""Each chart's own title on its page, after the scenario's name (a regular expression)."""
 
 
 def invoke(*args):
@@ -74,6 +91,62 @@ def _amount(text: str) -> float:
     return float(number) * {"": 1, "M": 1e6, "bn": 1e9, "tn": 1e12}[scale[0] if scale else ""]
 
 
+def _flat(text: str) -> str:
+    """``text`` on one line, each run of spaces and line breaks as one space (the pages wrap
+    rows and paragraphs where they must)."""
+    return " ".join(text.split())
+
+
+def _part(pages: list, start: int, title: str) -> list:
+    """The pages of the text part at ``pages[start]``: one titled ``title``, then each
+    titled "``title`` (continued)"."""
+    assert _flat(pages[start]).startswith(title), pages[start][:200]
+    assert not _flat(pages[start]).startswith(f"{title} (continued)")
+    end = start + 1
+    while end < len(pages) and _flat(pages[end]).startswith(f"{title} (continued)"):
+        end += 1
+    return pages[start:end]
+
+
+class Layout(NamedTuple):
+    """A report's PDF, as text, cut into its parts."""
+
+    pages: list
+    """Every page's text."""
+    first: list
+    """The first text part: in brief, fiscal summary, key figures (and their continuations)."""
+    contents: list
+    """Contents and assumptions (and their continuations)."""
+
+    @property
+    def text(self) -> int:
+        """How many text pages come before the figures."""
+        return len(self.first) + len(self.contents)
+
+
+def _layout(pdf, title: str) -> Layout:
+    pages = _pages(pdf)
+    first = _part(pages, 0, title)
+    return Layout(pages, first, _part(pages, len(first), "Contents and assumptions"))
+
+
+def _check_contents(layout: Layout, names: list, scenario_name: str) -> None:
+    """The contents list each chart, in order from the page after the text pages, at the
+    page that draws it (read there: the chart's own title, on that page only)."""
+    contents = "\n".join(layout.contents)
+    for k, name in enumerate(names, layout.text + 1):
+        listed = re.search(rf"{re.escape(report.CHARTS[name].title)}\s+page (\d+)\b", contents)
+        assert listed and int(listed[1]) == k, (name, listed)
+        title = re.compile(rf"^{re.escape(scenario_name)}: {TITLES[name]}$", re.M)
+        assert title.search(layout.pages[int(listed[1]) - 1]), name
+        assert [n for n, page in enumerate(layout.pages, 1) if title.search(page)] == [k], name
+
+
+@pytest.fixture(scope="module")
+def layout(written):
+    return _layout(written[0] / "report.pdf", "Pakistan 2,000 MW")
+
+
 def test_report_writes_every_file(written):
     out, output = written
     expected = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "svg")} | {
@@ -84,17 +157,47 @@ def test_report_writes_every_file(written):
     assert f"wrote {len(expected)} files" in output
 
 
-def test_pdf_has_two_text_pages_then_one_page_per_figure(written):
+def test_pdf_has_its_text_pages_then_one_page_per_figure(written, layout):
     out, _ = written
     reader = PdfReader(out / "report.pdf")
-    assert len(reader.pages) == 2 + len(FIGURES)
-    first = reader.pages[0].extract_text()
-    assert "Pakistan 2,000 MW" in first and "In brief" in first and "Key figures" in first
+    assert len(reader.pages) == layout.text + len(FIGURES)
+    assert len(layout.first) >= 2  # the key figures go on to a further page
+    first = layout.first[0]
+    assert "Pakistan 2,000 MW" in first and "In brief" in first and "Fiscal summary" in first
     assert "38,439 BTC" in first  # the packaged scenario's BTC over 60 months
     assert "2,000 MW of mining" in first and "104 EH/s" in first and "bn USD" in first
-    assert "assumptions" in reader.pages[1].extract_text()
-    hashprice = reader.pages[2 + FIGURES.index("hashprice")].extract_text()
+    text = "\n".join(layout.first)
+    order = ("In brief", "Fiscal summary", "Key figures", "Monte Carlo: 200 paths (seed 4)")
+    assert [text.index(heading) for heading in order] == sorted(text.index(h) for h in order)
+    assert "assumptions" in layout.contents[0]
+    chart = reader.pages[layout.text].extract_text()  # the first chart, right after the text
+    assert re.search(r"^Pakistan 2,000 MW: BTC mined and its value$", chart, re.M)
+    hashprice = reader.pages[layout.text + FIGURES.index("hashprice")].extract_text()
     assert "hashprice against hashcost" in hashprice
+
+
+def test_the_fiscal_summary_is_on_the_first_page(layout):
+    ds = model.run(load_config(PK))
+    rows = report.fiscal_rows(ds)  # no loans: the Monte Carlo adds no DSCR quantile
+    assert [label for label, _ in rows] == [
+        "Peak funding need",
+        "Peak FX need",
+        "Import cover",
+        "Minimum DSCR",
+        "Tax paid",
+        "Subsidy test",
+        "Reserve at the end",
+        "Levelized cost per BTC",
+    ]
+    first = _flat(layout.first[0])
+    at = first.index("Fiscal summary")
+    for label, value in rows:  # each row whole, in order, between its heading and the next
+        at = first.index(_flat(f"{label} {value}"), at) + 1
+    assert at < first.index("Key figures")
+    peak = f"{money(float(ds.peak_funding_usd))} in month {int(ds.peak_funding_month)}"
+    assert f"Peak funding need {peak}" in first
+    assert "Minimum DSCR n/a (no loans: add a financing block)" in first
+    assert "Tax paid none (no tax block)" in first
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -189,9 +292,11 @@ def test_a_response_run_reports_what_the_other_miners_give_back():
 
 def test_a_small_site_reads_at_its_own_precision(small):
     out, _, _ = small
-    pages = _pages(out / "report.pdf")
+    layout = _layout(out / "report.pdf", "El Salvador LaGeo 1.5 MW geothermal")
+    pages = layout.pages
     text = "\n".join(pages)
-    assert "1.5 MW of mining" in pages[0] and "1.5 MW" in pages[1]
+    assert "1.5 MW of mining" in pages[0]
+    assert "Power 1.5 MW x 100 % for mining" in _flat(" ".join(layout.contents))
     assert not re.search(r"(?<![\d.,])2 MW", text), "1.5 MW rounded to 2 MW"
     ds = model.run(load_config("el_salvador_lageo"))
     assert quantity(float(ds.fleet_nameplate_hashrate_eh_s), "EH/s") in pages[0]
@@ -207,45 +312,49 @@ def test_every_page_has_a_footer_with_its_number(small, written):
             assert found == [(str(k), str(len(pages)))], (k, text[-200:])
 
 
-def test_npv_quantiles_are_named_by_exceedance_and_ordered(written):
+def test_npv_quantiles_are_named_by_exceedance_and_ordered(written, layout):
     out, _ = written
     rows = dict(re.findall(r"^\| (.+?) \| (.+?) \|$", (out / "summary.md").read_text(), re.M))
     p90 = _amount(rows["NPV P90 (exceeded in 90 % of paths)"])
     p50 = _amount(rows["NPV P50 (the median)"])
     p10 = _amount(rows["NPV P10 (exceeded in 10 % of paths)"])
     assert p90 <= p50 <= p10 and p90 < p10
-    first = _pages(out / "report.pdf")[0]
-    assert "NPV P90 (exceeded in 90 % of paths)" in first
-    assert "geometric Brownian motion" in first  # the model stated where P(loss) is
+    first = "\n".join(layout.first)  # the key figures may go on to a further page
+    row = first.index("NPV P90 (exceeded in 90 % of paths)")
+    assert row < first.index("geometric Brownian motion")  # the model stated under P(loss)
 
 
-def test_the_monte_carlo_model_is_stated_wherever_p_loss_appears(written):
+def test_the_monte_carlo_model_is_stated_wherever_p_loss_appears(written, layout):
     out, _ = written
-    pages = _pages(out / "report.pdf")
-    for k in (0, 2 + FIGURES.index("monte_carlo_fan"), 2 + FIGURES.index("npv_histogram")):
-        assert "chance of losing money" in pages[k] and "volatility 60 %/yr" in pages[k], k
+    pages = layout.pages
+    assert "chance of losing money" in layout.first[0]  # in brief
+    first = "\n".join(layout.first)  # ... and the model under the key figures
+    assert first.index("P(NPV < 0)") < first.index("volatility 60 %/yr")
+    for name in ("monte_carlo_fan", "npv_histogram"):
+        page = pages[layout.text + FIGURES.index(name)]
+        assert "chance of losing money" in page and "volatility 60 %/yr" in page, name
     summary = (out / "summary.md").read_text()
     assert summary.count("volatility 60 %/yr") >= 2  # the brief and the key figures
 
 
-def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(written, response_pdf):
-    pages = _pages(written[0] / "report.pdf")
-    assert not any("how the other miners answer" in p for p in pages[2:])
-    assert not any("when the machines hash" in p for p in pages[2:])
-    contents = pages[1]
-    assert "Left out: how the other miners answer, because other miners do not respond" in (
-        contents.replace("\n", " ")
-    )
+def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(layout, response_pdf):
+    figures = layout.pages[layout.text :]
+    assert not any("how the other miners answer" in p for p in figures)
+    assert not any("when the machines hash" in p for p in figures)
+    contents = _flat(" ".join(layout.contents))
+    assert "Left out: how the other miners answer, because other miners do not respond" in contents
     assert "Left out: when the machines hash, because the machines hash 100 % of every hour" in (
-        contents.replace("\n", " ")
+        contents
     )
-    charts = {**report.RUN_FIGURES, **report.ANALYSIS_FIGURES}
-    for k, name in enumerate(FIGURES, 3):
-        assert re.search(rf"{re.escape(charts[name].title)}\s+page {k}\b", contents), name
-    response = _pages(response_pdf)
-    at = [k for k, p in enumerate(response, 1) if "how the other miners answer" in p]
-    assert len(at) == 1 and f"How the other miners answer page {at[0]}" in response[1]
-    assert "Left out: how the other miners answer" not in response[1]
+    _check_contents(layout, FIGURES, "Pakistan 2,000 MW")
+    name = "Pakistan 2,000 MW, network response"
+    response = _layout(response_pdf, name)
+    drawn = report.chart_names(model.run(load_config("pk2000mw_response")))
+    assert "network_response" in drawn and len(response.pages) == response.text + len(drawn)
+    _check_contents(response, drawn, name)
+    at = [k for k, p in enumerate(response.pages, 1) if "how the other miners answer" in p]
+    assert at == [response.text + 1 + drawn.index("network_response")]
+    assert "Left out: how the other miners answer" not in "\n".join(response.contents)
 
 
 def test_the_dispatch_map_is_drawn_only_when_it_varies():
@@ -256,9 +365,8 @@ def test_the_dispatch_map_is_drawn_only_when_it_varies():
     assert "dispatch" in report.chart_names(seasonal)
 
 
-def test_the_tornado_page_states_each_inputs_low_and_high_values(written):
-    out, _ = written
-    page = _pages(out / "report.pdf")[2 + FIGURES.index("tornado")].replace("\n", " ")
+def test_the_tornado_page_states_each_inputs_low_and_high_values(layout):
+    page = layout.pages[layout.text + FIGURES.index("tornado")].replace("\n", " ")
     ranges = report.tornado_ranges(load_config(PK))
     assert "Energy price in the tariff currency 16.9 to 28.1 PKR/kWh" in page
     assert "Discount rate per year 6 to 14 %" in page
@@ -266,7 +374,7 @@ def test_the_tornado_page_states_each_inputs_low_and_high_values(written):
         name, _, factor = plotting.field_label(field, "PKR")
         assert f"{name} {sig(low * factor)} to {sig(high * factor)}" in page, field
     assert "tariff.energy_price_per_kwh" not in page and "site.pue" not in page
-    first = _pages(out / "report.pdf")[0].replace("\n", " ")
+    first = _flat(" ".join(layout.first))  # the key figures, on whichever page they reach
     assert "Energy price in the tariff currency, 16.9 to 28.1 PKR/kWh: NPV swings" in first
 
 
@@ -303,6 +411,7 @@ def test_markdown_shows_a_hostile_name_and_description_as_written(hostile):
     assert [line for line in lines if line.startswith("#")] == [
         lines[0],
         "## Key figures",
+        "## Fiscal summary",
         "## Assumptions",
         "## Figures",
     ]
@@ -330,7 +439,73 @@ def test_pdf_shows_a_hostile_name_as_written(hostile, tmp_path):
         for page in report.summary_pages(scenario, ds):
             doc.savefig(page)  # a parse error on $\foo$ before the escape
             plt.close(page)
-    first, second = (" ".join(page.split()) for page in _pages(tmp_path / "pages.pdf"))
+    pages = [_flat(page) for page in _pages(tmp_path / "pages.pdf")]
     shown = "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPlant \\u202eA | $\\alpha$ *b* <b>x</b> # $\\foo$"
-    assert first.startswith(shown) and shown in second
-    assert "$x$ <i>y</i>" in first
+    first = _part(pages, 0, shown)  # the name is the title of each of its pages, as written
+    assert len(first) >= 2, "the first text part no longer continues: no continued title tried"
+    assert all(page.startswith(f"{shown} (continued)") for page in first[1:])
+    contents = _part(pages, len(first), "Contents and assumptions")
+    assert first + contents == pages
+    assert shown in contents[0]  # "<name>: inputs of this run"
+    assert "$x$ <i>y</i>" in first[0]
+
+
+@pytest.fixture(scope="module")
+def financed():
+    """pk2000mw_fiscal with a small analysis: its loan, tax and reserves lengthen the fiscal
+    summary and the inputs, so both text parts go on to further pages."""
+    scenario = load_config("pk2000mw_fiscal")
+    analysis = report.analyse(scenario, paths=20, seed=1, sobol_n=8)
+    return scenario, model.run(scenario), analysis
+
+
+def test_a_long_first_text_part_continues_and_nothing_is_drawn_below_bottom(financed, tmp_path):
+    scenario, ds, analysis = financed
+    pages = report.summary_pages(scenario, ds, analysis, "2026-01-01")
+    try:
+        for k, page in enumerate(pages, 1):
+            texts = list(page.texts)
+            renderer = page.canvas.get_renderer()
+            footer = report._footer(page, f"minecalc x · run 2026-01-01 · page {k} of 99")
+            top = footer.texts[-1].get_window_extent(renderer).y1 / page.bbox.height
+            for t in texts:
+                assert t.get_position()[1] >= report.BOTTOM - 1e-9, (k, t.get_text())
+                # and its glyphs (va="top": they hang below y) stay clear of the footer
+                assert t.get_window_extent(renderer).y0 / page.bbox.height > top, (k, t)
+            for line in page.lines:  # the rules under the rows
+                assert min(line.get_ydata()) >= report.BOTTOM - 1e-9, k
+        with PdfPages(tmp_path / "pages.pdf") as doc:
+            for page in pages:
+                doc.savefig(page)
+    finally:
+        for page in pages:
+            plt.close(page)
+    text = _pages(tmp_path / "pages.pdf")
+    first = _part(text, 0, scenario.name)
+    assert len(first) >= 2
+    assert text[1].split("\n")[0] == "Pakistan 2,000 MW, financed (continued)"
+    heading = text[1].split("\n")[1]  # the section it broke in, begun on the page before
+    assert heading in ("Fiscal summary (continued)", "Key figures (continued)")
+    assert re.search(rf"^{heading.removesuffix(' (continued)')}$", text[0], re.M)
+    for section in ("In brief", "Fiscal summary", "Key figures"):  # each begun once
+        begun = [page for page in first if re.search(rf"^{section}$", page, re.M)]
+        assert len(begun) == 1, section
+    rows = [*report.fiscal_rows(ds, analysis), *report.key_figures(ds, analysis)]
+    body, at = _flat(" ".join(first)), 0
+    for label, value in rows:  # every row, whole and in order, across the pages
+        at = body.index(_flat(f"{label} {value}"), at) + 1
+    assert body.index("Monte Carlo: 20 paths (seed 1)") > at  # the model under the key figures
+    p90 = float(analysis.monte_carlo.dscr_min.quantile(0.1, "path"))
+    assert f"P90 {sig(p90)}, exceeded in 90 % of paths" in body  # loans: the DSCR's P90
+    assert "LLCR at the draw" in body and "Equity IRR" in body
+    contents = _part(text, len(first), "Contents and assumptions")
+    assert first + contents == text and len(contents) >= 2
+    listed = "\n".join(contents)
+    names = report.chart_names(ds)
+    for k, name in enumerate(names, len(pages) + 1):  # the charts start after every text page
+        assert re.search(rf"{re.escape(report.CHARTS[name].title)}\s+page {k}\b", listed), name
+    inputs, at = _flat(listed), 0
+    for label, value in report.assumptions(scenario):
+        at = inputs.index(_flat(f"{label} {value}"), at) + 1
+    for row in ("Loans 60 % of capex in USD at 9 %/yr", "Profit tax 29 %", "Paid in USD: "):
+        assert row in inputs

@@ -12,7 +12,7 @@ from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 from pypdf import PdfReader
 
-from minecalc import decision, model, report
+from minecalc import decision, fiscal, model, report
 from minecalc.cli import main
 from minecalc.compare import compare, compare_paths
 from minecalc.config import load_config
@@ -20,6 +20,7 @@ from minecalc.errors import OutputExistsError
 from minecalc.formatting import money
 
 OVERRIDES = ["horizon_months=24"]  # a short run keeps the report quick
+NAME = "Pakistan 2,000 MW, the state's options"
 PATHS, SEED = 50, 3
 DECIDED = ["options_npv", "options_cash", "options_tariff"]
 DRAWN = {
@@ -39,6 +40,29 @@ def _amount(text: str) -> float:
 def _printed_as(printed: float, value: float) -> bool:
     """``printed`` is ``value`` to three significant figures."""
     return abs(printed - value) <= 5e-3 * abs(value) + 1e-9
+
+
+def _flat(text: str) -> str:
+    """``text`` on one line, each run of spaces and line breaks as one space."""
+    return " ".join(text.split())
+
+
+def _part(pages: list, start: int, title: str) -> list:
+    """The pages of the text part at ``pages[start]``: one titled ``title``, then each
+    titled "``title`` (continued)"."""
+    assert _flat(pages[start]).startswith(title), pages[start][:200]
+    assert not _flat(pages[start]).startswith(f"{title} (continued)")
+    end = start + 1
+    while end < len(pages) and _flat(pages[end]).startswith(f"{title} (continued)"):
+        end += 1
+    return pages[start:end]
+
+
+def _parts(pages: list) -> tuple[list, list]:
+    """The report's text parts after the decision page: the first (in brief, fiscal
+    summary, key figures) and the contents and assumptions, each with its continuations."""
+    first = _part(pages, 1, NAME)
+    return first, _part(pages, 1 + len(first), "Contents and assumptions")
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +85,24 @@ def options():
 def test_the_decision_page_comes_first_then_the_report_as_before(written):
     out, pages = written
     first = pages[0]
-    assert first.index("Pakistan 2,000 MW, the state's options") < first.index("The answer")
-    assert "The options side by side" in first and "What each option is worth" in first
+    order = [NAME, "The answer", "The options side by side", "Fiscal summary of state mining"]
+    assert [first.index(h) for h in order] == sorted(first.index(h) for h in order)
     assert "Subsidy test:" in first and "Capacity charge for every other consumer" in first
-    assert "In brief" in pages[1] and "Key figures" in pages[1]
-    assert "Contents and assumptions" in pages[2]
+    # under the fiscal summary there is no room left for the bars: they are only on their page
+    assert "What each option is worth" not in first and "(worth most)" not in first
+    brief, contents = _parts(pages)
+    assert "In brief" in brief[0] and "Key figures" in "\n".join(brief)
+    assert "Contents and assumptions" in contents[0]
+    text = 1 + len(brief) + len(contents)  # the decision page, then the text parts
     scenario = load_config("pk2000mw_options", OVERRIDES)
     charts = report.chart_names(model.run(scenario), options=scenario.options.kinds)
-    assert charts[: len(DECIDED)] == DECIDED and len(pages) == 3 + len(charts)
-    for k, name in enumerate(DECIDED, 4):  # the options' charts first, listed in the contents
-        assert re.search(rf"{re.escape(report.CHARTS[name].title)}\s+page {k}\b", pages[2])
-        assert f"the state's options: {DRAWN[name]}" in pages[k - 1]
+    assert charts[: len(DECIDED)] == DECIDED and len(pages) == text + len(charts)
+    listed = "\n".join(contents)
+    for k, name in enumerate(DECIDED, text + 1):  # the options' charts first, in the contents
+        found = re.search(rf"{re.escape(report.CHARTS[name].title)}\s+page (\d+)\b", listed)
+        assert found and int(found[1]) == k, (name, found)
+        drawn = [n for n, page in enumerate(pages, 1) if f"{NAME}: {DRAWN[name]}" in page]
+        assert drawn == [k], name  # the page the contents name draws it, and only that page
     assert {f"{n}.{e}" for n in DECIDED for e in ("png", "svg")} <= {p.name for p in out.iterdir()}
 
 
@@ -87,17 +118,35 @@ def test_the_decision_pages_numbers_are_the_comparisons(written, options):
         assert _printed_as(shown, value), (shown, value)
     for line in decision.answer(options):  # the answer, word for word (wrapped on the page)
         assert line in " ".join(first.split("\n")), line
-    assert f"idle (worth most)\n{money(0.0)}" in first  # the chart's label of the best option
+    fiscal_summary = _flat(first.split("Fiscal summary of state mining")[1])
+    at = 0
+    for f in fiscal.figures(options):  # state mining's, medians over the paths, in order
+        at = fiscal_summary.index(_flat(f"{f.label} {f.value} {f.note}"), at) + 1
+    assert "(state mining pays none to itself;" in fiscal_summary
+    top = decision.best(options)  # the bars' label of the best option, on their own page
+    page = next(p for p in written[1] if f"{NAME}: {DRAWN['options_npv']}" in p)
+    assert f"{decision.LABELS[top]} (worth most)\n{money(float(median.sel(option=top)))}" in page
 
 
-def test_the_best_options_npv_is_printed_as_compare_values_it():
-    ds = compare(load_config("pk2000mw_options", [*OVERRIDES, "market.btc_price_usd=250000"]))
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        # private miners decide after their profit tax: at 250,000 USD they stay away and
+        # state mining is worth most; at 400,000 USD they come, and without state mining
+        # selling to them is
+        (["market.btc_price_usd=250000"], "state_mining"),
+        (["market.btc_price_usd=400000", "options.compare=[sell_power, buy_btc]"], "sell_power"),
+    ],
+)
+def test_the_best_options_npv_is_printed_as_compare_values_it(settings, expected):
+    ds = compare(load_config("pk2000mw_options", [*OVERRIDES, *settings]))
     top = decision.best(ds)
-    assert top == "sell_power"
+    assert top == expected
     page = report.decision_page(load_config("pk2000mw_options", OVERRIDES), ds)
     text = " ".join(t.get_text() for t in page.texts)
     plt.close(page)
-    found = re.search(r"Worth most to the state: sell power, (.+? USD) over idle", text)
+    label = re.escape(decision.LABELS[top])
+    found = re.search(rf"Worth most to the state: {label}, (.+? USD) over idle", text)
     assert found, text
     assert _printed_as(_amount(found[1]), float(ds.state_npv_usd.sel(option=top)))
 
@@ -105,10 +154,13 @@ def test_the_best_options_npv_is_printed_as_compare_values_it():
 def test_summary_md_opens_with_the_options_one_column_each(written, options):
     text = (written[0] / "summary.md").read_text()
     headings = [line for line in text.split("\n") if line.startswith("## ")]
-    assert headings[:3] == [
+    assert headings == [
         "## What the state could do with the power",
         "## In brief",
         "## Key figures",
+        "## Fiscal summary",
+        "## Assumptions",
+        "## Figures",
     ]
     section = text.split("## What the state could do with the power")[1].split("## In brief")[0]
     rows = [line for line in section.split("\n") if line.startswith("|")]
@@ -155,3 +207,42 @@ def test_without_sell_power_there_is_no_tariff_curve_and_without_paths_no_risk_r
     assert row and len(row[2].split()) == 2
     assert "P(worse than idle)" not in text and "Subsidy test" not in text
     assert "Cost recovery:" in text
+    # no state mining, no fiscal summary of it: room for the bars on the decision page
+    assert "Fiscal summary" not in text
+    assert "What each option is worth to the state" in text and "idle (worth most)" in text
+
+
+def test_the_bars_are_left_off_the_decision_page_only_when_there_is_no_room(options):
+    """Under the fiscal summary of state mining less than 0.2 of the page is left above
+    :data:`minecalc.report.BOTTOM`: no bars there (the table has their numbers); without
+    state mining they are drawn under the table, above the footer."""
+    scenario = load_config("pk2000mw_options", OVERRIDES)
+    page = report.decision_page(scenario, options)
+    try:
+        assert "Fiscal summary of state mining" in [t.get_text() for t in page.texts]
+        lowest = min(t.get_position()[1] for t in page.texts)
+        assert not page.axes and lowest - report.BOTTOM < 0.2
+    finally:
+        plt.close(page)
+    without = load_config("pk2000mw_options", [*OVERRIDES, "options.compare=[sell_power, buy_btc]"])
+    ds = compare(without)
+    page = report.decision_page(without, ds)
+    try:
+        assert "Fiscal summary of state mining" not in [t.get_text() for t in page.texts]
+        assert min(t.get_position()[1] for t in page.texts) - report.BOTTOM >= 0.2
+        renderer = page.canvas.get_renderer()
+        table = min(t.get_window_extent(renderer).y0 for t in page.texts) / page.bbox.height
+        footer = report._footer(page, "minecalc x · run 2026-01-01 · page 1 of 99").texts[-1]
+        (ax,) = page.axes
+        tight = ax.get_tightbbox(renderer)  # the chart with its title, ticks and labels
+        assert tight.y1 / page.bbox.height < table  # under the table
+        assert tight.y0 > footer.get_window_extent(renderer).y1  # above the footer
+        titles = [ax.get_title(loc=loc) for loc in ("left", "center", "right")]
+        assert "What each option is worth to the state" in titles
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        assert [t.split("\n")[0] for t in ticks] == [
+            decision.LABELS[str(o)] + (" (worth most)" if str(o) == decision.best(ds) else "")
+            for o in ds.option.values
+        ]
+    finally:
+        plt.close(page)
