@@ -24,22 +24,6 @@ from .model import options as ledgers
 from .model import variables
 from .model.timeline import Timeline, timeline
 
-MINING_FISCAL = (
-    "peak_fx_need_usd",
-    "peak_fx_need_month",
-    "import_cover_months",
-    "import_cover_with_btc_months",
-    "dscr_min",
-    "llcr",
-    "covenant_min_dscr",
-    "covenant_breach_year",
-    "equity_irr",
-    "levelized_cost_per_btc_usd",
-    "cost_per_btc_cash_usd",
-    "cost_per_btc_all_in_usd",
-)
-"""Figures of the state-mining run the comparison carries under their own names."""
-
 TARIFF_POINTS = 41
 """Tariffs tried between 0 and twice the larger of the tariff and cost recovery."""
 
@@ -515,8 +499,8 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         put("capacity_charge_per_kwh", each(charge))
         put("capacity_payments_per_year", sector.capacity_payments_per_year)
     put("cost_recovery_per_kwh", cr)
-    for figure in MINING_FISCAL:  # the state-mining run's, for the fiscal summary
-        if figure in mined:
+    for figure in variables.FISCAL:  # the state-mining run's, for the fiscal summary
+        if figure in mined and figure not in data:
             put(figure, mined[figure].values)
     scalars = {k: v for k, v in extra.items() if np.ndim(v) == 0 and k in variables.VARIABLES}
     for name, value in scalars.items():

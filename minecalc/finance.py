@@ -803,9 +803,7 @@ def taxed_breakeven(
     n = earnings[0].shape[-1]
 
     def rows(a: npt.ArrayLike, tail: tuple[int, ...] = ()) -> np.ndarray:
-        return np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, *tail)).reshape(
-            -1, *tail
-        )
+        return np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, *tail)).reshape(-1, *tail)
 
     n0, s0, r = rows(base), rows(slope), rows(rate)
     e0, g, d = rows(earnings[0], (n,)), rows(earnings[1], (n,)), rows(factors, (n,))

@@ -2,9 +2,10 @@
 state's purse and of its dollars.
 
 Reads only a Dataset, of a run (:func:`minecalc.model.run`) or of a comparison
-(:func:`minecalc.compare.compare`, whose state-mining run's figures it carries); data flows
-one way. With Monte Carlo paths each figure is the median over the paths, and the minimum
-DSCR also its P90 (the value exceeded in 90 % of paths: the case lenders size debt on).
+(:func:`minecalc.compare.compare`, which carries its state-mining run's figures,
+:data:`minecalc.model.variables.FISCAL`); data flows one way. With Monte Carlo paths each
+figure is the median over the paths, and the minimum DSCR also its P90 (the value exceeded
+in 90 % of paths: the case lenders size debt on).
 """
 
 from __future__ import annotations
@@ -15,47 +16,10 @@ from typing import Any
 import xarray as xr
 
 from .formatting import Figure, finite_or_none, line, money, percent, quantity, sig
-
-FIGURES = (
-    "peak_funding_usd",
-    "peak_funding_month",
-    "peak_fx_need_usd",
-    "peak_fx_need_month",
-    "import_cover_months",
-    "import_cover_with_btc_months",
-    "dscr_min",
-    "llcr",
-    "covenant_min_dscr",
-    "covenant_breach_year",
-    "equity_irr",
-    "tax_usd_total",
-    "cost_recovery_per_kwh",
-    "subsidised",
-    "subsidy_gap_per_kwh",
-    "subsidy_cost_per_year",
-    "reserve_btc_end",
-    "levelized_cost_per_btc_usd",
-    "cost_per_btc_cash_usd",
-    "cost_per_btc_all_in_usd",
-)
-"""The variables the summary reads, where the Dataset has them."""
+from .model.variables import FISCAL
 
 P90 = 0.1
 """The quantile exceeded in 90 % of paths."""
-
-
-def _own(ds: xr.Dataset, name: str) -> xr.DataArray | None:
-    """A figure of the plan's own fleet: a run's variable, or a comparison's state mining."""
-    if name in ds:
-        return ds[name]
-    by_option = {
-        "peak_funding_usd": "state_peak_funding_usd",
-        "peak_funding_month": "state_peak_funding_month",
-        "reserve_btc_end": "state_reserve_btc_end",
-    }
-    if by_option.get(name) in ds and "state_mining" in ds.option.values:
-        return ds[by_option[name]].sel(option="state_mining", drop=True)
-    return None
 
 
 def values(ds: xr.Dataset, paths: xr.Dataset | None = None) -> dict[str, float | None]:
@@ -65,10 +29,10 @@ def values(ds: xr.Dataset, paths: xr.Dataset | None = None) -> dict[str, float |
     out: dict[str, float | None] = {}
     if paths is not None and "dscr_min" in paths:
         out["dscr_min_p90"] = finite_or_none(float(paths.dscr_min.quantile(P90, "path")))
-    for name in FIGURES:
-        da = _own(ds, name)
-        if da is None:
+    for name in FISCAL:
+        if name not in ds:
             continue
+        da = ds[name]
         if "path" in da.dims:
             if name == "dscr_min":
                 out["dscr_min_p90"] = finite_or_none(float(da.quantile(P90, "path")))
@@ -93,7 +57,7 @@ def figures(ds: xr.Dataset, paths: xr.Dataset | None = None) -> list[Figure]:
         Figure(
             "Peak FX need",
             money(v.get("peak_fx_need_usd")),
-            (_month(v, "peak_fx_need") + " (dollars out less in, USD loans included)").strip(),
+            (_month(v, "peak_fx_need") + (" (with USD loans)" if "dscr_min" in v else "")).strip(),
         ),
     ]
     if "import_cover_months" in v:
@@ -105,33 +69,33 @@ def figures(ds: xr.Dataset, paths: xr.Dataset | None = None) -> list[Figure]:
             )
         )
     else:
-        out.append(Figure("Import cover", "n/a", "(give fx: reserves_usd, imports_usd_per_month)"))
+        out.append(Figure("Import cover", "n/a", "(no fx block: reserves, imports)"))
     if "dscr_min" in v:
         notes = []
         if "dscr_min_p90" in v:
-            notes.append(f"P90 {sig(v['dscr_min_p90'])}, exceeded in 90 % of paths")
+            notes.append(f"P90 {_ratio(v['dscr_min_p90'])}")
         if v.get("covenant_min_dscr") is not None:
             year = v.get("covenant_breach_year")
             notes.append(
                 f"covenant {sig(v['covenant_min_dscr'])}, "
-                + ("never breached" if year is None else f"first breached in year {year:.0f}")
+                + ("never breached" if year is None else f"breached in year {year:.0f}")
             )
         out += [
-            Figure("Minimum DSCR", sig(v["dscr_min"]), f"({'; '.join(notes)})" if notes else ""),
-            Figure("LLCR at the draw", sig(v.get("llcr"))),
+            Figure("Minimum DSCR", _ratio(v["dscr_min"]), f"({'; '.join(notes)})" if notes else ""),
+            Figure("LLCR at the draw", _ratio(v.get("llcr"))),
             Figure(
                 "Equity IRR",
                 "n/a" if v.get("equity_irr") is None else percent(v["equity_irr"]) + "/yr",
             ),
         ]
     else:
-        out.append(Figure("Minimum DSCR", "n/a", "(no loans: add a financing block)"))
+        out.append(Figure("Minimum DSCR", "n/a", "(no loans)"))
     out.append(
         Figure("Tax paid", money(v["tax_usd_total"]))
         if "tax_usd_total" in v
         else Figure("Tax paid", "none", _untaxed(ds))
     )
-    out.append(_subsidy(v, currency))
+    out.append(_subsidy(v, currency, ", sell power" if "option" in ds.dims else ""))
     cap = reserve_cap_btc(ds)
     out.append(
         Figure(
@@ -144,11 +108,17 @@ def figures(ds: xr.Dataset, paths: xr.Dataset | None = None) -> list[Figure]:
         Figure(
             "Levelized cost per BTC",
             money(v.get("levelized_cost_per_btc_usd")),
-            f"(cash {money(v.get('cost_per_btc_cash_usd'))}; "
-            f"all-in {money(v.get('cost_per_btc_all_in_usd'))})",
+            f"(cash {sig(v.get('cost_per_btc_cash_usd'))}; "
+            f"all-in {sig(v.get('cost_per_btc_all_in_usd'))})",
         )
     )
     return out
+
+
+def _ratio(value: float | None) -> str:
+    """A cover ratio; one within rounding of 0 (CFADS that is exactly 0 up to the last
+    digit, e.g. BTC sold only to pay the costs) reads 0."""
+    return sig(0.0 if value is not None and abs(value) < 1e-9 else value)
 
 
 def _month(v: dict, name: str) -> str:
@@ -158,22 +128,23 @@ def _month(v: dict, name: str) -> str:
 
 def _untaxed(ds: xr.Dataset) -> str:
     if "option" in ds.dims:
-        return "(state mining pays none to itself; private miners' tax is in sell power's take)"
+        return "(the state does not tax itself)"
     return "(no tax block)"
 
 
-def _subsidy(v: dict, currency: str) -> Figure:
+def _subsidy(v: dict, currency: str, whose: str) -> Figure:
+    label = f"Subsidy test{whose}"
     if "subsidised" not in v:
-        return Figure("Subsidy test", "n/a", "(needs options.power_sector)")
+        return Figure(label, "n/a", "(no options.power_sector)")
     cost_recovery = f"cost recovery {sig(v['cost_recovery_per_kwh'])} {currency}/kWh"
     if v["subsidised"]:
         return Figure(
-            "Subsidy test",
+            label,
             "SUBSIDY",
             f"({sig(v['subsidy_gap_per_kwh'])} {currency}/kWh below {cost_recovery}, "
             f"{money(v['subsidy_cost_per_year'], currency)} a year)",
         )
-    return Figure("Subsidy test", "passes", f"(the tariff covers {cost_recovery})")
+    return Figure(label, "passes", f"(covers {cost_recovery})")
 
 
 def text(ds: xr.Dataset) -> list[str]:

@@ -449,8 +449,8 @@ def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[
 
 
 def fiscal_rows(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[str, str]]:
-    """The fiscal summary (:mod:`minecalc.fiscal`) as (label, value) rows; with Monte
-    Carlo, the minimum DSCR's P90 over its paths."""
+    """The fiscal summary (:mod:`minecalc.fiscal`) of a run or a comparison as (label,
+    value) rows; with a Monte Carlo ``analysis``, the minimum DSCR's P90 over its paths."""
     paths = None if analysis is None else analysis.monte_carlo
     return [(f.label, f"{f.value} {f.note}".strip()) for f in fiscal.figures(ds, paths)]
 
@@ -544,13 +544,7 @@ def _top_driver(t: xr.Dataset) -> str:
 
 def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
     """The main inputs as (label, formatted value) rows."""
-    net, site, fleet, market, tariff = (
-        scenario.network,
-        scenario.site,
-        scenario.fleet,
-        scenario.market,
-        scenario.tariff,
-    )
+    net, site, fleet, market = scenario.network, scenario.site, scenario.fleet, scenario.market
     costs, finance = scenario.costs, scenario.finance
     growth = net.hashrate_growth
     growth_text = (
@@ -603,7 +597,7 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
             else "off (price-taker view)",
         ),
         ("BTC price", price_text),
-        ("Tariff", _tariff_text(tariff)),
+        ("Tariff", _tariff_text(scenario)),
         (
             "Hardware, facilities",
             f"{quantity(base['costs.hardware_usd_per_th'], 'USD per TH/s')}"
@@ -686,14 +680,19 @@ DISPATCH = {
 """Each ``tariff.dispatch`` in words."""
 
 
-def _tariff_text(tariff) -> str:
+def _tariff_text(scenario: Scenario) -> str:
+    tariff = scenario.tariff
     cur = tariff.currency
     text = quantity(tariff.energy_price_per_kwh, f"{cur}/kWh")
     if cur != "USD":
-        text += (
-            f" at {quantity(tariff.usd_fx_rate, f'{cur}/USD')} "
-            f"({percent(tariff.usd_fx_change_per_year, sign=True)}/yr)"
-        )
+        inflation = scenario.inflation
+        if inflation is not None and inflation.fx_follows_inflation:
+            path = "following relative inflation"
+        elif tariff.usd_fx_path is not None:
+            path = "then a dated path"
+        else:
+            path = f"{percent(tariff.usd_fx_change_per_year, sign=True)}/yr"
+        text += f" at {quantity(tariff.usd_fx_rate, f'{cur}/USD')} ({path})"
     return f"{text}; {DISPATCH[tariff.dispatch]}"
 
 
@@ -762,15 +761,21 @@ def _heading(fig, y: float, text: str) -> float:
 
 
 def _text_pages(title: str, subtitle: str, sections) -> list[plt.Figure]:
-    """PDF pages of text: a title, then (heading, rows or paragraph) sections, going on to a
-    further page (the title marked "continued") where a section's row or line would fall
-    below :data:`BOTTOM`.
+    """PDF pages of text: a title, then (heading, rows or paragraph) sections
+    (:func:`_continue`)."""
+    return _continue(*_page(title, subtitle), title, sections)[0]
+
+
+def _continue(fig: plt.Figure, y: float, title: str, sections) -> tuple[list[plt.Figure], float]:
+    """Write (heading, rows or paragraph) sections on ``fig`` from height ``y`` down, going
+    on to a further page (``title`` marked "continued") where a section's row or line would
+    fall below :data:`BOTTOM`; return ``fig`` and the pages added, and the height below the
+    text on the last.
 
     A section without a heading (None) continues the one before in small grey type.
     Every line is drawn as written (:func:`minecalc.formatting.mathtext_literal`),
     escaped after the wrap so no escape is split.
     """
-    fig, y = _page(title, subtitle)
     pages = [fig]
 
     def room(height: float, heading: str | None = None) -> float:
@@ -797,7 +802,7 @@ def _text_pages(title: str, subtitle: str, sections) -> list[plt.Figure]:
         for name, value in body:
             y = room(0.0185 * max(len(_wrap(value, 44)), 1), heading)
             y = _row(fig, y, name, value)
-    return pages
+    return pages, y
 
 
 def _grid(fig, y: float, header: list[str], rows: list[list[str]]) -> float:
@@ -837,28 +842,38 @@ def _decision_intro(scenario: Scenario, options: xr.Dataset) -> str:
     )
 
 
-def decision_page(scenario: Scenario, options: xr.Dataset) -> plt.Figure:
+def decision_pages(scenario: Scenario, options: xr.Dataset) -> list[plt.Figure]:
     """The report's first page when the scenario has options: the answer in words, the
-    options side by side (:mod:`minecalc.decision`) and what each is worth as bars."""
-    fig, y = _page(clean(scenario.name), _decision_intro(scenario, options))
+    options side by side (:mod:`minecalc.decision`), the fiscal summary of state mining
+    (going on to a further page if need be) and, where there is room, what each option is
+    worth as bars (a figure page of its own too)."""
+    title = clean(scenario.name)
+    fig, y = _page(title, _decision_intro(scenario, options))
     y = _heading(fig, y, "The answer")
     for line in decision.answer(options):
         y = _paragraph(fig, y, line, 112) - 0.003
     y = _heading(fig, y, "The options side by side")
     labels = [decision.LABELS[str(o)] for o in options.option.values]
     y = _grid(fig, y, labels, decision.rows(options))
+    pages = [fig]
     if "state_mining" in options.option.values:
-        y = _heading(fig, y, "Fiscal summary of state mining")
-        rows = [(f.label, f"{f.value} {f.note}".strip()) for f in fiscal.figures(options)]
-        y = _rows(fig, y, rows)
-    if y - BOTTOM < 0.2:  # no room for a readable chart: the table has its numbers
-        return fig
+        pages, y = _continue(
+            fig, y, title, [("Fiscal summary of state mining", fiscal_rows(options))]
+        )
+    if len(pages) > 1 or y - BOTTOM < 0.2:  # no room for a readable chart
+        return pages
     with plotting.style():
         ax = fig.add_axes((0.3, 0.065, 0.63, y - 0.11))
         plotting.plot_options_npv(options, ax=ax)
         ax.set_title("What each option is worth to the state")  # the page names the scenario
     ax.tick_params(axis="y", labelsize=8)
-    return fig
+    return pages
+
+
+def _table(rows) -> str:
+    """(label, value) rows as a two-column markdown table."""
+    cells = (f"| {markdown(a.strip())} | {markdown(b)} |" for a, b in rows)
+    return "\n".join(["| | |", "|---|---|", *cells])
 
 
 def decision_markdown(scenario: Scenario, options: xr.Dataset) -> list[str]:
@@ -876,6 +891,11 @@ def decision_markdown(scenario: Scenario, options: xr.Dataset) -> list[str]:
         "|---|" + "---:|" * len(labels),
         *("| " + " | ".join(map(markdown, row)) + " |" for row in decision.rows(options)),
         "",
+        *(
+            ["### Fiscal summary of state mining", "", _table(fiscal_rows(options)), ""]
+            if "state_mining" in options.option.values
+            else []
+        ),
     ]
 
 
@@ -898,10 +918,10 @@ def summary_pages(
     run_date: str | None = None,
 ):
     """The report's text pages: the decision page when ``analysis`` compares the state's
-    options (:func:`decision_page`), key figures, then contents, assumptions and method."""
+    options (:func:`decision_pages`), key figures, then contents, assumptions and method."""
     run_date = run_date or f"{pd.Timestamp.now():%Y-%m-%d}"
     options = None if analysis is None else analysis.options
-    decided = [] if options is None else [decision_page(scenario, options)]
+    decided = [] if options is None else decision_pages(scenario, options)
     intro = re.sub(
         r"\s*\[\d+(,\s*\d+)*\]", "", clean(scenario.description, keep="\t\n")
     )  # source numbers
@@ -939,12 +959,8 @@ def summary_markdown(
     scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None, figure_names
 ) -> str:
     """``summary.md``: the state's options when ``analysis`` compares them
-    (:func:`decision_markdown`), key figures, assumptions, method, the figures and those
-    left out."""
-
-    def table(rows):
-        cells = (f"| {markdown(a.strip())} | {markdown(b)} |" for a, b in rows)
-        return "\n".join(["| | |", "|---|---|", *cells])
+    (:func:`decision_markdown`), the fiscal summary, key figures, assumptions, method, the
+    figures and those left out."""
 
     parts = [
         f"# {markdown(scenario.name)}",
@@ -957,18 +973,18 @@ def summary_markdown(
     parts += [
         brief(scenario, ds, analysis),
         "",
-        "## Key figures",
-        "",
-        table(key_figures(ds, analysis)),
-        "",
         "## Fiscal summary",
         "",
-        table(fiscal_rows(ds, analysis)),
+        _table(fiscal_rows(ds, analysis)),
+        "",
+        "## Key figures",
+        "",
+        _table(key_figures(ds, analysis)),
         "",
     ]
     if analysis is not None:
         parts += ["Monte Carlo: " + describe(analysis.monte_carlo), ""]
-    parts += ["## Assumptions", "", table(assumptions(scenario)), "", METHOD, "", "## Figures", ""]
+    parts += ["## Assumptions", "", _table(assumptions(scenario)), "", METHOD, "", "## Figures", ""]
     for name in figure_names:
         parts += [f"![{name}]({name}.png)", "", _caption_text(CHARTS[name], analysis), ""]
     for line in left_out(ds):
@@ -1059,7 +1075,8 @@ def write_report(
     analysis = analyse(scenario, paths=paths, seed=seed, progress=progress)
     tell(progress, "Drawing the figures")
     run_date = f"{pd.Timestamp.now():%Y-%m-%d}"
-    with open_figures(ds, analysis) as figs:
+    # every chart and page is held open until the PDF is written: more than pyplot's 20
+    with plt.rc_context({"figure.max_open_warning": 0}), open_figures(ds, analysis) as figs:
         pages = summary_pages(scenario, ds, analysis, run_date)
 
         def pdf(tmp):

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
+from reference import carry_forward_tax
 
 import minecalc
 from minecalc import finance, model
@@ -54,20 +55,6 @@ def _mid_years(ds: xr.Dataset) -> np.ndarray:
     edges = [start + pd.DateOffset(months=k) for k in range(ds.sizes["time"] + 1)]
     seconds = np.array([(e - start).total_seconds() for e in edges])
     return (seconds[:-1] + seconds[1:]) / 2 / GREGORIAN_YEAR_S
-
-
-def _carried_forward_tax(earnings: np.ndarray, rate: float) -> np.ndarray:
-    """Profit tax month by month: a loss joins the pool, a profit first uses the pool up."""
-    pool, tax = 0.0, []
-    for e in earnings:
-        if e < 0:
-            pool += -e
-            tax.append(0.0)
-        else:
-            used = min(pool, e)
-            pool -= used
-            tax.append(rate * (e - used))
-    return np.array(tax)
 
 
 def _assert_same(a: xr.Dataset, b: xr.Dataset, names) -> None:
@@ -279,7 +266,7 @@ def test_profit_tax_carries_losses_forward_by_hand():
         - taxed.tax_depreciation_usd
     )
     assert_allclose(ebt, by_hand, rtol=1e-12, atol=1e-12 * capex)
-    assert_allclose(tax, _carried_forward_tax(ebt, 0.29), rtol=1e-12, atol=1e-12 * capex)
+    assert_allclose(tax, carry_forward_tax(ebt, 0.29), rtol=1e-12, atol=1e-12 * capex)
     assert_allclose(tax, finance.profit_tax(ebt, 0.29), rtol=1e-12, atol=1e-12 * capex)
     assert (tax[signs < 0] == 0).all()
     assert_allclose(taxed.tax_usd_total, tax.sum(), rtol=1e-12)

@@ -122,7 +122,7 @@ def test_the_decision_pages_numbers_are_the_comparisons(written, options):
     at = 0
     for f in fiscal.figures(options):  # state mining's, medians over the paths, in order
         at = fiscal_summary.index(_flat(f"{f.label} {f.value} {f.note}"), at) + 1
-    assert "(state mining pays none to itself;" in fiscal_summary
+    assert "(the state does not tax itself)" in fiscal_summary
     top = decision.best(options)  # the bars' label of the best option, on their own page
     page = next(p for p in written[1] if f"{NAME}: {DRAWN['options_npv']}" in p)
     assert f"{decision.LABELS[top]} (worth most)\n{money(float(median.sel(option=top)))}" in page
@@ -142,7 +142,7 @@ def test_the_best_options_npv_is_printed_as_compare_values_it(settings, expected
     ds = compare(load_config("pk2000mw_options", [*OVERRIDES, *settings]))
     top = decision.best(ds)
     assert top == expected
-    page = report.decision_page(load_config("pk2000mw_options", OVERRIDES), ds)
+    page = report.decision_pages(load_config("pk2000mw_options", OVERRIDES), ds)[0]
     text = " ".join(t.get_text() for t in page.texts)
     plt.close(page)
     label = re.escape(decision.LABELS[top])
@@ -157,13 +157,15 @@ def test_summary_md_opens_with_the_options_one_column_each(written, options):
     assert headings == [
         "## What the state could do with the power",
         "## In brief",
-        "## Key figures",
         "## Fiscal summary",
+        "## Key figures",
         "## Assumptions",
         "## Figures",
     ]
     section = text.split("## What the state could do with the power")[1].split("## In brief")[0]
-    rows = [line for line in section.split("\n") if line.startswith("|")]
+    table, fiscal_table = section.split("### Fiscal summary of state mining")
+    rows = [line for line in table.split("\n") if line.startswith("|")]
+    assert "| Peak FX need |" in fiscal_table
     labels = [decision.LABELS[str(o)] for o in options.option.values]
     assert rows[0] == "| | " + " | ".join(labels) + " |"
     assert rows[1] == "|---|" + "---:|" * len(labels)
@@ -199,7 +201,7 @@ def test_without_sell_power_there_is_no_tariff_curve_and_without_paths_no_risk_r
     names = report.chart_names(model.run(scenario), options=scenario.options.kinds)
     assert names[:2] == ["options_npv", "options_cash"] and "options_tariff" not in names
     with PdfPages(tmp_path / "page.pdf") as doc:
-        page = report.decision_page(scenario, ds)
+        page = report.decision_pages(scenario, ds)[0]
         doc.savefig(page)  # no warning, no missing glyph
         plt.close(page)
     text = PdfReader(tmp_path / "page.pdf").pages[0].extract_text()
@@ -217,7 +219,7 @@ def test_the_bars_are_left_off_the_decision_page_only_when_there_is_no_room(opti
     :data:`minecalc.report.BOTTOM`: no bars there (the table has their numbers); without
     state mining they are drawn under the table, above the footer."""
     scenario = load_config("pk2000mw_options", OVERRIDES)
-    page = report.decision_page(scenario, options)
+    page = report.decision_pages(scenario, options)[0]
     try:
         assert "Fiscal summary of state mining" in [t.get_text() for t in page.texts]
         lowest = min(t.get_position()[1] for t in page.texts)
@@ -226,7 +228,7 @@ def test_the_bars_are_left_off_the_decision_page_only_when_there_is_no_room(opti
         plt.close(page)
     without = load_config("pk2000mw_options", [*OVERRIDES, "options.compare=[sell_power, buy_btc]"])
     ds = compare(without)
-    page = report.decision_page(without, ds)
+    page = report.decision_pages(without, ds)[0]
     try:
         assert "Fiscal summary of state mining" not in [t.get_text() for t in page.texts]
         assert min(t.get_position()[1] for t in page.texts) - report.BOTTOM >= 0.2
@@ -246,3 +248,31 @@ def test_the_bars_are_left_off_the_decision_page_only_when_there_is_no_room(opti
         ]
     finally:
         plt.close(page)
+
+
+def test_a_long_fiscal_summary_goes_on_to_a_further_decision_page(monkeypatch):
+    """A loan adds the DSCR, LLCR and equity IRR rows: what does not fit goes on to a page
+    of its own ("(continued)") instead of under the footer, and the bars are left to their
+    figure (the page is made shorter, as a longer answer would)."""
+    monkeypatch.setattr(report, "BOTTOM", 0.25)
+    scenario = load_config(
+        "pk2000mw_options",
+        [
+            "horizon_months=24",
+            "financing={tranches: [{share_of_capex: 0.6, currency: USD, rate_per_year: 0.09,"
+            " tenor_months: 48, grace_months: 6}], min_dscr: 1.3}",
+        ],
+    )
+    pages = report.decision_pages(scenario, compare_paths(scenario, 50, 3))
+    try:
+        texts = [[t.get_text() for t in page.texts] for page in pages]
+        lowest = min(t.get_position()[1] for page in pages for t in page.texts)
+        assert len(pages) == 2
+        assert lowest >= report.BOTTOM - 1e-9
+        assert " ".join(texts[1][:2]).endswith("options (continued)")  # the title, wrapped
+        assert any(t.startswith("Fiscal summary of state mining") for t in texts[1])
+        assert "LLCR at the draw" in texts[0] + texts[1]
+        assert not any(page.axes for page in pages)
+    finally:
+        for page in pages:
+            plt.close(page)

@@ -29,6 +29,31 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+FISCAL = (
+    "peak_funding_usd",
+    "peak_funding_month",
+    "peak_fx_need_usd",
+    "peak_fx_need_month",
+    "import_cover_months",
+    "import_cover_with_btc_months",
+    "dscr_min",
+    "llcr",
+    "covenant_min_dscr",
+    "covenant_breach_year",
+    "equity_irr",
+    "tax_usd_total",
+    "cost_recovery_per_kwh",
+    "subsidised",
+    "subsidy_gap_per_kwh",
+    "subsidy_cost_per_year",
+    "reserve_btc_end",
+    "levelized_cost_per_btc_usd",
+    "cost_per_btc_cash_usd",
+    "cost_per_btc_all_in_usd",
+)
+"""The figures of the fiscal summary (:mod:`minecalc.fiscal`), where a run has them; a
+comparison carries its state-mining run's under the same names."""
+
 
 class Var(NamedTuple):
     """One output variable."""
