@@ -4,10 +4,11 @@ Every packaged scenario, one sweep, one Monte Carlo (fixed seed) and two economi
 runs were written to ``tests/regression/*.nc`` by this file's ``__main__`` from the code of
 commit a7eedda (0.1.0, before issue 11; the code after issue 11 gives the same numbers
 bit for bit); pk2000mw_options and its comparison were added with issue 14;
-pk2000mw_fiscal with issue 15, which also regenerated the comparison (private miners decide after their profit tax, and
-deduct the facilities' tax depreciation too) and the cases whose machines outlive the
-horizon (their depreciation ran over the horizon plus a month instead of their life:
-depreciation_usd and cost_per_btc_all_in_usd change, nothing else). Every variable
+pk2000mw_fiscal with issue 15, which also regenerated the comparison (private miners
+decide after their profit tax, and deduct the facilities' tax depreciation too) and the
+cases whose machines outlive the horizon (their depreciation ran over the horizon plus a
+month instead of their life: depreciation_usd and cost_per_btc_all_in_usd change, nothing
+else). Every variable
 must still agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture
 and says why in the commit: ``python tests/test_regression.py [CASE ...]`` (all cases by
 default).
