@@ -7,7 +7,10 @@ With ``--fiscal``, the scenario is pk2000mw_fiscal: pk2000mw with a dollar loan,
 tax (so the breakevens are bracketed, not solved in one step), inflation in both currencies
 and the FX ledger with import cover.
 
-Usage: python benchmarks/bench_model.py [--side N] [--fiscal]   (N**3 scenarios; default 100)
+``--no-breakevens`` leaves the breakevens that need root finding unsolved (with tax).
+
+Usage: python benchmarks/bench_model.py [--side N] [--fiscal] [--no-breakevens]
+(N**3 scenarios; default 100)
 """
 
 import argparse
@@ -32,6 +35,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=100)
     parser.add_argument("--fiscal", action="store_true", help="loans, tax and inflation on")
+    parser.add_argument(
+        "--no-breakevens", action="store_true", help="leave the breakevens unsolved (NaN)"
+    )
     args = parser.parse_args()
     n = args.side
     scenario = load_config(FISCAL if args.fiscal else PK)
@@ -41,7 +47,7 @@ def main():
         "network.hashrate_growth": axis("network.hashrate_growth", np.linspace(-0.2, 0.6, n)),
     }
     start = time.perf_counter()
-    ds = model.run(scenario, params)
+    ds = model.run(scenario, params, solve_breakevens=not args.no_breakevens)
     elapsed = time.perf_counter() - start
     count = n**3
     assert ds.npv_usd.size == count and np.isfinite(ds.npv_usd).all()

@@ -1005,14 +1005,17 @@ def montecarlo(
     )
     _write_optional(ds, out, force)
     progress.close()
+    from . import fiscal
+
     if fmt == "csv":
         click.echo(ds[["npv_usd", "btc_total", "payback_months"]].to_dataframe().to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(strict_json(monte_carlo_summary(ds)))
+        click.echo(strict_json({**monte_carlo_summary(ds), "fiscal": fiscal.as_dict(ds)}))
     else:
         from .uncertainty import monte_carlo_text
 
         click.echo(monte_carlo_text(ds.assign_attrs(title=clean(ds.attrs.get("title")))))
+        click.echo("\n" + "\n".join(fiscal.text(ds)))
 
 
 @main.command("compare")

@@ -403,8 +403,9 @@ def llcr(
     rate_per_year: npt.ArrayLike,
     *,
     maturity_months: npt.ArrayLike,
+    at_start: bool = False,
 ) -> np.ndarray:
-    """Loan life coverage ratio at the start of each month.
+    """Loan life coverage ratio at the start of each month (or of the first only).
 
     Parameters
     ----------
@@ -417,6 +418,9 @@ def llcr(
         Annual effective discount rate [1/year]: the loan's interest rate.
     maturity_months : array_like of int, shape (...)
         The loan's tenor [months]: CFADS of months ``>= maturity`` do not count.
+
+    at_start : bool
+        Only the first month's, at the draw: shape (...), without the others' work.
 
     Returns
     -------
@@ -437,6 +441,8 @@ def llcr(
     k = np.arange(cf.shape[-1])
     live = k < tenor
     pv_start = np.where(live, cf * np.exp(-(k + 1) * lg), 0.0)  # at month 0
+    if at_start:
+        return np.where(live[..., 0], _ratio(pv_start.sum(-1), balance[..., 0]), np.nan)
     remaining = np.flip(np.cumsum(np.flip(pv_start, axis=-1), axis=-1), axis=-1)
     return np.where(live, _ratio(remaining * np.exp(k * lg), balance), np.nan)
 

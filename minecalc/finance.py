@@ -756,10 +756,16 @@ def _tax_and_slope(
     cumulative = np.maximum(np.cumsum(earnings, axis=-1), 0.0)
     base = np.maximum.accumulate(cumulative, axis=-1)
     where = np.maximum.accumulate(np.where(cumulative >= base, np.arange(n), 0), axis=-1)
-    moves = np.take_along_axis(np.cumsum(slope, axis=-1), where, axis=-1) * (base > 0)
-    pv = (np.diff(base, axis=-1, prepend=0.0) * factors).sum(-1)
-    dpv = (np.diff(moves, axis=-1, prepend=0.0) * factors).sum(-1)
-    return rate * pv, rate * dpv
+    moves = np.take_along_axis(np.cumsum(slope, axis=-1), where, axis=-1)
+    moves *= base > 0
+    # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), a matrix product when d is shared
+    weights = factors - np.concatenate([factors[..., 1:], np.zeros_like(factors[..., :1])], -1)
+    return rate * _rowdot(base, weights), rate * _rowdot(moves, weights)
+
+
+def _rowdot(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(a * w).sum(-1)`` for rows ``a`` (m, n) and ``w`` (m or 1, n), without the product."""
+    return a @ w[0] if w.shape[0] == 1 else np.einsum("ij,ij->i", a, w)
 
 
 def taxed_breakeven(
@@ -794,9 +800,10 @@ def taxed_breakeven(
     -----
     NPV(k) = N(k) - PV(tax(E + (k - 1) G)): N is linear and, with discount factors that
     fall with time, PV(tax) is convex and piecewise linear in ``k`` (a positive combination
-    of running maxima of linear functions). So NPV is concave and piecewise linear: each
-    Newton step stays on the far side of the root and the steps end on it exactly, one
-    linear piece at a time. Only the scenarios still moving are computed again.
+    of running maxima of linear functions). So NPV is concave and piecewise linear. The
+    steps start at the root of N, where NPV <= 0 (tax only lowers it), stay on that side of
+    the root and end on it exactly, one linear piece at a time. Only the scenarios still
+    moving are computed again.
     """
     base, slope = np.broadcast_arrays(*map(np.asarray, npv_untaxed))
     shape = np.broadcast_shapes(base.shape, earnings[0].shape[:-1])
@@ -806,15 +813,23 @@ def taxed_breakeven(
         return np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, *tail)).reshape(-1, *tail)
 
     n0, s0, r = rows(base), rows(slope), rows(rate)
-    e0, g, d = rows(earnings[0], (n,)), rows(earnings[1], (n,)), rows(factors, (n,))
-    k = np.ones(n0.shape)
+    e0, g = rows(earnings[0], (n,)), rows(earnings[1], (n,))
+    # discount factors: one row for every scenario when they share them
+    d = np.reshape(factors, (1, n)) if np.size(factors) == n else rows(factors, (n,))
+    # start at the root before tax: tax only lowers NPV, so that is on the root's far side
+    # (or on it), where Newton's steps on a concave NPV approach it without overshooting
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = 1.0 - n0 / s0
     out = np.full(n0.shape, np.nan)
-    active = np.arange(n0.size)
+    active = np.flatnonzero(np.isfinite(k))
     scale = np.abs(n0) + np.abs(s0)
     for _ in range(max_steps):
         step = k[active] - 1.0
         tax, dtax = _tax_and_slope(
-            e0[active] + step[:, None] * g[active], g[active], r[active], d[active]
+            e0[active] + step[:, None] * g[active],
+            g[active],
+            r[active],
+            d if d.shape[0] == 1 else d[active],
         )
         value = n0[active] + step * s0[active] - tax
         derivative = s0[active] - dtax

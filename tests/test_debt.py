@@ -403,3 +403,13 @@ def test_vectorized_equals_one_by_one(loans, profile, capitalise, seed):
             D.llcr(cfads[i], alone.opening_balance_usd, rate[i], maturity_months=terms[i, 0]),
             rtol=1e-12,
         )
+
+
+def test_llcr_at_start_is_the_first_month_of_the_series():
+    rng = np.random.default_rng(5)
+    cfads = rng.normal(10.0, 5.0, (4, 30))
+    opening = np.linspace(100.0, 0.0, 30) * np.ones((4, 1))
+    full = D.llcr(cfads, opening, 0.08, maturity_months=24)
+    first = D.llcr(cfads, opening, 0.08, maturity_months=24, at_start=True)
+    assert first.shape == (4,)
+    np.testing.assert_allclose(first, full[..., 0], rtol=1e-14)  # summed in another order

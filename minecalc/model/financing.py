@@ -8,6 +8,7 @@ service converted at each month's rate, so a falling currency makes it cheaper i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,24 +60,30 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
     cfads = money.cfads_usd
     capex = money.capital.capex_usd.sum(-1)
     fx = np.broadcast_to(fx, np.broadcast_shapes(fx.shape, cfads.shape))
-    parts = np.array([_tranche(t, capex, cfads, fx, timeline.n) for t in terms.tranches])
-    drawn, interest, principal, service, balance = np.sum(parts, axis=0)
-    in_usd = np.array([t.currency == "USD" for t in terms.tranches])
-    foreign_drawn, foreign_service = np.sum(parts[in_usd][:, [0, 3]], axis=0)
+    parts = [_tranche(t, capex, cfads, fx, timeline.n) for t in terms.tranches]
+    # added up without stacking copies (one tranche: its own arrays)
+    drawn, interest, principal, service, balance = (
+        functools.reduce(np.add, column) for column in zip(*parts, strict=True)
+    )
+    dollars = [p for p, t in zip(parts, terms.tranches, strict=True) if t.currency == "USD"]
+    foreign_drawn, foreign_service = (
+        functools.reduce(np.add, [p[k] for p in dollars], np.zeros_like(drawn)) for k in (0, 3)
+    )
     equity = debt.equity_cash_flow(flows.cash_usd, drawn, service)
     coverage = debt.dscr(cfads, service)
     # the loans together: opening balances, discounted at their principal-weighted rate
-    principals = parts[:, 0, ..., 0]
-    rates = np.array([t.rate_per_year for t in terms.tranches]).reshape(-1, *[1] * (parts.ndim - 3))
+    principals = [p[0][..., 0] for p in parts]
+    weighted = sum(t.rate_per_year * q for t, q in zip(terms.tranches, principals, strict=True))
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_rate = (rates * principals).sum(0) / principals.sum(0)
+        mean_rate = weighted / sum(principals)
     opening = np.concatenate([drawn[..., :1], balance[..., :-1]], axis=-1)
     llcr = debt.llcr(
         cfads,
         opening,
         np.nan_to_num(mean_rate),
         maturity_months=max(t.tenor_months for t in terms.tranches),
-    )[..., 0]
+        at_start=True,
+    )
     # no covenant: nothing falls below -inf
     floor = -np.inf if terms.min_dscr is None else terms.min_dscr
     return Financed(
