@@ -16,7 +16,6 @@ from typing import Any
 import xarray as xr
 
 from .formatting import Figure, finite_or_none, line, money, percent, quantity, sig
-from .model.variables import FISCAL
 
 P90 = 0.1
 """The quantile exceeded in 90 % of paths."""
@@ -26,6 +25,8 @@ def values(ds: xr.Dataset, paths: xr.Dataset | None = None) -> dict[str, float |
     """Each figure, as one number (the median over paths), finite or None; the P90 of the
     minimum DSCR as ``dscr_min_p90`` with paths (of ``ds``, or of the Monte Carlo run
     ``paths`` beside a central ``ds``)."""
+    from .model.variables import FISCAL  # on use: the model's summary stage imports results
+
     out: dict[str, float | None] = {}
     if paths is not None and "dscr_min" in paths:
         out["dscr_min_p90"] = finite_or_none(float(paths.dscr_min.quantile(P90, "path")))

@@ -44,10 +44,11 @@ def cited(lines: list[str]) -> set[int]:
     return {int(n) for line in lines for group in CITATION.findall(line) for n in group.split(",")}
 
 
-def test_the_seven_examples_are_there():
+def test_the_eight_examples_are_there():
     assert [p.stem for p in EXAMPLES] == [
         "el_salvador_lageo",
         "pk2000mw",
+        "pk2000mw_fiscal",
         "pk2000mw_options",
         "pk2000mw_reserve",
         "pk2000mw_response",

@@ -310,7 +310,8 @@ def test_the_tariff_curve_marks_cost_recovery_the_tariffs_and_the_miners_share()
         assert f"{what}: {sig(float(ds[name]), 4)} PKR/kWh" in labels, name
     marked = {float(line.get_xdata()[0]) for line in ax.lines if line.get_linestyle() != "-"}
     assert float(ds.cost_recovery_per_kwh) in marked and float(ds.exit_tariff_per_kwh) in marked
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), ds.state_take_by_tariff_usd / 1e9)
+    factor = {"M USD": 1e6, "bn USD": 1e9}[re.search(r"\[(.+)\]", ax.get_ylabel())[1]]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ds.state_take_by_tariff_usd / factor)
     (right,) = [a for a in ax.figure.axes if a is not ax]
     assert right.get_ylabel() == "share of the power the miners take [%]"
     assert ax.get_xlabel() == "tariff for private miners [PKR/kWh]"
