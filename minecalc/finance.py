@@ -346,36 +346,43 @@ def _irr_several_changes(
         values = flows.cf[many] @ np.exp(-u[:, None] * (flows.t[None, :] - s[:, None])).T
     else:
         values = np.stack([flows.npv(np.full(many.size, g), many) for g in grid], axis=-1)
-    sign = np.sign(values)
+    above, below = values > 0, values < 0  # boolean masks: far faster than np.sign here
     # Markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1.
     marks = np.zeros((many.size, 2 * u.size - 1), dtype=bool)
-    marks[:, 0::2] = sign == 0
-    marks[:, 1::2] = sign[:, :-1] * sign[:, 1:] < 0
+    marks[:, 0::2] = values == 0
+    marks[:, 1::2] = (above[:, :-1] & below[:, 1:]) | (below[:, :-1] & above[:, 1:])
     where_u = np.empty(2 * u.size - 1)
     where_u[0::2] = u
     where_u[1::2] = 0.5 * (u[:-1] + u[1:])
     count = marks.sum(axis=-1)
     reason = np.where(count == 0, IRR_NO_ROOT, np.where(count == 1, IRR_OK, IRR_MULTIPLE))
-    pos, neg = (_irr_nearest(flows, many, grid, marks, where_u, up) for up in (True, False))
+    (has_up, j_up), (has_down, j_down) = (_irr_marker(marks, where_u, up) for up in (True, False))
+    # |log(1 + r)| of each side's root lies in its marker's grid interval: refine a side only
+    # where its root can be the nearer one
+    k_up, k_down = j_up // 2, j_down // 2
+    near_up, far_up = u[k_up], u[np.minimum(k_up + j_up % 2, u.size - 1)]
+    near_down, far_down = -u[np.minimum(k_down + j_down % 2, u.size - 1)], -u[k_down]
+    pos = _irr_root(flows, many, grid, j_up, has_up & ~(has_down & (far_down < near_up)))
+    neg = _irr_root(flows, many, grid, j_down, has_down & ~(has_up & (far_up <= near_down)))
     best = np.where(np.isnan(neg) | (np.abs(np.log1p(pos)) <= np.abs(np.log1p(neg))), pos, neg)
     return best, reason
 
 
-def _irr_nearest(
-    flows: _Flows,
-    many: np.ndarray,
-    grid: np.ndarray,
-    marks: np.ndarray,
-    where_u: np.ndarray,
-    upward: bool,
-) -> np.ndarray:
-    """Root at the sign change nearest zero above (``upward``) or below it; NaN where none."""
+def _irr_marker(marks: np.ndarray, where_u: np.ndarray, upward: bool) -> tuple[np.ndarray, ...]:
+    """Whether each row has a sign change above zero (``upward``) or below it, and the
+    marker of the one nearest zero: the first at or above 0, the last below 0."""
     m = marks & ((where_u >= 0) if upward else (where_u < 0))
-    has = m.any(axis=-1)
-    # nearest zero: the first marker at or above 0, the last one below 0
     j = np.argmax(m, axis=-1) if upward else m.shape[1] - 1 - np.argmax(m[:, ::-1], axis=-1)
-    on_point = has & (j % 2 == 0)
-    between = has & (j % 2 == 1)
+    return np.asarray(m.any(axis=-1)), j
+
+
+def _irr_root(
+    flows: _Flows, many: np.ndarray, grid: np.ndarray, j: np.ndarray, wanted: np.ndarray
+) -> np.ndarray:
+    """The root at marker ``j`` (a grid point, or refined between two) of the rows
+    ``wanted``; NaN elsewhere."""
+    on_point = wanted & (j % 2 == 0)
+    between = wanted & (j % 2 == 1)
     root = np.full(many.size, np.nan)
     root[on_point] = grid[j[on_point] // 2]
     k = j[between] // 2

@@ -59,7 +59,8 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
     flows = money.flows
     cfads = money.cfads_usd
     capex = money.capital.capex_usd.sum(-1)
-    fx = np.broadcast_to(fx, np.broadcast_shapes(fx.shape, cfads.shape))
+    # each tranche keeps the shape of what it depends on (capex, the rate; CFADS only when
+    # sculpted): a sweep of prices schedules a level loan once, not once per price
     parts = [_tranche(t, capex, cfads, fx, timeline.n) for t in terms.tranches]
     # added up without stacking copies (one tranche: its own arrays)
     drawn, interest, principal, service, balance = (
@@ -106,9 +107,10 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
 def _tranche(
     tranche: Tranche, capex_usd: np.ndarray, cfads_usd: np.ndarray, fx: np.ndarray, n: int
 ) -> tuple[np.ndarray, ...]:
-    """One tranche's drawn, interest, principal, service and balance in USD, (..., n)."""
+    """One tranche's drawn, interest, principal, service and balance in USD, each (..., n)
+    over the scenario axes it varies along."""
     local = tranche.currency != "USD"
-    rate = fx if local else np.ones_like(fx)  # currency units per USD, month by month
+    rate = fx if local else np.ones(1)  # currency units per USD, month by month
     principal_usd = (
         tranche.amount_usd
         if tranche.amount_usd is not None

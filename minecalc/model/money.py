@@ -13,6 +13,7 @@ USD as quoted. With no inflation every level is exactly 1 and nothing changes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -367,7 +368,7 @@ class Money:
     """Nominal discount rate [1/year], (...)."""
     value: Valuation
 
-    @property
+    @functools.cached_property  # the financing stage and the peak funding need read it
     def cfads_usd(self) -> np.ndarray:
         """BTC sold less energy, operating costs and tax [USD], (..., n): the cash available
         for debt service, before capex and what is held at the end."""
