@@ -750,23 +750,24 @@ def profit_tax(earnings: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
 
 
 def _tax_and_slope(
-    earnings: np.ndarray, slope: np.ndarray, rate: np.ndarray, factors: np.ndarray
+    cumulative: np.ndarray, cumulative_slope: np.ndarray, rate: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """PV of :func:`profit_tax` on ``earnings`` and its derivative along ``slope``.
+    """PV of :func:`profit_tax` on earnings whose running sum is ``cumulative``, and its
+    derivative along earnings whose running sum is ``cumulative_slope``.
 
     The taxable base ``B(t)`` is the running maximum of ``max(C(s), 0)`` (``C`` the
-    cumulative earnings), so along ``slope`` it moves with the cumulative slope where that
+    cumulative earnings), so along the slope it moves with the cumulative slope where that
     maximum was last attained (0 where it is 0): a subgradient, which is all Newton's
-    method needs on a convex function.
+    method needs on a convex function. ``weights`` are ``d_t - d_t+1`` of the discount
+    factors: ``sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1)``. ``cumulative`` is
+    overwritten.
     """
-    n = earnings.shape[-1]
-    cumulative = np.maximum(np.cumsum(earnings, axis=-1), 0.0)
+    n = cumulative.shape[-1]
+    np.maximum(cumulative, 0.0, out=cumulative)
     base = np.maximum.accumulate(cumulative, axis=-1)
     where = np.maximum.accumulate(np.where(cumulative >= base, np.arange(n), 0), axis=-1)
-    moves = np.take_along_axis(np.cumsum(slope, axis=-1), where, axis=-1)
+    moves = np.take_along_axis(cumulative_slope, where, axis=-1)
     moves *= base > 0
-    # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), a matrix product when d is shared
-    weights = factors - np.concatenate([factors[..., 1:], np.zeros_like(factors[..., :1])], -1)
     return rate * _rowdot(base, weights), rate * _rowdot(moves, weights)
 
 
@@ -820,9 +821,13 @@ def taxed_breakeven(
         return np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, *tail)).reshape(-1, *tail)
 
     n0, s0, r = rows(base), rows(slope), rows(rate)
-    e0, g = rows(earnings[0], (n,)), rows(earnings[1], (n,))
+    # the running sums, once: each step's is c0 + (k - 1) cg
+    c0 = np.cumsum(rows(earnings[0], (n,)), axis=-1)
+    cg = np.cumsum(np.asarray(earnings[1], dtype=np.float64), axis=-1)
+    cg = rows(cg, (n,))
     # discount factors: one row for every scenario when they share them
     d = np.reshape(factors, (1, n)) if np.size(factors) == n else rows(factors, (n,))
+    w = d - np.concatenate([d[:, 1:], np.zeros_like(d[:, :1])], axis=-1)
     # start at the root before tax: tax only lowers NPV, so that is on the root's far side
     # (or on it), where Newton's steps on a concave NPV approach it without overshooting
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -831,12 +836,14 @@ def taxed_breakeven(
     active = np.flatnonzero(np.isfinite(k))
     scale = np.abs(n0) + np.abs(s0)
     for _ in range(max_steps):
+        every = active.size == n0.size  # then no copies of the rows
+        pick = slice(None) if every else active
         step = k[active] - 1.0
         tax, dtax = _tax_and_slope(
-            e0[active] + step[:, None] * g[active],
-            g[active],
-            r[active],
-            d if d.shape[0] == 1 else d[active],
+            c0[pick] + step[:, None] * cg[pick],
+            cg[pick],
+            r[pick],
+            w if w.shape[0] == 1 else w[pick],
         )
         value = n0[active] + step * s0[active] - tax
         derivative = s0[active] - dtax
