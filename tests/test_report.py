@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from matplotlib import image
 from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
+from pages import flat, part
 from pypdf import PdfReader
 
 from minecalc import model, plotting, report
@@ -91,23 +92,6 @@ def _amount(text: str) -> float:
     return float(number) * {"": 1, "M": 1e6, "bn": 1e9, "tn": 1e12}[scale[0] if scale else ""]
 
 
-def _flat(text: str) -> str:
-    """``text`` on one line, each run of spaces and line breaks as one space (the pages wrap
-    rows and paragraphs where they must)."""
-    return " ".join(text.split())
-
-
-def _part(pages: list, start: int, title: str) -> list:
-    """The pages of the text part at ``pages[start]``: one titled ``title``, then each
-    titled "``title`` (continued)"."""
-    assert _flat(pages[start]).startswith(title), pages[start][:200]
-    assert not _flat(pages[start]).startswith(f"{title} (continued)")
-    end = start + 1
-    while end < len(pages) and _flat(pages[end]).startswith(f"{title} (continued)"):
-        end += 1
-    return pages[start:end]
-
-
 class Layout(NamedTuple):
     """A report's PDF, as text, cut into its parts."""
 
@@ -126,8 +110,8 @@ class Layout(NamedTuple):
 
 def _layout(pdf, title: str) -> Layout:
     pages = _pages(pdf)
-    first = _part(pages, 0, title)
-    return Layout(pages, first, _part(pages, len(first), "Contents and assumptions"))
+    first = part(pages, 0, title)
+    return Layout(pages, first, part(pages, len(first), "Contents and assumptions"))
 
 
 def _check_contents(layout: Layout, names: list, scenario_name: str) -> None:
@@ -189,10 +173,10 @@ def test_the_fiscal_summary_is_on_the_first_page(layout):
         "Reserve at the end",
         "Levelized cost per BTC",
     ]
-    first = _flat(layout.first[0])
+    first = flat(layout.first[0])
     at = first.index("Fiscal summary")
     for label, value in rows:  # each row whole, in order, between its heading and the next
-        at = first.index(_flat(f"{label} {value}"), at) + 1
+        at = first.index(flat(f"{label} {value}"), at) + 1
     assert at < first.index("Key figures")
     peak = f"{money(float(ds.peak_funding_usd))} in month {int(ds.peak_funding_month)}"
     assert f"Peak funding need {peak}" in first
@@ -296,7 +280,7 @@ def test_a_small_site_reads_at_its_own_precision(small):
     pages = layout.pages
     text = "\n".join(pages)
     assert "1.5 MW of mining" in pages[0]
-    assert "Power 1.5 MW x 100 % for mining" in _flat(" ".join(layout.contents))
+    assert "Power 1.5 MW x 100 % for mining" in flat(" ".join(layout.contents))
     assert not re.search(r"(?<![\d.,])2 MW", text), "1.5 MW rounded to 2 MW"
     ds = model.run(load_config("el_salvador_lageo"))
     assert quantity(float(ds.fleet_nameplate_hashrate_eh_s), "EH/s") in pages[0]
@@ -341,7 +325,7 @@ def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(layout
     figures = layout.pages[layout.text :]
     assert not any("how the other miners answer" in p for p in figures)
     assert not any("when the machines hash" in p for p in figures)
-    contents = _flat(" ".join(layout.contents))
+    contents = flat(" ".join(layout.contents))
     assert "Left out: how the other miners answer, because other miners do not respond" in contents
     assert "Left out: when the machines hash, because the machines hash 100 % of every hour" in (
         contents
@@ -374,7 +358,7 @@ def test_the_tornado_page_states_each_inputs_low_and_high_values(layout):
         name, _, factor = plotting.field_label(field, "PKR")
         assert f"{name} {sig(low * factor)} to {sig(high * factor)}" in page, field
     assert "tariff.energy_price_per_kwh" not in page and "site.pue" not in page
-    first = _flat(" ".join(layout.first))  # the key figures, on whichever page they reach
+    first = flat(" ".join(layout.first))  # the key figures, on whichever page they reach
     assert "Energy price in the tariff currency, 16.9 to 28.1 PKR/kWh: NPV swings" in first
 
 
@@ -440,12 +424,12 @@ def test_pdf_shows_a_hostile_name_as_written(hostile, tmp_path, monkeypatch):
         for page in report.summary_pages(scenario, ds):
             doc.savefig(page)  # a parse error on $\foo$ before the escape
             plt.close(page)
-    pages = [_flat(page) for page in _pages(tmp_path / "pages.pdf")]
+    pages = [flat(page) for page in _pages(tmp_path / "pages.pdf")]
     shown = "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPlant \\u202eA | $\\alpha$ *b* <b>x</b> # $\\foo$"
-    first = _part(pages, 0, shown)  # the name is the title of each of its pages, as written
+    first = part(pages, 0, shown)  # the name is the title of each of its pages, as written
     assert len(first) >= 2, "the first text part no longer continues: no continued title tried"
     assert all(page.startswith(f"{shown} (continued)") for page in first[1:])
-    contents = _part(pages, len(first), "Contents and assumptions")
+    contents = part(pages, len(first), "Contents and assumptions")
     assert first + contents == pages
     assert shown in contents[0]  # "<name>: inputs of this run"
     assert "$x$ <i>y</i>" in first[0]
@@ -482,7 +466,7 @@ def test_a_long_first_text_part_continues_and_nothing_is_drawn_below_bottom(fina
         for page in pages:
             plt.close(page)
     text = _pages(tmp_path / "pages.pdf")
-    first = _part(text, 0, scenario.name)
+    first = part(text, 0, scenario.name)
     assert len(first) >= 2
     assert text[1].split("\n")[0] == "Pakistan 2,000 MW, financed (continued)"
     heading = text[1].split("\n")[1]  # the section it broke in, begun on the page before
@@ -492,21 +476,21 @@ def test_a_long_first_text_part_continues_and_nothing_is_drawn_below_bottom(fina
         begun = [page for page in first if re.search(rf"^{section}$", page, re.M)]
         assert len(begun) == 1, section
     rows = [*report.fiscal_rows(ds, analysis), *report.key_figures(ds, analysis)]
-    body, at = _flat(" ".join(first)), 0
+    body, at = flat(" ".join(first)), 0
     for label, value in rows:  # every row, whole and in order, across the pages
-        at = body.index(_flat(f"{label} {value}"), at) + 1
+        at = body.index(flat(f"{label} {value}"), at) + 1
     assert body.index("Monte Carlo: 20 paths (seed 1)") > at  # the model under the key figures
     p90 = float(analysis.monte_carlo.dscr_min.quantile(0.1, "path"))
     assert f"(P90 {sig(p90)}; covenant" in body  # loans: the DSCR's P90
     assert "LLCR at the draw" in body and "Equity IRR" in body
-    contents = _part(text, len(first), "Contents and assumptions")
+    contents = part(text, len(first), "Contents and assumptions")
     assert first + contents == text and len(contents) >= 2
     listed = "\n".join(contents)
     names = report.chart_names(ds)
     for k, name in enumerate(names, len(pages) + 1):  # the charts start after every text page
         assert re.search(rf"{re.escape(report.CHARTS[name].title)}\s+page {k}\b", listed), name
-    inputs, at = _flat(listed), 0
+    inputs, at = flat(listed), 0
     for label, value in report.assumptions(scenario):
-        at = inputs.index(_flat(f"{label} {value}"), at) + 1
+        at = inputs.index(flat(f"{label} {value}"), at) + 1
     for row in ("Loans 60 % of capex in USD at 9 %/yr", "Profit tax 29 %", "Paid in USD: "):
         assert row in inputs

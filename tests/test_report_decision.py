@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
+from pages import flat, part
 from pypdf import PdfReader
 
 from minecalc import decision, fiscal, model, report
@@ -42,27 +43,11 @@ def _printed_as(printed: float, value: float) -> bool:
     return abs(printed - value) <= 5e-3 * abs(value) + 1e-9
 
 
-def _flat(text: str) -> str:
-    """``text`` on one line, each run of spaces and line breaks as one space."""
-    return " ".join(text.split())
-
-
-def _part(pages: list, start: int, title: str) -> list:
-    """The pages of the text part at ``pages[start]``: one titled ``title``, then each
-    titled "``title`` (continued)"."""
-    assert _flat(pages[start]).startswith(title), pages[start][:200]
-    assert not _flat(pages[start]).startswith(f"{title} (continued)")
-    end = start + 1
-    while end < len(pages) and _flat(pages[end]).startswith(f"{title} (continued)"):
-        end += 1
-    return pages[start:end]
-
-
 def _parts(pages: list) -> tuple[list, list]:
     """The report's text parts after the decision page: the first (in brief, fiscal
     summary, key figures) and the contents and assumptions, each with its continuations."""
-    first = _part(pages, 1, NAME)
-    return first, _part(pages, 1 + len(first), "Contents and assumptions")
+    first = part(pages, 1, NAME)
+    return first, part(pages, 1 + len(first), "Contents and assumptions")
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +103,10 @@ def test_the_decision_pages_numbers_are_the_comparisons(written, options):
         assert _printed_as(shown, value), (shown, value)
     for line in decision.answer(options):  # the answer, word for word (wrapped on the page)
         assert line in " ".join(first.split("\n")), line
-    fiscal_summary = _flat(first.split("Fiscal summary of state mining")[1])
+    fiscal_summary = flat(first.split("Fiscal summary of state mining")[1])
     at = 0
     for f in fiscal.figures(options):  # state mining's, medians over the paths, in order
-        at = fiscal_summary.index(_flat(f"{f.label} {f.value} {f.note}"), at) + 1
+        at = fiscal_summary.index(flat(f"{f.label} {f.value} {f.note}"), at) + 1
     assert "(the state does not tax itself)" in fiscal_summary
     top = decision.best(options)  # the bars' label of the best option, on their own page
     page = next(p for p in written[1] if f"{NAME}: {DRAWN['options_npv']}" in p)
