@@ -121,9 +121,16 @@ def _check_contents(layout: Layout, names: list, scenario_name: str) -> None:
     for k, name in enumerate(names, layout.text + 1):
         listed = re.search(rf"{re.escape(report.CHARTS[name].title)}\s+page (\d+)\b", contents)
         assert listed and int(listed[1]) == k, (name, listed)
-        title = re.compile(rf"^{re.escape(scenario_name)}: {TITLES[name]}$", re.M)
-        assert title.search(layout.pages[int(listed[1]) - 1]), name
-        assert [n for n, page in enumerate(layout.pages, 1) if title.search(page)] == [k], name
+        # the title ends its line (pypdf 4.0 reads the axis labels in front of it)
+        title = re.compile(
+            re.escape(flat(f"{scenario_name}:")) + TITLES[name].replace(" ", "") + "$"
+        )
+
+        def shows(page: str) -> bool:
+            return any(title.search(flat(line)) for line in page.split("\n"))  # noqa: B023
+
+        assert shows(layout.pages[int(listed[1]) - 1]), name
+        assert [n for n, page in enumerate(layout.pages, 1) if shows(page)] == [k], name
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +162,7 @@ def test_pdf_has_its_text_pages_then_one_page_per_figure(written, layout):
     assert [text.index(heading) for heading in order] == sorted(text.index(h) for h in order)
     assert "assumptions" in layout.contents[0]
     chart = reader.pages[layout.text].extract_text()  # the first chart, right after the text
-    assert re.search(r"^Pakistan 2,000 MW: BTC mined and its value$", chart, re.M)
+    assert flat("Pakistan 2,000 MW: BTC mined and its value") in flat(chart)
     hashprice = reader.pages[layout.text + FIGURES.index("hashprice")].extract_text()
     assert "hashprice against hashcost" in hashprice
 
@@ -174,14 +181,14 @@ def test_the_fiscal_summary_is_on_the_first_page(layout):
         "Levelized cost per BTC",
     ]
     first = flat(layout.first[0])
-    at = first.index("Fiscal summary")
+    at = first.index(flat("Fiscal summary"))
     for label, value in rows:  # each row whole, in order, between its heading and the next
         at = first.index(flat(f"{label} {value}"), at) + 1
-    assert at < first.index("Key figures")
+    assert at < first.index(flat("Key figures"))
     peak = f"{money(float(ds.peak_funding_usd))} in month {int(ds.peak_funding_month)}"
-    assert f"Peak funding need {peak}" in first
-    assert "Minimum DSCR n/a (no loans)" in first
-    assert "Tax paid none (no tax block)" in first
+    assert flat(f"Peak funding need {peak}") in first
+    assert flat("Minimum DSCR n/a (no loans)") in first
+    assert flat("Tax paid none (no tax block)") in first
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -280,7 +287,7 @@ def test_a_small_site_reads_at_its_own_precision(small):
     pages = layout.pages
     text = "\n".join(pages)
     assert "1.5 MW of mining" in pages[0]
-    assert "Power 1.5 MW x 100 % for mining" in flat(" ".join(layout.contents))
+    assert flat("Power 1.5 MW x 100 % for mining") in flat(" ".join(layout.contents))
     assert not re.search(r"(?<![\d.,])2 MW", text), "1.5 MW rounded to 2 MW"
     ds = model.run(load_config("el_salvador_lageo"))
     assert quantity(float(ds.fleet_nameplate_hashrate_eh_s), "EH/s") in pages[0]
@@ -326,10 +333,12 @@ def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(layout
     assert not any("how the other miners answer" in p for p in figures)
     assert not any("when the machines hash" in p for p in figures)
     contents = flat(" ".join(layout.contents))
-    assert "Left out: how the other miners answer, because other miners do not respond" in contents
-    assert "Left out: when the machines hash, because the machines hash 100 % of every hour" in (
+    assert flat("Left out: how the other miners answer, because other miners do not respond") in (
         contents
     )
+    assert flat(
+        "Left out: when the machines hash, because the machines hash 100 % of every hour"
+    ) in (contents)
     _check_contents(layout, FIGURES, "Pakistan 2,000 MW")
     name = "Pakistan 2,000 MW, network response"
     response = _layout(response_pdf, name)
@@ -359,7 +368,7 @@ def test_the_tornado_page_states_each_inputs_low_and_high_values(layout):
         assert f"{name} {sig(low * factor)} to {sig(high * factor)}" in page, field
     assert "tariff.energy_price_per_kwh" not in page and "site.pue" not in page
     first = flat(" ".join(layout.first))  # the key figures, on whichever page they reach
-    assert "Energy price in the tariff currency, 16.9 to 28.1 PKR/kWh: NPV swings" in first
+    assert flat("Energy price in the tariff currency, 16.9 to 28.1 PKR/kWh: NPV swings") in first
 
 
 def test_report_skips_files_it_will_not_write_and_tells_its_progress(small):
@@ -428,11 +437,11 @@ def test_pdf_shows_a_hostile_name_as_written(hostile, tmp_path, monkeypatch):
     shown = "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPlant \\u202eA | $\\alpha$ *b* <b>x</b> # $\\foo$"
     first = part(pages, 0, shown)  # the name is the title of each of its pages, as written
     assert len(first) >= 2, "the first text part no longer continues: no continued title tried"
-    assert all(page.startswith(f"{shown} (continued)") for page in first[1:])
+    assert all(page.startswith(flat(f"{shown} (continued)")) for page in first[1:])
     contents = part(pages, len(first), "Contents and assumptions")
     assert first + contents == pages
-    assert shown in contents[0]  # "<name>: inputs of this run"
-    assert "$x$ <i>y</i>" in first[0]
+    assert flat(shown) in contents[0]  # "<name>: inputs of this run"
+    assert flat("$x$ <i>y</i>") in first[0]
 
 
 @pytest.fixture(scope="module")
@@ -468,7 +477,7 @@ def test_a_long_first_text_part_continues_and_nothing_is_drawn_below_bottom(fina
     text = _pages(tmp_path / "pages.pdf")
     first = part(text, 0, scenario.name)
     assert len(first) >= 2
-    assert text[1].split("\n")[0] == "Pakistan 2,000 MW, financed (continued)"
+    assert flat(text[1]).startswith(flat("Pakistan 2,000 MW, financed (continued)"))
     heading = text[1].split("\n")[1]  # the section it broke in, begun on the page before
     assert heading in ("Fiscal summary (continued)", "Key figures (continued)")
     assert re.search(rf"^{heading.removesuffix(' (continued)')}$", text[0], re.M)
@@ -479,10 +488,10 @@ def test_a_long_first_text_part_continues_and_nothing_is_drawn_below_bottom(fina
     body, at = flat(" ".join(first)), 0
     for label, value in rows:  # every row, whole and in order, across the pages
         at = body.index(flat(f"{label} {value}"), at) + 1
-    assert body.index("Monte Carlo: 20 paths (seed 1)") > at  # the model under the key figures
+    assert body.index(flat("Monte Carlo: 20 paths (seed 1)")) > at  # the model under the rows
     p90 = float(analysis.monte_carlo.dscr_min.quantile(0.1, "path"))
-    assert f"(P90 {sig(p90)}; covenant" in body  # loans: the DSCR's P90
-    assert "LLCR at the draw" in body and "Equity IRR" in body
+    assert flat(f"(P90 {sig(p90)}; covenant") in body  # loans: the DSCR's P90
+    assert flat("LLCR at the draw") in body and flat("Equity IRR") in body
     contents = part(text, len(first), "Contents and assumptions")
     assert first + contents == text and len(contents) >= 2
     listed = "\n".join(contents)
@@ -493,4 +502,4 @@ def test_a_long_first_text_part_continues_and_nothing_is_drawn_below_bottom(fina
     for label, value in report.assumptions(scenario):
         at = inputs.index(flat(f"{label} {value}"), at) + 1
     for row in ("Loans 60 % of capex in USD at 9 %/yr", "Profit tax 29 %", "Paid in USD: "):
-        assert row in inputs
+        assert flat(row) in inputs

@@ -107,7 +107,7 @@ def test_the_decision_pages_numbers_are_the_comparisons(written, options):
     at = 0
     for f in fiscal.figures(options):  # state mining's, medians over the paths, in order
         at = fiscal_summary.index(flat(f"{f.label} {f.value} {f.note}"), at) + 1
-    assert "(the state does not tax itself)" in fiscal_summary
+    assert flat("(the state does not tax itself)") in fiscal_summary
     top = decision.best(options)  # the bars' label of the best option, on their own page
     page = next(p for p in written[1] if f"{NAME}: {DRAWN['options_npv']}" in p)
     assert f"{decision.LABELS[top]} (worth most)\n{money(float(median.sel(option=top)))}" in page
