@@ -475,11 +475,7 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     put("state_peak_funding_usd", each(lambda k: worth[k].peak_funding.usd))
     put(
         "state_peak_funding_month",
-        each(
-            lambda k: np.where(
-                worth[k].peak_funding.usd > 0, worth[k].peak_funding.month + 1, np.nan
-            )
-        ),
+        each(lambda k: state.month_of_peak(worth[k].peak_funding.month, worth[k].peak_funding.usd)),
     )
     put("reserve_drawdown", each(lambda k: worth[k].drawdown.fraction))
     put("state_reserve_btc_end", each(lambda k: made[k].reserve.reserve_btc[..., -1]))

@@ -28,17 +28,13 @@ def values(ds: xr.Dataset, paths: xr.Dataset | None = None) -> dict[str, float |
     from .model.variables import FISCAL  # on use: the model's summary stage imports results
 
     out: dict[str, float | None] = {}
-    if paths is not None and "dscr_min" in paths:
-        out["dscr_min_p90"] = finite_or_none(float(paths.dscr_min.quantile(P90, "path")))
+    runs = ds if paths is None else paths
+    if "dscr_min" in runs and "path" in runs.dscr_min.dims:
+        out["dscr_min_p90"] = finite_or_none(float(runs.dscr_min.quantile(P90, "path")))
     for name in FISCAL:
-        if name not in ds:
-            continue
-        da = ds[name]
-        if "path" in da.dims:
-            if name == "dscr_min":
-                out["dscr_min_p90"] = finite_or_none(float(da.quantile(P90, "path")))
-            da = da.median("path")
-        out[name] = finite_or_none(float(da))
+        if name in ds:
+            da = ds[name]
+            out[name] = finite_or_none(float(da.median("path") if "path" in da.dims else da))
     return out
 
 

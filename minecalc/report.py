@@ -441,7 +441,7 @@ def open_figures(ds: xr.Dataset, analysis: Analysis | None = None):
 
 def key_figures(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[str, str]]:
     """The headline results (:func:`minecalc.results.headline`) as (label, value) rows."""
-    rows = [(f.label, f"{f.value} {f.note}".strip()) for f in headline(summary_dict(ds)).values()]
+    rows = _rows_of(headline(summary_dict(ds)).values())
     if analysis is not None:
         rows += _risk_rows(analysis.monte_carlo)
         rows.append(("Input that moves NPV most (tornado)", _top_driver(analysis.tornado)))
@@ -452,7 +452,12 @@ def fiscal_rows(ds: xr.Dataset, analysis: Analysis | None = None) -> list[tuple[
     """The fiscal summary (:mod:`minecalc.fiscal`) of a run or a comparison as (label,
     value) rows; with a Monte Carlo ``analysis``, the minimum DSCR's P90 over its paths."""
     paths = None if analysis is None else analysis.monte_carlo
-    return [(f.label, f"{f.value} {f.note}".strip()) for f in fiscal.figures(ds, paths)]
+    return _rows_of(fiscal.figures(ds, paths))
+
+
+def _rows_of(figures) -> list[tuple[str, str]]:
+    """Figures as (label, value and note) rows."""
+    return [(f.label, f"{f.value} {f.note}".strip()) for f in figures]
 
 
 def _risk_rows(mc: xr.Dataset) -> list[tuple[str, str]]:

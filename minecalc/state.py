@@ -203,6 +203,12 @@ class PeakFunding(NamedTuple):
     """Month index of that point."""
 
 
+def month_of_peak(index: npt.ArrayLike, need: npt.ArrayLike) -> np.ndarray:
+    """Months from the start to the end of the month of a peak (1 = the first), from its
+    index; NaN where there is no need."""
+    return np.where(np.asarray(need) > 0, np.asarray(index) + 1.0, np.nan)
+
+
 def peak_funding(cash_usd: npt.ArrayLike) -> PeakFunding:
     """Peak funding requirement: the deepest cumulative cash flow and its month."""
     cumulative = np.cumsum(np.asarray(cash_usd, dtype=float), axis=-1)

@@ -37,6 +37,8 @@ class Financed:
     equity_usd: np.ndarray
     """Cash flow to equity: the project's, plus what is lent, less the debt service."""
     coverage: debt.DSCR
+    covenant_min_dscr: float | None
+    """The lowest DSCR the loans allow; None = no covenant."""
     llcr: np.ndarray
     """Loan life coverage ratio at the draw, at the loans' mean rate [1], (...)."""
     breach: debt.Breach
@@ -98,6 +100,7 @@ def financing(*, terms: Financing, money: Money, fx: np.ndarray, timeline: Timel
         cfads_usd=cfads,
         equity_usd=equity,
         coverage=coverage,
+        covenant_min_dscr=terms.min_dscr,
         llcr=llcr,
         breach=debt.first_breach(coverage, min_dscr=floor),
         equity_irr=finance.irr_with_reason(equity, timeline.mid_years),

@@ -1,7 +1,7 @@
 """Stage 8, the foreign-exchange ledger: the dollars a run sends abroad and brings back.
 
 Out: the machines, the imported share of the facilities, the USD share of O&M and fixed
-costs, and the USD loans' debt service. In: the BTC dollars_in (for dollars) and the USD loans
+costs, and the USD loans' debt service. In: the BTC sold (for dollars) and the USD loans
 drawn. The energy is bought at home, in whatever currency it is priced, so it is not in
 the ledger. Held BTC is a reserve asset or not, a switch; both are reported.
 """
@@ -36,7 +36,7 @@ def fx_ledger(*, money: Money, financed: Financed | None, reserves: Fx | None) -
     Parameters
     ----------
     money : Money
-        Stage 6: the imported capex and O&M, and the BTC dollars_in and held.
+        Stage 6: the imported capex and O&M, and the BTC sold and held.
     financed : Financed, optional
         Stage 7: the USD loans drawn and serviced; None = no loans.
     reserves : minecalc.config.Fx, optional

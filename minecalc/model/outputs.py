@@ -211,7 +211,7 @@ def response(*, timeline: Timeline, prices: Prices, network: Network) -> dict[st
     }
 
 
-def financing(*, financed: Financed, covenant: float | None) -> dict[str, Any]:
+def financing(*, financed: Financed) -> dict[str, Any]:
     """The loans by month, the cover, the equity's return and any covenant breach."""
     breach = financed.breach.year.astype(float)
     return {
@@ -227,7 +227,9 @@ def financing(*, financed: Financed, covenant: float | None) -> dict[str, Any]:
         "llcr": financed.llcr,
         "equity_irr": financed.equity_irr.irr_per_year,
         "equity_irr_reason": financed.equity_irr.reason,
-        "covenant_min_dscr": np.nan if covenant is None else covenant,
+        "covenant_min_dscr": np.nan
+        if financed.covenant_min_dscr is None
+        else financed.covenant_min_dscr,
         "covenant_breach_year": np.where(breach >= 0, breach + 1, np.nan),
         "debt_left_usd": financed.balance_usd[..., -1],
     }
@@ -239,16 +241,10 @@ def _peaks(money: Money, dollars: state.FxPosition) -> dict[str, Any]:
     funding = state.peak_funding(money.cfads_usd - money.capital.capex_usd)
     return {
         "peak_funding_usd": funding.usd,
-        "peak_funding_month": _month_of(funding.month, funding.usd),
+        "peak_funding_month": state.month_of_peak(funding.month, funding.usd),
         "peak_fx_need_usd": dollars.peak_need_usd,
-        "peak_fx_need_month": _month_of(dollars.peak_month, dollars.peak_need_usd),
+        "peak_fx_need_month": state.month_of_peak(dollars.peak_month, dollars.peak_need_usd),
     }
-
-
-def _month_of(index: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Months from the start to the end of the month of a peak (1 = the first); NaN when
-    there is no need."""
-    return np.where(need > 0, index + 1.0, np.nan)
 
 
 def tax(*, taxes: Taxes) -> dict[str, Any]:

@@ -151,10 +151,8 @@ def _groups(
         groups["without_fleet"] = outputs.without_fleet(**common)
     if chain_run.fixed is not None:
         groups["response"] = outputs.response(**common)
-    if financed is not None and scenario.financing is not None:
-        groups["financing"] = outputs.financing(
-            financed=financed, covenant=scenario.financing.min_dscr
-        )
+    if financed is not None:
+        groups["financing"] = outputs.financing(financed=financed)
     if cash.taxes is not None:
         groups["tax"] = outputs.tax(taxes=cash.taxes)
     if scenario.fx is not None:
