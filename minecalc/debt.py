@@ -356,8 +356,8 @@ def _min_mean(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = ~np.isnan(ratio)
     count = ok.sum(axis=-1)
     lowest = np.min(np.where(ok, ratio, np.inf), axis=-1)
-    # +inf and -inf ratios (vanishing service) average to NaN, rightly
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # +inf and -inf ratios (vanishing service) average to NaN, and huge ones to +inf, rightly
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         total = np.sum(np.where(ok, ratio, 0.0), axis=-1)
         return np.where(count > 0, lowest, np.nan), np.where(count > 0, total / count, np.nan)
 
