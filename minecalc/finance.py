@@ -24,7 +24,7 @@ monthly rate ``m`` is the annual ``(1 + m)**12 - 1`` exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -356,7 +356,9 @@ def _irr_several_changes(
     where_u[1::2] = 0.5 * (u[:-1] + u[1:])
     count = marks.sum(axis=-1)
     reason = np.where(count == 0, IRR_NO_ROOT, np.where(count == 1, IRR_OK, IRR_MULTIPLE))
-    (has_up, j_up), (has_down, j_down) = (_irr_marker(marks, where_u, up) for up in (True, False))
+    # markers from `split` on lie at or above zero
+    split = int(np.searchsorted(where_u, 0.0))
+    (has_up, j_up), (has_down, j_down) = (_irr_marker(marks, split, up) for up in (True, False))
     # |log(1 + r)| of each side's root lies in its marker's grid interval: refine a side only
     # where its root can be the nearer one
     k_up, k_down = j_up // 2, j_down // 2
@@ -368,12 +370,15 @@ def _irr_several_changes(
     return best, reason
 
 
-def _irr_marker(marks: np.ndarray, where_u: np.ndarray, upward: bool) -> tuple[np.ndarray, ...]:
-    """Whether each row has a sign change above zero (``upward``) or below it, and the
-    marker of the one nearest zero: the first at or above 0, the last below 0."""
-    m = marks & ((where_u >= 0) if upward else (where_u < 0))
-    j = np.argmax(m, axis=-1) if upward else m.shape[1] - 1 - np.argmax(m[:, ::-1], axis=-1)
-    return np.asarray(m.any(axis=-1)), j
+def _irr_marker(marks: np.ndarray, split: int, upward: bool) -> tuple[np.ndarray, ...]:
+    """Whether each row has a marker at or above zero (``upward``: columns from ``split`` on)
+    or below it, and the one nearest zero: the first at or above, the last below."""
+    side = marks[:, split:] if upward else marks[:, :split][:, ::-1]
+    if not side.shape[1]:  # the bracket lies on one side of zero
+        return np.zeros(marks.shape[0], dtype=bool), np.zeros(marks.shape[0], dtype=np.intp)
+    first = np.argmax(side, axis=-1)  # on a slice, not a masked copy
+    has = np.take_along_axis(side, first[:, None], axis=-1)[:, 0]
+    return has, (split + first) if upward else (split - 1 - first)
 
 
 def _irr_root(
@@ -749,49 +754,26 @@ def profit_tax(earnings: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
     return np.asarray(rate, dtype=np.float64)[..., None] * np.diff(base, axis=-1, prepend=0.0)
 
 
-def _tax_and_slope(
-    cumulative: np.ndarray, cumulative_slope: np.ndarray, rate: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """PV of :func:`profit_tax` on earnings whose running sum is ``cumulative``, and its
-    derivative along earnings whose running sum is ``cumulative_slope``.
-
-    The taxable base ``B(t)`` is the running maximum of ``max(C(s), 0)`` (``C`` the
-    cumulative earnings), so along the slope it moves with the cumulative slope where that
-    maximum was last attained (0 where it is 0): a subgradient, which is all Newton's
-    method needs on a convex function. ``weights`` are ``d_t - d_t+1`` of the discount
-    factors: ``sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1)``. ``cumulative`` is
-    overwritten.
-    """
-    n = cumulative.shape[-1]
-    np.maximum(cumulative, 0.0, out=cumulative)
-    base = np.maximum.accumulate(cumulative, axis=-1)
-    where = np.maximum.accumulate(np.where(cumulative >= base, np.arange(n), 0), axis=-1)
-    moves = np.take_along_axis(cumulative_slope, where, axis=-1)
-    moves *= base > 0
-    return rate * _rowdot(base, weights), rate * _rowdot(moves, weights)
-
-
-def _rowdot(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``(a * w).sum(-1)`` for rows ``a`` (m, n) and ``w`` (m or 1, n), without the product."""
-    return a @ w[0] if w.shape[0] == 1 else np.einsum("ij,ij->i", a, w)
-
-
-def taxed_breakeven(
+def taxed_breakevens(
     *,
-    npv_untaxed: tuple[npt.ArrayLike, npt.ArrayLike],
-    earnings: tuple[np.ndarray, np.ndarray],
+    npv_untaxed: npt.ArrayLike,
+    earnings_usd: np.ndarray,
+    directions: Sequence[tuple[npt.ArrayLike, np.ndarray]],
     rate: npt.ArrayLike,
     factors: np.ndarray,
     max_steps: int = 60,
-) -> np.ndarray:
-    """The multiplier ``k`` at which NPV after profit tax is zero, by Newton's method.
+) -> tuple[np.ndarray, ...]:
+    """The multipliers ``k`` at which NPV after profit tax is zero, by Newton's method.
 
     Parameters
     ----------
-    npv_untaxed : (array_like, array_like)
-        NPV before tax at ``k = 1`` and its slope in ``k`` [USD], each (...): it is linear.
-    earnings : (numpy.ndarray, numpy.ndarray)
-        Earnings before tax at ``k = 1`` and their slope in ``k`` [USD], each (..., n).
+    npv_untaxed : array_like, shape (...)
+        NPV before tax at ``k = 1`` [USD].
+    earnings_usd : numpy.ndarray, shape (..., n)
+        Earnings before tax at ``k = 1`` [USD].
+    directions : sequence of (array_like, numpy.ndarray)
+        What ``k`` multiplies, each as the slope in ``k`` of the NPV before tax (...) and
+        of the earnings (..., n) [USD]: NPV before tax is linear in ``k``.
     rate : array_like, shape (...)
         Profit tax rate [1] (:func:`profit_tax`: losses carried forward without limit).
     factors : numpy.ndarray, shape (..., n)
@@ -801,8 +783,9 @@ def taxed_breakeven(
 
     Returns
     -------
-    numpy.ndarray, shape (...)
-        ``k`` [1]; NaN where NPV does not move with ``k`` or no root was reached.
+    tuple of numpy.ndarray, each shape (...)
+        ``k`` [1] of each direction; NaN where NPV does not move with ``k`` or no root was
+        reached.
 
     Notes
     -----
@@ -811,23 +794,48 @@ def taxed_breakeven(
     of running maxima of linear functions). So NPV is concave and piecewise linear. The
     steps start at the root of N, where NPV <= 0 (tax only lowers it), stay on that side of
     the root and end on it exactly, one linear piece at a time. Only the scenarios still
-    moving are computed again.
+    moving are computed again. The running sums are kept month by month (time-major), so
+    each month's step touches one contiguous row of every scenario.
     """
-    base, slope = np.broadcast_arrays(*map(np.asarray, npv_untaxed))
-    shape = np.broadcast_shapes(base.shape, earnings[0].shape[:-1])
-    n = earnings[0].shape[-1]
+    n = earnings_usd.shape[-1]
+    shape = np.broadcast_shapes(
+        np.shape(npv_untaxed),
+        earnings_usd.shape[:-1],
+        np.shape(rate),
+        *(np.broadcast_shapes(np.shape(s), np.shape(g)[:-1]) for s, g in directions),
+    )
 
-    def rows(a: npt.ArrayLike, tail: tuple[int, ...] = ()) -> np.ndarray:
-        return np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, *tail)).reshape(-1, *tail)
+    def rows(a: npt.ArrayLike) -> np.ndarray:
+        return np.broadcast_to(np.asarray(a, dtype=np.float64), shape).reshape(-1)
 
-    n0, s0, r = rows(base), rows(slope), rows(rate)
-    # the running sums, once: each step's is c0 + (k - 1) cg
-    c0 = np.cumsum(rows(earnings[0], (n,)), axis=-1)
-    cg = np.cumsum(np.asarray(earnings[1], dtype=np.float64), axis=-1)
-    cg = rows(cg, (n,))
-    # discount factors: one row for every scenario when they share them
-    d = np.reshape(factors, (1, n)) if np.size(factors) == n else rows(factors, (n,))
-    w = d - np.concatenate([d[:, 1:], np.zeros_like(d[:, :1])], axis=-1)
+    def running_sums(a: npt.ArrayLike) -> np.ndarray:
+        """Running sums over the months of every scenario, (n, scenarios)."""
+        by_month = np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, n)).reshape(-1, n)
+        by_month = np.array(by_month.T, order="C")  # a copy: the sums are made in place
+        return np.cumsum(by_month, axis=0, out=by_month)
+
+    # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), B the taxable base
+    d = np.asarray(factors, dtype=np.float64)
+    d = d.reshape(n) if d.size == n else np.broadcast_to(d, (*shape, n)).reshape(-1, n).T
+    w = d - np.concatenate([d[1:], np.zeros_like(d[:1])])
+    base, r = running_sums(earnings_usd), rows(rate)
+    n0 = rows(npv_untaxed)
+    return tuple(
+        _taxed_newton(n0, rows(s), (base, running_sums(g)), r, w, max_steps).reshape(shape)[()]
+        for s, g in directions
+    )
+
+
+def _taxed_newton(
+    n0: np.ndarray,
+    s0: np.ndarray,
+    sums: tuple[np.ndarray, np.ndarray],
+    rate: np.ndarray,
+    w: np.ndarray,
+    max_steps: int,
+) -> np.ndarray:
+    """:func:`taxed_breakevens` along one direction; ``sums`` are the running sums of the
+    earnings and of their slope, (n, scenarios); ``w`` the weights, (n,) or (n, scenarios)."""
     # start at the root before tax: tax only lowers NPV, so that is on the root's far side
     # (or on it), where Newton's steps on a concave NPV approach it without overshooting
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -836,17 +844,13 @@ def taxed_breakeven(
     active = np.flatnonzero(np.isfinite(k))
     scale = np.abs(n0) + np.abs(s0)
     for _ in range(max_steps):
-        every = active.size == n0.size  # then no copies of the rows
-        pick = slice(None) if every else active
+        # every scenario still moving: no copies of the sums
+        pick = slice(None) if active.size == n0.size else active
         step = k[active] - 1.0
-        tax, dtax = _tax_and_slope(
-            c0[pick] + step[:, None] * cg[pick],
-            cg[pick],
-            r[pick],
-            w if w.shape[0] == 1 else w[pick],
-        )
-        value = n0[active] + step * s0[active] - tax
-        derivative = s0[active] - dtax
+        w_now = w if w.ndim == 1 else w[:, pick]
+        tax, dtax = _tax_and_slope(sums[0][:, pick], sums[1][:, pick], step, w_now)
+        value = n0[active] + step * s0[active] - rate[active] * tax
+        derivative = s0[active] - rate[active] * dtax
         done = np.abs(value) <= 1e-12 * scale[active]
         out[active[done]] = k[active[done]]
         moving = ~done & (derivative != 0)
@@ -858,7 +862,34 @@ def taxed_breakeven(
         active = active[moving][~landed]
         if not active.size:
             break
-    return out.reshape(shape)[()]
+    return out
+
+
+def _tax_and_slope(
+    base: np.ndarray, slope: np.ndarray, step: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """PV of the taxable base on running earnings ``base + step slope`` (n, m), per unit of
+    tax rate, and its derivative in ``step``.
+
+    The taxable base ``B(t)`` is the running maximum of ``max(C(s), 0)`` (``C`` the running
+    earnings), so along the slope it moves with the running slope where that maximum was
+    last raised (0 while it is 0): a subgradient, which is all Newton's method needs on a
+    convex function. ``w`` are ``d_t - d_t+1`` of the discount factors, (n,) or (n, m).
+    """
+    taxable, moves = np.empty_like(base), np.empty_like(base)
+    top, along = np.zeros(step.shape), np.zeros(step.shape)
+    earned = np.empty(step.shape)
+    for t in range(base.shape[0]):  # a loop over months; each step is every scenario's
+        np.multiply(slope[t], step, out=earned)
+        earned += base[t]
+        raised = earned > top
+        np.maximum(top, earned, out=taxable[t])
+        moves[t] = along
+        np.copyto(moves[t], slope[t], where=raised)
+        top, along = taxable[t], moves[t]
+    if w.ndim == 1:
+        return w @ taxable, w @ moves
+    return np.einsum("tm,tm->m", w, taxable), np.einsum("tm,tm->m", w, moves)
 
 
 def nominal_rate(

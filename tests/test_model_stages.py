@@ -114,9 +114,10 @@ def test_taxed_breakevens_by_hand():
     carried forward shelters nothing later). At k = 1: 40 - 15 = 25 > 0. Root above k = 2,
     where nothing is taxed: 40 - 60 (k - 1) = 0, k = 5/3 < 2, so the tax binds there:
     40 - 60 k + 60 - 30 + 15 k = 0, k = 70 / 45."""
-    k = finance.taxed_breakeven(
-        npv_untaxed=(40.0, -60.0),
-        earnings=(np.array([100.0 - 50, -300.0 - 50]), np.array([-50.0, -50.0])),
+    (k,) = finance.taxed_breakevens(
+        npv_untaxed=40.0,
+        earnings_usd=np.array([100.0 - 50, -300.0 - 50]),
+        directions=[(-60.0, np.array([-50.0, -50.0]))],
         rate=0.3,
         factors=np.ones(2),
     )
@@ -242,8 +243,8 @@ def test_taxed_breakeven_is_the_root_scipy_finds(earnings, slope, rate, discount
             pv_tax += rate * taxable * factors[month]
         return start + (k - 1) * s0 - pv_tax
 
-    k = finance.taxed_breakeven(
-        npv_untaxed=(start, s0), earnings=(e0, g), rate=rate, factors=factors
+    (k,) = finance.taxed_breakevens(
+        npv_untaxed=start, earnings_usd=e0, directions=[(s0, g)], rate=rate, factors=factors
     )
     root = optimize.brentq(npv, -1e6, 1e6, xtol=1e-12, rtol=1e-13)
     assert_allclose(k, root, rtol=1e-9, atol=1e-9)

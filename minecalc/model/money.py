@@ -303,7 +303,7 @@ def valuation(
     and of the price path. Before tax NPV is linear in each, so NPV at the scenario and
     with either term removed gives the root; profit tax bends it where profits start to be
     taxed, and Newton's method on that piecewise-linear NPV ends on the root
-    (:func:`minecalc.finance.taxed_breakeven`). With dispatch the caller passes no ``at``
+    (:func:`minecalc.finance.taxed_breakevens`). With dispatch the caller passes no ``at``
     (:mod:`minecalc.model.breakevens` finds them over whole runs). ``discount`` is the
     nominal rate [1/year], as the cash flows are, and their times [years]. ``income_usd``
     is the BTC received at its price then, the taxed income.
@@ -331,21 +331,18 @@ def valuation(
             * finance.breakeven_of_linear(npv - pv_revenue, npv, 0.0, 1.0),
         )
     factors = finance.discount_factors(discount_rate, mid_years)
-    untaxed = npv + (taxed.tax_usd * factors).sum(-1)
-
-    def multiplier(npv_slope: npt.ArrayLike, earnings_slope: np.ndarray) -> np.ndarray:
-        return finance.taxed_breakeven(
-            npv_untaxed=(untaxed, npv_slope),
-            earnings=(taxed.earnings_usd, earnings_slope),
-            rate=taxed.rate,
-            factors=factors,
-        )
-
+    tariff_k, price_k = finance.taxed_breakevens(
+        npv_untaxed=npv + (taxed.tax_usd * factors).sum(-1),
+        earnings_usd=taxed.earnings_usd,
+        directions=((-pv_energy, -energy_usd), (pv_revenue, income_usd)),
+        rate=taxed.rate,
+        factors=factors,
+    )
     return Valuation(
         npv_usd=npv,
         irr=irr,
-        breakeven_energy_price_per_kwh=tariff_per_kwh * multiplier(-pv_energy, -energy_usd),
-        breakeven_btc_price_usd=btc_price_usd * multiplier(pv_revenue, income_usd),
+        breakeven_energy_price_per_kwh=tariff_per_kwh * tariff_k,
+        breakeven_btc_price_usd=btc_price_usd * price_k,
     )
 
 
