@@ -100,9 +100,14 @@ def _options(scenario: Scenario):
     return scenario.options
 
 
-def _run(scenario: Scenario, params: dict | None = None, paths: dict | None = None):
+def _run(
+    scenario: Scenario,
+    params: dict | None = None,
+    paths: dict | None = None,
+    detail: tuple[str, ...] = (),
+):
     return model.run(
-        scenario, params, paths=paths, detail=(), without_fleet=False, solve_breakevens=False
+        scenario, params, paths=paths, detail=detail, without_fleet=False, solve_breakevens=False
     )
 
 
@@ -128,8 +133,8 @@ def _arrays(ds: xr.Dataset, names: list[str], lead: list[str]) -> dict[str, np.n
     return out
 
 
-def _private_ledger(ds: xr.Dataset, lead: list[str], price, cr: float, comes):
-    """The state's ledger from a private fleet's run."""
+def _private_ledger(ds: xr.Dataset, lead: list[str], price, cr: float, comes, usd: bool):
+    """The state's ledger from a private fleet's run; ``usd``: the tariff is in USD."""
     names = ["energy_billed_mwh", "usd_fx_rate", "local_price_level"]
     a = _arrays(ds, names + (["tax_usd"] if "tax_usd" in ds else []), lead)
     return ledgers.sell_power(
@@ -139,6 +144,7 @@ def _private_ledger(ds: xr.Dataset, lead: list[str], price, cr: float, comes):
         fx=a["usd_fx_rate"] / a["local_price_level"],
         miners_tax_usd=a.get("tax_usd", 0.0),
         comes=comes,
+        paid_in_usd=usd,
     )
 
 
@@ -170,13 +176,14 @@ def compare(
     opts = _options(scenario)
     sector = opts.power_sector
     cr = float(state.cost_recovery_per_kwh(sector.marginal_cost_per_kwh, sector.losses_fraction))
-    mined = _run(state_mining_scenario(scenario, cr), paths=paths)
+    mined = _run(state_mining_scenario(scenario, cr), paths=paths, detail=("dollars",))
     lead = [str(d) for d in mined.npv_usd.dims]  # the scenario's own: path, with paths
     a = _arrays(
         mined,
         ["cash_flow_usd", "btc_net", "btc_price_usd", "usd_fx_rate", "sales_usd",
          "reserve_btc", "reserve_value_usd", "energy_billed_mwh", "capex_usd_by_month",
-         "energy_cost_usd", "opex_usd", "period_days", "usd_price_level", "local_price_level"]
+         "energy_cost_usd", "opex_usd", "period_days", "usd_price_level", "local_price_level",
+         "fx_in_usd", "fx_out_usd"]
         + (["equity_cash_flow_usd"] if "equity_cash_flow_usd" in mined else []),
         lead,
     )  # fmt: skip
@@ -199,6 +206,7 @@ def compare(
                 cash_usd=a.get("equity_cash_flow_usd", a["cash_flow_usd"]),
                 reserve=reserve,
                 energy_mwh=a["energy_billed_mwh"],
+                dollars_usd=a["fx_in_usd"] - a["fx_out_usd"],
             )
         elif kind == "buy_btc":
             buy = opts.buy_btc
@@ -222,7 +230,19 @@ def compare(
             made[kind] = _elsewhere(scenario, a, surplus_kwh, allocated_mw, cr)
         elif kind == "sell_power":
             made[kind], extra = _sell_power(scenario, lead, paths, cr, solve_tariffs)
-    ds = _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra)
+    # the imported fuel of each kWh the surplus supplies, at start prices in USD, escalated
+    fuel_usd_per_kwh = (
+        cr * sector.fuel_usd_share / scenario.tariff.usd_fx_rate * a["usd_price_level"]
+    )
+    worth = {
+        kind: ledgers.worth(
+            ledger=led, surplus_mwh=surplus_kwh / 1000, discount_rate=_state_rate(scenario),
+            mid_years=_months(scenario).mid_years, fuel_usd_per_kwh=fuel_usd_per_kwh,
+            reserves=scenario.fx,
+        )
+        for kind, led in made.items()
+    }  # fmt: skip
+    ds = _dataset(scenario, mined, lead, made, worth, cr, extra)
     return _risk(ds) if "path" in ds.dims else ds
 
 
@@ -319,16 +339,17 @@ def _sell_power(scenario, lead, paths, cr, solve_tariffs):
     assert sell is not None
     price = float(_levied(scenario, sell.tariff_per_kwh))
     base = private_scenario(scenario, price)
+    usd = scenario.tariff.currency == "USD"
     shares = _shares(sell.entry)
     central = _run(base, {"site.capacity_mw": _capacity(base, shares)})
     k, comes = _entered(central.npv_usd.values, sell.entry)
     central = central.isel(miners_share=int(k))
     if paths is None or not comes:  # nobody comes: nothing to run on the paths
-        ledger = _private_ledger(central, [], np.asarray(price), cr, comes)
+        ledger = _private_ledger(central, [], np.asarray(price), cr, comes, usd)
     else:
         capacity = {"site.capacity_mw": _capacity(base, shares[k : k + 1])}
         on_paths = _run(base, capacity, paths).isel(miners_share=0)
-        ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes)
+        ledger = _private_ledger(on_paths, lead, np.asarray(price), cr, comes, usd)
     extra: dict[str, Any] = {
         "miners_npv_usd": float(central.npv_usd),
         "miners_irr": float(central.irr),
@@ -367,6 +388,7 @@ def _tariffs(scenario: Scenario, base: Scenario, cr: float) -> dict[str, Any]:
         _levied(scenario, grid)[:, None],
         cr,
         comes[:, None],
+        scenario.tariff.currency == "USD",
     )
     take = np.take_along_axis(
         np.asarray(
@@ -426,7 +448,20 @@ def _by_option(parts: list, sizes: tuple[int, ...], tail: tuple[int, ...] = ()) 
     )
 
 
-def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
+def _mining_dollars(mining: ledgers.Worth) -> dict[str, np.ndarray]:
+    """State mining's dollar figures for the fiscal summary: the state's, the imported fuel
+    included (its run's own leave the fuel out)."""
+    out = {
+        "peak_fx_need_usd": mining.fx.peak_need_usd,
+        "peak_fx_need_month": state.month_of_peak(mining.fx.peak_month, mining.fx.peak_need_usd),
+    }
+    if mining.fx_with_btc is not None:
+        out["import_cover_months"] = mining.fx.import_cover_months
+        out["import_cover_with_btc_months"] = mining.fx_with_btc.import_cover_months
+    return out
+
+
+def _dataset(scenario, mined, lead, made, worth, cr, extra) -> xr.Dataset:
     """The options' figures, labelled from the registry."""
     currency = scenario.tariff.currency
     sizes = tuple(mined.sizes[d] for d in lead)
@@ -443,13 +478,6 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
     ledgers_ = list(made.values())
     by_month = (months.n,)
     cash = _by_option([led.cash_usd for led in ledgers_], sizes, by_month)
-    worth = {
-        kind: ledgers.worth(
-            ledger=led, surplus_mwh=surplus_kwh / 1000, discount_rate=rate,
-            mid_years=months.mid_years,
-        )
-        for kind, led in made.items()
-    }  # fmt: skip
     put("state_cash_flow_usd", cash)
     put("state_cumulative_cash_usd", np.cumsum(cash, axis=-1))
     put("state_cash_flow_local", cash * fx[..., None, :])  # fx on the option axis too
@@ -477,6 +505,11 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         "state_peak_funding_month",
         each(lambda k: state.month_of_peak(worth[k].peak_funding.month, worth[k].peak_funding.usd)),
     )
+    put("state_peak_fx_need_usd", each(lambda k: worth[k].fx.peak_need_usd))
+    put(
+        "state_peak_fx_need_month",
+        each(lambda k: state.month_of_peak(worth[k].fx.peak_month, worth[k].fx.peak_need_usd)),
+    )
     put("reserve_drawdown", each(lambda k: worth[k].drawdown.fraction))
     put("state_reserve_btc_end", each(lambda k: made[k].reserve.reserve_btc[..., -1]))
     put("state_reserve_value_end_usd", each(lambda k: made[k].reserve.reserve_value_usd[..., -1]))
@@ -495,6 +528,9 @@ def _dataset(scenario, mined, lead, made, surplus_kwh, cr, extra) -> xr.Dataset:
         put("capacity_charge_per_kwh", each(charge))
         put("capacity_payments_per_year", sector.capacity_payments_per_year)
     put("cost_recovery_per_kwh", cr)
+    if "state_mining" in worth:
+        for key, value in _mining_dollars(worth["state_mining"]).items():
+            put(key, value)
     for figure in variables.FISCAL:  # the state-mining run's, for the fiscal summary
         if figure in mined and figure not in data:
             put(figure, mined[figure].values)

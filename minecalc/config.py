@@ -1044,6 +1044,14 @@ class PowerSector(_Model):
         description="Share of the energy sent out lost in transmission and distribution [1].",
         json_schema_extra=_units("1", "Transmission and distribution losses", percent=True),
     )
+    fuel_usd_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the marginal cost paid abroad in dollars for imported fuel: "
+        "what each kWh the surplus supplies costs the country in foreign currency [1].",
+        json_schema_extra=_units("1", "Imported fuel share of the marginal cost", percent=True),
+    )
     capacity_payments_per_year: float | None = Field(
         None,
         ge=0,

@@ -29,6 +29,8 @@ ROWS = (
     ("state_value_usd_per_mwh", "NPV per MWh of surplus [USD/MWh]", "number"),
     ("state_peak_funding_usd", "Peak funding", "amount"),
     ("state_peak_funding_month", "... in month", "number"),
+    ("state_peak_fx_need_usd", "Peak FX need", "amount"),
+    ("state_peak_fx_need_month", "... in month", "number"),
     ("state_reserve_btc_end", "BTC held at the end", "number"),
     ("state_reserve_value_end_usd", "... worth", "amount"),
     ("reserve_drawdown", "Reserve's largest drawdown", "percent"),
@@ -43,13 +45,17 @@ ROWS = (
 
 
 def _central(ds: xr.Dataset, name: str) -> xr.DataArray:
-    """A per-option figure: as it is, or its median over the paths (no month of peak
-    funding where the median funds nothing)."""
+    """A per-option figure: as it is, or its median over the paths (no month of a peak
+    where the median needs nothing)."""
     da = ds[name]
     if "path" not in da.dims:
         return da
-    if name == "state_peak_funding_month":
-        return da.median("path").where(ds.state_peak_funding_usd.median("path") > 0)
+    peaks = {
+        "state_peak_funding_month": "state_peak_funding_usd",
+        "state_peak_fx_need_month": "state_peak_fx_need_usd",
+    }
+    if name in peaks:
+        return da.median("path").where(ds[peaks[name]].median("path") > 0)
     return da.median("path")
 
 

@@ -38,10 +38,22 @@ def values(ds: xr.Dataset, paths: xr.Dataset | None = None) -> dict[str, float |
     return out
 
 
+def _scenario(ds: xr.Dataset) -> dict:
+    return json.loads(ds.attrs.get("scenario", "{}"))
+
+
 def reserve_cap_btc(ds: xr.Dataset) -> float | None:
     """The scenario's cap on the reserve [BTC], None without one."""
-    scenario = json.loads(ds.attrs.get("scenario", "{}"))
-    return scenario.get("finance", {}).get("reserve_cap_btc")
+    return _scenario(ds).get("finance", {}).get("reserve_cap_btc")
+
+
+def _fx_notes(ds: xr.Dataset, v: dict[str, float | None]) -> str:
+    """What the peak FX need counts beyond the run's own dollars."""
+    notes = ["with USD loans"] if "dscr_min" in v else []
+    sector = (_scenario(ds).get("options") or {}).get("power_sector") or {}
+    if "state_peak_fx_need_usd" in ds and sector.get("fuel_usd_share"):
+        notes.append("and the imported fuel" if notes else "with the imported fuel")
+    return f"({' '.join(notes)})" if notes else ""
 
 
 def figures(ds: xr.Dataset, paths: xr.Dataset | None = None) -> list[Figure]:
@@ -54,7 +66,7 @@ def figures(ds: xr.Dataset, paths: xr.Dataset | None = None) -> list[Figure]:
         Figure(
             "Peak FX need",
             money(v.get("peak_fx_need_usd")),
-            (_month(v, "peak_fx_need") + (" (with USD loans)" if "dscr_min" in v else "")).strip(),
+            f"{_month(v, 'peak_fx_need')} {_fx_notes(ds, v)}".strip(),
         ),
     ]
     if "import_cover_months" in v:

@@ -221,6 +221,77 @@ def test_paths_without_randomness_give_the_central_comparison():
         assert_allclose(on_paths[name], expected, rtol=1e-9, atol=1e-3, err_msg=name)
 
 
+def _need(dollars_usd: np.ndarray) -> float:
+    """Peak FX need by hand: the deepest point of the cumulative dollars, as a need."""
+    return max(-float(np.cumsum(dollars_usd).min()), 0.0)
+
+
+def test_each_option_dollars_and_its_peak_fx_need_by_hand(central):
+    """From the state's books: buy BTC spends dollars (its FX need is its funding need);
+    state mining's is its run's dollar ledger less the imported fuel of the energy it uses
+    (cost recovery x fuel share, at the start rate: no inflation here); selling elsewhere
+    sends the load's equipment out in month 1 and brings its lease in; idle needs nothing."""
+    s = _load(*SHORT)
+    share = s.options.power_sector.fuel_usd_share
+    assert share == 0.8  # the packaged scenario's
+    need = central.state_peak_fx_need_usd
+    assert float(need.sel(option="idle")) == 0.0
+    assert_allclose(
+        need.sel(option="buy_btc"), central.state_peak_funding_usd.sel(option="buy_btc"), rtol=1e-12
+    )
+    mined = model.run(state_mining_scenario(s, _cr(s)), without_fleet=False)
+    fuel_usd = 1000 * mined.energy_billed_mwh.values * _cr(s) * share / s.tariff.usd_fx_rate
+    dollars = mined.fx_in_usd.values - mined.fx_out_usd.values - fuel_usd
+    assert_allclose(need.sel(option="state_mining"), _need(dollars), rtol=1e-12)
+    # the fiscal summary of compare is state mining's, fuel included
+    assert_allclose(central.peak_fx_need_usd, _need(dollars), rtol=1e-12)
+    assert float(central.peak_fx_need_month) == np.argmin(np.cumsum(dollars)) + 1
+    # the lease (from month 19) pays more than the fuel: the need is the equipment, month 1
+    other = s.options.sell_elsewhere
+    capex = other.capex_usd_per_mw * s.site.capacity_mw * s.site.mining_share
+    assert_allclose(need.sel(option="sell_elsewhere"), capex, rtol=1e-12)
+    assert float(central.state_peak_fx_need_month.sel(option="sell_elsewhere")) == 1
+
+
+def test_private_miners_paying_in_rupees_bring_no_dollars_and_burn_imported_fuel():
+    """The miners come and pay a rupee tariff: the state's dollars are only the fuel out."""
+    coming = [*SHORT, "options.sell_power.entry=always"]
+    s = _load(*coming)
+    ds = compare(s, solve_tariffs=False)
+    assert float(ds.miners_come) == 1.0
+    fuel_usd = ds.energy_gwh.sel(option="sell_power") * 1e6 * _cr(s) * 0.8 / s.tariff.usd_fx_rate
+    assert_allclose(ds.state_peak_fx_need_usd.sel(option="sell_power"), fuel_usd, rtol=1e-12)
+    # no imported fuel, nothing goes out
+    free = compare(_load(*coming, "options.power_sector.fuel_usd_share=0"), solve_tariffs=False)
+    assert float(free.state_peak_fx_need_usd.sel(option="sell_power")) == 0.0
+
+
+def test_a_usd_tariff_brings_the_miners_payments_in_as_dollars():
+    """Selling power in dollars (as Ethiopia and Paraguay do): what the miners pay comes in."""
+    from minecalc.model import options as ledgers
+
+    kwh = np.array([[1e6, 2e6, 3e6]])
+    paid = ledgers.sell_power(
+        energy_mwh=kwh / 1000,
+        price_per_kwh=np.array([0.05]),
+        cost_recovery_per_kwh=np.array([0.03]),
+        fx=np.ones((1, 3)),
+        miners_tax_usd=0.0,
+        comes=np.array([True]),
+        paid_in_usd=True,
+    )
+    assert_allclose(paid.dollars_usd, 0.05 * kwh, rtol=1e-15)
+    worth = ledgers.worth(
+        ledger=paid,
+        surplus_mwh=kwh / 1000,
+        discount_rate=0.1,
+        mid_years=np.array([0.5, 1.5, 2.5]) / 12,
+        fuel_usd_per_kwh=0.06,  # fuel dearer than the tariff: a need of 0.01 USD per kWh
+    )
+    assert_allclose(worth.fx.peak_need_usd, 0.01 * kwh.sum(), rtol=1e-12)
+    assert int(worth.fx.peak_month[0]) == 2
+
+
 # -- the command line --------------------------------------------------------------------------
 
 

@@ -255,8 +255,9 @@ COMPARE_UNDEFINED: dict[str, Where] = {  # the comparison's outputs with no valu
     "exit_tariff_per_kwh": _no_exit,
     # miners who stay away may have a cash flow that never changes sign
     "miners_irr": lambda ds: ds.miners_come == 0,
-    # nothing funded: no month to name
+    # nothing funded, no dollars needed: no month to name
     "state_peak_funding_month": lambda ds: ds.state_peak_funding_usd == 0,
+    "state_peak_fx_need_month": lambda ds: ds.state_peak_fx_need_usd == 0,
 }
 
 

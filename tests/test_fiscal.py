@@ -516,3 +516,13 @@ def test_compare_over_paths_gives_the_p90_of_the_minimum_dscr():
     assert_allclose(fiscal["dscr_min_p90"], p90, rtol=1e-12)
     assert (per_path >= fiscal["dscr_min_p90"]).mean() >= 0.9
     assert_allclose(fiscal["dscr_min"], np.median(per_path), rtol=1e-12)
+
+
+def test_the_dollars_by_month_are_detail_unless_there_is_an_fx_block():
+    lean, full, reserves = _run(), _run(detail=model.DETAIL), _run(FX_BLOCK)
+    assert "fx_out_usd" not in lean and "import_cover_months" not in lean
+    assert "fx_out_usd" in full and "import_cover_months" not in full
+    assert "fx_out_usd" in reserves and "import_cover_months" in reserves
+    # the headline is the same either way
+    assert_allclose(lean.peak_fx_need_usd, full.peak_fx_need_usd, rtol=0)
+    assert_allclose(full.peak_fx_need_usd, max(-float(full.fx_position_usd.min()), 0.0))

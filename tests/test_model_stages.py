@@ -151,7 +151,16 @@ def _groups_of(ds):
         (
             "pk2000mw",
             {},
-            {"core", "economics", "summary", "epochs", "hourly", "without_fleet", "coords"},
+            {
+                "core",
+                "economics",
+                "summary",
+                "epochs",
+                "hourly",
+                "dollars",
+                "without_fleet",
+                "coords",
+            },
         ),
         (
             "pk2000mw_response",
@@ -162,6 +171,7 @@ def _groups_of(ds):
                 "summary",
                 "epochs",
                 "hourly",
+                "dollars",
                 "without_fleet",
                 "response",
                 "coords",

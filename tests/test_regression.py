@@ -8,7 +8,8 @@ pk2000mw_fiscal with issue 15, which also regenerated the comparison (private mi
 decide after their profit tax, and deduct the facilities' tax depreciation too) and the
 cases whose machines outlive the horizon (their depreciation ran over the horizon plus a
 month instead of their life: depreciation_usd and cost_per_btc_all_in_usd change, nothing
-else). Every variable
+else); the comparison again when its fiscal summary took state mining's peak FX need with
+the imported fuel (peak_fx_need_usd and its month change, nothing else). Every variable
 must still agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture
 and says why in the commit: ``python tests/test_regression.py [CASE ...]`` (all cases by
 default).

@@ -9,6 +9,7 @@ the ledger. Held BTC is a reserve asset or not, a switch; both are reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,20 +48,26 @@ def fx_ledger(*, money: Money, financed: Financed | None, reserves: Fx | None) -
     if financed is not None:
         out = out + financed.foreign_service_usd
         dollars_in = dollars_in + financed.foreign_drawn_usd
+    position, with_btc = positions(
+        usd_in=dollars_in,
+        usd_out=out,
+        reserves=reserves,
+        held_usd=money.flows.reserve.reserve_value_usd,
+    )
+    return FxLedger(out_usd=out, in_usd=dollars_in, position=position, with_btc=with_btc)
+
+
+def positions(
+    *, usd_in: np.ndarray, usd_out: np.ndarray, reserves: Fx | None, held_usd: np.ndarray
+) -> tuple[state.FxPosition, state.FxPosition | None]:
+    """The dollar position (:func:`minecalc.state.fx_position`), and with the held BTC
+    (``held_usd``, (..., n)) counted as a reserve asset; None without ``reserves``."""
     if reserves is None:
-        position = state.fx_position(usd_in=dollars_in, usd_out=out)
-        return FxLedger(out_usd=out, in_usd=dollars_in, position=position, with_btc=None)
-    cover = {
-        "usd_in": dollars_in,
-        "usd_out": out,
+        return state.fx_position(usd_in=usd_in, usd_out=usd_out), None
+    cover: dict[str, Any] = {
+        "usd_in": usd_in,
+        "usd_out": usd_out,
         "reserves_usd": reserves.reserves_usd,
         "imports_usd_per_month": reserves.imports_usd_per_month,
     }
-    return FxLedger(
-        out_usd=out,
-        in_usd=dollars_in,
-        position=state.fx_position(**cover),
-        with_btc=state.fx_position(
-            **cover, reserve_assets_usd=money.flows.reserve.reserve_value_usd
-        ),
-    )
+    return state.fx_position(**cover), state.fx_position(**cover, reserve_assets_usd=held_usd)

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import finance, state
+from ..config import Fx
+from .fx_ledger import positions
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class Ledger:
     """Surplus energy this option uses or sells [kWh], (..., n)."""
     energy_sold_kwh: np.ndarray
     """Of that, the energy sold to a consumer, who then shares the capacity charge [kWh]."""
+    dollars_usd: np.ndarray
+    """Dollars into the country less dollars out through the option's own books [USD],
+    (..., n); the imported fuel of the energy it uses is not in it (:func:`worth`)."""
 
 
 def _terminal(reserve: finance.Treasury) -> np.ndarray:
@@ -48,7 +53,7 @@ def _nothing_held(shape: tuple[int, ...]) -> finance.Treasury:
 def idle(*, months: int) -> Ledger:
     """The reference: nothing used, nothing earned, nothing held."""
     zero = np.zeros(months)
-    return Ledger(zero, _nothing_held(zero.shape), zero, zero)
+    return Ledger(zero, _nothing_held(zero.shape), zero, zero, zero)
 
 
 def state_mining(
@@ -56,6 +61,7 @@ def state_mining(
     cash_usd: np.ndarray,
     reserve: finance.Treasury,
     energy_mwh: np.ndarray,
+    dollars_usd: np.ndarray,
 ) -> Ledger:
     """The state mines: the model's own ledger, its energy costed at cost recovery.
 
@@ -68,8 +74,10 @@ def state_mining(
         The run's reserve.
     energy_mwh : array_like, shape (..., n)
         Energy billed to the fleet [MWh].
+    dollars_usd : array_like, shape (..., n)
+        The run's dollars in less out [USD] (:mod:`minecalc.model.fx_ledger`).
     """
-    return Ledger(cash_usd, reserve, 1000 * energy_mwh, np.zeros_like(energy_mwh))
+    return Ledger(cash_usd, reserve, 1000 * energy_mwh, np.zeros_like(energy_mwh), dollars_usd)
 
 
 def sell_power(
@@ -80,6 +88,7 @@ def sell_power(
     fx: np.ndarray,
     miners_tax_usd: npt.ArrayLike,
     comes: npt.ArrayLike,
+    paid_in_usd: bool = False,
 ) -> Ledger:
     """Private miners buy the energy: the margin over cost recovery, plus their profit tax.
 
@@ -98,13 +107,17 @@ def sell_power(
         Profit tax the miners pay [USD] (their run's, losses carried forward).
     comes : array_like of bool, shape (...)
         Whether the private fleet comes at all (its NPV at its hurdle rate >= 0).
+    paid_in_usd : bool
+        The tariff is in USD: what the miners pay for the energy comes in as dollars (their
+        tax is paid in the local currency).
     """
     kwh = 1000 * np.asarray(energy_mwh, dtype=float) * np.asarray(comes)[..., None]
     margin = state.power_sale_margin(
         kwh, np.asarray(price_per_kwh)[..., None], 0.0, np.asarray(cost_recovery_per_kwh)[..., None]
     )
     tax = np.asarray(miners_tax_usd) * np.asarray(comes)[..., None]
-    return Ledger(margin / fx + tax, _nothing_held(kwh.shape), kwh, kwh)
+    paid = kwh * np.asarray(price_per_kwh)[..., None] / fx if paid_in_usd else np.zeros(kwh.shape)
+    return Ledger(margin / fx + tax, _nothing_held(kwh.shape), kwh, kwh, paid)
 
 
 def buy_btc(
@@ -127,7 +140,8 @@ def buy_btc(
     bought = state.btc_bought(outlay_usd, btc_price_usd)
     reserve = finance.treasury(bought, btc_price_usd, 1.0, cap_btc=cap_btc)
     none = np.zeros(np.shape(bought))
-    return Ledger(reserve.sales_usd - outlay_usd + _terminal(reserve), reserve, none, none)
+    dollars = reserve.sales_usd - outlay_usd  # bought and sold abroad
+    return Ledger(dollars + _terminal(reserve), reserve, none, none, dollars)
 
 
 def sell_elsewhere(
@@ -162,15 +176,17 @@ def sell_elsewhere(
 
     Notes
     -----
-    ``cash = (E m - max(E - S, 0) f) / fx + lease - capex``.
+    ``cash = (E m - max(E - S, 0) f) / fx + lease - capex``; the lease comes in as dollars
+    and the capex (the load's equipment, imported) goes out as dollars.
     """
     short = np.maximum(firm_kwh - surplus_kwh, 0.0)
     local = (
         firm_kwh * np.asarray(margin_per_kwh)[..., None]
         - short * np.asarray(firming_cost_per_kwh)[..., None]
     )
-    cash = local / fx + lease_usd - capex_usd
-    return Ledger(cash, _nothing_held(np.shape(cash)), firm_kwh, firm_kwh)
+    dollars = lease_usd - capex_usd
+    cash = local / fx + dollars
+    return Ledger(cash, _nothing_held(np.shape(cash)), firm_kwh, firm_kwh, dollars)
 
 
 @dataclass(frozen=True)
@@ -183,6 +199,10 @@ class Worth:
     """NPV per discounted MWh of surplus [USD/MWh] (the levelized value of the surplus)."""
     peak_funding: state.PeakFunding
     drawdown: state.Drawdown
+    fx: state.FxPosition
+    """The option's dollars, its imported fuel included."""
+    fx_with_btc: state.FxPosition | None
+    """The same with the BTC held counted as a reserve asset; None without reserves."""
 
 
 def worth(
@@ -191,14 +211,26 @@ def worth(
     surplus_mwh: np.ndarray,
     discount_rate: npt.ArrayLike,
     mid_years: np.ndarray,
+    fuel_usd_per_kwh: npt.ArrayLike = 0.0,
+    reserves: Fx | None = None,
 ) -> Worth:
-    """NPV, value per MWh of surplus, peak funding and the reserve's largest drawdown."""
+    """NPV, value per MWh of surplus, peak funding, the reserve's largest drawdown and the
+    dollar position, where the energy the option uses burns ``fuel_usd_per_kwh`` of
+    imported fuel [USD/kWh], (..., n), against the country's ``reserves`` if given."""
     npv = finance.npv(ledger.cash_usd, discount_rate, mid_years)
     pv_mwh = finance.npv(surplus_mwh, discount_rate, mid_years)
     before_end = ledger.cash_usd - _terminal(ledger.reserve)  # funding counts no end value
+    position, with_btc = positions(
+        usd_in=ledger.dollars_usd,
+        usd_out=ledger.energy_kwh * np.asarray(fuel_usd_per_kwh, dtype=float),
+        reserves=reserves,
+        held_usd=ledger.reserve.reserve_value_usd,
+    )
     return Worth(
         npv_usd=np.asarray(npv),
         usd_per_mwh=np.asarray(npv) / pv_mwh,
         peak_funding=state.peak_funding(before_end),
         drawdown=state.largest_drawdown(ledger.reserve.reserve_value_usd),
+        fx=position,
+        fx_with_btc=with_btc,
     )

@@ -257,13 +257,19 @@ def tax(*, taxes: Taxes) -> dict[str, Any]:
     }
 
 
-def fx(*, ledger: FxLedger) -> dict[str, Any]:
-    """The dollars out and in by month, the position and the import cover at the worst."""
-    assert ledger.with_btc is not None, "the ledger has no reserves to cover imports"
+def dollars(*, ledger: FxLedger) -> dict[str, Any]:
+    """The dollars out and in by month, and the position."""
     return {
         "fx_out_usd": ledger.out_usd,
         "fx_in_usd": ledger.in_usd,
         "fx_position_usd": ledger.position.cumulative_usd,
+    }
+
+
+def fx(*, ledger: FxLedger) -> dict[str, Any]:
+    """The import cover at the worst point of the dollar position, with and without BTC."""
+    assert ledger.with_btc is not None, "the ledger has no reserves to cover imports"
+    return {
         "import_cover_months": ledger.position.import_cover_months,
         "import_cover_with_btc_months": ledger.with_btc.import_cover_months,
     }

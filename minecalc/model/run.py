@@ -23,8 +23,9 @@ from .prices import Prices, prices
 from .summary import summarize
 from .timeline import Timeline, timeline
 
-DETAIL = ("epochs", "hourly")
-"""Optional detail: per-epoch and halving records; month x hour dispatch."""
+DETAIL = ("epochs", "hourly", "dollars")
+"""Optional detail: per-epoch and halving records; month x hour dispatch; the dollars out
+and in by month (always there with an ``fx`` block)."""
 
 
 def run(
@@ -50,9 +51,10 @@ def run(
         Monthly paths replacing the scenario's constant or trend values (see
         :data:`~minecalc.model.PATHS`); their other dimensions (e.g. ``path``) become
         scenario dimensions.
-    detail : collection of {"epochs", "hourly"}
-        Keep the per-epoch and halving variables, and the month x hour dispatch; each
-        holds many values per scenario, so large sweeps and Monte Carlo pass ``()``.
+    detail : collection of {"epochs", "hourly", "dollars"}
+        Keep the per-epoch and halving variables, the month x hour dispatch and the dollars
+        by month; each holds many values per scenario, so large sweeps and Monte Carlo pass
+        ``()``.
     without_fleet : bool
         Also project the network as if the fleet had not come (one more chain run): the
         ``without_fleet`` group, which shows what the fleet's own hashrate does.
@@ -155,6 +157,8 @@ def _groups(
         groups["financing"] = outputs.financing(financed=financed)
     if cash.taxes is not None:
         groups["tax"] = outputs.tax(taxes=cash.taxes)
+    if scenario.fx is not None or "dollars" in detail:
+        groups["dollars"] = outputs.dollars(ledger=dollars)
     if scenario.fx is not None:
         groups["fx"] = outputs.fx(ledger=dollars)
     if scenario.options is not None:

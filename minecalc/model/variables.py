@@ -380,7 +380,7 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ("tax_depreciation_usd", T, "USD", "tax depreciation of the machines and facilities"),
         ("tax_usd_total", NONE, "USD", "profit tax paid over the horizon"),
     ],
-    "fx": [
+    "dollars": [
         (
             "fx_out_usd",
             T,
@@ -389,6 +389,8 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
         ),
         ("fx_in_usd", T, "USD", "dollars in: BTC sold, USD loans drawn"),
         ("fx_position_usd", T, "USD", "cumulative dollars in less out"),
+    ],
+    "fx": [
         (
             "import_cover_months",
             NONE,
@@ -443,6 +445,13 @@ _TABLE: dict[str, list[tuple[str, tuple[str, ...], str | None, str]]] = {
             "peak funding: the deepest cumulative cash flow before what is held at the end",
         ),
         ("state_peak_funding_month", ("option",), "months", "month of the peak funding need"),
+        (
+            "state_peak_fx_need_usd",
+            ("option",),
+            "USD",
+            "peak FX need: the deepest point of the option's cumulative dollars in less out",
+        ),
+        ("state_peak_fx_need_month", ("option",), "months", "month of the peak FX need"),
         ("reserve_drawdown", ("option",), "1", "largest fall of the reserve's value from a peak"),
         ("state_reserve_btc_end", ("option",), "BTC", "BTC the state holds at the end"),
         (
