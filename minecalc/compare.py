@@ -455,9 +455,9 @@ def _mining_dollars(mining: ledgers.Worth) -> dict[str, np.ndarray]:
         "peak_fx_need_usd": mining.fx.peak_need_usd,
         "peak_fx_need_month": state.month_of_peak(mining.fx.peak_month, mining.fx.peak_need_usd),
     }
-    if mining.fx_with_btc is not None:
+    if mining.cover_with_btc_months is not None:
         out["import_cover_months"] = mining.fx.import_cover_months
-        out["import_cover_with_btc_months"] = mining.fx_with_btc.import_cover_months
+        out["import_cover_with_btc_months"] = mining.cover_with_btc_months
     return out
 
 

@@ -23,8 +23,9 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -327,21 +328,40 @@ def sculpted_capacity_usd(
     return pv if capitalise_grace_interest else pv * np.exp(grace[..., 0] * lg[..., 0])
 
 
-class DSCR(NamedTuple):
-    """Debt service coverage (:func:`dscr`); NaN where no debt service is due."""
+@dataclass(frozen=True)
+class DSCR:
+    """Debt service coverage (:func:`dscr`); NaN where no debt service is due. The monthly
+    figures are computed when first read: a run reports the yearly ones."""
 
-    monthly: np.ndarray
-    """DSCR of each month [-], shape ``(..., n)``."""
+    cfads_usd: np.ndarray
+    """Cash flow available for debt service [USD], shape ``(..., n)``."""
+    debt_service_usd: np.ndarray
+    """Debt service due [USD], shape ``(..., n)``."""
     yearly: np.ndarray
     """DSCR of each 12-month project year [-], shape ``(..., ceil(n / 12))``."""
-    min_monthly: np.ndarray
-    """Lowest monthly DSCR over months with debt service [-], shape ``(...)``."""
-    mean_monthly: np.ndarray
-    """Mean of the monthly DSCRs over months with debt service [-], shape ``(...)``."""
     min_yearly: np.ndarray
     """Lowest yearly DSCR over years with debt service [-], shape ``(...)``."""
     mean_yearly: np.ndarray
     """Mean of the yearly DSCRs over years with debt service [-], shape ``(...)``."""
+
+    @functools.cached_property
+    def monthly(self) -> np.ndarray:
+        """DSCR of each month [-], shape ``(..., n)``."""
+        return _ratio(self.cfads_usd, self.debt_service_usd)
+
+    @functools.cached_property
+    def _monthly_min_mean(self) -> tuple[np.ndarray, np.ndarray]:
+        return _min_mean(self.monthly)
+
+    @property
+    def min_monthly(self) -> np.ndarray:
+        """Lowest monthly DSCR over months with debt service [-], shape ``(...)``."""
+        return self._monthly_min_mean[0]
+
+    @property
+    def mean_monthly(self) -> np.ndarray:
+        """Mean of the monthly DSCRs over months with debt service [-], shape ``(...)``."""
+        return self._monthly_min_mean[1]
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -388,13 +408,9 @@ def dscr(cfads_usd: npt.ArrayLike, debt_service_usd: npt.ArrayLike) -> DSCR:
     cf, ds = np.broadcast_arrays(
         np.asarray(cfads_usd, dtype=np.float64), np.asarray(debt_service_usd, dtype=np.float64)
     )
-    n = cf.shape[-1]
-    pad = [(0, 0)] * (cf.ndim - 1) + [(0, -n % 12)]
-    years = (*cf.shape[:-1], -(-n // 12), 12)
-    cf_year = np.pad(cf, pad).reshape(years).sum(axis=-1)
-    ds_year = np.pad(ds, pad).reshape(years).sum(axis=-1)
-    monthly, yearly = _ratio(cf, ds), _ratio(cf_year, ds_year)
-    return DSCR(monthly, yearly, *_min_mean(monthly), *_min_mean(yearly))
+    starts = np.arange(0, cf.shape[-1], 12)  # a short last year sums the months it has
+    yearly = _ratio(np.add.reduceat(cf, starts, axis=-1), np.add.reduceat(ds, starts, axis=-1))
+    return DSCR(cf, ds, yearly, *_min_mean(yearly))
 
 
 def llcr(
@@ -440,9 +456,12 @@ def llcr(
     tenor = _int_months("maturity_months", maturity_months)[..., None]
     k = np.arange(cf.shape[-1])
     live = k < tenor
-    pv_start = np.where(live, cf * np.exp(-(k + 1) * lg), 0.0)  # at month 0
-    if at_start:
-        return np.where(live[..., 0], _ratio(pv_start.sum(-1), balance[..., 0]), np.nan)
+    # discount to month 0, nothing after maturity: the shape of the rate and tenor only
+    weights = np.where(live, np.exp(-(k + 1) * lg), 0.0)
+    if at_start:  # one pass over the CFADS (a matrix product when every loan shares them)
+        pv = cf @ weights if weights.ndim == 1 else np.einsum("...k,...k->...", cf, weights)
+        return np.where(live[..., 0], _ratio(pv, balance[..., 0]), np.nan)
+    pv_start = cf * weights
     remaining = np.flip(np.cumsum(np.flip(pv_start, axis=-1), axis=-1), axis=-1)
     return np.where(live, _ratio(remaining * np.exp(k * lg), balance), np.nan)
 
@@ -478,13 +497,21 @@ def equity_cash_flow(
     )
 
 
-class Breach(NamedTuple):
-    """First covenant breach (:func:`first_breach`); -1 where there is none."""
+@dataclass(frozen=True)
+class Breach:
+    """First covenant breach (:func:`first_breach`); -1 where there is none. The month is
+    found when first read: a run reports the year."""
 
-    month: np.ndarray
-    """First month whose DSCR is below the minimum [month index], shape ``(...)``."""
+    cover: DSCR
+    floor: np.ndarray
+    """The covenant minimum, shape ``(..., 1)``."""
     year: np.ndarray
     """First project year whose DSCR is below the minimum [year index], shape ``(...)``."""
+
+    @functools.cached_property
+    def month(self) -> np.ndarray:
+        """First month whose DSCR is below the minimum [month index], shape ``(...)``."""
+        return _first(self.cover.monthly < self.floor)
 
 
 def _first(flags: np.ndarray) -> np.ndarray:
@@ -512,4 +539,4 @@ def first_breach(cover: DSCR, *, min_dscr: npt.ArrayLike) -> Breach:
     A period without debt service cannot breach (its DSCR is NaN).
     """
     floor = np.asarray(min_dscr, dtype=np.float64)[..., None]
-    return Breach(_first(cover.monthly < floor), _first(cover.yearly < floor))
+    return Breach(cover, floor, _first(cover.yearly < floor))

@@ -749,9 +749,16 @@ def profit_tax(earnings: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
     ``tax(t) = rate (B(t) - B(t-1))``: the month-by-month carry-forward rule in closed form
     (the project's domain notes, section 9).
     """
-    cumulative = np.cumsum(np.asarray(earnings, dtype=np.float64), axis=-1)
-    base = np.maximum.accumulate(np.maximum(cumulative, 0.0), axis=-1)
-    return np.asarray(rate, dtype=np.float64)[..., None] * np.diff(base, axis=-1, prepend=0.0)
+    # in place: two full-size arrays, not six (each new one costs page faults)
+    base = np.cumsum(np.asarray(earnings, dtype=np.float64), axis=-1)
+    np.maximum(base, 0.0, out=base)
+    np.maximum.accumulate(base, axis=-1, out=base)
+    r = np.asarray(rate, dtype=np.float64)[..., None]
+    tax = np.empty(np.broadcast_shapes(base.shape, r.shape))  # a swept rate adds its axes
+    tax[..., 0] = base[..., 0]
+    np.subtract(base[..., 1:], base[..., :-1], out=tax[..., 1:])
+    tax *= r
+    return tax
 
 
 def taxed_breakevens(

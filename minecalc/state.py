@@ -237,7 +237,6 @@ def fx_position(
     usd_out: npt.ArrayLike,
     reserves_usd: npt.ArrayLike = np.nan,
     imports_usd_per_month: npt.ArrayLike = np.nan,
-    reserve_assets_usd: npt.ArrayLike = 0.0,
 ) -> FxPosition:
     """The foreign-exchange ledger of a plan: what leaves the country and what comes back.
 
@@ -250,27 +249,50 @@ def fx_position(
         Foreign reserves at the start [USD].
     imports_usd_per_month : array_like, shape (...)
         The country's imports [USD/month], for import cover.
-    reserve_assets_usd : array_like, shape (..., n)
-        Assets counted as reserves besides the cash position, e.g. held BTC at market
-        value [USD]; 0 = not counted.
 
     Notes
     -----
-    ``position_k = sum_{j<=k} (in_j - out_j)``; import cover at the worst month ``k*`` is
-    ``(reserves + position_k* + assets_k*) / imports``.
+    ``position_k = sum_{j<=k} (in_j - out_j)``; import cover at the worst month is
+    :func:`import_cover_months` of the position.
     """
     net = np.asarray(usd_in, dtype=float) - np.asarray(usd_out, dtype=float)
     position = np.cumsum(net, axis=-1)
-    assets = np.broadcast_to(np.asarray(reserve_assets_usd, dtype=float), position.shape)
-    worst = np.argmin(position + assets, axis=-1)
-    at_worst = np.take_along_axis(position + assets, worst[..., None], axis=-1)[..., 0]
-    cover = (np.asarray(reserves_usd, dtype=float) + at_worst) / np.asarray(
-        imports_usd_per_month, dtype=float
-    )
+    month = position.argmin(axis=-1)
+    lowest = np.take_along_axis(position, month[..., None], axis=-1)[..., 0]
     return FxPosition(
         net_usd=net,
         cumulative_usd=position,
-        peak_need_usd=np.maximum(-position.min(axis=-1), 0.0),
-        peak_month=position.argmin(axis=-1),
-        import_cover_months=cover,
+        peak_need_usd=np.maximum(-lowest, 0.0),
+        peak_month=month,
+        import_cover_months=(np.asarray(reserves_usd, dtype=float) + lowest)
+        / np.asarray(imports_usd_per_month, dtype=float),
+    )
+
+
+def import_cover_months(
+    cumulative_usd: npt.ArrayLike,
+    reserves_usd: npt.ArrayLike,
+    imports_usd_per_month: npt.ArrayLike,
+    reserve_assets_usd: npt.ArrayLike,
+) -> np.ndarray:
+    """Months of imports the reserves cover at the worst point, counting other assets.
+
+    Parameters
+    ----------
+    cumulative_usd : array_like, shape (..., n)
+        The dollar position (:attr:`FxPosition.cumulative_usd`) [USD].
+    reserves_usd : array_like, shape (...)
+        Foreign reserves at the start [USD].
+    imports_usd_per_month : array_like, shape (...)
+        The country's imports [USD/month].
+    reserve_assets_usd : array_like, shape (..., n)
+        Assets counted as reserves besides the position, e.g. held BTC at market value [USD].
+
+    Notes
+    -----
+    ``(reserves + min_k (position_k + assets_k)) / imports``.
+    """
+    worst = np.min(np.asarray(cumulative_usd) + np.asarray(reserve_assets_usd), axis=-1)
+    return (np.asarray(reserves_usd, dtype=float) + worst) / np.asarray(
+        imports_usd_per_month, dtype=float
     )

@@ -406,6 +406,11 @@ def test_profit_tax_carries_losses_forward_by_hand():
     ebt = np.array([-10.0, 4.0, 8.0, -5.0, 6.0])
     # a loss of 10, used up by 4 and 8 leaving 2 taxable; a new loss of 5, then 6: 1 taxable
     assert_allclose(F.profit_tax(ebt, 0.5), [0.0, 0.0, 1.0, 0.0, 0.5])
+    # a swept rate adds its own axis in front of the earnings' scenarios
+    swept = F.profit_tax(np.stack([ebt, -ebt]), np.array([[0.5], [1.0]]))
+    assert swept.shape == (2, 2, 5)
+    assert_allclose(swept[1, 0], [0.0, 0.0, 2.0, 0.0, 1.0])
+    assert_allclose(swept[0, 1], F.profit_tax(-ebt, 0.5))
 
 
 @settings(max_examples=200, deadline=None)

@@ -105,12 +105,10 @@ def test_fx_peak_need_and_import_cover_by_hand():
     assert_allclose(fx.cumulative_usd, [-300.0, -500.0, -400.0, -300.0])
     assert float(fx.peak_need_usd) == 500.0 and int(fx.peak_month) == 1
     assert_allclose(fx.import_cover_months, (1270 - 500) / 100)
-    counted = state.fx_position(
-        usd_in=usd_in,
-        usd_out=usd_out,
-        reserves_usd=1270.0,
-        imports_usd_per_month=100.0,
-        reserve_assets_usd=[0.0, 200.0, 200.0, 200.0],
+    counted = state.import_cover_months(
+        fx.cumulative_usd, 1270.0, 100.0, reserve_assets_usd=[0.0, 200.0, 200.0, 200.0]
     )
-    assert_allclose(counted.import_cover_months, (1270 - 500 + 200) / 100)
-    assert float(counted.peak_need_usd) == 500.0  # the need itself is cash
+    assert_allclose(counted, (1270 - 500 + 200) / 100)
+    # the held BTC can move the worst month: worth 450 then, the first month is worse
+    later = state.import_cover_months(fx.cumulative_usd, 1270.0, 100.0, [0.0, 450.0, 0.0, 0.0])
+    assert_allclose(later, (1270 - 400) / 100)

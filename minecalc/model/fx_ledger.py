@@ -9,7 +9,6 @@ the ledger. Held BTC is a reserve asset or not, a switch; both are reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -27,8 +26,9 @@ class FxLedger:
     in_usd: np.ndarray
     position: state.FxPosition
     """Without counting held BTC as reserves."""
-    with_btc: state.FxPosition | None
-    """Counting the held BTC at market value as a reserve asset; None without reserves."""
+    cover_with_btc_months: np.ndarray | None
+    """Import cover counting the held BTC at market value as a reserve asset [months];
+    None without reserves."""
 
 
 def fx_ledger(*, money: Money, financed: Financed | None, reserves: Fx | None) -> FxLedger:
@@ -54,20 +54,25 @@ def fx_ledger(*, money: Money, financed: Financed | None, reserves: Fx | None) -
         reserves=reserves,
         held_usd=money.flows.reserve.reserve_value_usd,
     )
-    return FxLedger(out_usd=out, in_usd=dollars_in, position=position, with_btc=with_btc)
+    return FxLedger(
+        out_usd=out, in_usd=dollars_in, position=position, cover_with_btc_months=with_btc
+    )
 
 
 def positions(
     *, usd_in: np.ndarray, usd_out: np.ndarray, reserves: Fx | None, held_usd: np.ndarray
-) -> tuple[state.FxPosition, state.FxPosition | None]:
-    """The dollar position (:func:`minecalc.state.fx_position`), and with the held BTC
-    (``held_usd``, (..., n)) counted as a reserve asset; None without ``reserves``."""
+) -> tuple[state.FxPosition, np.ndarray | None]:
+    """The dollar position (:func:`minecalc.state.fx_position`), and the import cover with
+    the held BTC (``held_usd``, (..., n)) counted as a reserve asset; None without
+    ``reserves``."""
     if reserves is None:
         return state.fx_position(usd_in=usd_in, usd_out=usd_out), None
-    cover: dict[str, Any] = {
-        "usd_in": usd_in,
-        "usd_out": usd_out,
-        "reserves_usd": reserves.reserves_usd,
-        "imports_usd_per_month": reserves.imports_usd_per_month,
-    }
-    return state.fx_position(**cover), state.fx_position(**cover, reserve_assets_usd=held_usd)
+    position = state.fx_position(
+        usd_in=usd_in,
+        usd_out=usd_out,
+        reserves_usd=reserves.reserves_usd,
+        imports_usd_per_month=reserves.imports_usd_per_month,
+    )
+    return position, state.import_cover_months(
+        position.cumulative_usd, reserves.reserves_usd, reserves.imports_usd_per_month, held_usd
+    )

@@ -151,6 +151,16 @@ def capital(
     )
 
 
+def _less(total: np.ndarray | float, *costs: np.ndarray | float) -> np.ndarray:
+    """``total - costs[0] - costs[1] - ...`` in that order, into one new array: a chain of
+    binary operators makes a full-size temporary per term."""
+    out = np.empty(np.broadcast_shapes(np.shape(total), *(np.shape(c) for c in costs)))
+    np.copyto(out, total)
+    for cost in costs:
+        out -= cost
+    return out
+
+
 @dataclass(frozen=True)
 class Taxes:
     """Profit tax by month, losses carried forward without limit."""
@@ -200,7 +210,7 @@ def taxes(
     depreciation = finance.straight_line_depreciation(
         capital.hardware_usd, life_months[0], n
     ) + finance.straight_line_depreciation(facilities, life_months[1], n)
-    earnings = income_usd - costs_usd - depreciation
+    earnings = _less(income_usd, costs_usd, depreciation)
     return Taxes(
         depreciation_usd=depreciation,
         earnings_usd=earnings,
@@ -270,7 +280,7 @@ def cash_flows(
     terminal = (reserve.reserve_value_usd[..., -1] + salvage_fraction * capital.book_end_usd)[
         ..., None
     ] * at_end
-    cash = reserve.sales_usd + terminal - energy_usd - opex_usd - tax_usd - capital.capex_usd
+    cash = _less(reserve.sales_usd + terminal, energy_usd, opex_usd, tax_usd, capital.capex_usd)
     return CashFlows(reserve=reserve, cash_usd=cash, at_end=at_end)
 
 
@@ -369,7 +379,7 @@ class Money:
     def cfads_usd(self) -> np.ndarray:
         """BTC sold less energy, operating costs and tax [USD], (..., n): the cash available
         for debt service, before capex and what is held at the end."""
-        return self.flows.reserve.sales_usd - self.bill.cost_usd - self.opex_usd - self.tax_usd
+        return _less(self.flows.reserve.sales_usd, self.bill.cost_usd, self.opex_usd, self.tax_usd)
 
     @property
     def tax_usd(self) -> np.ndarray | float:

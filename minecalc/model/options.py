@@ -201,8 +201,9 @@ class Worth:
     drawdown: state.Drawdown
     fx: state.FxPosition
     """The option's dollars, its imported fuel included."""
-    fx_with_btc: state.FxPosition | None
-    """The same with the BTC held counted as a reserve asset; None without reserves."""
+    cover_with_btc_months: np.ndarray | None
+    """Import cover counting the BTC held as a reserve asset [months]; None without
+    reserves."""
 
 
 def worth(
@@ -232,5 +233,5 @@ def worth(
         peak_funding=state.peak_funding(before_end),
         drawdown=state.largest_drawdown(ledger.reserve.reserve_value_usd),
         fx=position,
-        fx_with_btc=with_btc,
+        cover_with_btc_months=with_btc,
     )

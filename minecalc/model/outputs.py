@@ -268,10 +268,10 @@ def dollars(*, ledger: FxLedger) -> dict[str, Any]:
 
 def fx(*, ledger: FxLedger) -> dict[str, Any]:
     """The import cover at the worst point of the dollar position, with and without BTC."""
-    assert ledger.with_btc is not None, "the ledger has no reserves to cover imports"
+    assert ledger.cover_with_btc_months is not None, "the ledger has no reserves to cover"
     return {
         "import_cover_months": ledger.position.import_cover_months,
-        "import_cover_with_btc_months": ledger.with_btc.import_cover_months,
+        "import_cover_with_btc_months": ledger.cover_with_btc_months,
     }
 
 
