@@ -52,6 +52,10 @@ is returned."""
 _FINE_U = np.linspace(-1.0, 1.0, 101)
 _COARSE_STEP_U = 0.1
 
+# Scenarios per block of the taxed breakevens: a block's month (a few vectors of this
+# many doubles) stays in the processor's cache through each Newton step.
+_TAX_BLOCK = 16_384
+
 
 def cash_flow_times(period_edges: npt.ArrayLike, timing: str = "mid") -> np.ndarray:
     """Time of each period's cash flow from its edges.
@@ -801,8 +805,9 @@ def taxed_breakevens(
     of running maxima of linear functions). So NPV is concave and piecewise linear. The
     steps start at the root of N, where NPV <= 0 (tax only lowers it), stay on that side of
     the root and end on it exactly, one linear piece at a time. Only the scenarios still
-    moving are computed again. The running sums are kept month by month (time-major), so
-    each month's step touches one contiguous row of every scenario.
+    moving are computed again. Scenarios go in blocks that fit in the processor's cache,
+    their running sums month by month (time-major), so each month's step touches one
+    contiguous row of the block.
     """
     n = earnings_usd.shape[-1]
     shape = np.broadcast_shapes(
@@ -811,26 +816,37 @@ def taxed_breakevens(
         np.shape(rate),
         *(np.broadcast_shapes(np.shape(s), np.shape(g)[:-1]) for s, g in directions),
     )
+    grid = shape or (1,)  # one scenario still has a scenario axis to index
+    size = int(np.prod(grid))
 
     def rows(a: npt.ArrayLike) -> np.ndarray:
-        return np.broadcast_to(np.asarray(a, dtype=np.float64), shape).reshape(-1)
+        return np.broadcast_to(np.asarray(a, dtype=np.float64), grid).reshape(-1)
 
-    def running_sums(a: npt.ArrayLike) -> np.ndarray:
-        """Running sums over the months of every scenario, (n, scenarios)."""
-        by_month = np.broadcast_to(np.asarray(a, dtype=np.float64), (*shape, n)).reshape(-1, n)
-        by_month = np.array(by_month.T, order="C")  # a copy: the sums are made in place
-        return np.cumsum(by_month, axis=0, out=by_month)
+    def running_sums(a: npt.ArrayLike, block: tuple[np.ndarray, ...]) -> np.ndarray:
+        """Running sums over the months of the block's scenarios, (n, scenarios)."""
+        by_month = np.broadcast_to(np.asarray(a, dtype=np.float64), (*grid, n))[block]
+        return np.cumsum(np.array(by_month.T, order="C"), axis=0)
 
     # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), B the taxable base
     d = np.asarray(factors, dtype=np.float64)
-    d = d.reshape(n) if d.size == n else np.broadcast_to(d, (*shape, n)).reshape(-1, n).T
-    w = d - np.concatenate([d[1:], np.zeros_like(d[:1])])
-    base, r = running_sums(earnings_usd), rows(rate)
-    n0 = rows(npv_untaxed)
-    return tuple(
-        _taxed_newton(n0, rows(s), (base, running_sums(g)), r, w, max_steps).reshape(shape)[()]
-        for s, g in directions
-    )
+    w = d - np.concatenate([d[..., 1:], np.zeros_like(d[..., :1])], axis=-1)
+    shared = w.size == n
+    n0, r = rows(npv_untaxed), rows(rate)
+    slopes = [rows(s) for s, _ in directions]
+    out = [np.full(size, np.nan) for _ in directions]
+    # blocks of scenarios whose months fit in the processor's cache: every Newton step
+    # walks them month by month, and from main memory each would cost several times more
+    for lo in range(0, size, _TAX_BLOCK):
+        part = slice(lo, min(lo + _TAX_BLOCK, size))
+        block = np.unravel_index(np.arange(part.start, part.stop), grid)
+        base = running_sums(earnings_usd, block)
+        weights = w.reshape(n) if shared else np.broadcast_to(w, (*grid, n))[block].T
+        for k, (_, g) in enumerate(directions):
+            sums = (base, running_sums(g, block))
+            out[k][part] = _taxed_newton(
+                n0[part], slopes[k][part], sums, r[part], weights, max_steps
+            )
+    return tuple(o.reshape(shape)[()] for o in out)
 
 
 def _taxed_newton(

@@ -230,6 +230,38 @@ def test_a_fee_path_switches_economic_dispatch_on_in_the_months_it_pays():
     )
 
 
+def test_taxed_breakevens_are_the_same_scenario_by_scenario_across_blocks():
+    """More scenarios than one block (finance._TAX_BLOCK), shared and own discount factors,
+    slopes of smaller shapes broadcast: each scenario's multiplier is the one it gets alone."""
+    rng = np.random.default_rng(5)
+    n, count = 12, finance._TAX_BLOCK + 300
+    earnings = rng.normal(50.0, 100.0, size=(2, count // 2, n))
+    slope = -rng.uniform(1.0, 20.0, size=(1, count // 2, n))  # broadcast on the first axis
+    npv = rng.normal(0.0, 200.0, size=(2, 1))
+    npv_slope = -1.0 + slope.sum(-1)
+    rate = np.array([[0.2], [0.35]])
+    shared = (1.1 ** -(np.arange(n) / 12))[None, None, :]
+    own = 1.2 ** -(np.arange(n) / 12) * rng.uniform(0.9, 1.0, size=(2, count // 2, n))
+    for factors in (shared, own):
+        (together,) = finance.taxed_breakevens(
+            npv_untaxed=npv,
+            earnings_usd=earnings,
+            directions=[(npv_slope, slope)],
+            rate=rate,
+            factors=factors,
+        )
+        assert together.shape == (2, count // 2)
+        for i, j in [(0, 0), (1, count // 2 - 1), (1, finance._TAX_BLOCK - count // 2), (0, 77)]:
+            (alone,) = finance.taxed_breakevens(
+                npv_untaxed=npv[i, 0],
+                earnings_usd=earnings[i, j],
+                directions=[(npv_slope[0, j], slope[0, j])],
+                rate=rate[i, 0],
+                factors=np.broadcast_to(factors, earnings.shape)[i, j],
+            )
+            assert_allclose(together[i, j], alone, rtol=1e-13)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     earnings=st.lists(st.floats(-1e3, 1e3), min_size=12, max_size=12),
