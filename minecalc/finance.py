@@ -52,6 +52,10 @@ is returned."""
 _FINE_U = np.linspace(-1.0, 1.0, 101)
 _COARSE_STEP_U = 0.1
 
+# Rows per block of the IRR's grid scan: a block's NPVs on the grid (about 200 doubles a
+# row) stay in the processor's cache.
+_IRR_BLOCK = 4_096
+
 # Scenarios per block of the taxed breakevens: a block's month (a few vectors of this
 # many doubles) stays in the processor's cache through each Newton step.
 _TAX_BLOCK = 16_384
@@ -345,24 +349,14 @@ def _irr_several_changes(
     Scans NPV on :func:`_irr_grid` and refines the sign change nearest zero on each side.
     """
     u, grid = _irr_grid(lo, hi)
-    if flows.shared:  # one matrix product for every scenario
-        s = np.where(u < 0, flows.t_hi, flows.t_lo)
-        values = flows.cf[many] @ np.exp(-u[:, None] * (flows.t[None, :] - s[:, None])).T
-    else:
-        values = np.stack([flows.npv(np.full(many.size, g), many) for g in grid], axis=-1)
-    above, below = values > 0, values < 0  # boolean masks: far faster than np.sign here
-    # Markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1.
-    marks = np.zeros((many.size, 2 * u.size - 1), dtype=bool)
-    marks[:, 0::2] = values == 0
-    marks[:, 1::2] = (above[:, :-1] & below[:, 1:]) | (below[:, :-1] & above[:, 1:])
-    where_u = np.empty(2 * u.size - 1)
-    where_u[0::2] = u
-    where_u[1::2] = 0.5 * (u[:-1] + u[1:])
-    count = marks.sum(axis=-1)
+    # the scan in blocks of rows: a block's NPVs on the grid stay in cache, and memory does
+    # not grow with the number of scenarios
+    blocks = np.array_split(many, max(1, -(-many.size // _IRR_BLOCK)))
+    scans = [_irr_scan(flows, b, u, grid) for b in blocks]
+    count, has_up, j_up, has_down, j_down = (
+        np.concatenate(found) for found in zip(*scans, strict=True)
+    )
     reason = np.where(count == 0, IRR_NO_ROOT, np.where(count == 1, IRR_OK, IRR_MULTIPLE))
-    # markers from `split` on lie at or above zero
-    split = int(np.searchsorted(where_u, 0.0))
-    (has_up, j_up), (has_down, j_down) = (_irr_marker(marks, split, up) for up in (True, False))
     # |log(1 + r)| of each side's root lies in its marker's grid interval: refine a side only
     # where its root can be the nearer one
     k_up, k_down = j_up // 2, j_down // 2
@@ -372,6 +366,33 @@ def _irr_several_changes(
     neg = _irr_root(flows, many, grid, j_down, has_down & ~(has_up & (far_up <= near_down)))
     best = np.where(np.isnan(neg) | (np.abs(np.log1p(pos)) <= np.abs(np.log1p(neg))), pos, neg)
     return best, reason
+
+
+def _irr_scan(
+    flows: _Flows, rows: np.ndarray, u: np.ndarray, grid: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """For ``rows``: how many sign changes NPV makes on the grid, and on each side of zero
+    whether there is one and the marker of the nearest (see :func:`_irr_marker`)."""
+    if flows.shared:  # one matrix product for every scenario
+        s = np.where(u < 0, flows.t_hi, flows.t_lo)
+        values = flows.cf[rows] @ np.exp(-u[:, None] * (flows.t[None, :] - s[:, None])).T
+    else:
+        values = np.stack([flows.npv(np.full(rows.size, g), rows) for g in grid], axis=-1)
+    above, below = values > 0, values < 0  # boolean masks: far faster than np.sign here
+    # Markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1.
+    marks = np.zeros((rows.size, 2 * u.size - 1), dtype=bool)
+    marks[:, 0::2] = values == 0
+    marks[:, 1::2] = (above[:, :-1] & below[:, 1:]) | (below[:, :-1] & above[:, 1:])
+    where_u = np.empty(2 * u.size - 1)
+    where_u[0::2] = u
+    where_u[1::2] = 0.5 * (u[:-1] + u[1:])
+    # markers from `split` on lie at or above zero
+    split = int(np.searchsorted(where_u, 0.0))
+    return (
+        marks.sum(axis=-1),
+        *_irr_marker(marks, split, upward=True),
+        *_irr_marker(marks, split, upward=False),
+    )
 
 
 def _irr_marker(marks: np.ndarray, split: int, upward: bool) -> tuple[np.ndarray, ...]:
@@ -824,7 +845,13 @@ def taxed_breakevens(
 
     def running_sums(a: npt.ArrayLike, block: tuple[np.ndarray, ...]) -> np.ndarray:
         """Running sums over the months of the block's scenarios, (n, scenarios)."""
-        by_month = np.broadcast_to(np.asarray(a, dtype=np.float64), (*grid, n))[block]
+        a = np.asarray(a, dtype=np.float64)
+        own = (1,) * (len(grid) + 1 - a.ndim) + a.shape[:-1]  # its scenario axes, aligned
+        # the block's rows of ``a`` itself: a smaller shape is never broadcast in full
+        at = np.ravel_multi_index(
+            [b if m > 1 else 0 * b for b, m in zip(block, own, strict=True)], own
+        )
+        by_month = a.reshape(-1, n)[at]
         return np.cumsum(np.array(by_month.T, order="C"), axis=0)
 
     # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), B the taxable base
