@@ -1,6 +1,8 @@
 """Finance: NPV and IRR against numpy-financial, hand-computed payback, depreciation,
 treasury and cost per BTC, breakevens plugged back in, and properties."""
 
+import itertools
+
 import numpy as np
 import numpy_financial as npf
 import pandas as pd
@@ -437,3 +439,14 @@ def test_escalating_and_discounting_at_the_nominal_rate_gives_the_real_npv(real,
         rtol=1e-9,
         atol=1e-6 * max(1.0, float(np.abs(real).sum())),
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, (4, 9), elements=st.sampled_from([-2.0, -0.5, 0.0, 0.0, 1.0, 3.0])))
+def test_sign_changes_skip_zero_flows(cf):
+    """The count the IRR's reason codes rest on, against a loop over each row's nonzero signs."""
+    expected = []
+    for row in cf:
+        signs = [np.sign(x) for x in row if x != 0]
+        expected.append(sum(a != b for a, b in itertools.pairwise(signs)))
+    assert_array_equal(F._sign_changes(cf), expected)
