@@ -844,16 +844,20 @@ def taxed_breakevens(
     def rows(a: npt.ArrayLike) -> np.ndarray:
         return np.broadcast_to(np.asarray(a, dtype=np.float64), grid).reshape(-1)
 
-    def running_sums(a: npt.ArrayLike, block: tuple[np.ndarray, ...]) -> np.ndarray:
-        """Running sums over the months of the block's scenarios, (n, scenarios)."""
+    def by_month(a: npt.ArrayLike, block: tuple[np.ndarray, ...]) -> np.ndarray:
+        """The block's scenarios of ``a`` (..., n), months first: (n, scenarios)."""
         a = np.asarray(a, dtype=np.float64)
         own = (1,) * (len(grid) + 1 - a.ndim) + a.shape[:-1]  # its scenario axes, aligned
         # the block's rows of ``a`` itself: a smaller shape is never broadcast in full
         at = np.ravel_multi_index(
             [b if m > 1 else 0 * b for b, m in zip(block, own, strict=True)], own
         )
-        by_month = a.reshape(-1, n)[at]
-        return np.cumsum(np.array(by_month.T, order="C"), axis=0)
+        return np.array(a.reshape(-1, n)[at].T, order="C")
+
+    def running_sums(a: npt.ArrayLike, block: tuple[np.ndarray, ...]) -> np.ndarray:
+        """Running sums over the months of the block's scenarios, (n, scenarios)."""
+        sums = by_month(a, block)
+        return np.cumsum(sums, axis=0, out=sums)
 
     # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), B the taxable base
     d = np.asarray(factors, dtype=np.float64)
@@ -868,7 +872,7 @@ def taxed_breakevens(
         part = slice(lo, min(lo + _TAX_BLOCK, size))
         block = np.unravel_index(np.arange(part.start, part.stop), grid)
         base = running_sums(earnings_usd, block)
-        weights = w.reshape(n) if shared else np.broadcast_to(w, (*grid, n))[block].T
+        weights = w.reshape(n) if shared else by_month(w, block)
         for k, (_, g) in enumerate(directions):
             sums = (base, running_sums(g, block))
             out[k][part] = _taxed_newton(
