@@ -167,6 +167,17 @@ def _units(units: str, label: str, *, percent: bool = False) -> dict:
     return {"units": units, "label": label, **({"display_units": "%"} if percent else {})}
 
 
+def _share(default: float, description: str, label: str) -> Any:
+    """A field holding a share or a fraction in [0, 1], shown in % in figures and reports."""
+    return Field(
+        default,
+        ge=0,
+        le=1,
+        description=description,
+        json_schema_extra=_units("1", label, percent=True),
+    )
+
+
 class _Model(BaseModel):
     """Base of all config models: unknown keys forbidden, frozen, finite numbers only.
 
@@ -879,12 +890,10 @@ class Tariff(_Model):
         description="always: run whenever power is available; economic: run an "
         "hour only when its revenue covers its energy cost.",
     )
-    take_or_pay_fraction: float = Field(
+    take_or_pay_fraction: float = _share(
         0.0,
-        ge=0,
-        le=1,
-        description="Share of the available energy paid for whether used or not [1].",
-        json_schema_extra=_units("1", "Take-or-pay share of the energy", percent=True),
+        "Share of the available energy paid for whether used or not [1].",
+        "Take-or-pay share of the energy",
     )
 
     @field_validator("time_of_use")
@@ -957,28 +966,22 @@ class Costs(_Model):
         description="Fixed costs [USD/year].",
         json_schema_extra=_units("USD/year", "Fixed costs"),
     )
-    salvage_fraction: float = Field(
+    salvage_fraction: float = _share(
         0.0,
-        ge=0,
-        le=1,
-        description="Share of the machines' book value recovered at the horizon's end [1].",
-        json_schema_extra=_units("1", "Salvage share of machines' book value", percent=True),
+        "Share of the machines' book value recovered at the horizon's end [1].",
+        "Salvage share of machines' book value",
     )
-    facilities_usd_share: float = Field(
+    facilities_usd_share: float = _share(
         1.0,
-        ge=0,
-        le=1,
-        description="Share of the facilities imported and priced in USD (the machines all "
+        "Share of the facilities imported and priced in USD (the machines all "
         "are); the rest is local, priced in the tariff currency at the starting rate [1].",
-        json_schema_extra=_units("1", "Imported share of the facilities", percent=True),
+        "Imported share of the facilities",
     )
-    om_usd_share: float = Field(
+    om_usd_share: float = _share(
         1.0,
-        ge=0,
-        le=1,
-        description="Share of O&M and fixed costs paid in USD; the rest is local, priced in "
+        "Share of O&M and fixed costs paid in USD; the rest is local, priced in "
         "the tariff currency at the starting rate [1].",
-        json_schema_extra=_units("1", "USD share of O&M and fixed costs", percent=True),
+        "USD share of O&M and fixed costs",
     )
 
 
@@ -997,12 +1000,10 @@ class Finance(_Model):
         description="nominal: the rate discounts the (escalated) USD cash flows as is; real: "
         "it is converted to (1 + rate)(1 + inflation.usd_per_year) - 1 first.",
     )
-    btc_held_fraction: float = Field(
+    btc_held_fraction: float = _share(
         0.0,
-        ge=0,
-        le=1,
-        description="Share of mined BTC kept in a reserve, not sold [1].",
-        json_schema_extra=_units("1", "Share of BTC held in reserve", percent=True),
+        "Share of mined BTC kept in a reserve, not sold [1].",
+        "Share of BTC held in reserve",
     )
     alternative_energy_price_per_kwh: float | None = Field(
         None,
@@ -1044,13 +1045,11 @@ class PowerSector(_Model):
         description="Share of the energy sent out lost in transmission and distribution [1].",
         json_schema_extra=_units("1", "Transmission and distribution losses", percent=True),
     )
-    fuel_usd_share: float = Field(
+    fuel_usd_share: float = _share(
         0.0,
-        ge=0,
-        le=1,
-        description="Share of the marginal cost paid abroad in dollars for imported fuel: "
+        "Share of the marginal cost paid abroad in dollars for imported fuel: "
         "what each kWh the surplus supplies costs the country in foreign currency [1].",
-        json_schema_extra=_units("1", "Imported fuel share of the marginal cost", percent=True),
+        "Imported fuel share of the marginal cost",
     )
     capacity_payments_per_year: float | None = Field(
         None,
@@ -1122,12 +1121,10 @@ class SellPower(_Model):
         "rate is at least 0 [1/year].",
         json_schema_extra=_units("1/year", "Private hurdle rate", percent=True),
     )
-    profit_tax_rate: float = Field(
+    profit_tax_rate: float = _share(
         0.0,
-        ge=0,
-        le=1,
-        description="Tax on the private miners' profit, losses carried forward [1].",
-        json_schema_extra=_units("1", "Profit tax", percent=True),
+        "Tax on the private miners' profit, losses carried forward [1].",
+        "Profit tax",
     )
     entry: Literal["share", "npv", "always"] = Field(
         "share",

@@ -145,47 +145,20 @@ def _groups_of(ds):
     return out
 
 
+ALWAYS = {"core", "economics", "summary", "coords"}
+DEFAULT = ALWAYS | {"epochs", "hourly", "dollars", "without_fleet"}  # all detail
+
+
 @pytest.mark.parametrize(
     "config, options, groups",
     [
-        (
-            "pk2000mw",
-            {},
-            {
-                "core",
-                "economics",
-                "summary",
-                "epochs",
-                "hourly",
-                "dollars",
-                "without_fleet",
-                "coords",
-            },
-        ),
-        (
-            "pk2000mw_response",
-            {},
-            {
-                "core",
-                "economics",
-                "summary",
-                "epochs",
-                "hourly",
-                "dollars",
-                "without_fleet",
-                "response",
-                "coords",
-            },
-        ),
-        (
-            "pk2000mw",
-            {"detail": (), "without_fleet": False},
-            {"core", "economics", "summary", "coords"},
-        ),
+        ("pk2000mw", {}, DEFAULT),
+        ("pk2000mw_response", {}, DEFAULT | {"response"}),
+        ("pk2000mw", {"detail": (), "without_fleet": False}, ALWAYS),
         (
             "pk2000mw",
             {"detail": ("hourly",)},
-            {"core", "economics", "summary", "hourly", "without_fleet", "coords"},
+            ALWAYS | {"hourly", "without_fleet"},
         ),
     ],
 )
