@@ -234,11 +234,11 @@ def compare(
     fuel_usd_per_kwh = (
         cr * sector.fuel_usd_share / scenario.tariff.usd_fx_rate * a["usd_price_level"]
     )
+    rate, mid_years = _state_rate(scenario), _months(scenario).mid_years
     worth = {
         kind: ledgers.worth(
-            ledger=led, surplus_mwh=surplus_kwh / 1000, discount_rate=_state_rate(scenario),
-            mid_years=_months(scenario).mid_years, fuel_usd_per_kwh=fuel_usd_per_kwh,
-            reserves=scenario.fx,
+            ledger=led, surplus_mwh=surplus_kwh / 1000, discount_rate=rate, mid_years=mid_years,
+            fuel_usd_per_kwh=fuel_usd_per_kwh, reserves=scenario.fx,
         )
         for kind, led in made.items()
     }  # fmt: skip

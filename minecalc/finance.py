@@ -350,10 +350,16 @@ def _irr_several_changes(
     Scans NPV on :func:`_irr_grid` and refines the sign change nearest zero on each side.
     """
     u, grid = _irr_grid(lo, hi)
+    # markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1; those from
+    # `split` on lie at or above zero
+    where_u = np.empty(2 * u.size - 1)
+    where_u[0::2] = u
+    where_u[1::2] = 0.5 * (u[:-1] + u[1:])
+    split = int(np.searchsorted(where_u, 0.0))
     # the scan in blocks of rows: a block's NPVs on the grid stay in cache, and memory does
     # not grow with the number of scenarios
     blocks = np.array_split(many, max(1, -(-many.size // _IRR_BLOCK)))
-    scans = [_irr_scan(flows, b, u, grid) for b in blocks]
+    scans = [_irr_scan(flows, b, (u, grid), split) for b in blocks]
     count, has_up, j_up, has_down, j_down = (
         np.concatenate(found) for found in zip(*scans, strict=True)
     )
@@ -370,25 +376,21 @@ def _irr_several_changes(
 
 
 def _irr_scan(
-    flows: _Flows, rows: np.ndarray, u: np.ndarray, grid: np.ndarray
+    flows: _Flows, rows: np.ndarray, grids: tuple[np.ndarray, np.ndarray], split: int
 ) -> tuple[np.ndarray, ...]:
-    """For ``rows``: how many sign changes NPV makes on the grid, and on each side of zero
-    whether there is one and the marker of the nearest (see :func:`_irr_marker`)."""
+    """For ``rows``: how many sign changes NPV makes on the grid (``u = log(1 + r)`` and the
+    rates), and on each side of zero whether there is one and the marker of the nearest
+    (see :func:`_irr_marker`; markers from ``split`` on lie at or above zero)."""
+    u, grid = grids
     if flows.shared:  # one matrix product for every scenario
         s = np.where(u < 0, flows.t_hi, flows.t_lo)
         values = flows.cf[rows] @ np.exp(-u[:, None] * (flows.t[None, :] - s[:, None])).T
     else:
         values = np.stack([flows.npv(np.full(rows.size, g), rows) for g in grid], axis=-1)
     above, below = values > 0, values < 0  # boolean masks: far faster than np.sign here
-    # Markers in order of rate: grid point j at 2j, interval (j, j+1) at 2j+1.
     marks = np.zeros((rows.size, 2 * u.size - 1), dtype=bool)
     marks[:, 0::2] = values == 0
     marks[:, 1::2] = (above[:, :-1] & below[:, 1:]) | (below[:, :-1] & above[:, 1:])
-    where_u = np.empty(2 * u.size - 1)
-    where_u[0::2] = u
-    where_u[1::2] = 0.5 * (u[:-1] + u[1:])
-    # markers from `split` on lie at or above zero
-    split = int(np.searchsorted(where_u, 0.0))
     return (
         marks.sum(axis=-1),
         *_irr_marker(marks, split, upward=True),

@@ -264,8 +264,7 @@ def fx_position(
         cumulative_usd=position,
         peak_need_usd=np.maximum(-lowest, 0.0),
         peak_month=month,
-        import_cover_months=(np.asarray(reserves_usd, dtype=float) + lowest)
-        / np.asarray(imports_usd_per_month, dtype=float),
+        import_cover_months=_months_of_imports(reserves_usd, lowest, imports_usd_per_month),
     )
 
 
@@ -293,6 +292,13 @@ def import_cover_months(
     ``(reserves + min_k (position_k + assets_k)) / imports``.
     """
     worst = np.min(np.asarray(cumulative_usd) + np.asarray(reserve_assets_usd), axis=-1)
-    return (np.asarray(reserves_usd, dtype=float) + worst) / np.asarray(
+    return _months_of_imports(reserves_usd, worst, imports_usd_per_month)
+
+
+def _months_of_imports(
+    reserves_usd: npt.ArrayLike, worst_usd: npt.ArrayLike, imports_usd_per_month: npt.ArrayLike
+) -> np.ndarray:
+    """``(reserves + worst) / imports`` [months]: the reserves left at the worst point."""
+    return (np.asarray(reserves_usd, dtype=float) + worst_usd) / np.asarray(
         imports_usd_per_month, dtype=float
     )
