@@ -56,10 +56,6 @@ _COARSE_STEP_U = 0.1
 # row) stay in the processor's cache.
 _IRR_BLOCK = 4_096
 
-# Scenarios per block of the taxed breakevens: a block's month (a few vectors of this
-# many doubles) stays in the processor's cache through each Newton step.
-_TAX_BLOCK = 16_384
-
 
 def cash_flow_times(period_edges: npt.ArrayLike, timing: str = "mid") -> np.ndarray:
     """Time of each period's cash flow from its edges.
@@ -828,10 +824,8 @@ def taxed_breakevens(
     fall with time, PV(tax) is convex and piecewise linear in ``k`` (a positive combination
     of running maxima of linear functions). So NPV is concave and piecewise linear. The
     steps start at the root of N, where NPV <= 0 (tax only lowers it), stay on that side of
-    the root and end on it exactly, one linear piece at a time. Only the scenarios still
-    moving are computed again. Scenarios go in blocks that fit in the processor's cache,
-    their running sums month by month (time-major), so each month's step touches one
-    contiguous row of the block.
+    the root and end on it exactly, one linear piece at a time. Each scenario steps on its
+    own, one compiled pass over its months per step (:func:`minecalc.kernels.taxed_newton`).
     """
     n = earnings_usd.shape[-1]
     shape = np.broadcast_shapes(
@@ -842,111 +836,35 @@ def taxed_breakevens(
     )
     grid = shape or (1,)  # one scenario still has a scenario axis to index
     size = int(np.prod(grid))
+    scenario = np.unravel_index(np.arange(size), grid)
 
     def rows(a: npt.ArrayLike) -> np.ndarray:
-        return np.broadcast_to(np.asarray(a, dtype=np.float64), grid).reshape(-1)
+        return np.ascontiguousarray(
+            np.broadcast_to(np.asarray(a, dtype=np.float64), grid).reshape(-1)
+        )
 
-    def by_month(a: npt.ArrayLike, block: tuple[np.ndarray, ...]) -> np.ndarray:
-        """The block's scenarios of ``a`` (..., n), months first: (n, scenarios)."""
+    def by_row(a: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """``a`` (..., n) as its own rows (never broadcast in full), and each scenario's row."""
         a = np.asarray(a, dtype=np.float64)
         own = (1,) * (len(grid) + 1 - a.ndim) + a.shape[:-1]  # its scenario axes, aligned
-        # the block's rows of ``a`` itself: a smaller shape is never broadcast in full
         at = np.ravel_multi_index(
-            [b if m > 1 else 0 * b for b, m in zip(block, own, strict=True)], own
+            [i if m > 1 else np.zeros_like(i) for i, m in zip(scenario, own, strict=True)], own
         )
-        return np.array(a.reshape(-1, n)[at].T, order="C")
+        return np.ascontiguousarray(a.reshape(-1, n)), at
 
-    def running_sums(a: npt.ArrayLike, block: tuple[np.ndarray, ...]) -> np.ndarray:
-        """Running sums over the months of the block's scenarios, (n, scenarios)."""
-        sums = by_month(a, block)
-        return np.cumsum(sums, axis=0, out=sums)
+    from minecalc import kernels  # imported on use: numba costs 0.2 s at start-up
 
     # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), B the taxable base
     d = np.asarray(factors, dtype=np.float64)
     w = d - np.concatenate([d[..., 1:], np.zeros_like(d[..., :1])], axis=-1)
-    shared = w.size == n
     n0, r = rows(npv_untaxed), rows(rate)
-    slopes = [rows(s) for s, _ in directions]
-    out = [np.full(size, np.nan) for _ in directions]
-    # blocks of scenarios whose months fit in the processor's cache: every Newton step
-    # walks them month by month, and from main memory each would cost several times more
-    for lo in range(0, size, _TAX_BLOCK):
-        part = slice(lo, min(lo + _TAX_BLOCK, size))
-        block = np.unravel_index(np.arange(part.start, part.stop), grid)
-        base = running_sums(earnings_usd, block)
-        weights = w.reshape(n) if shared else by_month(w, block)
-        for k, (_, g) in enumerate(directions):
-            sums = (base, running_sums(g, block))
-            out[k][part] = _taxed_newton(
-                n0[part], slopes[k][part], sums, r[part], weights, max_steps
-            )
-    return tuple(o.reshape(shape)[()] for o in out)
-
-
-def _taxed_newton(
-    n0: np.ndarray,
-    s0: np.ndarray,
-    sums: tuple[np.ndarray, np.ndarray],
-    rate: np.ndarray,
-    w: np.ndarray,
-    max_steps: int,
-) -> np.ndarray:
-    """:func:`taxed_breakevens` along one direction; ``sums`` are the running sums of the
-    earnings and of their slope, (n, scenarios); ``w`` the weights, (n,) or (n, scenarios)."""
-    # start at the root before tax: tax only lowers NPV, so that is on the root's far side
-    # (or on it), where Newton's steps on a concave NPV approach it without overshooting
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = 1.0 - n0 / s0
-    out = np.full(n0.shape, np.nan)
-    active = np.flatnonzero(np.isfinite(k))
-    scale = np.abs(n0) + np.abs(s0)
-    for _ in range(max_steps):
-        # every scenario still moving: no copies of the sums
-        pick = slice(None) if active.size == n0.size else active
-        step = k[active] - 1.0
-        w_now = w if w.ndim == 1 else w[:, pick]
-        tax, dtax = _tax_and_slope(sums[0][:, pick], sums[1][:, pick], step, w_now)
-        value = n0[active] + step * s0[active] - rate[active] * tax
-        derivative = s0[active] - rate[active] * dtax
-        done = np.abs(value) <= 1e-12 * scale[active]
-        out[active[done]] = k[active[done]]
-        moving = ~done & (derivative != 0)
-        change = value[moving] / derivative[moving]
-        k[active[moving]] -= change
-        # a step below rounding lands on the root as closely as doubles can
-        landed = np.abs(change) <= 1e-14 * np.maximum(np.abs(k[active[moving]]), 1.0)
-        out[active[moving][landed]] = k[active[moving][landed]]
-        active = active[moving][~landed]
-        if not active.size:
-            break
-    return out
-
-
-def _tax_and_slope(
-    base: np.ndarray, slope: np.ndarray, step: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """PV of the taxable base on running earnings ``base + step slope`` (n, m), per unit of
-    tax rate, and its derivative in ``step``.
-
-    The taxable base ``B(t)`` is the running maximum of ``max(C(s), 0)`` (``C`` the running
-    earnings), so along the slope it moves with the running slope where that maximum was
-    last raised (0 while it is 0): a subgradient, which is all Newton's method needs on a
-    convex function. ``w`` are ``d_t - d_t+1`` of the discount factors, (n,) or (n, m).
-    """
-    taxable, moves = np.empty_like(base), np.empty_like(base)
-    top, along = np.zeros(step.shape), np.zeros(step.shape)
-    earned = np.empty(step.shape)
-    for t in range(base.shape[0]):  # a loop over months; each step is every scenario's
-        np.multiply(slope[t], step, out=earned)
-        earned += base[t]
-        raised = earned > top
-        np.maximum(top, earned, out=taxable[t])
-        moves[t] = along
-        np.copyto(moves[t], slope[t], where=raised)
-        top, along = taxable[t], moves[t]
-    if w.ndim == 1:
-        return w @ taxable, w @ moves
-    return np.einsum("tm,tm->m", w, taxable), np.einsum("tm,tm->m", w, moves)
+    fixed = (*by_row(earnings_usd), *by_row(w))
+    out = []
+    for s, g in directions:
+        e, e_at, w_rows, w_at = fixed
+        k = kernels.taxed_newton(n0, rows(s), r, e, e_at, *by_row(g), w_rows, w_at, max_steps)
+        out.append(k.reshape(shape)[()])
+    return tuple(out)
 
 
 def nominal_rate(
