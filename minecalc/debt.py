@@ -490,11 +490,13 @@ def equity_cash_flow(
     ``CF_equity = CF_project + drawn - DS``. Tax is the caller's: interest's tax
     shield belongs in the project cash flow passed in, if the tax rules allow it.
     """
-    return (
-        np.asarray(project_cash_flow_usd, dtype=np.float64)
-        + np.asarray(drawn_usd, dtype=np.float64)
-        - np.asarray(debt_service_usd, dtype=np.float64)
+    flows = [np.asarray(x, dtype=np.float64) for x in (project_cash_flow_usd, drawn_usd)]
+    service = np.asarray(debt_service_usd, dtype=np.float64)
+    # in place: one new array, not a temporary as large as the result
+    equity = np.add(
+        *flows, out=np.empty(np.broadcast_shapes(*(x.shape for x in flows), service.shape))
     )
+    return np.subtract(equity, service, out=equity)
 
 
 @dataclass(frozen=True)

@@ -249,7 +249,9 @@ def irr_with_reason(
     finite = np.isfinite(cf2).all(axis=-1) & (
         np.isfinite(t2).all(axis=-1) if not flows.shared else bool(np.isfinite(t2).all())
     )
-    changes = np.where(finite, _sign_changes(np.where(finite[:, None], cf2, 0.0)), 0)
+    # rows with a NaN or inf get no root: their flows are zeroed only when there are any
+    checked = cf2 if finite.all() else np.where(finite[:, None], cf2, 0.0)
+    changes = np.where(finite, _sign_changes(checked), 0)
     reason = np.full(size, IRR_NO_ROOT, dtype=np.int8)
     reason[finite & (changes == 0)] = IRR_NO_SIGN_CHANGE
     out = np.full(size, np.nan)
@@ -383,14 +385,23 @@ def _irr_scan(
         values = flows.cf[rows] @ np.exp(-u[:, None] * (flows.t[None, :] - s[:, None])).T
     else:
         values = np.stack([flows.npv(np.full(rows.size, g), rows) for g in grid], axis=-1)
-    above, below = values > 0, values < 0  # boolean masks: far faster than np.sign here
-    marks = np.zeros((rows.size, 2 * u.size - 1), dtype=bool)
-    marks[:, 0::2] = values == 0
-    marks[:, 1::2] = (above[:, :-1] & below[:, 1:]) | (below[:, :-1] & above[:, 1:])
+    above = values > 0
+    if (values == 0).any():  # an NPV exactly zero on the grid: a root marker of its own
+        below = values < 0
+        marks = np.zeros((rows.size, 2 * u.size - 1), dtype=bool)
+        marks[:, 0::2] = ~(above | below)
+        marks[:, 1::2] = (above[:, :-1] & below[:, 1:]) | (below[:, :-1] & above[:, 1:])
+        cut, scale, offset = split, 1, 0  # marks' columns are the markers
+    else:  # the usual case: markers only between grid points (2j + 1), where the sign flips
+        marks = above[:, 1:] != above[:, :-1]
+        cut, scale, offset = split // 2, 2, 1
+    up, down = (_irr_marker(marks, cut, upward=side) for side in (True, False))
     return (
-        marks.sum(axis=-1),
-        *_irr_marker(marks, split, upward=True),
-        *_irr_marker(marks, split, upward=False),
+        np.count_nonzero(marks, axis=-1),
+        up[0],
+        scale * up[1] + offset,
+        down[0],
+        scale * down[1] + offset,
     )
 
 

@@ -99,6 +99,18 @@ def test_irr_reason_codes():
     assert_allclose(F.irr(cf, t), rate, equal_nan=True)
 
 
+def test_irr_root_on_a_grid_point():
+    """NPV exactly zero at a grid point of the scan (r = 0) beside rows without one: roots
+    at 0 and 100 %/yr, the one at zero reported; the other rows as when scanned alone."""
+    t = np.arange(3)
+    cf = np.array([[100.0, -300.0, 200.0], [-100.0, 230.0, -132.0]])
+    rate, reason = F.irr_with_reason(cf, t)
+    assert_array_equal(reason, [F.IRR_MULTIPLE, F.IRR_MULTIPLE])
+    assert rate[0] == 0.0
+    assert rate[1] == F.irr(cf[1], t)
+    assert_allclose(rate[1], 0.1, atol=1e-12)
+
+
 def test_irr_vectorized_matches_numpy_financial_monthly():
     """10,000 series of 24 months: npf.irr one by one on the monthly series, annualized."""
     rng = np.random.default_rng(20250525)
