@@ -9,7 +9,12 @@ and the FX ledger with import cover.
 
 ``--no-breakevens`` leaves the breakevens that need root finding unsolved (with tax).
 
-Usage: python benchmarks/bench_model.py [--side N] [--fiscal] [--no-breakevens]
+``--warm-heap GB`` touches and frees that much memory first, so the figure is the model's
+arithmetic, not the kernel handing out fresh pages (costly in some sandboxes). It needs glibc
+told to keep freed memory, and numpy not to ask for huge pages, before Python starts:
+``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 NUMPY_MADVISE_HUGEPAGE=0``.
+
+Usage: python benchmarks/bench_model.py [--side N] [--fiscal] [--no-breakevens] [--warm-heap GB]
 (N**3 scenarios; default 100)
 """
 
@@ -38,7 +43,10 @@ def main():
     parser.add_argument(
         "--no-breakevens", action="store_true", help="leave the breakevens unsolved (NaN)"
     )
+    parser.add_argument("--warm-heap", type=float, default=0.0, metavar="GB")
     args = parser.parse_args()
+    if args.warm_heap:
+        np.ones(int(args.warm_heap * 2**30) // 8)  # touched, then freed to the heap
     n = args.side
     scenario = load_config(FISCAL if args.fiscal else PK)
     params = {
@@ -56,6 +64,7 @@ def main():
         f"full model{' (fiscal)' if args.fiscal else ''} {count:,} scenarios x "
         f"{ds.sizes['time']} months: {elapsed:.2f} s, "
         f"{elapsed / count * 1e6:.2f} us/scenario, peak memory {peak:,.0f} MB"
+        + (f" (heap warmed: {args.warm_heap:g} GB)" if args.warm_heap else "")
     )
 
 
