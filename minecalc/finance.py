@@ -849,10 +849,10 @@ def taxed_breakevens(
     size = int(np.prod(grid))
     scenario = np.unravel_index(np.arange(size), grid)
 
+    # the compiled loop is built for writable contiguous arrays only (one build, cached): a
+    # read-only view (a broadcast) would be a type of its own
     def rows(a: npt.ArrayLike) -> np.ndarray:
-        return np.ascontiguousarray(
-            np.broadcast_to(np.asarray(a, dtype=np.float64), grid).reshape(-1)
-        )
+        return np.array(np.broadcast_to(np.asarray(a, dtype=np.float64), grid).reshape(-1))
 
     def by_row(a: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``a`` (..., n) as its own rows (never broadcast in full), and each scenario's row."""
@@ -861,7 +861,7 @@ def taxed_breakevens(
         at = np.ravel_multi_index(
             [i if m > 1 else np.zeros_like(i) for i, m in zip(scenario, own, strict=True)], own
         )
-        return np.ascontiguousarray(a.reshape(-1, n)), at
+        return np.require(a.reshape(-1, n), requirements=["C", "W"]), at
 
     from minecalc import kernels  # imported on use: numba costs 0.2 s at start-up
 
