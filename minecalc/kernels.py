@@ -59,6 +59,8 @@ def taxed_newton(  # noqa: PLR0913, PLR0917  (compiled: positional only; each ar
     out = np.full(m, np.nan)
     for i in range(m):
         e, g, w = earnings[earnings_row[i]], slope[slope_row[i]], weights[weights_row[i]]
+        # start at the root before tax: tax only lowers NPV, so that is on the root's far
+        # side (or on it), where Newton's steps on a concave NPV never overshoot it
         k = 1.0 - n0[i] / s0[i] if s0[i] != 0.0 else np.nan
         scale = abs(n0[i]) + abs(s0[i])
         for _ in range(max_steps):
