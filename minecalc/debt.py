@@ -490,12 +490,13 @@ def equity_cash_flow(
     ``CF_equity = CF_project + drawn - DS``. Tax is the caller's: interest's tax
     shield belongs in the project cash flow passed in, if the tax rules allow it.
     """
-    flows = [np.asarray(x, dtype=np.float64) for x in (project_cash_flow_usd, drawn_usd)]
-    service = np.asarray(debt_service_usd, dtype=np.float64)
-    # in place: one new array, not a temporary as large as the result
-    equity = np.add(
-        *flows, out=np.empty(np.broadcast_shapes(*(x.shape for x in flows), service.shape))
+    project, drawn, service = (
+        np.asarray(x, dtype=np.float64)
+        for x in (project_cash_flow_usd, drawn_usd, debt_service_usd)
     )
+    # in place: one new array, not a temporary as large as the result
+    equity = np.empty(np.broadcast_shapes(project.shape, drawn.shape, service.shape))
+    np.add(project, drawn, out=equity)
     return np.subtract(equity, service, out=equity)
 
 
