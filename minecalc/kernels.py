@@ -7,15 +7,28 @@ machine code, not Python. Kernels are serial: callers may already run in several
 (dask), and numba's default thread pool must not be entered from two at once.
 
 Imported on use (numba costs about 0.2 s to import), so runs that do not solve a taxed
-breakeven never pay for it. Compiled code is cached on disk (``cache=True``) after the
-first call.
+breakeven never pay for it.
 """
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+def _compiled(function: Callable[..., Any]) -> Any:
+    """``function`` compiled on its first call, and cached on disk where numba finds a
+    writable place (beside the package, or the user's cache). Where it finds none (a
+    read-only install run by an account without a home, as a server may be) it compiles
+    afresh in each process instead of failing."""
+    try:
+        return njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return njit(nogil=True)(function)
+
+
+@_compiled
 def taxed_newton(  # noqa: PLR0913, PLR0917  (compiled: positional only; each array with its row)
     n0: np.ndarray,
     s0: np.ndarray,

@@ -235,6 +235,35 @@ def test_taxed_breakevens_are_the_same_scenario_by_scenario():
             assert together[i, j] == alone
 
 
+def test_taxed_breakevens_without_a_writable_cache(monkeypatch):
+    """Where numba finds no place to cache compiled code (a read-only install run by an
+    account without a home), the loop is compiled in the process instead of failing."""
+    import importlib
+
+    from numba.core.dispatcher import Dispatcher
+
+    from minecalc import kernels
+
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError("cannot cache function 'x': no locator available for file 'y'")
+
+    monkeypatch.setattr(Dispatcher, "enable_caching", refuse)
+    try:
+        uncached = importlib.reload(kernels)
+        assert uncached.taxed_newton._cache.__class__.__name__ == "NullCache"
+        (k,) = finance.taxed_breakevens(
+            npv_untaxed=-50.0,
+            earnings_usd=np.array([-100.0, 30.0, 30.0, 30.0]),
+            directions=[(100.0, np.array([0.0, 25.0, 25.0, 25.0]))],
+            rate=0.0,
+            factors=np.ones(4),
+        )
+        assert k == 1.5  # no tax: the root of -50 + (k - 1) 100
+    finally:
+        monkeypatch.undo()
+        importlib.reload(kernels)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     earnings=st.lists(st.floats(-1e3, 1e3), min_size=12, max_size=12),
