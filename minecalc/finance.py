@@ -259,8 +259,12 @@ def irr_with_reason(
     bracketed, root = _irr_one_change(flows, np.flatnonzero(changes == 1), lo, hi)
     out[bracketed] = root
     reason[bracketed] = IRR_OK
-    # Several sign changes: a grid scan, the root nearest zero.
+    # Several sign changes: a grid scan, the root nearest zero; two changes whose running
+    # sums prove there is no root at any rate (the usual loss-making case) skip it.
     many = np.flatnonzero(changes >= 2)
+    if bool((np.diff(t2, axis=-1) >= 0).all()):
+        two = np.flatnonzero(changes == 2)
+        many = np.setdiff1d(many, two[_irr_no_root(flows.cf, two)], assume_unique=True)
     if many.size:
         out[many], reason[many] = _irr_several_changes(flows, many, lo, hi)
     # The solver did not converge: no root to report.
@@ -309,6 +313,34 @@ def _irr_inputs(
     t2 = t if shared else np.broadcast_to(t, (*shape, n)).reshape(size, n)
     t_lo, t_hi = (t2.min(), t2.max()) if shared else (t2.min(axis=-1), t2.max(axis=-1))
     return _Flows(cf2, t2, t_lo, t_hi, shared), lo, hi, shape
+
+
+def _irr_no_root(cf: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` (flows in time order, two sign changes each) have no IRR at any rate:
+    every running sum, from the start and from the end, has the first flow's sign.
+
+    Say the flows run -, +, - in blocks A, B, C (the other way round, flip every sign). For
+    ``u = log(1 + r) >= 0`` and ``tau`` between A and B, ``e^(u tau) NPV`` weighs A by
+    factors >= 1 and B by factors <= 1, so it is at most ``sum A + sum B`` (C only lowers
+    it); for ``u <= 0`` and ``tau`` between B and C it is at most ``sum B + sum C``. Both
+    are running sums, so NPV < 0 at every rate. The margin (1e-12 of the flows' absolute
+    sum) keeps the proof above rounding, so the grid scan would have found no root either.
+    """
+    sure = np.zeros(rows.size, dtype=bool)
+    for part in np.array_split(np.arange(rows.size), max(1, -(-rows.size // _IRR_BLOCK))):
+        block = cf[rows[part]]
+        up = block[np.arange(part.size), np.argmax(block != 0, axis=-1)] > 0
+        margin = 1e-12 * np.abs(block).sum(axis=-1)
+        ahead = np.cumsum(block, axis=-1, out=block)  # the sums from the start, in place
+        # the sums from the end are the total less a sum from the start one month earlier
+        low, high = ahead[:, :-1].min(axis=-1), ahead[:, :-1].max(axis=-1)
+        total = ahead[:, -1]
+        sure[part] = np.where(
+            up,
+            (np.minimum(low, total) > margin) & (np.minimum(total, total - high) > margin),
+            (np.minimum(-high, -total) > margin) & (low - total > margin),
+        )
+    return sure
 
 
 def _irr_one_change(

@@ -111,6 +111,44 @@ def test_irr_root_on_a_grid_point():
     assert_allclose(rate[1], 0.1, atol=1e-12)
 
 
+def _three_blocks(rng, size, n=36):
+    """Flows in three blocks of alternating sign (-, +, - or +, -, +), of random lengths and
+    sizes: two sign changes each, some with roots and most without."""
+    cuts = np.sort(rng.integers(1, n, size=(size, 2)), axis=-1)
+    cuts[:, 1] = np.maximum(cuts[:, 1], cuts[:, 0] + 1)
+    k = np.arange(n)
+    sign = np.where(k < cuts[:, :1], -1.0, np.where(k < cuts[:, 1:], 1.0, -1.0))
+    sign *= rng.choice([-1.0, 1.0], size=(size, 1))
+    return sign * rng.lognormal(0.0, 1.5, size=(size, n)), k / 12
+
+
+def test_irr_no_root_proof_changes_nothing(monkeypatch):
+    """Rows with two sign changes whose running sums prove there is no root skip the grid
+    scan: every rate and reason is what the scan alone gives, and the proof is used."""
+    cf, t = _three_blocks(np.random.default_rng(7), 20_000)
+    proved = F._irr_no_root(cf, np.arange(len(cf)))
+    assert 0.2 < proved.mean() < 0.95  # both kinds of rows are tested
+    with_proof = F.irr_with_reason(cf, t)
+    monkeypatch.setattr(F, "_irr_no_root", lambda cf, rows: np.zeros(rows.size, dtype=bool))
+    scanned = F.irr_with_reason(cf, t)
+    assert_array_equal(with_proof.reason, scanned.reason)
+    assert_array_equal(with_proof.irr_per_year, scanned.irr_per_year)
+    assert (with_proof.reason[proved] == F.IRR_NO_ROOT).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_irr_no_root_proof_holds_at_every_rate(seed):
+    """Where the proof says no root, NPV keeps the first flow's sign on a fine grid of rates
+    from -99.99 % to +1,000 % a year (well past the scan's spacing)."""
+    cf, t = _three_blocks(np.random.default_rng(seed), 200, n=24)
+    proved = F._irr_no_root(cf, np.arange(len(cf)))
+    u = np.linspace(np.log1p(-0.9999), np.log1p(10.0), 4_001)
+    npv = cf[proved] @ np.exp(-np.outer(t, u))
+    first = np.sign(cf[proved, 0])[:, None]
+    assert (npv * first > 0).all()
+
+
 def test_irr_vectorized_matches_numpy_financial_monthly():
     """10,000 series of 24 months: npf.irr one by one on the monthly series, annualized."""
     rng = np.random.default_rng(20250525)
