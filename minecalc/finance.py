@@ -261,9 +261,8 @@ def irr_with_reason(
     reason[bracketed] = IRR_OK
     # Several sign changes: a grid scan, the root nearest zero; two changes whose running
     # sums prove there is no root at any rate (the usual loss-making case) skip it.
-    many = np.flatnonzero(changes >= 2)
-    if bool((np.diff(t2, axis=-1) >= 0).all()):
-        two = np.flatnonzero(changes == 2)
+    many, two = np.flatnonzero(changes >= 2), np.flatnonzero(changes == 2)
+    if two.size and bool((np.diff(t2, axis=-1) >= 0).all()):
         many = np.setdiff1d(many, two[_irr_no_root(flows.cf, two)], assume_unique=True)
     if many.size:
         out[many], reason[many] = _irr_several_changes(flows, many, lo, hi)
