@@ -328,8 +328,12 @@ def valuation(
         )
     tariff_per_kwh, btc_price_usd = at
     pv_energy = finance.npv(energy_usd, discount_rate, mid_years)
-    revenue = flows.reserve.sales_usd + flows.reserve.reserve_value_usd[..., -1:] * flows.at_end
-    pv_revenue = finance.npv(revenue, discount_rate, mid_years)
+    factors = finance.discount_factors(discount_rate, mid_years)
+    # the BTC sold, and at the end what is held: no full-size sum of the two
+    pv_revenue = (
+        finance.npv(flows.reserve.sales_usd, discount_rate, mid_years)
+        + flows.reserve.reserve_value_usd[..., -1] * factors[..., -1]
+    )
     if taxed is None:
         return Valuation(
             npv_usd=npv,
@@ -340,9 +344,8 @@ def valuation(
             breakeven_btc_price_usd=btc_price_usd
             * finance.breakeven_of_linear(npv - pv_revenue, npv, 0.0, 1.0),
         )
-    factors = finance.discount_factors(discount_rate, mid_years)
     tariff_k, price_k = finance.taxed_breakevens(
-        npv_untaxed=npv + (taxed.tax_usd * factors).sum(-1),
+        npv_untaxed=npv + finance.npv(taxed.tax_usd, discount_rate, mid_years),
         earnings_usd=taxed.earnings_usd,
         directions=((-pv_energy, -energy_usd), (pv_revenue, income_usd)),
         rate=taxed.rate,
