@@ -141,7 +141,7 @@ def economics(
         ),
         **_peaks(money, dollars.position),
         "mining_value_usd_per_mwh_mean": finance.cost_per_btc(
-            (money.btc_net * prices.btc_usd).sum(-1), bill.used_mwh.sum(-1)
+            np.einsum("...k,...k->...", money.btc_net, prices.btc_usd), bill.used_mwh.sum(-1)
         ),
     }
 
