@@ -176,7 +176,10 @@ def _scaled_npv(
     """
     u = np.log1p(rate)
     s = np.where(u < 0, t_hi, t_lo)
-    return np.sum(cf * np.exp(-u[:, None] * (t - s[..., None])), axis=-1)
+    factors = np.subtract(t, s[..., None])  # one temporary, then worked on in place
+    factors *= -u[:, None]
+    np.exp(factors, out=factors)
+    return np.einsum("...k,...k->...", cf, factors)
 
 
 def _sign_changes(cf: np.ndarray) -> np.ndarray:
@@ -236,12 +239,14 @@ def irr_with_reason(
     Solves ``sum_k CF_k (1 + r)**(-t_k) = 0`` for ``r`` by Chandrupatla's
     bracketing method (``scipy.optimize.elementwise.find_root``) to full double
     precision. By Descartes' rule of signs (which holds for real exponents),
-    cash flows with one sign change have at most one IRR, and the bracket's
-    ends decide whether it lies inside. Where the flows change sign more than
-    once, NPV is scanned on a grid of ``log(1 + r)`` (spacing 0.02 for rates
-    between -63 % and +172 % a year, 0.1 outside; 0 is a grid point) and the
-    sign change nearest zero on each side of 0 is refined; a pair of roots
-    closer than the spacing can go unseen. For ``t_k = k / 12`` this is
+    cash flows with one sign change have at most one IRR. NPV is scanned on a
+    grid of ``log(1 + r)`` (spacing 0.02 for rates between -63 % and +172 % a
+    year, 0.1 outside; 0 is a grid point; one matrix product when every row
+    shares its times) and the sign change nearest zero on each side of 0 is
+    refined within its grid step; a pair of roots closer than the spacing can
+    go unseen. Flows with two sign changes whose running sums prove NPV keeps
+    one sign at every rate skip the scan; with times of their own per row,
+    flows with one sign change skip it too (the bracket's ends decide). For ``t_k = k / 12`` this is
     ``(1 + m)**12 - 1`` with ``m = numpy_financial.irr(CF)`` the monthly IRR
     (up to which root is called nearest zero when there are several).
     """
@@ -256,13 +261,19 @@ def irr_with_reason(
     reason = np.full(size, IRR_NO_ROOT, dtype=np.int8)
     reason[finite & (changes == 0)] = IRR_NO_SIGN_CHANGE
     out = np.full(size, np.nan)
-    # One sign change: at most one root, found if the bracket holds it.
-    bracketed, root = _irr_one_change(flows, np.flatnonzero(changes == 1), lo, hi)
-    out[bracketed] = root
-    reason[bracketed] = IRR_OK
+    # One sign change: at most one root. With times shared by every row the grid scan
+    # below (one matrix product) brackets it within a grid step, so the solver has little
+    # left to do; otherwise the bracket's ends tell whether it is inside.
+    if flows.shared:
+        scanned = changes >= 1
+    else:
+        bracketed, root = _irr_one_change(flows, np.flatnonzero(changes == 1), lo, hi)
+        out[bracketed] = root
+        reason[bracketed] = IRR_OK
+        scanned = changes >= 2
     # Several sign changes: a grid scan, the root nearest zero; two changes whose running
     # sums prove there is no root at any rate (the usual loss-making case) skip it.
-    many, two = np.flatnonzero(changes >= 2), np.flatnonzero(changes == 2)
+    many, two = np.flatnonzero(scanned), np.flatnonzero(changes == 2)
     if two.size and bool((np.diff(t2, axis=-1) >= 0).all()):
         many = np.setdiff1d(many, two[_irr_no_root(flows.cf, two)], assume_unique=True)
     if many.size:

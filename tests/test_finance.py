@@ -219,6 +219,22 @@ def test_irr_keeps_scenario_dimensions_and_per_scenario_times():
         assert_allclose(shared[idx], F.irr(cf[idx], t), rtol=1e-13)
 
 
+def test_irr_one_sign_change_scanned_or_bracketed_agree():
+    """One sign change: shared times go through the grid scan, per-row times through the
+    bracket's ends; the two give the same reasons and rates, roots outside the bracket
+    (above +1,000 % and below -99.99 % a year) included."""
+    rng = np.random.default_rng(11)
+    size, n = 5_000, 24
+    cf = rng.lognormal(0.0, 1.0, (size, n)) * rng.choice([1e-6, 1.0, 1e3], size=(size, 1))
+    cf[:, 0] = -rng.lognormal(3.0, 1.0, size)
+    t = (np.arange(n) + 0.5) / 12
+    shared = F.irr_with_reason(cf, t)
+    own = F.irr_with_reason(cf, np.broadcast_to(t, (size, n)) + np.zeros((size, 1)))
+    assert set(np.unique(shared.reason)) == {F.IRR_OK, F.IRR_NO_ROOT}
+    assert_array_equal(shared.reason, own.reason)
+    assert_allclose(shared.irr_per_year, own.irr_per_year, rtol=1e-12, equal_nan=True)
+
+
 # --- payback --------------------------------------------------------------------------
 
 
