@@ -246,9 +246,9 @@ def irr_with_reason(
     refined within its grid step; a pair of roots closer than the spacing can
     go unseen. Flows with two sign changes whose running sums prove NPV keeps
     one sign at every rate skip the scan; with times of their own per row,
-    flows with one sign change skip it too (the bracket's ends decide). For ``t_k = k / 12`` this is
-    ``(1 + m)**12 - 1`` with ``m = numpy_financial.irr(CF)`` the monthly IRR
-    (up to which root is called nearest zero when there are several).
+    flows with one sign change skip it too (the bracket's ends decide). For
+    ``t_k = k / 12`` this is ``(1 + m)**12 - 1`` with ``m = numpy_financial.irr(CF)``
+    the monthly IRR (up to which root is called nearest zero when there are several).
     """
     flows, lo, hi, shape = _irr_inputs(cash_flow_usd, period_years, bracket)
     cf2, t2, size = flows.cf, flows.t, flows.cf.shape[0]
@@ -326,6 +326,12 @@ def _irr_inputs(
     return _Flows(cf2, t2, t_lo, t_hi, shared), lo, hi, shape
 
 
+def _blocks(rows: np.ndarray) -> list[np.ndarray]:
+    """``rows`` in blocks of at most :data:`_IRR_BLOCK`: a block's work stays in cache, and
+    memory does not grow with the number of scenarios."""
+    return np.array_split(rows, max(1, -(-rows.size // _IRR_BLOCK)))
+
+
 def _irr_no_root(cf: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Which of ``rows`` (flows in time order, two sign changes each) have no IRR at any rate:
     every running sum, from the start and from the end, has the first flow's sign.
@@ -338,7 +344,7 @@ def _irr_no_root(cf: np.ndarray, rows: np.ndarray) -> np.ndarray:
     sum) keeps the proof above rounding, so the grid scan would have found no root either.
     """
     sure = np.zeros(rows.size, dtype=bool)
-    for part in np.array_split(np.arange(rows.size), max(1, -(-rows.size // _IRR_BLOCK))):
+    for part in _blocks(np.arange(rows.size)):
         block = cf[rows[part]]
         up = block[np.arange(part.size), np.argmax(block != 0, axis=-1)] > 0
         margin = 1e-12 * np.abs(block).sum(axis=-1)
@@ -397,10 +403,7 @@ def _irr_several_changes(
     where_u[0::2] = u
     where_u[1::2] = 0.5 * (u[:-1] + u[1:])
     split = int(np.searchsorted(where_u, 0.0))
-    # the scan in blocks of rows: a block's NPVs on the grid stay in cache, and memory does
-    # not grow with the number of scenarios
-    blocks = np.array_split(many, max(1, -(-many.size // _IRR_BLOCK)))
-    scans = [_irr_scan(flows, b, (u, grid), split) for b in blocks]
+    scans = [_irr_scan(flows, b, (u, grid), split) for b in _blocks(many)]
     count, has_up, j_up, has_down, j_down = (
         np.concatenate(found) for found in zip(*scans, strict=True)
     )
@@ -912,10 +915,9 @@ def taxed_breakevens(
     d = np.asarray(factors, dtype=np.float64)
     w = d - np.concatenate([d[..., 1:], np.zeros_like(d[..., :1])], axis=-1)
     n0, r = rows(npv_untaxed), rows(rate)
-    fixed = (*by_row(earnings_usd), *by_row(w))
+    (e, e_at), (w_rows, w_at) = by_row(earnings_usd), by_row(w)
     out = []
     for s, g in directions:
-        e, e_at, w_rows, w_at = fixed
         k = kernels.taxed_newton(n0, rows(s), r, e, e_at, *by_row(g), w_rows, w_at, max_steps)
         out.append(k.reshape(shape)[()])
     return tuple(out)
