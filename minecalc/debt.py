@@ -405,11 +405,11 @@ def dscr(cfads_usd: npt.ArrayLike, debt_service_usd: npt.ArrayLike) -> DSCR:
     ``sum CFADS / sum DS`` over those months (a short last year sums the months
     it has). The mean is the arithmetic mean of the ratios, not a ratio of sums.
     """
-    cf, ds = np.broadcast_arrays(
-        np.asarray(cfads_usd, dtype=np.float64), np.asarray(debt_service_usd, dtype=np.float64)
-    )
-    starts = np.arange(0, cf.shape[-1], 12)  # a short last year sums the months it has
-    yearly = _ratio(np.add.reduceat(cf, starts, axis=-1), np.add.reduceat(ds, starts, axis=-1))
+    own = [np.asarray(x, dtype=np.float64) for x in (cfads_usd, debt_service_usd)]
+    starts = np.arange(0, own[0].shape[-1], 12)  # a short last year sums the months it has
+    # each summed at its own shape: a level loan's service is not summed once per price
+    yearly = _ratio(*(np.add.reduceat(x, starts, axis=-1) for x in own))
+    cf, ds = np.broadcast_arrays(*own)
     return DSCR(cf, ds, yearly, *_min_mean(yearly))
 
 

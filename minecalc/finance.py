@@ -489,13 +489,14 @@ def irr(
     return irr_with_reason(cash_flow_usd, period_years, bracket).irr_per_year
 
 
-def payback_months(cash_flow_usd: npt.ArrayLike) -> np.ndarray | float:
+def payback_months(cumulative_cash_usd: npt.ArrayLike) -> np.ndarray | float:
     """Payback time with linear interpolation inside the crossing period [months].
 
     Parameters
     ----------
-    cash_flow_usd : array_like, shape (..., n)
-        Signed cash flow of each monthly period [USD], capex in period 0.
+    cumulative_cash_usd : array_like, shape (..., n)
+        Running sum of the signed cash flow of the monthly periods [USD], capex in
+        period 0 (a run has it: the cumulative cash flow).
 
     Returns
     -------
@@ -513,15 +514,15 @@ def payback_months(cash_flow_usd: npt.ArrayLike) -> np.ndarray | float:
     ``p > 0``, ``payback = p - C_{p-1} / (C_p - C_{p-1})``, in ``(p, p + 1]`` (``p`` itself
     when ``C_{p-1}`` is negligible next to ``C_p``).
     """
-    cf = np.asarray(cash_flow_usd, dtype=np.float64)
-    if cf.ndim == 0:
-        raise ValueError(f"cash_flow_usd: expected a time axis, got shape {cf.shape}")
-    cum = np.cumsum(cf, axis=-1)
+    cum = np.asarray(cumulative_cash_usd, dtype=np.float64)
+    if cum.ndim == 0:
+        raise ValueError(f"cumulative_cash_usd: expected a time axis, got shape {cum.shape}")
     n = cum.shape[-1]
+    # a NaN or inf flow leaves every later sum non-finite, the last one included
     neg = cum < 0
     last_neg = n - 1 - np.argmax(neg[..., ::-1], axis=-1)
     p = np.where(neg.any(axis=-1), last_neg + 1, 0)
-    p = np.where((p >= n) | ~np.isfinite(cf).all(axis=-1), -1, p)  # -1: no payback
+    p = np.where((p >= n) | ~np.isfinite(cum[..., -1]), -1, p)  # -1: no payback
     k = np.maximum(p, 1)[..., None]
     before = np.take_along_axis(cum, k - 1, axis=-1)[..., 0]
     at = np.take_along_axis(cum, np.minimum(k, n - 1), axis=-1)[..., 0]
@@ -828,18 +829,45 @@ def profit_tax(earnings: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
     -----
     The taxable base ``B(t) = max_{s<=t} max(sum_{u<=s} EBT(u), 0)`` and
     ``tax(t) = rate (B(t) - B(t-1))``: the month-by-month carry-forward rule in closed form
-    (the project's domain notes, section 9).
+    (the project's domain notes, section 9), in one compiled pass over each scenario's
+    months (:func:`minecalc.kernels.profit_tax`): in numpy it is five passes over memory.
     """
-    # in place: two full-size arrays, not six (each new one costs page faults)
-    base = np.cumsum(np.asarray(earnings, dtype=np.float64), axis=-1)
-    np.maximum(base, 0.0, out=base)
-    np.maximum.accumulate(base, axis=-1, out=base)
-    r = np.asarray(rate, dtype=np.float64)[..., None]
-    tax = np.empty(np.broadcast_shapes(base.shape, r.shape))  # a swept rate adds its axes
-    tax[..., 0] = base[..., 0]
-    np.subtract(base[..., 1:], base[..., :-1], out=tax[..., 1:])
-    tax *= r
-    return tax
+    from minecalc import kernels  # imported on use: numba costs 0.2 s at start-up
+
+    e = np.asarray(earnings, dtype=np.float64)
+    if e.ndim == 0:
+        raise ValueError(f"earnings: expected a time axis, got shape {e.shape}")
+    shape = np.broadcast_shapes(e.shape[:-1], np.shape(rate))  # a swept rate adds its axes
+    grid = _Rows(shape or (1,))
+    tax = kernels.profit_tax(*grid.own(e), grid.each(rate))
+    return tax.reshape(*shape, e.shape[-1])
+
+
+class _Rows:
+    """Arrays laid out for the compiled loops, which take one row per scenario of a grid
+    (the broadcast shape of a run's scenario axes)."""
+
+    def __init__(self, grid: tuple[int, ...]) -> None:
+        self.grid = grid
+        self.size = int(np.prod(grid))
+        self._scenario = np.unravel_index(np.arange(self.size), grid)
+
+    def each(self, a: npt.ArrayLike) -> np.ndarray:
+        """``a`` (...) with one value per scenario: the loops are built for writable
+        contiguous arrays only (one build, cached), so never a read-only broadcast view."""
+        return np.array(np.broadcast_to(np.asarray(a, dtype=np.float64), self.grid).reshape(-1))
+
+    def own(self, a: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """``a`` (..., n) as its own rows (never broadcast in full), and each scenario's
+        row."""
+        a = np.asarray(a, dtype=np.float64)
+        own = (1,) * (len(self.grid) + 1 - a.ndim) + a.shape[:-1]  # its scenario axes
+        at = np.ravel_multi_index(
+            [i if m > 1 else np.zeros_like(i) for i, m in zip(self._scenario, own, strict=True)],
+            own,
+        )
+        rows = a.reshape(int(np.prod(own)), a.shape[-1])
+        return np.require(rows, requirements=["C", "W"]), at
 
 
 def taxed_breakevens(
@@ -884,41 +912,24 @@ def taxed_breakevens(
     the root and end on it exactly, one linear piece at a time. Each scenario steps on its
     own, one compiled pass over its months per step (:func:`minecalc.kernels.taxed_newton`).
     """
-    n = earnings_usd.shape[-1]
     shape = np.broadcast_shapes(
         np.shape(npv_untaxed),
         earnings_usd.shape[:-1],
         np.shape(rate),
         *(np.broadcast_shapes(np.shape(s), np.shape(g)[:-1]) for s, g in directions),
     )
-    grid = shape or (1,)  # one scenario still has a scenario axis to index
-    size = int(np.prod(grid))
-    scenario = np.unravel_index(np.arange(size), grid)
-
-    # the compiled loop is built for writable contiguous arrays only (one build, cached): a
-    # read-only view (a broadcast) would be a type of its own
-    def rows(a: npt.ArrayLike) -> np.ndarray:
-        return np.array(np.broadcast_to(np.asarray(a, dtype=np.float64), grid).reshape(-1))
-
-    def by_row(a: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """``a`` (..., n) as its own rows (never broadcast in full), and each scenario's row."""
-        a = np.asarray(a, dtype=np.float64)
-        own = (1,) * (len(grid) + 1 - a.ndim) + a.shape[:-1]  # its scenario axes, aligned
-        at = np.ravel_multi_index(
-            [i if m > 1 else np.zeros_like(i) for i, m in zip(scenario, own, strict=True)], own
-        )
-        return np.require(a.reshape(-1, n), requirements=["C", "W"]), at
+    grid = _Rows(shape or (1,))  # one scenario still has a scenario axis to index
 
     from minecalc import kernels  # imported on use: numba costs 0.2 s at start-up
 
     # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), B the taxable base
     d = np.asarray(factors, dtype=np.float64)
     w = d - np.concatenate([d[..., 1:], np.zeros_like(d[..., :1])], axis=-1)
-    n0, r = rows(npv_untaxed), rows(rate)
-    (e, e_at), (w_rows, w_at) = by_row(earnings_usd), by_row(w)
+    n0, r = grid.each(npv_untaxed), grid.each(rate)
+    earnings, weights = grid.own(earnings_usd), grid.own(w)
     out = []
     for s, g in directions:
-        k = kernels.taxed_newton(n0, rows(s), r, e, e_at, *by_row(g), w_rows, w_at, max_steps)
+        k = kernels.taxed_newton(n0, grid.each(s), r, *earnings, *grid.own(g), *weights, max_steps)
         out.append(k.reshape(shape)[()])
     return tuple(out)
 

@@ -1,13 +1,15 @@
-"""Compiled loops (numba) for the solves that step through each scenario's months.
+"""Compiled loops (numba) for the running maxima of the profit tax, which step through
+each scenario's months.
 
-Newton's method on a running maximum needs, at every step, one pass along the months of
-every scenario still moving. In numpy each pass is a dozen full-size temporaries; compiled,
-it is one loop that keeps a scenario's months in registers. The loop over scenarios is
+The tax's carry-forward is a running maximum of a running sum; Newton's method on it
+needs, at every step, one pass along the months of every scenario still moving. In numpy
+each pass is several full-size temporaries; compiled, it is one loop that keeps a
+scenario's months in registers. The loop over scenarios is
 machine code, not Python. Kernels are serial: callers may already run in several threads
 (dask), and numba's default thread pool must not be entered from two at once.
 
-Imported on use (numba costs about 0.2 s to import), so runs that do not solve a taxed
-breakeven never pay for it.
+Imported on use (numba costs about 0.2 s to import), so runs without profit tax never pay
+for it.
 """
 
 from collections.abc import Callable
@@ -102,4 +104,36 @@ def taxed_newton(  # noqa: PLR0913, PLR0917  (compiled: positional only; each ar
             if abs(change) <= 1e-14 * max(abs(k), 1.0):
                 out[i] = k
                 break
+    return out
+
+
+@_compiled
+def profit_tax(earnings: np.ndarray, earnings_row: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Tax with losses carried forward, each scenario's months in one pass.
+
+    Parameters
+    ----------
+    earnings : numpy.ndarray, shape (rows, n)
+        Earnings before tax by month [currency]; row ``earnings_row[i]`` is scenario
+        ``i``'s.
+    rate : numpy.ndarray, shape (m,)
+        Profit tax rate [1].
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, n)
+        Tax paid by month [currency]: ``rate`` times the rise of the taxable base, the
+        running maximum of 0 and the running earnings
+        (:func:`minecalc.finance.profit_tax`).
+    """
+    m, n = rate.size, earnings.shape[1]
+    out = np.empty((m, n))
+    for i in range(m):
+        e = earnings[earnings_row[i]]
+        running = base = 0.0
+        for t in range(n):
+            running += e[t]
+            top = np.maximum(base, running)  # NaN stays NaN, as in numpy
+            out[i, t] = rate[i] * (top - base)
+            base = top
     return out

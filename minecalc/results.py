@@ -53,17 +53,22 @@ def _attrs(da: xr.DataArray, units: str | None, long_name: str) -> xr.DataArray:
     return da
 
 
-def yearly(ds: xr.Dataset) -> xr.Dataset:
-    """Per project year: BTC, BTC/day, network share, end difficulty, mean network hashrate.
-
-    Project year k covers months ``12 (k - 1)`` to ``12 k - 1`` (the last may be partial).
-    """
-    year = xr.DataArray(
+def project_year(ds: xr.Dataset) -> xr.DataArray:
+    """Each month's project year, 1 for the first 12 months (for ``groupby``)."""
+    return xr.DataArray(
         np.arange(ds.sizes["time"]) // 12 + 1,
         dims="time",
         name="project_year",
         attrs={"units": "1", "long_name": "project year (12 months from start_date)"},
     )
+
+
+def yearly(ds: xr.Dataset) -> xr.Dataset:
+    """Per project year: BTC, BTC/day, network share, end difficulty, mean network hashrate.
+
+    Project year k covers months ``12 (k - 1)`` to ``12 k - 1`` (the last may be partial).
+    """
+    year = project_year(ds)
     sums = (
         ds[
             [

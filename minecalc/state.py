@@ -209,10 +209,28 @@ def month_of_peak(index: npt.ArrayLike, need: npt.ArrayLike) -> np.ndarray:
     return np.where(np.asarray(need) > 0, np.asarray(index) + 1.0, np.nan)
 
 
-def peak_funding(cash_usd: npt.ArrayLike) -> PeakFunding:
-    """Peak funding requirement: the deepest cumulative cash flow and its month."""
-    cumulative = np.cumsum(np.asarray(cash_usd, dtype=float), axis=-1)
-    return PeakFunding(np.maximum(-cumulative.min(axis=-1), 0.0), cumulative.argmin(axis=-1))
+def peak_funding(cumulative_usd: npt.ArrayLike, end_usd: npt.ArrayLike = 0.0) -> PeakFunding:
+    """Peak funding requirement: the deepest point of a cumulative cash flow and its month.
+
+    Parameters
+    ----------
+    cumulative_usd : array_like, shape (..., n)
+        Running sum of the cash flow [USD].
+    end_usd : array_like, shape (...)
+        End values in the last month's flow (what is held or salvaged then) [USD]: they
+        fund nothing, so the last month counts without them.
+    """
+    cumulative = np.asarray(cumulative_usd, dtype=float)
+    last = cumulative[..., -1] - np.asarray(end_usd, dtype=float)
+    before = cumulative[..., :-1]
+    if not before.shape[-1]:  # one month only
+        return PeakFunding(np.maximum(-last, 0.0), np.zeros(last.shape, dtype=np.intp))
+    month = before.argmin(axis=-1)
+    deepest = np.take_along_axis(before, month[..., None], axis=-1)[..., 0]
+    # the first of equal depths, as argmin over all months; a NaN anywhere gives NaN
+    later = (last < deepest) | (np.isnan(last) & ~np.isnan(deepest))
+    month = np.where(later, cumulative.shape[-1] - 1, month)
+    return PeakFunding(np.maximum(-np.where(later, last, deepest), 0.0), month)
 
 
 class FxPosition(NamedTuple):

@@ -254,14 +254,18 @@ def test_payback_crossing_back_negative_by_hand():
             [-100.0, 50, 50, 0, 0, 0],  # reaches exactly 0 at the end of period 2
         ]
     )
-    assert_allclose(F.payback_months(cf), [4 + 30 / 40, np.nan, 0.0, 3.0], equal_nan=True)
+    months = F.payback_months(np.cumsum(cf, axis=-1))
+    assert_allclose(months, [4 + 30 / 40, np.nan, 0.0, 3.0], equal_nan=True)
+    cf[1, 3] = np.nan  # a flow that is not a number: no payback, whatever comes before
+    cf[0, 5] = np.inf
+    assert np.isnan(F.payback_months(np.cumsum(cf, axis=-1))[:2]).all()
 
 
 def test_payback_keeps_scenario_dimensions():
     cf = np.zeros((2, 3, 4))
     cf[..., 0] = -10
     cf[..., 1:] = np.arange(1, 7).reshape(2, 3, 1)
-    months = F.payback_months(cf)
+    months = F.payback_months(np.cumsum(cf, axis=-1))
     assert months.shape == (2, 3)
     # 1-3 a month never pay back 10 in 3 months; 4: -6, -2, 2; 5: -5, 0; 6: -4, 2
     assert_allclose(months, [[np.nan] * 3, [3.5, 3.0, 2 + 4 / 6]], equal_nan=True)
@@ -428,7 +432,7 @@ def test_npv_decreases_with_an_added_uniform_cost(cf, rate, c1, dc):
 @given(cf=flows)
 def test_payback_agrees_with_cumulative_cash_flow(cf):
     cum = np.cumsum(cf)
-    months = F.payback_months(cf)
+    months = F.payback_months(cum)
     # p: the first period from which the cumulative stays >= 0 (n: it never does)
     p = max((j + 1 for j in range(cf.size) if cum[j] < 0), default=0)
     if p == cf.size:

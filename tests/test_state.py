@@ -68,9 +68,38 @@ def test_largest_drawdown_and_peak_funding_by_hand():
     dd = state.largest_drawdown([[1.0, 2.0, 1.5, 3.0, 1.2, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
     assert_allclose(dd.fraction, [0.6, 0.0])
     assert list(dd.month) == [4, 0]
-    need = state.peak_funding([[-5.0, -3.0, 4.0, 10.0], [1.0, 1.0, -1.0, 1.0]])
+    cash = np.array([[-5.0, -3.0, 4.0, 10.0], [1.0, 1.0, -1.0, 1.0]])
+    need = state.peak_funding(np.cumsum(cash, axis=-1))
     assert_allclose(need.usd, [8.0, 0.0])
     assert list(need.month) == [1, 0]
+    # without end values of 14 and 5 the last months' cumulatives are 6 - 14 = -8 (tying
+    # the deepest point before it: the first is kept) and 2 - 5 = -3 (the deepest)
+    need = state.peak_funding(np.cumsum(cash, axis=-1), end_usd=[14.0, 5.0])
+    assert_allclose(need.usd, [8.0, 3.0])
+    assert list(need.month) == [1, 3]
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    cash=arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e3, 1e3)),
+    end=st.floats(-1e3, 1e3),
+)
+def test_peak_funding_is_the_deepest_running_sum_without_the_end_values(cash, end):
+    running, deepest, month = 0.0, 0.0, 0
+    for k, flow in enumerate(cash):
+        running += flow - (end if k == cash.size - 1 else 0.0)
+        if running < deepest:
+            deepest, month = running, k
+    need = state.peak_funding(np.cumsum(cash), end_usd=end)
+    assert_allclose(need.usd, -deepest, rtol=1e-9, atol=1e-9)
+    # the month of that depth (without a need, no month is reported); with depths equal but
+    # for rounding, either may be the deepest
+    if deepest < 0:
+        assert need.month == month or abs(running_at(cash, end, int(need.month)) - deepest) < 1e-9
+
+
+def running_at(cash, end, month):
+    return cash[: month + 1].sum() - (end if month == cash.size - 1 else 0.0)
 
 
 @pytest.mark.parametrize("losses", [0.0, 0.16, 0.5])

@@ -151,13 +151,19 @@ def capital(
     )
 
 
-def _less(total: np.ndarray | float, *costs: np.ndarray | float) -> np.ndarray:
-    """``total - costs[0] - costs[1] - ...`` in that order, into one new array: a chain of
-    binary operators makes a full-size temporary per term."""
-    out = np.empty(np.broadcast_shapes(np.shape(total), *(np.shape(c) for c in costs)))
+def _less(
+    total: np.ndarray | float, *costs: np.ndarray | float, end: np.ndarray | None = None
+) -> np.ndarray:
+    """``total - costs[0] - costs[1] - ...`` in that order, into one new array (a chain of
+    binary operators makes a full-size temporary per term), plus ``end`` (...) in the last
+    month."""
+    ends = () if end is None else ((*np.shape(end), 1),)
+    out = np.empty(np.broadcast_shapes(np.shape(total), *(np.shape(c) for c in costs), *ends))
     np.copyto(out, total)
     for cost in costs:
         out -= cost
+    if end is not None:
+        out[..., -1] += end
     return out
 
 
@@ -237,9 +243,9 @@ class CashFlows:
 
     reserve: finance.Treasury
     cash_usd: np.ndarray
-    """Net cash flow [USD]; the last month adds the reserve's value and the salvage."""
-    at_end: np.ndarray
-    """1 in the last month, else 0, shape (n,)."""
+    """Net cash flow [USD]; the last month adds the end values."""
+    end_usd: np.ndarray
+    """The end values: the reserve's value and the salvage [USD], (...)."""
 
 
 def cash_flows(
@@ -275,13 +281,9 @@ def cash_flows(
         cover_usd=energy_usd + opex_usd if policy.cover_costs else None,
         cap_btc=policy.cap_btc,
     )
-    at_end = np.zeros(np.shape(btc_net)[-1])
-    at_end[-1] = 1.0
-    terminal = (reserve.reserve_value_usd[..., -1] + salvage_fraction * capital.book_end_usd)[
-        ..., None
-    ] * at_end
-    cash = _less(reserve.sales_usd + terminal, energy_usd, opex_usd, tax_usd, capital.capex_usd)
-    return CashFlows(reserve=reserve, cash_usd=cash, at_end=at_end)
+    end = reserve.reserve_value_usd[..., -1] + salvage_fraction * capital.book_end_usd
+    cash = _less(reserve.sales_usd, energy_usd, opex_usd, tax_usd, capital.capex_usd, end=end)
+    return CashFlows(reserve=reserve, cash_usd=cash, end_usd=end)
 
 
 @dataclass(frozen=True)
@@ -378,7 +380,12 @@ class Money:
     """Nominal discount rate [1/year], (...)."""
     value: Valuation
 
-    @functools.cached_property  # the financing stage and the peak funding need read it
+    @functools.cached_property  # the outputs, the payback and the peak funding need read it
+    def cumulative_cash_usd(self) -> np.ndarray:
+        """Running sum of the net cash flow [USD], (..., n)."""
+        return np.cumsum(self.flows.cash_usd, axis=-1)
+
+    @property
     def cfads_usd(self) -> np.ndarray:
         """BTC sold less energy, operating costs and tax [USD], (..., n): the cash available
         for debt service, before capex and what is held at the end."""

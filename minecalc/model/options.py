@@ -220,7 +220,6 @@ def worth(
     imported fuel [USD/kWh], (..., n), against the country's ``reserves`` if given."""
     npv = finance.npv(ledger.cash_usd, discount_rate, mid_years)
     pv_mwh = finance.npv(surplus_mwh, discount_rate, mid_years)
-    before_end = ledger.cash_usd - _terminal(ledger.reserve)  # funding counts no end value
     position, with_btc = positions(
         usd_in=ledger.dollars_usd,
         usd_out=ledger.energy_kwh * np.asarray(fuel_usd_per_kwh, dtype=float),
@@ -230,7 +229,9 @@ def worth(
     return Worth(
         npv_usd=np.asarray(npv),
         usd_per_mwh=np.asarray(npv) / pv_mwh,
-        peak_funding=state.peak_funding(before_end),
+        peak_funding=state.peak_funding(
+            np.cumsum(ledger.cash_usd, axis=-1), ledger.reserve.reserve_value_usd[..., -1]
+        ),
         drawdown=state.largest_drawdown(ledger.reserve.reserve_value_usd),
         fx=position,
         cover_with_btc_months=with_btc,

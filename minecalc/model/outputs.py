@@ -85,7 +85,7 @@ def core(
         "opex_usd": money.opex_usd,
         "depreciation_usd": money.capital.depreciation_usd,
         "cash_flow_usd": money.flows.cash_usd,
-        "cumulative_cash_usd": np.cumsum(money.flows.cash_usd, axis=-1),
+        "cumulative_cash_usd": money.cumulative_cash_usd,
         "hashcost_usd_per_ph_day": plant.hashcost_usd_per_ph_day(
             fleet.vintages.effective_efficiency_j_per_th, network.paid_usd, fleet.pue
         ),
@@ -110,7 +110,7 @@ def economics(
 
     ``discount`` is the nominal discount rate [1/year] and the cash flows' times [years].
     """
-    bill, value, cash = money.bill, money.value, money.flows.cash_usd
+    bill, value = money.bill, money.value
     btc_total, energy_total = money.btc_net.sum(-1), bill.cost_usd.sum(-1)
     opex_total = money.opex_usd.sum(-1)
     vintages = fleet.vintages
@@ -125,7 +125,7 @@ def economics(
         "discount_rate_nominal": money.discount_rate,
         "irr": value.irr.irr_per_year,
         "irr_reason": value.irr.reason,
-        "payback_months": finance.payback_months(cash),
+        "payback_months": finance.payback_months(money.cumulative_cash_usd),
         "cost_per_btc_cash_usd": finance.cost_per_btc(energy_total + opex_total, btc_total),
         "cost_per_btc_all_in_usd": finance.cost_per_btc(
             energy_total + opex_total + money.capital.depreciation_usd.sum(-1), btc_total
@@ -238,7 +238,7 @@ def financing(*, financed: Financed) -> dict[str, Any]:
 def _peaks(money: Money, dollars: state.FxPosition) -> dict[str, Any]:
     """The peak funding need, before financing and what is held or salvaged at the end
     (that funds nothing), and the peak need for dollars (USD loans included)."""
-    funding = state.peak_funding(money.cfads_usd - money.capital.capex_usd)
+    funding = state.peak_funding(money.cumulative_cash_usd, end_usd=money.flows.end_usd)
     return {
         "peak_funding_usd": funding.usd,
         "peak_funding_month": state.month_of_peak(funding.month, funding.usd),

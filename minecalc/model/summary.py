@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..results import yearly
+from ..results import project_year
 from . import variables
 
 
@@ -32,7 +32,7 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     Full deployment is the month after the fleet first runs at its largest
     hashrate for a whole month: by then the network has retargeted to it, so
     the entrant's windfall of the first weeks is not counted as its steady rate.
-    Project years as in :func:`minecalc.results.yearly`.
+    Project years as in :func:`minecalc.results.project_year`.
     """
     first = ds.isel(time=0)
     full = ds.fleet_hashrate_eh_s >= ds.fleet_hashrate_eh_s.max("time") * (1 - 1e-9)
@@ -44,7 +44,7 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     )
     out = {
         "btc_total": ds.fleet_btc.sum("time"),
-        "btc_by_year": yearly(ds).fleet_btc,
+        "btc_by_year": ds.fleet_btc.groupby(project_year(ds)).sum().transpose("project_year", ...),
         "network_share_first_month": first.network_share,
         "btc_per_day_first_month": first.fleet_btc_per_day,
         "btc_per_day_full_deployment": ds.fleet_btc_per_day.isel(time=steady),
