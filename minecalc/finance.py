@@ -252,7 +252,8 @@ def irr_with_reason(
     """
     flows, lo, hi, shape = _irr_inputs(cash_flow_usd, period_years, bracket)
     cf2, t2, size = flows.cf, flows.t, flows.cf.shape[0]
-    finite = np.isfinite(cf2).all(axis=-1) & (
+    # a NaN or inf flow makes its row's sum non-finite (one matrix-vector product, no copy)
+    finite = np.isfinite(cf2 @ np.ones(cf2.shape[-1])) & (
         np.isfinite(t2).all(axis=-1) if not flows.shared else bool(np.isfinite(t2).all())
     )
     # rows with a NaN or inf get no root: their flows are zeroed only when there are any

@@ -221,15 +221,26 @@ def peak_funding(cumulative_usd: npt.ArrayLike, end_usd: npt.ArrayLike = 0.0) ->
         fund nothing, so the last month counts without them.
     """
     cumulative = np.asarray(cumulative_usd, dtype=float)
+    n = cumulative.shape[-1]
     last = cumulative[..., -1] - np.asarray(end_usd, dtype=float)
-    before = cumulative[..., :-1]
-    if not before.shape[-1]:  # one month only
+    if n == 1:
         return PeakFunding(np.maximum(-last, 0.0), np.zeros(last.shape, dtype=np.intp))
-    month = before.argmin(axis=-1)
-    deepest = np.take_along_axis(before, month[..., None], axis=-1)[..., 0]
+    # over whole rows: argmin copies a slice of them first
+    month = cumulative.argmin(axis=-1)
+    deepest = np.take_along_axis(cumulative, month[..., None], axis=-1)[..., 0]
+    # where the last month is the lowest, it is lower still without end values (>= 0); a
+    # negative end value raises it, and the lowest month before it may be the deepest
+    again = (month == n - 1) & (last > deepest)
+    if again.any():
+        before = cumulative[..., :-1]
+        month_before = before.argmin(axis=-1)
+        month = np.where(again, month_before, month)
+        deepest = np.where(
+            again, np.take_along_axis(before, month_before[..., None], axis=-1)[..., 0], deepest
+        )
     # the first of equal depths, as argmin over all months; a NaN anywhere gives NaN
     later = (last < deepest) | (np.isnan(last) & ~np.isnan(deepest))
-    month = np.where(later, cumulative.shape[-1] - 1, month)
+    month = np.where(later, n - 1, month)
     return PeakFunding(np.maximum(-np.where(later, last, deepest), 0.0), month)
 
 
