@@ -643,3 +643,9 @@ def test_library_errors_name_parameters_and_the_cli_names_its_options(tmp_path):
     assert again.exit_code == 2
     assert again.output.startswith(f"error: --out: expected no existing results in {tmp_path}")
     assert "use --force" in again.output
+
+
+def test_the_readme_shows_what_the_first_command_prints():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    shown = readme.split("What the first prints:\n\n```\n", 1)[1].split("```\n", 1)[0]
+    assert invoke("run", "pk2000mw").output == shown  # regenerate: minecalc run pk2000mw
