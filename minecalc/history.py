@@ -221,14 +221,32 @@ def difficulty_changes(start_height: int = 0, end_height: int | None = None) -> 
 
 
 def load_price_history() -> pd.DataFrame:
-    """The packaged monthly BTC price history (January 2024 to August 2026).
+    """The packaged monthly BTC price history (January 2012 to August 2026).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``month`` (``YYYY-MM``), ``btc_price_usd_mean``, ``btc_price_usd_min``,
         ``btc_price_usd_max`` [USD], ``days`` (daily prices in the month; the last month is
-        partial) and ``pkr_per_usd_mean`` [PKR/USD]; see ``minecalc/data/README.md``.
+        partial) and ``pkr_per_usd_mean`` [PKR/USD] (from January 2024; NaN before); see
+        ``minecalc/data/README.md``.
     """
     with resources.files("minecalc").joinpath("data/btc_price_monthly.csv").open() as f:
         return pd.read_csv(f)
+
+
+def load_fee_history() -> pd.DataFrame:
+    """The packaged mean transaction fees per block, in the 15 months that per-block data
+    fully covers (2009, 2018-01, 2021, 2023-03, September 2025 to January 2026).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``month`` (``YYYY-MM``), ``fees_btc_per_block_mean`` [BTC], ``blocks`` (in
+        the month) and ``first_height``, ``last_height`` (the blocks summed); see
+        ``minecalc/data/README.md``.
+    """
+    with resources.files("minecalc").joinpath("data/fees_monthly.csv").open() as f:
+        raw = pd.read_csv(f)
+    first, last = (raw["heights"].str.split("-", expand=True)[k].astype("int64") for k in (0, 1))
+    return raw.drop(columns="heights").assign(first_height=first, last_height=last)

@@ -107,8 +107,23 @@ class Calibration(NamedTuple):
     last_month: str
 
 
-def monthly_history(fees_btc_per_block: float = 0.03) -> pd.DataFrame:
+CALIBRATION_START = "2024-01"
+"""First month of the default calibration window: the run-up to the 2024 halving and what
+followed. Longer windows span several subsidy eras, around which one log-linear trend does
+not hold; the README's table shows how the fit moves with the window."""
+
+
+def monthly_history(
+    fees_btc_per_block: float = 0.03, first_month: str = CALIBRATION_START
+) -> pd.DataFrame:
     """Monthly difficulty, BTC price and hashprice over the packaged price history.
+
+    Parameters
+    ----------
+    fees_btc_per_block : float
+        Fees added to the subsidy in the hashprice [BTC/block].
+    first_month : str
+        First month (``YYYY-MM``) kept; the price history starts in 2012-01.
 
     Returns
     -------
@@ -119,7 +134,7 @@ def monthly_history(fees_btc_per_block: float = 0.03) -> pd.DataFrame:
         dropped when partial (fewer than 28 days).
     """
     prices = history.load_price_history()
-    prices = prices[prices["days"] >= 28]
+    prices = prices[(prices["days"] >= 28) & (prices["month"] >= first_month)]
     epochs = history.load_difficulty_history().dropna(subset=["difficulty"])
     mid = pd.to_datetime(prices["month"]) + pd.Timedelta(days=14)
     starts = epochs["start_time"].dt.tz_localize(None).to_numpy()

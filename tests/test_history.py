@@ -205,3 +205,78 @@ def test_difficulty_changes(table):
     assert_allclose(ratios, expected, rtol=0)
     assert_allclose(ratios[0], 138966872071213.2 / 133793147307542.8)
     assert len(history.difficulty_changes()) == 477
+
+
+# --- the monthly BTC prices and fees (data/README.md, sections 4 and 5) ---------------
+
+
+@pytest.fixture(scope="module")
+def prices():
+    return history.load_price_history()
+
+
+def test_prices_are_every_month_from_2012_to_august_2026(prices):
+    months = pd.PeriodIndex(prices["month"], freq="M")
+    assert months[0] == pd.Period("2012-01") and months[-1] == pd.Period("2026-08")
+    assert (months[1:] - months[:-1] == months.freq).all()  # contiguous, in order, unique
+    assert len(prices) == 176
+
+
+def test_price_statistics_are_consistent(prices):
+    low, mean, high = (prices[f"btc_price_usd_{k}"] for k in ("min", "mean", "max"))
+    assert (low > 0).all() and (low <= mean).all() and (mean <= high).all()
+    days_in_month = pd.PeriodIndex(prices["month"], freq="M").days_in_month
+    assert (prices["days"] >= 1).all() and (prices["days"] <= days_in_month).all()
+    assert (prices["days"].iloc[:-1] == days_in_month[:-1]).all()  # only the last is partial
+    assert prices["days"].iloc[-1] == 22
+
+
+def test_prices_match_the_readme_cross_checks(prices):
+    by = prices.set_index("month")
+    # data/README.md: monthly extremes of the daily series (to the dollar)
+    assert_allclose(by.loc["2017-12", "btc_price_usd_max"], 19_161, atol=1)
+    assert_allclose(by.loc["2018-12", "btc_price_usd_min"], 3_182, atol=1)
+    assert_allclose(by.loc["2020-03", "btc_price_usd_min"], 4_901, atol=1)
+    assert_allclose(by.loc["2021-11", "btc_price_usd_max"], 67_517, atol=1)
+    assert_allclose(by.loc["2022-11", "btc_price_usd_min"], 15_760, atol=1)
+    assert_allclose(by.loc["2025-10", "btc_price_usd_max"], 124_750, atol=1)
+
+
+def test_rupee_rate_from_2024_only_and_as_the_press_reported(prices):
+    by = prices.set_index("month")
+    known = by["pkr_per_usd_mean"].notna()
+    assert not known[:"2023-12"].any() and known["2024-01":].all()
+    assert 283 <= by.loc["2025-07", "pkr_per_usd_mean"] <= 286
+    assert 278 <= by.loc["2025-12", "pkr_per_usd_mean"] <= 282
+
+
+@pytest.fixture(scope="module")
+def fees():
+    return history.load_fee_history()
+
+
+def test_fee_months_and_recent_levels(fees):
+    assert len(fees) == 15 and fees["month"].is_unique and fees["month"].is_monotonic_increasing
+    recent = fees.set_index("month").loc["2025-09":, "fees_btc_per_block_mean"]
+    assert_allclose(recent, [0.0268, 0.0218, 0.0213, 0.0192, 0.0189], atol=5e-5)
+    assert (fees["fees_btc_per_block_mean"] >= 0).all()
+
+
+def test_fee_heights_are_the_months_blocks(fees, table):
+    assert (fees["last_height"] - fees["first_height"] + 1 == fees["blocks"]).all()
+    # consecutive months of a run of months join without a gap
+    months = pd.PeriodIndex(fees["month"], freq="M")
+    follows = (months[1:] - months[:-1]) == months.freq
+    assert (
+        fees["first_height"].to_numpy()[1:][follows]
+        == fees["last_height"].to_numpy()[:-1][follows] + 1
+    ).all()
+    # every epoch that starts inside a month's heights starts in that month (header times)
+    starts = table.set_index("height")["start_time"]
+    checked = 0
+    for row in fees.itertuples():
+        first = -(-row.first_height // 2016) * 2016
+        for height in range(first, row.last_height + 1, 2016):
+            assert starts[height].strftime("%Y-%m") == row.month, (row.month, height)
+            checked += 1
+    assert checked == 32  # every epoch start inside the 15 months
