@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import chain, history, response
+from . import chain, history, path_backtest, response
 from .errors import InputError
 from .progress import Progress, tell
 from .protocol import (
@@ -648,7 +648,9 @@ def summary(
         halvings[column] = halvings[column].map(lambda t: t.isoformat(timespec="seconds"))
     table = coverage_summary(out_of_sample(cutoffs, paths, seed)).reset_index()
     pooled = table["cutoff"] == "all"
-    tell(progress, "backtest: retarget replay and response calibration", 2 / 3)
+    tell(progress, "backtest: out-of-sample price, difficulty and hashprice bands", 0.6)
+    generators = path_backtest.scores(*path_backtest.out_of_sample(paths=paths, seed=seed))
+    tell(progress, "backtest: retarget replay and response calibration", 0.8)
     per_cutoff = table[~pooled].astype({"inside_at_horizon": bool})
     return {
         "replay": replay_summary(),
@@ -662,6 +664,12 @@ def summary(
             "band": [BAND[0], BAND[-1]],
             "cutoffs": _records(per_cutoff),
             "pooled": _records(table.loc[pooled, ["block_epochs", "epochs", "coverage"]]),
+        },
+        "generators": {
+            "paths": paths,
+            "seed": seed,
+            "cutoffs": list(path_backtest.CUTOFFS),
+            "scores": _records(generators.reset_index()),
         },
         "response": response.calibrate()._asdict(),
     }
@@ -742,6 +750,24 @@ def format_report(result: dict) -> str:
             for b in schemes
         ).rstrip()
     )
+    g = result["generators"]
+    lines += [
+        "",
+        f"Out of sample: Monte Carlo's P{pct * BAND[0]:.0f}-P{pct * BAND[-1]:.0f} bands of BTC "
+        f"price, difficulty and hashprice, calibrated before each 1 January "
+        f"{g['cutoffs'][0][:4]}-{g['cutoffs'][-1][:4]}",
+        f"  ({g['paths']:,} paths, seed {g['seed']}; claims 80 %; Brier score of "
+        f"P(hashprice below 50/75/100 % of today's): 0 is perfect, 0.25 a constant 50 %)",
+        f"  {'generator':<12}{'horizon':>8}{'cut-offs':>10}{'price':>8}{'difficulty':>12}"
+        f"{'hashprice':>11}{'Brier':>8}",
+    ]
+    for s in g["scores"]:
+        lines.append(
+            f"  {s['generator']:<12}{s['horizon_months']:>5} mo{s['outcomes']:>6} "
+            f"({s['independent']:>2.0f}){pct * s['coverage_btc_price']:>6.0f} %"
+            f"{pct * s['coverage_difficulty']:>10.0f} %{pct * s['coverage_hashprice']:>9.0f} %"
+            f"{s['brier']:>8.2f}"
+        )
     c = result["response"]
     se_ae, se_a = c["standard_errors"]
     lines += [

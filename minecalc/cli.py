@@ -793,31 +793,31 @@ def _check_paths(
 PATH_MODEL_OPTIONS = [
     click.option(
         "--price",
-        type=click.Choice(["gbm", "bootstrap"]),
-        default="gbm",
+        type=click.Choice(["joint", "gbm"]),
+        default="joint",
         show_default=True,
-        help="BTC price model.",
+        help="joint: BTC price and network hashrate resampled together from history "
+        "(stationary block bootstrap); gbm: geometric Brownian motion, the network apart.",
     ),
     click.option(
-        "--drift",
-        type=Bounded(float, -2, 2),
+        "--median-growth",
+        type=Bounded(float, -0.95, 5),
         default=0.0,
         show_default=True,
-        help="GBM drift of the BTC price [1/year].",
+        help="Growth of the median BTC price [1/year]; 0 keeps the median flat.",
     ),
     click.option(
         "--volatility",
         type=Bounded(float, 0, 5),
-        default=0.6,
-        show_default=True,
-        help="GBM volatility of the BTC price [1/sqrt(year)].",
+        default=None,
+        help="GBM volatility of the BTC price [1/sqrt(year)]  [default: the window's]",
     ),
     click.option(
         "--network",
         type=click.Choice(["bootstrap", "lognormal"]),
-        default="bootstrap",
-        show_default=True,
-        help="Network growth model.",
+        default=None,
+        help="With --price gbm: the network by a bootstrap of epoch changes since 2024 "
+        "(default) or a lognormal walk.",
     ),
     click.option(
         "--network-volatility",
@@ -838,30 +838,60 @@ PATH_MODEL_OPTIONS = [
         type=Bounded(float, -1, 1),
         default=0.0,
         show_default=True,
-        help="Correlation of price and network shocks.",
+        help="With --price gbm --network lognormal: correlation of their shocks.",
+    ),
+    click.option(
+        "--block-months",
+        type=Bounded(float, 1, 120),
+        default=6.0,
+        show_default=True,
+        help="With --price joint: mean length of the bootstrap's blocks [months].",
+    ),
+    click.option(
+        "--window-start",
+        default=None,
+        metavar="YYYY-MM",
+        help="First month of the calibration window  [default: 2016-07]",
+    ),
+    click.option(
+        "--window-end",
+        default=None,
+        metavar="YYYY-MM",
+        help="Last month of the calibration window  [default: the newest]",
+    ),
+    click.option(
+        "--response/--no-response",
+        default=True,
+        show_default=True,
+        help="Other miners answer the fleet inside each path (the scenario's law, or the "
+        "calibrated one).",
     ),
 ]
 """How random paths are drawn (Monte Carlo and compare): options of the one PathModel."""
 
 
 def path_model_options(command):
-    """``--price``, ``--drift`` ... gathered into the command's ``path_model`` argument."""
+    """``--price``, ``--median-growth`` ... gathered into the command's ``path_model``."""
 
     @wraps(command)
     def with_path_model(
-        *args, price, drift, volatility, network, network_volatility, fees_sigma, correlation,
-        **kwargs,
+        *args, price, median_growth, volatility, network, network_volatility, fees_sigma,
+        correlation, block_months, window_start, window_end, response, **kwargs,
     ):  # fmt: skip
         from .uncertainty import PathModel
 
         model = PathModel(
             price=price,
-            drift_per_year=drift,
+            median_growth_per_year=median_growth,
             volatility_per_year=volatility,
             network=network,
             network_volatility_per_year=network_volatility,
             fees_sigma=fees_sigma,
             correlation=correlation,
+            block_months=block_months,
+            window_end=window_end,
+            response=response,
+            **({} if window_start is None else {"window_start": window_start}),
         )
         return command(*args, path_model=model, **kwargs)
 

@@ -10,7 +10,6 @@ to leaving the power idle, at the scenario's discount rate.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -251,20 +250,17 @@ def compare_paths(
 ) -> xr.Dataset:
     """:func:`compare` over random paths (:func:`minecalc.uncertainty.draw_paths`), the same
     for every option: the ``options_mc`` group on top."""
-    from .uncertainty import PathModel, draw_paths
+    from .uncertainty import PathModel, checked, draw_paths, path_attrs, responding
 
-    model_ = path_model or PathModel()
+    model_ = checked(path_model or PathModel())
     drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=model_)
+    scenario = responding(scenario, model_)
     paths_ = {str(name): da for name, da in drawn.data_vars.items()}
     ds = compare(scenario, paths=paths_, solve_tariffs=solve_tariffs)
     price = drawn.btc_price_usd.assign_coords(time=ds.time)
     return ds.assign(
         btc_price_usd=price.assign_attrs(variables.attrs("btc_price_usd"))
-    ).assign_attrs(
-        mc_paths=paths,
-        mc_seed=seed,
-        **{f"mc_{k}": v for k, v in dataclasses.asdict(model_).items()},
-    )
+    ).assign_attrs(**path_attrs(scenario, paths=paths, seed=seed, path_model=model_))
 
 
 def _risk(ds: xr.Dataset) -> xr.Dataset:

@@ -1,20 +1,27 @@
 """Random paths for Monte Carlo: BTC price, network growth and fees, month by month.
 
-Every generator takes an explicit ``numpy.random.Generator`` (same seed, same numbers)
-and returns arrays with a leading ``paths`` axis and a trailing month axis, ready to be
-labelled and passed to :func:`minecalc.model.run` as ``paths``.
+The default draws price and the network's hashrate together, by a stationary bootstrap of
+their joint monthly moves in history (:mod:`minecalc.moves`), so that hashrate follows
+price as it did. Geometric Brownian motion for the price, with the network drawn apart,
+is the option kept for comparison. Every generator takes an explicit
+``numpy.random.Generator`` (same seed, same numbers) and returns arrays with a leading
+``paths`` axis and a trailing month axis, ready to be labelled and passed to
+:func:`minecalc.model.run` as ``paths``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
-from . import history, model
+from . import history, model, moves, response
+from .config import Response
 from .errors import InputError, require
 from .formatting import exceedance, money, percent, sig
 from .model import variables
@@ -23,7 +30,12 @@ from .progress import Progress, tell
 from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 
 HALVING_2024_EPOCH = 840_672
-"""First epoch after the April 2024 halving: the default start of bootstrapped history."""
+"""First epoch after the April 2024 halving: the start of the epochs the independent
+network draws resample."""
+
+DRAW_BLOCK = 10_000
+"""Paths per random stream: path ``i`` draws from stream ``i // DRAW_BLOCK`` of the seed,
+so its numbers do not depend on how many paths are drawn or how they are chunked."""
 
 
 def correlated_normals(rng, paths, n, rho):
@@ -33,15 +45,17 @@ def correlated_normals(rng, paths, n, rho):
     return z1, z2
 
 
-def gbm_price_paths(start_usd, drift_per_year, volatility_per_year, times_years, z):
+def gbm_price_paths(start_usd, median_growth_per_year, volatility_per_year, times_years, z):
     """BTC price by geometric Brownian motion, sampled at given times.
 
     Parameters
     ----------
     start_usd : float
         Price at time 0 [USD].
-    drift_per_year, volatility_per_year : float
-        Drift ``mu`` and volatility ``sigma`` of the log price [1/year, 1/sqrt(year)].
+    median_growth_per_year : float
+        Growth of the median price [fraction per year], > -1: 0 keeps the median flat.
+    volatility_per_year : float
+        Volatility ``sigma`` of the log price [1/sqrt(year)].
     times_years : array_like, shape (n,)
         Sample times, increasing, >= 0 [years].
     z : numpy.ndarray, shape (paths, n)
@@ -54,33 +68,79 @@ def gbm_price_paths(start_usd, drift_per_year, volatility_per_year, times_years,
 
     Notes
     -----
-    ``ln S(t_k) = ln S(t_{k-1}) + (mu - sigma^2/2) dt + sigma sqrt(dt) z_k``, so the
-    mean price grows as ``exp(mu t)``.
+    ``ln S(t_k) = ln S(t_{k-1}) + ln(1 + g) dt + sigma sqrt(dt) z_k``: the median price is
+    ``S0 (1 + g)**t`` and the mean ``S0 (1 + g)**t exp(sigma**2 t / 2)``. A drift stated
+    for the mean would let the median fall by ``sigma**2 / 2`` a year (18 % at 0.6).
     """
     dt = np.diff(np.concatenate([[0.0], np.asarray(times_years, dtype=np.float64)]))
-    steps = (drift_per_year - volatility_per_year**2 / 2) * dt + volatility_per_year * np.sqrt(
-        dt
-    ) * z
+    steps = np.log1p(median_growth_per_year) * dt + volatility_per_year * np.sqrt(dt) * z
     return start_usd * np.exp(np.cumsum(steps, axis=-1))
 
 
-def monthly_log_returns():
-    """Monthly log returns of the packaged BTC price history (monthly means) [-]."""
-    table = history.load_price_history()
-    return np.diff(np.log(table["btc_price_usd_mean"].to_numpy(dtype=np.float64)))
+def stationary_bootstrap_indices(rng, n_obs, paths, n, mean_block):
+    """Which historical month each path's month takes, by the stationary bootstrap.
 
-
-def bootstrap_price_paths(start_usd, returns, rng, paths, n):
-    """BTC price paths resampling historical monthly log returns with replacement.
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n_obs : int
+        Months of history to draw from.
+    paths, n : int
+        Paths and months drawn.
+    mean_block : float
+        Mean length of the blocks of consecutive months [months], >= 1; 1 draws every month
+        on its own (the i.i.d. bootstrap, the very same numbers).
 
     Returns
     -------
-    numpy.ndarray, shape (paths, n)
-        Prices [USD] at the middle of each month (the first month moves half a draw).
+    numpy.ndarray of int, shape (paths, n)
+        Indices into the history.
+
+    Notes
+    -----
+    Politis and Romano (1994): each month starts a new block at a uniformly drawn month
+    with probability ``1 / mean_block``, else continues with the month after the last
+    (wrapping round from the newest month to the oldest). Block lengths are geometric, so
+    the resampled series is stationary and keeps the history's dependence over spans
+    shorter than a block. Written here rather than taken from ``arch`` because its
+    bootstraps loop over replications in Python; this steps through months instead,
+    every path at once.
     """
-    draws = rng.choice(returns, size=(paths, n))
-    draws[:, 0] *= 0.5  # from the start to the first month's middle
-    return start_usd * np.exp(np.cumsum(draws, axis=-1))
+    fresh = rng.integers(n_obs, size=(paths, n))
+    if mean_block <= 1:
+        return fresh
+    jump = rng.random((paths, n)) < 1.0 / mean_block
+    idx = fresh
+    for j in range(1, n):
+        idx[:, j] = np.where(jump[:, j], fresh[:, j], (idx[:, j - 1] + 1) % n_obs)
+    return idx
+
+
+def joint_paths(history_moves, rng, paths, drift_per_month, mean_block):
+    """Joint monthly moves of several series, resampled in blocks and recentred.
+
+    Parameters
+    ----------
+    history_moves : array_like, shape (n_obs, k)
+        Historical monthly log changes of ``k`` series, month by month [1].
+    rng : numpy.random.Generator
+    paths : int
+    drift_per_month : array_like, shape (k, n)
+        Log change each series is given on average in each month drawn [1]: the
+        history's own mean is taken out first, so the trend is the caller's.
+    mean_block : float
+        Mean block length [months] (:func:`stationary_bootstrap_indices`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (k, paths, n)
+        Log changes [1].
+    """
+    h = np.asarray(history_moves, dtype=np.float64)
+    drift = np.asarray(drift_per_month, dtype=np.float64)
+    idx = stationary_bootstrap_indices(rng, h.shape[0], paths, drift.shape[-1], mean_block)
+    centred = (h - h.mean(axis=0)).T  # (k, n_obs)
+    return centred[:, idx] + drift[:, None, :]
 
 
 def epoch_log_changes(start_height=HALVING_2024_EPOCH):
@@ -117,7 +177,13 @@ def bootstrap_growth_factors(changes, rng, paths, edges_years):
     k = int(np.ceil(span_epochs.max()))
     draws = rng.choice(np.asarray(changes), size=(paths, span_epochs.size, k))
     monthly = draws.sum(axis=-1) * span_epochs / k
-    return np.exp(np.concatenate([np.zeros((paths, 1)), np.cumsum(monthly, axis=-1)], axis=-1))
+    return _from_edge_zero(monthly)
+
+
+def _from_edge_zero(log_changes):
+    """Levels relative to the first edge from the log changes of the months after it."""
+    paths = log_changes.shape[0]
+    return np.exp(np.concatenate([np.zeros((paths, 1)), np.cumsum(log_changes, axis=-1)], -1))
 
 
 def lognormal_growth_factors(growth_per_year, volatility_per_year, edges_years, z):
@@ -136,7 +202,7 @@ def lognormal_growth_factors(growth_per_year, volatility_per_year, edges_years, 
     steps = (np.log1p(growth_per_year) - volatility_per_year**2 / 2) * dt + (
         volatility_per_year * np.sqrt(dt) * z
     )
-    return np.exp(np.concatenate([np.zeros((z.shape[0], 1)), np.cumsum(steps, axis=-1)], axis=-1))
+    return _from_edge_zero(steps)
 
 
 def lognormal_fees(mean_btc, sigma, rng, paths, n):
@@ -153,38 +219,108 @@ class PathModel:
 
     Attributes
     ----------
-    price : {"gbm", "bootstrap"}
-        Geometric Brownian motion with ``drift_per_year`` and ``volatility_per_year``, or
-        a bootstrap of the packaged monthly returns (Jan 2024 - Aug 2026).
-    drift_per_year, volatility_per_year : float
-        GBM drift of the mean price [1/year] and volatility [1/sqrt(year)].
-    network : {"bootstrap", "lognormal"}
-        A bootstrap of the packaged epoch-to-epoch difficulty changes since the 2024
-        halving, or a lognormal walk around the scenario's yearly growth with
-        ``network_volatility_per_year`` [1/sqrt(year)].
+    price : {"joint", "gbm"}
+        ``joint``: price and the rest of the network's hashrate drawn together, by a
+        stationary bootstrap of their monthly moves over the calibration window
+        (:func:`joint_paths`), recentred on ``median_growth_per_year`` and the scenario's
+        growth. ``gbm``: geometric Brownian motion for the price, the network drawn apart.
+    median_growth_per_year : float
+        Growth of the median BTC price [fraction per year]; 0 keeps the median flat.
+    volatility_per_year : float or None
+        GBM volatility of the log price [1/sqrt(year)]; None takes the window's.
+    network : {"bootstrap", "lognormal"} or None
+        With ``gbm`` only: a bootstrap of the packaged epoch-to-epoch difficulty changes
+        since the 2024 halving (None), or a lognormal walk around the scenario's yearly
+        growth with ``network_volatility_per_year`` [1/sqrt(year)].
     fees_sigma : float
-        Log standard deviation of monthly fees around the scenario's mean [1].
+        Log standard deviation of monthly fees around the scenario's mean [1]. Fees are
+        drawn apart: the packaged fee history (15 months in five separate runs) is too
+        sparse to resample with the rest.
     correlation : float
-        Correlation of the price and network shocks, month by month (gbm and lognormal).
+        With ``gbm`` and a lognormal network: correlation of their shocks, month by month.
+    block_months : float
+        With ``joint``: mean length of the bootstrap's blocks of consecutive months.
+    window_start, window_end : str or None
+        Calibration window (``YYYY-MM``, both included) of the joint moves and of GBM's
+        default volatility; None ends it at the newest month the history has.
+    response : bool
+        The other miners answer the fleet's effect on hashprice inside each path: the
+        scenario's ``network.response``, or the law calibrated on history
+        (:func:`minecalc.response.calibrate`) when it has none.
     """
 
-    price: str = "gbm"
-    drift_per_year: float = 0.0
-    volatility_per_year: float = 0.6
-    network: str = "bootstrap"
+    price: str = "joint"
+    median_growth_per_year: float = 0.0
+    volatility_per_year: float | None = None
+    network: str | None = None
     network_volatility_per_year: float = 0.3
     fees_sigma: float = 0.5
     correlation: float = 0.0
+    block_months: float = 6.0
+    window_start: str = moves.WINDOW_START
+    window_end: str | None = None
+    response: bool = True
 
 
 PATH_MODEL_BOUNDS = (
-    ("drift_per_year", -2.0, 2.0),
+    ("median_growth_per_year", -0.95, 5.0),
     ("volatility_per_year", 0.0, 5.0),
     ("network_volatility_per_year", 0.0, 5.0),
     ("fees_sigma", 0.0, 5.0),
     ("correlation", -1.0, 1.0),
+    ("block_months", 1.0, 120.0),
 )
 """The finite range of each number of :class:`PathModel` (the command line's too)."""
+
+PRICE_MODELS = ("joint", "gbm")
+NETWORK_MODELS = ("bootstrap", "lognormal")
+
+
+def checked(path_model: PathModel) -> PathModel:
+    """``path_model`` with its defaults resolved (GBM's volatility, the window's end), or
+    an :class:`~minecalc.errors.InputError` naming the field that is out of range."""
+    for name, low, high in PATH_MODEL_BOUNDS:
+        value = getattr(path_model, name)
+        if value is not None and (not np.isfinite(value) or not low <= value <= high):
+            raise InputError(f"{name}: expected a finite number from {low} to {high}, got {value}")
+    if path_model.price not in PRICE_MODELS:
+        raise InputError(
+            f"price: expected {' or '.join(PRICE_MODELS)}, got {path_model.price!r}",
+            option="price",
+        )
+    if path_model.network is not None and path_model.network not in NETWORK_MODELS:
+        raise InputError(
+            f"network: expected {' or '.join(NETWORK_MODELS)}, got {path_model.network!r}",
+            option="network",
+        )
+    if path_model.price == "joint" and path_model.network is not None:
+        raise InputError(
+            f"network: expected none with price joint (it draws the network with the "
+            f"price), got {path_model.network!r}",
+            option="network",
+        )
+    window = _window(path_model.window_start, path_model.window_end)
+    volatility = path_model.volatility_per_year
+    if volatility is None:
+        volatility = float(window["log_price_change"].std() * np.sqrt(12))
+    return dataclasses.replace(
+        path_model,
+        volatility_per_year=volatility,
+        network=path_model.network or ("bootstrap" if path_model.price == "gbm" else None),
+        window_end=str(window.index[-1]),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _window(start: str, end: str | None):
+    return moves.monthly_moves(start, end)
+
+
+def _streams(seed: int, paths: int) -> Iterator[tuple[np.random.Generator, int]]:
+    """One generator per :data:`DRAW_BLOCK` paths, each with its own stream of ``seed``."""
+    for block in range(-(-paths // DRAW_BLOCK)):
+        count = min(DRAW_BLOCK, paths - block * DRAW_BLOCK)
+        yield np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,))), count
 
 
 def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.Dataset:
@@ -198,53 +334,69 @@ def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.
     """
     if isinstance(paths, bool) or not isinstance(paths, int | np.integer) or paths < 1:
         raise InputError(f"paths: expected a whole number of at least 1, got {paths!r}")
-    for name, low, high in PATH_MODEL_BOUNDS:
-        value = getattr(path_model, name)
-        if not np.isfinite(value) or not low <= value <= high:
-            raise InputError(f"{name}: expected a finite number from {low} to {high}, got {value}")
-    rng = np.random.default_rng(seed)
+    path_model = checked(path_model)
     edges = model.month_edges(scenario.start_date, scenario.horizon_months)
     edges_years = (edges - edges[0]).total_seconds().to_numpy() / SECONDS_PER_YEAR
-    mid_years = (edges_years[1:] + edges_years[:-1]) / 2
-    n = mid_years.size
-    z_price, z_network = correlated_normals(rng, paths, n, path_model.correlation)
-    start_price = scenario.market.btc_price_usd
-    if path_model.price == "gbm":
-        price_paths = gbm_price_paths(
-            start_price,
-            path_model.drift_per_year,
-            path_model.volatility_per_year,
-            mid_years,
-            z_price,
-        )
-    elif path_model.price == "bootstrap":
-        price_paths = bootstrap_price_paths(start_price, monthly_log_returns(), rng, paths, n)
-    else:
-        raise InputError(
-            f"price: expected gbm or bootstrap, got {path_model.price!r}", option="price"
-        )
-    if path_model.network == "bootstrap":
-        factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
-    elif path_model.network == "lognormal":
-        factors = lognormal_growth_factors(
-            model.growth_per_year(scenario),
-            path_model.network_volatility_per_year,
-            edges_years,
-            z_network,
-        )
-    else:
-        raise InputError(
-            f"network: expected bootstrap or lognormal, got {path_model.network!r}",
-            option="network",
-        )
-    fees = lognormal_fees(scenario.network.fees_btc_per_block, path_model.fees_sigma, rng, paths, n)
+    drawn = [
+        _draw(scenario, rng, count, path_model, edges_years) for rng, count in _streams(seed, paths)
+    ]
+    price, factors, fees = (np.concatenate(part) for part in zip(*drawn, strict=True))
     return xr.Dataset(
         {
-            "btc_price_usd": (("path", "time"), price_paths),
+            "btc_price_usd": (("path", "time"), price),
             "other_hashrate_factor": (("path", "edge"), factors),
             "fees_btc_per_block": (("path", "time"), fees),
         },
         coords={"path": np.arange(paths)},
+    )
+
+
+def _draw(scenario, rng, paths, path_model: PathModel, edges_years):
+    """Price, network factor and fees of ``paths`` paths from one stream."""
+    dt = np.diff(edges_years)
+    n = dt.size
+    start_price = scenario.market.btc_price_usd
+    if path_model.price == "joint":
+        window = _window(path_model.window_start, path_model.window_end)
+        drift = np.log1p([[path_model.median_growth_per_year], [model.growth_per_year(scenario)]])
+        price_moves, network_moves = joint_paths(
+            window.to_numpy(), rng, paths, drift * dt, path_model.block_months
+        )
+        price_moves[:, 0] *= 0.5  # from the start to the first month's middle
+        price = start_price * np.exp(np.cumsum(price_moves, axis=-1))
+        factors = _from_edge_zero(network_moves)
+    else:
+        z_price, z_network = correlated_normals(rng, paths, n, path_model.correlation)
+        mid_years = (edges_years[1:] + edges_years[:-1]) / 2
+        price = gbm_price_paths(
+            start_price,
+            path_model.median_growth_per_year,
+            path_model.volatility_per_year,
+            mid_years,
+            z_price,
+        )
+        if path_model.network == "bootstrap":
+            factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
+        else:
+            factors = lognormal_growth_factors(
+                model.growth_per_year(scenario),
+                path_model.network_volatility_per_year,
+                edges_years,
+                z_network,
+            )
+    fees = lognormal_fees(scenario.network.fees_btc_per_block, path_model.fees_sigma, rng, paths, n)
+    return price, factors, fees
+
+
+def responding(scenario, path_model: PathModel):
+    """``scenario`` with the other miners' response the path model asks for: its own, the
+    calibrated law when it has none, or as it is with ``response=False``."""
+    if not path_model.response or scenario.network.response is not None:
+        return scenario
+    fit = response.calibrate()
+    law = Response(elasticity=fit.elasticity, lag_months=fit.lag_months)
+    return scenario.model_copy(
+        update={"network": scenario.network.model_copy(update={"response": law})}
     )
 
 
@@ -265,14 +417,13 @@ def monte_carlo(
     ----------
     scenario : Scenario
         The base scenario; its BTC price, growth and fees are the paths' starting points
-        (and the lognormal network's trend).
+        (its growth is the network's trend).
     paths : int
         Number of paths.
     seed : int
         Seed of the ``numpy.random.Generator``; same seed, same numbers.
     path_model : PathModel, optional
-        How the paths are drawn; its fields may also be given by name
-        (``price="bootstrap"``).
+        How the paths are drawn; its fields may also be given by name (``price="gbm"``).
     chunks : int, optional
         Run through dask in chunks of this many paths (same numbers as in memory: the
         paths are drawn first).
@@ -296,7 +447,9 @@ def monte_carlo(
     path_model = dataclasses.replace(
         path_model or PathModel(), **{k: options.pop(k) for k in list(options) if k in fields}
     )
+    path_model = checked(path_model)
     drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model)
+    scenario = responding(scenario, path_model)
     run_options = {"solve_breakevens": False, "detail": (), "without_fleet": False, **options}
     message = f"Monte Carlo, {paths:,} paths"
     if chunks is None:
@@ -311,13 +464,25 @@ def monte_carlo(
             compute_options={"scheduler": scheduler, "progress": progress, "message": message},
         )
     return ds.assign(_risk(ds)).assign_attrs(
-        monte_carlo=f"paths={paths} seed={seed} price={path_model.price} "
-        f"network={path_model.network} correlation={path_model.correlation}",
-        mc_paths=paths,
-        mc_seed=seed,
-        mc_start_price_usd=scenario.market.btc_price_usd,
-        **{f"mc_{k}": v for k, v in dataclasses.asdict(path_model).items()},
+        monte_carlo=f"paths={paths} seed={seed} price={path_model.price}"
+        f" network={path_model.network or 'joint'}",
+        **path_attrs(scenario, paths=paths, seed=seed, path_model=path_model),
     )
+
+
+def path_attrs(scenario, *, paths: int, seed: int, path_model: PathModel) -> dict:
+    """How the paths were drawn, as ``mc_*`` attributes of a Dataset: the path model (as
+    :func:`checked` resolved it) and the response the runs had (elasticity 0: none)."""
+    law = scenario.network.response
+    return {
+        "mc_paths": paths,
+        "mc_seed": seed,
+        "mc_start_price_usd": scenario.market.btc_price_usd,
+        # netCDF attributes hold no None: "" for no network model of its own
+        **{f"mc_{k}": "" if v is None else v for k, v in dataclasses.asdict(path_model).items()},
+        "mc_response_elasticity": 0.0 if law is None else law.elasticity,
+        "mc_response_lag_months": 0.0 if law is None else law.lag_months,
+    }
 
 
 def _chunked(
@@ -384,32 +549,45 @@ def describe(mc: xr.Dataset) -> str:
     Returns
     -------
     str
-        One or two sentences for any text that shows a probability of loss.
+        A few sentences for any text that shows a probability of loss.
     """
     a = mc.attrs
     months = mc.sizes["time"]
-    if a["mc_price"] == "gbm":
-        price = (
-            f"geometric Brownian motion with drift {percent(a['mc_drift_per_year'])}/yr "
-            f"(of the mean price) and volatility {percent(a['mc_volatility_per_year'])}/yr"
+    window = f"{a['mc_window_start']} to {a['mc_window_end']}"
+    growth = f"median price {percent(a['mc_median_growth_per_year'])}/yr"
+    if a["mc_price"] == "joint":
+        model_text = (
+            f"BTC price and the rest of the network's hashrate drawn together: a stationary "
+            f"bootstrap of their monthly moves {window} (mean block "
+            f"{sig(a['mc_block_months'])} months), recentred on a {growth} and the "
+            f"scenario's network growth"
         )
     else:
-        price = "a bootstrap of the packaged monthly BTC returns"
-    if a["mc_network"] == "bootstrap":
-        network = "a bootstrap of the epoch-to-epoch difficulty changes since the 2024 halving"
-    else:
-        network = (
-            f"a lognormal walk around the scenario's growth, volatility "
-            f"{percent(a['mc_network_volatility_per_year'])}/yr"
+        if a["mc_network"] == "bootstrap":
+            network = "a bootstrap of the epoch-to-epoch difficulty changes since the 2024 halving"
+        else:
+            network = (
+                f"a lognormal walk around the scenario's growth, volatility "
+                f"{percent(a['mc_network_volatility_per_year'])}/yr"
+            )
+        corr = a["mc_correlation"]
+        model_text = (
+            f"BTC price by geometric Brownian motion ({growth}, volatility "
+            f"{percent(a['mc_volatility_per_year'])}/yr); the rest of the network drawn "
+            f"apart: {network}"
+            + (f", shocks correlated at {sig(corr)}" if corr and network != "bootstrap" else "")
         )
-    corr = a["mc_correlation"]
+    law = (
+        f"Other miners answer the fleet in each path (elasticity "
+        f"{sig(a['mc_response_elasticity'])}, lag {sig(a['mc_response_lag_months'])} months)."
+        if a["mc_response_elasticity"]
+        else "Other miners do not answer the fleet."
+    )
     return (
-        f"{a['mc_paths']:,} paths (seed {a['mc_seed']}). BTC price: {price}; the median "
-        f"of its paths ends at {sig(median_price_ratio(mc))} times the starting price after "
-        f"{months} "
-        f"months. Rest of the network: {network}. Fees: lognormal around the scenario's mean, "
-        f"log standard deviation {sig(a['mc_fees_sigma'])}."
-        + (f" Price and network shocks correlated at {sig(corr)}." if corr else "")
+        f"{a['mc_paths']:,} paths (seed {a['mc_seed']}). {model_text}. The median of the BTC "
+        f"price paths ends at {sig(median_price_ratio(mc))} times the starting price after "
+        f"{months} months. {law} Fees: lognormal around the scenario's mean, log standard "
+        f"deviation {sig(a['mc_fees_sigma'])}, drawn apart."
     )
 
 

@@ -373,7 +373,8 @@ def test_montecarlo_json_contract_and_seed():
     for var in ("npv_usd", "btc_total"):
         for q in (10, 50, 90):
             assert summary[f"{var}_p{q}"] == summary[f"{var}_q{q}"]
-    assert "volatility 60 %/yr" in summary["price_model"]
+    assert "stationary bootstrap" in summary["price_model"]
+    assert "median price 0 %/yr" in summary["price_model"]
 
 
 def test_sobol_command():
@@ -438,7 +439,7 @@ def test_montecarlo_table_names_p_figures_in_the_lenders_convention():
 
     assert npv(lines["P90"]) == pytest.approx(summary["npv_usd_q10"], rel=5e-3)
     assert npv(lines["P90"]) <= npv(lines["P10"])
-    assert "median of its paths ends at" in text and "Model:" in text
+    assert "median of the BTC price paths ends at" in text and "Model:" in text
 
 
 @pytest.mark.parametrize(

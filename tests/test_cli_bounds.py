@@ -26,8 +26,9 @@ def strict(text):
 
 MC = ("montecarlo", "pk2000mw", "--paths", "2")
 NUMERIC = [
-    (*MC, "--drift"),
+    (*MC, "--median-growth"),
     (*MC, "--volatility"),
+    (*MC, "--block-months"),
     (*MC, "--network-volatility"),
     (*MC, "--fees-sigma"),
     (*MC, "--correlation"),
@@ -186,3 +187,18 @@ def test_a_hostile_title_is_escaped_in_the_summary_text():
     text = summary_text(summary_dict(ds), ds)
     assert "\x1b" not in text and "\x07" not in text
     assert text.startswith("Plant\\x1b]0;pwned\\x07 - 60 months")
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("--window-start", "2026-05"), "window: expected at least 12 monthly moves"),
+        (("--window-start", "July 2016"), "window: expected months as YYYY-MM"),
+        (("--network", "lognormal"), "network: expected none with price joint"),
+    ],
+)
+def test_path_model_options_that_do_not_fit_get_one_line(args, field):
+    result = invoke(*MC, *args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0] and "Traceback" not in result.output

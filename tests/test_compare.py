@@ -17,7 +17,7 @@ from minecalc.compare import (
     state_mining_scenario,
 )
 from minecalc.config import load_config
-from minecalc.uncertainty import PathModel, draw_paths
+from minecalc.uncertainty import PathModel, checked, draw_paths, responding
 
 OPTIONS = "pk2000mw_options"
 SHORT = ["horizon_months=24"]
@@ -177,8 +177,9 @@ def test_every_option_sees_the_same_paths():
     s = _load(*SHORT)
     ds = compare_paths(s, 40, seed=3, solve_tariffs=False)
     drawn = draw_paths(s, paths=40, seed=3, path_model=PathModel())
+    answering = responding(s, checked(PathModel()))  # other miners answer on the paths
     alone = model.run(
-        state_mining_scenario(s, _cr(s)),
+        state_mining_scenario(answering, _cr(answering)),
         paths=dict(drawn.data_vars),
         detail=(),
         without_fleet=False,
@@ -208,8 +209,10 @@ def test_paths_without_randomness_give_the_central_comparison():
     the central case (the growth was once counted twice on paths)."""
     s = _load(*SHORT)
     still = PathModel(
+        price="gbm",
         network="lognormal",
-        drift_per_year=0.0,
+        response=False,
+        median_growth_per_year=0.0,
         volatility_per_year=0.0,
         network_volatility_per_year=0.0,
         fees_sigma=0.0,

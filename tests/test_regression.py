@@ -9,7 +9,9 @@ decide after their profit tax, and deduct the facilities' tax depreciation too) 
 cases whose machines outlive the horizon (their depreciation ran over the horizon plus a
 month instead of their life: depreciation_usd and cost_per_btc_all_in_usd change, nothing
 else); the comparison again when its fiscal summary took state mining's peak FX need with
-the imported fuel (peak_fx_need_usd and its month change, nothing else). Every variable
+the imported fuel (peak_fx_need_usd and its month change, nothing else); the two Monte
+Carlo cases with issue 16 (the joint bootstrap with the other miners' response became the
+default, and each block of paths draws from its own stream of the seed). Every variable
 must still agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture
 and says why in the commit: ``python tests/test_regression.py [CASE ...]`` (all cases by
 default).

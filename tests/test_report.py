@@ -312,7 +312,7 @@ def test_npv_quantiles_are_named_by_exceedance_and_ordered(written, layout):
     assert p90 <= p50 <= p10 and p90 < p10
     first = "\n".join(layout.first)  # the key figures may go on to a further page
     row = first.index("NPV P90 (exceeded in 90 % of paths)")
-    assert row < first.index("geometric Brownian motion")  # the model stated under P(loss)
+    assert row < first.index("stationary bootstrap")  # the model stated under P(loss)
 
 
 def test_the_monte_carlo_model_is_stated_wherever_p_loss_appears(written, layout):
@@ -320,12 +320,12 @@ def test_the_monte_carlo_model_is_stated_wherever_p_loss_appears(written, layout
     pages = layout.pages
     assert "chance of losing money" in layout.first[0]  # in brief
     first = "\n".join(layout.first)  # ... and the model under the key figures
-    assert first.index("P(NPV < 0)") < first.index("volatility 60 %/yr")
+    assert first.index("P(NPV < 0)") < first.index("median price 0 %/yr")
     for name in ("monte_carlo_fan", "npv_histogram"):
         page = pages[layout.text + FIGURES.index(name)]
-        assert "chance of losing money" in page and "volatility 60 %/yr" in page, name
+        assert "chance of losing money" in page and "median price 0 %/yr" in page, name
     summary = (out / "summary.md").read_text()
-    assert summary.count("volatility 60 %/yr") >= 2  # the brief and the key figures
+    assert summary.count("median price 0 %/yr") >= 2  # the brief and the key figures
 
 
 def test_pages_with_nothing_to_show_are_left_out_and_the_contents_say_why(layout, response_pdf):
