@@ -11,7 +11,8 @@ month instead of their life: depreciation_usd and cost_per_btc_all_in_usd change
 else); the comparison again when its fiscal summary took state mining's peak FX need with
 the imported fuel (peak_fx_need_usd and its month change, nothing else); the two Monte
 Carlo cases with issue 16 (the joint bootstrap with the other miners' response became the
-default, and each block of paths draws from its own stream of the seed). Every variable
+default, and each block of paths draws from its own stream of the seed; Monte Carlo runs
+keep no fleet-free comparison groups, which the response once brought in). Every variable
 must still agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture
 and says why in the commit: ``python tests/test_regression.py [CASE ...]`` (all cases by
 default).

@@ -206,8 +206,9 @@ def network(
     """Stage 5: project the chain with the fleet (and, as asked, without it).
 
     ``epochs`` keeps the per-epoch and halving records; ``without_fleet`` also projects
-    the network as if the fleet had not come. A response needs that projection, and
-    adds the fleet's chain as if the other miners kept to their path.
+    the network as if the fleet had not come and, with a response, the fleet's chain as if
+    the other miners kept to their path. A response needs the first projection whatever
+    ``without_fleet`` says; only the comparisons asked for are kept.
     """
     scenario, v = inputs.scenario, inputs.values
     other = _other_hashrate(inputs, timeline)
@@ -245,7 +246,7 @@ def network(
     )
     fixed = (
         None
-        if responder is None
+        if responder is None or not without_fleet
         else _project(
             inputs,
             timeline,
@@ -262,7 +263,7 @@ def network(
     blocks, subsidy, btc = chain.fleet_yield(proj, prices.fees_btc)
     return Network(
         projection=proj,
-        alone=alone,
+        alone=alone if without_fleet else None,  # the response's own needs stay inside
         fixed=fixed,
         run_share=run_share,
         paid_usd=paid,

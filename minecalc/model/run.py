@@ -57,7 +57,9 @@ def run(
         ``()``.
     without_fleet : bool
         Also project the network as if the fleet had not come (one more chain run): the
-        ``without_fleet`` group, which shows what the fleet's own hashrate does.
+        ``without_fleet`` group, which shows what the fleet's own hashrate does; with a
+        response, also the fleet's chain had the other miners kept to their path (the
+        ``response`` group, one more). Monte Carlo and large sweeps pass False.
     solve_breakevens : bool
         With ``dispatch: economic``, find the breakeven tariff and BTC price by root
         finding over whole runs (about 20 runs each); False leaves them NaN.

@@ -9,9 +9,9 @@ Groups, and when a run has them:
 - ``economics``: always, one value per scenario;
 - ``summary``: always, the headline figures (:func:`minecalc.model.summary.summarize`);
 - ``epochs``, ``hourly``: with ``detail`` (per-epoch records; month x hour dispatch);
-- ``without_fleet``: with ``without_fleet`` or a response (the network as if the fleet
-  had not come);
-- ``response``: when the other miners respond (``network.response``);
+- ``without_fleet``: with ``without_fleet`` (the network as if the fleet had not come);
+- ``response``: with ``without_fleet`` when the other miners respond
+  (``network.response``): the fleet's chain had they kept to their path;
 - ``financing``: when the scenario has loans (``financing``);
 - ``tax``: when the scenario pays profit tax (``tax``);
 - ``fx``: when the scenario gives foreign reserves (``fx``): the dollar ledger by month
