@@ -225,6 +225,8 @@ def _number(
 
 
 def _check_difficulty(name: str, rows: list[dict[str, str]]) -> None:
+    import numpy as np
+
     from .protocol import nbits_to_difficulty
 
     last_time, pairs = None, []
@@ -257,7 +259,7 @@ def _check_difficulty(name: str, rows: list[dict[str, str]]) -> None:
             raise InputError(f"{name} {where}: expected a source, got ''")
     if not pairs:
         raise InputError(f"{name}: expected at least one epoch with a difficulty, got none")
-    implied = nbits_to_difficulty([nbits for _, _, nbits in pairs]).tolist()
+    implied = np.ravel(nbits_to_difficulty([nbits for _, _, nbits in pairs])).tolist()
     for (where, difficulty, nbits), exact in zip(pairs, implied, strict=True):
         if not abs(difficulty / exact - 1) <= DIFFICULTY_RTOL:
             raise InputError(
@@ -309,7 +311,9 @@ def _check_prices(name: str, rows: list[dict[str, str]]) -> None:
             )
         days, full = _number(name, where, "days", row["days"], int), days_in_month(row["month"])
         if not (days == full or (i == len(rows) - 1 and 1 <= days <= full)):
-            span = f"1 to {full}" if i == len(rows) - 1 else f"{full} (only the last month is partial)"
+            span = (
+                f"1 to {full}" if i == len(rows) - 1 else f"{full} (only the last month is partial)"
+            )
             raise InputError(f"{name} {where}: expected days {span}, got {days}")
         pkr = _number(name, where, "pkr_per_usd_mean", row["pkr_per_usd_mean"], empty=True)
         if pkr is not None and pkr <= 0:
