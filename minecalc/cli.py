@@ -322,10 +322,7 @@ def run(config, overrides, fmt, out, plots, force):
     if fmt == "csv":
         click.echo(monthly_table(ds).to_csv(), nl=False)
     elif fmt == "json":
-        from .history import data_status
-
-        data = [status.as_dict() for status in data_status()]
-        click.echo(strict_json({**summary, "data": data}))
+        click.echo(strict_json(summary))
     else:
         from .results import summary_text
 
@@ -1269,7 +1266,7 @@ def data_group():
     default=30.0,
     show_default=True,
     metavar="SECONDS",
-    help="Give up on a request after this long.",
+    help="Give up on a request when the source has been silent this long.",
 )
 @_friendly_errors
 def data_update(source, url, rpc_user, rpc_password, rpc_cookie, timeout):

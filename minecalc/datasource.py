@@ -134,16 +134,21 @@ class _Http:
     """Requests to one source, each failure a :class:`SourceError` naming it."""
 
     def __init__(self, source: str, url: str, timeout_s: float, auth: str | None = None):
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError(f"url: expected an http:// or https:// URL, got {url!r}", "url")
-        self.source, self.url, self.timeout_s = source, url.rstrip("/"), timeout_s
-        self.shown = public_url(url)
+        try:
+            parts = urllib.parse.urlsplit(url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            shown = public_url(url)  # also reads the port: a bad one is a ValueError
+        except ValueError:
+            ok, shown = False, url.rpartition("@")[2]
+        if not ok:
+            raise InputError(f"url: expected an http:// or https:// URL, got {shown!r}", "url")
+        # credentials in the URL go into the header (urllib does not read them there)
+        self.source, self.timeout_s = source, timeout_s
+        self.url = self.shown = shown
         self.headers = {"User-Agent": "minecalc", "Accept": "application/json"}
         if auth is None and (parts.username or parts.password):
             auth = f"{urllib.parse.unquote(parts.username or '')}:"
             auth += urllib.parse.unquote(parts.password or "")
-            self.url = public_url(url)
         if auth is not None:
             token = base64.b64encode(auth.encode()).decode("ascii")
             self.headers["Authorization"] = f"Basic {token}"
