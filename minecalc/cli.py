@@ -216,6 +216,30 @@ def _message(err: InputError | OSError) -> str:
     return text
 
 
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _says_data(command):
+    """Before a command that reads the history: one line on standard error saying which
+    history it reads and how old it is (``minecalc data status`` in short).
+
+    Like the progress line, only on a terminal and not with ``--quiet``: standard output
+    carries the result alone, and a script's standard error stays its own.
+    """
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        if not click.get_current_context().find_root().params.get("quiet"):
+            if _stderr_is_terminal():
+                from .history import data_line, data_status
+
+                click.echo(data_line(data_status()), err=True)
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
 def _debug(ctx) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
@@ -271,6 +295,7 @@ def main(debug, quiet):
 )
 @force_option
 @_friendly_errors
+@_says_data
 def run(config, overrides, fmt, out, plots, force):
     """Run a scenario and print its summary (json: the summary; csv: the monthly table).
 
@@ -687,6 +712,7 @@ def _headline(ds, names):
 )
 @memory_option
 @_friendly_errors
+@_says_data
 def sweep(
     config, varies, zipped, overrides, fmt, out, force, chunks, scheduler, variables, max_memory
 ):
@@ -916,6 +942,7 @@ def _write_optional(ds, out, force) -> None:
 @out_option("Also write the tornado's Dataset to this netCDF file.")
 @force_option
 @_friendly_errors
+@_says_data
 def tornado(config, ranges, variable, overrides, fmt, out, force):
     """One-at-a-time sensitivity: each field at its low and high value, the rest at base.
 
@@ -998,6 +1025,7 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
 )
 @memory_option
 @_friendly_errors
+@_says_data
 def montecarlo(
     config,
     n_paths,
@@ -1065,6 +1093,7 @@ def montecarlo(
 @force_option
 @memory_option
 @_friendly_errors
+@_says_data
 def compare_command(config, n_paths, seed, path_model, overrides, fmt, out, force, max_memory):
     """The state's question: idle, sell the power, mine, buy BTC or sell elsewhere?
 
@@ -1114,6 +1143,7 @@ def compare_command(config, n_paths, seed, path_model, overrides, fmt, out, forc
 @force_option
 @memory_option
 @_friendly_errors
+@_says_data
 def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force, max_memory):
     """Global sensitivity: Sobol indices (SALib) of a result over uniform input ranges.
 
@@ -1166,6 +1196,7 @@ def sobol(config, ranges, variable, n, seed, overrides, fmt, out, force, max_mem
 @force_option
 @memory_option
 @_friendly_errors
+@_says_data
 def report_command(config, overrides, out, n_paths, seed, force, max_memory):
     """Write a scenario's report: figures (PNG, SVG), report.pdf and summary.md.
 
@@ -1202,6 +1233,7 @@ def report_command(config, overrides, out, n_paths, seed, force, max_memory):
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @format_option("table", "json")
 @_friendly_errors
+@_says_data
 def backtest_command(n_paths, seed, fmt):
     """Check the projection against the real chain: retarget replay, halving timing and
     out-of-sample difficulty bands.
@@ -1216,3 +1248,118 @@ def backtest_command(n_paths, seed, fmt):
     result = summary(n_paths, seed, progress=progress)
     progress.close()
     click.echo(strict_json(result) if fmt == "json" else format_report(result))
+
+
+# --------------------------------------------------------------------------- the history
+
+
+@main.group("data")
+def data_group():
+    """The difficulty, price and fee history: which is used, how old, and refreshing it.
+
+    The packaged tables are read unless `minecalc data update` has written newer ones
+    into the user data folder (MINECALC_DATA_DIR, or the platform's user data folder).
+    """
+
+
+@data_group.command("update")
+@click.option(
+    "--source",
+    type=click.Choice(["mempool", "node"]),
+    default="mempool",
+    show_default=True,
+    help="A mempool.space-compatible API, or your own Bitcoin Core node over JSON-RPC "
+    "(a node has no prices: the price table is not refreshed).",
+)
+@click.option(
+    "--url",
+    default=None,
+    help="The source's address [default: https://mempool.space, or http://127.0.0.1:8332 "
+    "for a node].",
+)
+@click.option("--rpc-user", default=None, help="The node's RPC user.")
+@click.option(
+    "--rpc-password",
+    default=None,
+    envvar="MINECALC_RPC_PASSWORD",
+    help="The node's RPC password (or set MINECALC_RPC_PASSWORD).",
+)
+@click.option(
+    "--rpc-cookie",
+    type=click.Path(path_type=str),
+    default=None,
+    help="The node's .cookie file, instead of a user and password.",
+)
+@click.option(
+    "--timeout",
+    type=Bounded(float, 0.001, 3600),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a request when the source has been silent this long.",
+)
+@_friendly_errors
+def data_update(source, url, rpc_user, rpc_password, rpc_cookie, timeout):
+    """Fetch the history newer than the packaged tables into the user data folder.
+
+    Everything is fetched and checked before anything is written; on any failure the
+    folder is left as it was.
+
+    \b
+    Example:
+      minecalc data update
+      minecalc data update --source node --rpc-cookie ~/.bitcoin/.cookie
+    """
+    from . import datasource
+
+    progress = _progress(click.get_current_context())
+    result = datasource.update(
+        source=source,
+        url=url,
+        timeout_s=timeout,
+        rpc_user=rpc_user,
+        rpc_password=rpc_password,
+        rpc_cookie=rpc_cookie,
+        progress=progress,
+    )
+    progress.close()
+    click.echo(f"wrote {result.folder}:")
+    for name, newest in result.newest.items():
+        click.echo(f"  {name:<22} to {newest}")
+    for note in result.notes:
+        click.echo(note)
+
+
+@data_group.command("status")
+@format_option("table", "json")
+@_friendly_errors
+def data_status_command(fmt):
+    """Which copy of each history table is used (packaged or the user data folder), its
+    newest row and how old that is.
+
+    \b
+    Example:
+      minecalc data status
+    """
+    from .datafiles import user_data_dir
+    from .history import data_line, data_status
+
+    statuses = data_status()
+    if fmt == "json":
+        click.echo(
+            strict_json({"folder": str(user_data_dir()), "tables": [s.as_dict() for s in statuses]})
+        )
+        return
+    click.echo(f"data folder: {user_data_dir()}")
+    for s in statuses:
+        if s.path is None:
+            where = "packaged"
+        else:
+            fetched = "" if s.fetched_at is None else f", fetched {s.fetched_at:%Y-%m-%d}"
+            where = f"user folder ({s.source}{fetched})"
+        click.echo(
+            f"  {s.table:<22} {where}; newest {s.newest} ({s.newest_date}), {s.age_days:,} days old"
+        )
+        if s.problem:
+            click.echo(f"  {'':<22} not using the folder's copy: {s.problem}")
+    click.echo(data_line(statuses))

@@ -22,28 +22,33 @@ place (:func:`field_metadata`, :func:`field_attrs`).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import functools
 import math
 import os
 import stat
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import examples, hardware
+from . import datafiles, examples, hardware
 from .errors import InputError
 
 __all__ = [
@@ -234,6 +239,9 @@ def _computable(value: Any) -> Any:
     return value
 
 
+LATEST = "latest"
+"""``start_date: latest``: start at the newest epoch of the history in use."""
+
 FIRST_DATE = dt.date(2009, 1, 3)
 """Earliest date in a scenario: the genesis block."""
 LAST_DATE = dt.date(2200, 1, 1)
@@ -334,7 +342,7 @@ class HashrateGrowth(_OneOf):
         None,
         ge=2,
         le=10_000,
-        description="Fit the trend over the last N epochs of the packaged history; N at most "
+        description="Fit the trend over the last N epochs of the history; N at most "
         "the epochs before network.height, and those of the history with a difficulty "
         "[epochs].",
         json_schema_extra=_units("epochs", "Epochs of history in the growth trend"),
@@ -384,29 +392,17 @@ class Response(_Model):
         return self
 
 
-@functools.cache
-def _packaged_difficulties() -> dict[int, float]:
-    """Epoch -> difficulty in the packaged history, read with the csv module (validation
-    needs no pandas)."""
-    with resources.files("minecalc").joinpath("data/difficulty_epochs.csv").open() as f:
-        return {
-            int(row["height"]) // 2016: float(row["difficulty"])
-            for row in csv.DictReader(f)
-            if row["difficulty"]
-        }
-
-
-def _packaged_epochs() -> tuple[int, int]:
-    """Epochs with a difficulty in the packaged history, and the height of its last epoch:
+def _known_epochs() -> tuple[int, int]:
+    """Epochs with a difficulty in the history in use, and the height of its last epoch:
     what :func:`minecalc.history.growth_trend_per_year` fits a trend over."""
-    known = _packaged_difficulties()
+    known = datafiles.known_difficulties()
     return len(known), 2016 * max(known)
 
 
 def _difficulty_reachable(height: int) -> tuple[float, int]:
-    """The packaged difficulty nearest before ``height``'s epoch, and the retargets between
+    """The history's difficulty nearest before ``height``'s epoch, and the retargets between
     them (at least 1): a retarget moves difficulty by at most a factor 4 (Bitcoin Core)."""
-    known = _packaged_difficulties()
+    known = datafiles.known_difficulties()
     epoch = height // 2016
     ref = max((e for e in known if e <= epoch), default=min(known))
     return known[ref], max(epoch - ref, 1)
@@ -487,7 +483,7 @@ class Network(_Model):
             return self
         reach = 4.0 ** min(steps, 100)
         raise _problem(
-            f"a difficulty within a factor 4 per retarget of the packaged history's ({ref:.4g}, "
+            f"a difficulty within a factor 4 per retarget of the history's ({ref:.4g}, "
             f"{steps} retarget(s) before this height): {ref / reach:.4g} to {ref * reach:.4g}",
             f"{self.difficulty:g}",
             field="difficulty",
@@ -515,18 +511,18 @@ class Network(_Model):
     @model_validator(mode="after")
     def _trend_within_the_chain(self):
         # a trend needs that many epochs before the start height, and the run fits it over
-        # the packaged history, which a start beyond its end does not extend
+        # the history (packaged or refreshed), which a start beyond its end does not extend
         epochs = self.hashrate_growth.trend_epochs
         if epochs is None:
             return self
-        known, last_height = _packaged_epochs()
+        known, last_height = _known_epochs()
         before = self.height // 2016
         if epochs <= min(before, known):
             return self
         why = (
             f"epochs before height {self.height}"
             if before <= known
-            else f"epochs with a difficulty in the packaged history, to height {last_height}"
+            else f"epochs with a difficulty in the history, to height {last_height}"
         )
         raise _problem(
             f"2 to {min(before, known)} ({why})", str(epochs), field="hashrate_growth.trend_epochs"
@@ -1411,7 +1407,17 @@ class Scenario(_Model):
 
     name: str = Field(min_length=1, description="Name of the scenario.")
     description: str = Field("", description="Free text.")
-    start_date: dt.date = Field(description="First day of the run, UTC midnight [YYYY-MM-DD].")
+    start_date: Annotated[
+        dt.date,
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "format": "date"}, {"const": LATEST}]}, mode="validation"
+        ),
+    ] = Field(
+        description="First day of the run, UTC midnight [YYYY-MM-DD]; or latest: the start "
+        "date of the newest epoch in the history (packaged, or refreshed by minecalc data "
+        "update), whose height and difficulty then replace network.height and "
+        "network.difficulty (and network.epoch_start_date is cleared)."
+    )
     horizon_months: int = Field(
         ge=1,
         le=600,
@@ -1440,6 +1446,26 @@ class Scenario(_Model):
         description="What else the state could do with the power (minecalc compare); "
         "null = mining only.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _latest_epoch(cls, data: Any) -> Any:
+        # `latest` is resolved before validation, so the scenario holds the date, height and
+        # difficulty it ran from (its to_dict() reproduces the run whatever the data does next)
+        if not isinstance(data, Mapping) or data.get("start_date") != LATEST:
+            return data
+        from . import history  # pandas, only for a scenario that asks for the newest epoch
+
+        epoch = history.newest_epoch()
+        network = data.get("network")
+        if isinstance(network, Mapping):
+            network = {
+                **network,
+                "height": epoch.height,
+                "difficulty": epoch.difficulty,
+                "epoch_start_date": None,
+            }
+        return {**data, "start_date": epoch.start_time.date(), "network": network}
 
     @model_validator(mode="after")
     def _epoch_started_by_start_date(self):
@@ -1753,6 +1779,8 @@ def _describe(error: ErrorDetails) -> str:
         return f"{_path(loc, ctx['field'])}: {error['msg']}"
     template = _EXPECTED.get(kind)
     expected = template.format(**ctx) if template else error["msg"].removeprefix("Input should be ")
+    if tuple(loc) == ("start_date",) and expected == _DATE:
+        expected += f" or {LATEST}"
     return f"{_path(loc)}: expected {expected}, got {_show(error['input'])}"
 
 

@@ -1,16 +1,23 @@
-"""The packaged Bitcoin difficulty history: one row per retarget epoch.
+"""The Bitcoin difficulty, price and fee history: one row per retarget epoch or month.
 
-The table (``minecalc/data/difficulty_epochs.csv``, provenance in ``data/README.md``)
-holds the start height, header time, difficulty and compact target of every
-epoch from the genesis block to height 965,664. This module loads it, fills
+The packaged difficulty table (``minecalc/data/difficulty_epochs.csv``, provenance in
+``data/README.md``) holds the start height, header time, difficulty and compact target of
+every epoch from the genesis block to height 965,664. This module loads it, fills
 the start times the source lacks, fits growth trends and returns the
 historical epoch-to-epoch changes that Monte Carlo paths are sampled from.
+
+Each table is read from the user data folder instead where ``minecalc data update`` has
+written a valid copy (:mod:`minecalc.datafiles` picks it); :func:`data_status` says which
+copy is used and how old its newest row is, and :func:`clear_caches` forgets what was read.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
-from importlib import resources
+import io
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +26,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+from minecalc import datafiles
 from minecalc.errors import InputError
 from minecalc.protocol import RETARGET_INTERVAL, SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 
@@ -78,18 +86,22 @@ def estimate_start_times(start_time_s: npt.ArrayLike, difficulty: npt.ArrayLike)
     return start
 
 
-@functools.lru_cache(maxsize=1)
 def _history() -> pd.DataFrame:
-    with resources.files("minecalc").joinpath("data/difficulty_epochs.csv").open() as f:
-        # Python's float() parses every difficulty exactly; pandas 2's fast parser is one ulp
-        # off for a few of them.
-        raw = pd.read_csv(
-            f,
-            converters={
-                "nbits": lambda s: int(s, 16) if s else pd.NA,
-                "difficulty": lambda s: float(s) if s else np.nan,
-            },
-        )
+    """The difficulty table in use, parsed (cached per copy)."""
+    return _parse_history(datafiles.active_table(datafiles.DIFFICULTY).text)
+
+
+@functools.lru_cache(maxsize=2)
+def _parse_history(text: str) -> pd.DataFrame:
+    # Python's float() parses every difficulty exactly; pandas 2's fast parser is one ulp
+    # off for a few of them.
+    raw = pd.read_csv(
+        io.StringIO(text),
+        converters={
+            "nbits": lambda s: int(s, 16) if s else pd.NA,
+            "difficulty": lambda s: float(s) if s else np.nan,
+        },
+    )
     start_s = raw["start_time_unix"].to_numpy(dtype=np.float64)
     # Header times are whole seconds; round the estimates to match.
     filled = np.round(estimate_start_times(start_s, raw["difficulty"]))
@@ -106,7 +118,8 @@ def _history() -> pd.DataFrame:
 
 
 def load_difficulty_history() -> pd.DataFrame:
-    """The packaged per-epoch difficulty history (heights 0 to 965,664).
+    """The per-epoch difficulty history: packaged (heights 0 to 965,664), or the user data
+    folder's newer copy (:func:`data_status`).
 
     Returns
     -------
@@ -118,8 +131,9 @@ def load_difficulty_history() -> pd.DataFrame:
         - ``difficulty`` (float64): difficulty of the epoch [-]; NaN for 951,552
         - ``nbits`` (Int64): compact target; <NA> for 951,552
         - ``source`` (str): provenance, see ``minecalc/data/README.md``
-        - ``start_time_estimated`` (bool): True for the 11 epochs 943,488-965,664,
-          whose start time is reconstructed by :func:`estimate_start_times`
+        - ``start_time_estimated`` (bool): True for the 11 epochs 943,488-965,664 of
+          the packaged table, whose start time is reconstructed by
+          :func:`estimate_start_times`
 
         A fresh copy on each call; the parsed table is cached.
     """
@@ -221,7 +235,8 @@ def difficulty_changes(start_height: int = 0, end_height: int | None = None) -> 
 
 
 def load_price_history() -> pd.DataFrame:
-    """The packaged monthly BTC price history (January 2012 to August 2026).
+    """The monthly BTC price history: packaged (January 2012 to August 2026), or the user
+    data folder's newer copy (:func:`data_status`).
 
     Returns
     -------
@@ -229,15 +244,20 @@ def load_price_history() -> pd.DataFrame:
         Columns ``month`` (``YYYY-MM``), ``btc_price_usd_mean``, ``btc_price_usd_min``,
         ``btc_price_usd_max`` [USD], ``days`` (daily prices in the month; the last month is
         partial) and ``pkr_per_usd_mean`` [PKR/USD] (from January 2024; NaN before); see
-        ``minecalc/data/README.md``.
+        ``minecalc/data/README.md``. A fresh copy on each call; the parsed table is cached.
     """
-    with resources.files("minecalc").joinpath("data/btc_price_monthly.csv").open() as f:
-        return pd.read_csv(f)
+    return _parse_csv(datafiles.active_table(datafiles.PRICES).text).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_csv(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text))
 
 
 def load_fee_history() -> pd.DataFrame:
-    """The packaged mean transaction fees per block, in the 15 months that per-block data
-    fully covers (2009, 2018-01, 2021, 2023-03, September 2025 to January 2026).
+    """The mean transaction fees per block: packaged, in the 15 months that per-block data
+    fully covers (2009, 2018-01, 2021, 2023-03, September 2025 to January 2026), or the user
+    data folder's copy with the months since (:func:`data_status`).
 
     Returns
     -------
@@ -246,7 +266,174 @@ def load_fee_history() -> pd.DataFrame:
         the month) and ``first_height``, ``last_height`` (the blocks summed); see
         ``minecalc/data/README.md``.
     """
-    with resources.files("minecalc").joinpath("data/fees_monthly.csv").open() as f:
-        raw = pd.read_csv(f)
+    raw = _parse_csv(datafiles.active_table(datafiles.FEES).text)
     first, last = (raw["heights"].str.split("-", expand=True)[k].astype("int64") for k in (0, 1))
     return raw.drop(columns="heights").assign(first_height=first, last_height=last)
+
+
+def clear_caches() -> None:
+    """Forget the tables read, so that the next load reads the data folder again (after
+    ``minecalc data update``, or a test that points ``MINECALC_DATA_DIR`` elsewhere)."""
+    datafiles.clear_cache()
+    _parse_history.cache_clear()
+    _parse_csv.cache_clear()
+
+
+@dataclasses.dataclass(frozen=True)
+class Epoch:
+    """One epoch of the difficulty history.
+
+    Attributes
+    ----------
+    height : int
+        Height of the epoch's first block [-].
+    start_time : datetime.datetime
+        Header time of that block (UTC).
+    difficulty : float
+        Difficulty of the epoch [-].
+    start_time_estimated : bool
+        True where the table has no header time and :func:`estimate_start_times` filled it.
+    """
+
+    height: int
+    start_time: dt.datetime
+    difficulty: float
+    start_time_estimated: bool
+
+
+def newest_epoch() -> Epoch:
+    """The newest epoch with a known difficulty in the history in use (packaged or user)."""
+    row = _history().dropna(subset=["difficulty"]).iloc[-1]
+    return Epoch(
+        height=int(row["height"]),
+        start_time=row["start_time"].to_pydatetime(),
+        difficulty=float(row["difficulty"]),
+        start_time_estimated=bool(row["start_time_estimated"]),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class TableStatus:
+    """Which copy of a history table is read, and how old its newest row is.
+
+    Attributes
+    ----------
+    table : str
+        File name, e.g. ``"difficulty_epochs.csv"``.
+    path : pathlib.Path or None
+        The user data folder's file in use; None for the packaged table.
+    source : str
+        ``"packaged"``, or where ``minecalc data update`` fetched it (``"mempool"``, ``"node"``).
+    fetched_at : datetime.datetime or None
+        When it was fetched (UTC); None for the packaged table or without provenance.
+    newest : str
+        The newest row: ``"epoch 965,664"`` or a month ``"2026-08"``.
+    newest_date : datetime.date
+        Its date: the epoch's start (UTC), or the month's last priced or counted day.
+    age_days : int
+        Days from ``newest_date`` to today [d].
+    problem : str or None
+        Why the user folder's copy, although there, was not used; else None.
+    """
+
+    table: str
+    path: Path | None
+    source: str
+    fetched_at: dt.datetime | None
+    newest: str
+    newest_date: dt.date
+    age_days: int
+    problem: str | None = None
+
+    def as_dict(self) -> dict:
+        """Plain types for JSON: paths and dates as strings."""
+        out = dataclasses.asdict(self)
+        out["path"] = None if self.path is None else str(self.path)
+        out["fetched_at"] = None if self.fetched_at is None else self.fetched_at.isoformat()
+        out["newest_date"] = self.newest_date.isoformat()
+        return out
+
+
+def _month_end(month: str, days: int | None = None) -> dt.date:
+    """The last day of ``"YYYY-MM"``, or its ``days``-th day."""
+    year, mon = map(int, month.split("-"))
+    return dt.date(year, mon, days if days is not None else datafiles.days_in_month(month))
+
+
+def data_status(*, today: dt.date | None = None) -> tuple[TableStatus, ...]:
+    """Which copy of each history table the loaders read, and how old it is.
+
+    Parameters
+    ----------
+    today : datetime.date, optional
+        The date ages are counted to; default today (UTC).
+
+    Returns
+    -------
+    tuple of TableStatus
+        Difficulty, price and fee tables, in that order.
+    """
+    today = today if today is not None else dt.datetime.now(dt.timezone.utc).date()
+    epoch = newest_epoch()
+    prices = load_price_history().iloc[-1]
+    fees = load_fee_history().iloc[-1]
+    newest = {
+        datafiles.DIFFICULTY: (f"epoch {epoch.height:,}", epoch.start_time.date()),
+        datafiles.PRICES: (prices["month"], _month_end(prices["month"], int(prices["days"]))),
+        datafiles.FEES: (fees["month"], _month_end(fees["month"])),
+    }
+    recorded = datafiles.provenance().get("tables", {})
+    out = []
+    for name, (label, date) in newest.items():
+        choice = datafiles.active_table(name)
+        entry = recorded.get(name, {}) if choice.path is not None else {}
+        entry = entry if isinstance(entry, dict) else {}
+        try:
+            fetched = dt.datetime.fromisoformat(entry["fetched_at"])
+        except (KeyError, TypeError, ValueError):
+            fetched = None
+        source = "packaged" if choice.path is None else str(entry.get("source", "unknown"))
+        out.append(
+            TableStatus(
+                table=name,
+                path=choice.path,
+                source=source,
+                fetched_at=fetched,
+                newest=label,
+                newest_date=date,
+                age_days=(today - date).days,
+                problem=choice.problem,
+            )
+        )
+    return tuple(out)
+
+
+def data_line(statuses: tuple[TableStatus, ...]) -> str:
+    """:func:`data_status` in one line, as the command line prints it on standard error.
+
+    The difficulty table leads; a price or fee table read from elsewhere is added::
+
+        data: packaged history to 2026-09 (epoch 965,664; 86 days old)
+        data: /home/u/.local/share/minecalc (mempool, fetched 2026-11-30; newest epoch
+        2026-11-28, 2 days old)
+    """
+    first, *others = statuses
+    if first.path is None:
+        text = (
+            f"data: packaged history to {first.newest_date:%Y-%m} "
+            f"({first.newest}; {first.age_days:,} days old)"
+        )
+    else:
+        fetched = "" if first.fetched_at is None else f", fetched {first.fetched_at:%Y-%m-%d}"
+        text = (
+            f"data: {first.path.parent} ({first.source}{fetched}; newest "
+            f"{first.newest.split()[0]} {first.newest_date}, {first.age_days:,} days old)"
+        )
+    for status in others:
+        if (status.path is None) != (first.path is None):
+            where = "packaged" if status.path is None else f"{status.source} in the folder"
+            text += f"; {datafiles.LABELS[status.table]} {where} to {status.newest}"
+    bad = [s.table for s in statuses if s.problem]
+    if bad:
+        text += f"; invalid in the data folder, not used: {', '.join(bad)} (minecalc data status)"
+    return text

@@ -13,6 +13,15 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_user_data(tmp_path_factory):
+    """The packaged history in every test (and its subprocesses), whatever
+    ``minecalc data update`` has put into this machine's user data folder."""
+    os.environ["MINECALC_DATA_DIR"] = str(tmp_path_factory.mktemp("no-user-data"))
+    yield
+    os.environ.pop("MINECALC_DATA_DIR", None)
+
+
 @pytest.fixture
 def dashboard_port_taken():
     """Hold 127.0.0.1:8787, dask's default dashboard port, as a user's own dask dashboard would.

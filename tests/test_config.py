@@ -356,7 +356,11 @@ def test_growth_kinds(growth, kind):
             "network.hashrate_growth.path[1].date: expected a date after 2027-01-01, "
             "got 2027-01-01",
         ),
-        ("start_date", "2026-13-01", "start_date: expected a date (YYYY-MM-DD), got '2026-13-01'"),
+        (
+            "start_date",
+            "2026-13-01",
+            "start_date: expected a date (YYYY-MM-DD) or latest, got '2026-13-01'",
+        ),
         (
             "network.epoch_start_date",
             "2026-09-06",

@@ -92,6 +92,8 @@ def test_progress_goes_to_a_terminals_stderr_never_into_json():
     assert code == 0, err
     assert json.loads(out)["paths"] == 3000  # stdout is the result alone, even on a terminal
     assert "Monte Carlo, 3,000 paths" in err
+    # which history it read, one line before the progress (the packaged one: conftest)
+    assert err.startswith("data: packaged history to 2026-09 (epoch 965,664; ")
 
 
 def test_quiet_silences_progress():
