@@ -310,8 +310,13 @@ def run(config, overrides, fmt, out, plots, force):
 
     if plots and out is None:
         raise click.UsageError("--plots: expected --out FOLDER to write the figures into, got none")
+    from .history import data_line, data_status
+
     ds = run_model(_load(config, overrides))
-    summary = summary_dict(ds)
+    # which history the run read, and how old it was: in the files and the JSON too
+    statuses = data_status()
+    ds.attrs["data"] = data_line(statuses)
+    summary = summary_dict(ds) | {"data": [s.as_dict() for s in statuses]}
     if out is not None and plots:
         from . import report  # matplotlib is imported only when figures are asked for
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from minecalc import __version__
+from minecalc import __version__, load_config
 from minecalc.cli import main
 
 PK = str(Path(__file__).parents[1] / "configs" / "pk2000mw.yaml")
@@ -57,7 +57,7 @@ def test_json_contract(summary):
     assert len(summary["difficulty_path"]) == 5
     assert summary["payback_months"] is None  # never pays back: null, not a huge number
     assert summary["breakeven_energy_price_usd_per_kwh"] == pytest.approx(
-        summary["breakeven_energy_price_per_kwh"] / 280, rel=1e-12
+        summary["breakeven_energy_price_per_kwh"] / load_config(PK).tariff.usd_fx_rate, rel=1e-12
     )
 
 
@@ -82,7 +82,7 @@ def test_table_shows_the_headline_figures(summary):
         "energy GWh",
         "Hashprice, month 1",
         "vs hashcost",
-        "-5.97 bn USD",
+        "-6.08 bn USD",
         "2.26 bn USD",
     ):
         assert text in result.output
@@ -317,7 +317,7 @@ def test_tornado_ranks_the_fields_by_swing():
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "npv_usd at base: -5.97 bn USD"
+    assert lines[0] == "npv_usd at base: -6.08 bn USD"
     assert lines[1].split() == [
         "field",
         "low",
@@ -447,12 +447,12 @@ def test_montecarlo_table_names_p_figures_in_the_lenders_convention():
     [
         (
             "el_salvador_lageo",
-            ["0.119 EH/s", "0.0129 %", "3.2 M USD", "-4.09 M USD", "cash flow M USD"],
+            ["0.119 EH/s", "0.0129 %", "3.2 M USD", "-4.03 M USD", "cash flow M USD"],
         ),
         ("texas_100mw", ["EH/s", "M USD"]),
         (
             "pk2000mw",
-            ["104 EH/s", "10.1 %", "2.26 bn USD", "-5.97 bn USD", "38,439 BTC", "cash flow bn USD"],
+            ["104 EH/s", "10.1 %", "2.26 bn USD", "-6.08 bn USD", "38,696 BTC", "cash flow bn USD"],
         ),
     ],
 )
@@ -650,3 +650,17 @@ def test_the_readme_shows_what_the_first_command_prints():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     shown = readme.split("What the first prints:\n\n```\n", 1)[1].split("```\n", 1)[0]
     assert invoke("run", "pk2000mw").output == shown  # regenerate: minecalc run pk2000mw
+
+
+def test_the_json_and_the_files_say_which_history_the_run_read(summary, tmp_path):
+    tables = {entry["table"]: entry for entry in summary["data"]}
+    assert set(tables) == {"difficulty_epochs.csv", "btc_price_monthly.csv", "fees_monthly.csv"}
+    epochs = tables["difficulty_epochs.csv"]
+    assert epochs["source"] == "packaged" and epochs["newest"] == "epoch 965,664"
+    assert epochs["age_days"] >= 0
+    result = invoke("run", PK, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "r" / "results.nc") as ds:
+        assert ds.attrs["data"].startswith("data: packaged history to 2026-09")

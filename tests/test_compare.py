@@ -141,7 +141,8 @@ def test_private_miners_come_exactly_below_the_exit_tariff():
 
 def test_state_mining_reproduces_the_model_at_the_old_tariff():
     """Energy at cost recovery equal to the scenario's tariff: the model's own run."""
-    s = _load(*SHORT, f"options.power_sector.marginal_cost_per_kwh={22.5 * 0.84!r}")
+    tariff = _load().tariff.energy_price_per_kwh
+    s = _load(*SHORT, f"options.power_sector.marginal_cost_per_kwh={tariff * 0.84!r}")
     ds = compare(s, solve_tariffs=False)
     run = model.run(s, detail=(), without_fleet=False)
     mine = ds.sel(option="state_mining")

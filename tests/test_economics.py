@@ -13,6 +13,13 @@ from minecalc.config import load_config
 
 PK = Path(__file__).parents[1] / "configs" / "pk2000mw.yaml"
 SHORT = ["horizon_months=24"]
+TARIFF, FX, PRICE = 22.98, 277.5, 65_137  # pk2000mw's PKR/kWh, PKR/USD and USD/BTC (by hand)
+
+
+def test_the_hand_figures_are_the_scenarios():
+    scenario = load_config(PK)
+    assert (scenario.tariff.energy_price_per_kwh, scenario.tariff.usd_fx_rate) == (TARIFF, FX)
+    assert scenario.market.btc_price_usd == PRICE
 
 
 def run(*overrides, solve=False):
@@ -30,7 +37,7 @@ def test_breakeven_tariff_plugged_back_gives_zero_npv(base):
     again = run(f"tariff.energy_price_per_kwh={x!r}") if x >= 0 else None
     if again is None:  # below zero the schema refuses it: check linearity instead
         lo, hi = run("tariff.energy_price_per_kwh=0"), base
-        slope = (float(hi.npv_usd) - float(lo.npv_usd)) / 22.5
+        slope = (float(hi.npv_usd) - float(lo.npv_usd)) / TARIFF
         assert_allclose(float(lo.npv_usd) + slope * x, 0, atol=1e-6 * float(base.capex_usd))
     else:
         assert abs(float(again.npv_usd)) <= 1e-6 * float(base.capex_usd)
@@ -48,7 +55,7 @@ def test_cheap_power_breakeven_tariff_is_positive_and_plugs_back():
     assert x > 0
     again = run("market.btc_price_usd=150000", f"tariff.energy_price_per_kwh={x!r}")
     assert abs(float(again.npv_usd)) <= 1e-6 * float(rich.capex_usd)
-    assert_allclose(float(rich.breakeven_energy_price_usd_per_kwh), x / 280, rtol=1e-12)
+    assert_allclose(float(rich.breakeven_energy_price_usd_per_kwh), x / FX, rtol=1e-12)
 
 
 def test_economic_dispatch_breakevens_plug_back():
@@ -67,15 +74,15 @@ def test_economic_dispatch_breakevens_plug_back():
 
 
 def test_energy_and_money_by_hand(base):
-    # 2,000 MW at the meter for every hour of the first month, at 22.5 PKR / 280 per kWh.
+    # 2,000 MW at the meter for every hour of the first month, at 22.98 PKR / 277.5 per kWh.
     hours = float(base.period_days[0]) * 24
     assert_allclose(base.energy_mwh[0], 2000 * hours, rtol=1e-12)
-    assert_allclose(base.energy_cost_usd[0], 2000 * hours * 1000 * 22.5 / 280, rtol=1e-12)
+    assert_allclose(base.energy_cost_usd[0], 2000 * hours * 1000 * TARIFF / FX, rtol=1e-12)
     # Capex: 1,818 IT MW of 17.5 J/TH machines at $13.50/TH, and $430k per grid MW.
     th = 2000e6 / 1.10 / 17.5
     assert_allclose(base.capex_usd, th * 13.5 + 2000 * 430_000, rtol=1e-12)
     assert_allclose(base.pool_fee_btc, 0.025 * base.fleet_btc, rtol=1e-12)
-    assert_allclose(base.sales_usd, base.btc_net * 63_400, rtol=1e-12)
+    assert_allclose(base.sales_usd, base.btc_net * PRICE, rtol=1e-12)
 
 
 def test_economic_dispatch_flat_tariff_below_and_above_hashcost():
@@ -88,12 +95,12 @@ def test_economic_dispatch_flat_tariff_below_and_above_hashcost():
 
 
 def test_economic_dispatch_runs_only_the_cheap_hours():
-    # Half the day at a tenth of the price: with hashcost at 22.5 PKR ~37 USD/PH/day and
+    # Half the day at a tenth of the price: with hashcost at 22.98 PKR ~38 USD/PH/day and
     # hashprice ~30, only the cheap hours pay.
     profile = "[" + ",".join(["0.1"] * 12 + ["1.0"] * 12) + "]"
     ds = run("tariff.dispatch=economic", f"tariff.time_of_use=[{profile}]")
     assert_allclose(ds.run_fraction, 0.5)
-    assert_allclose(ds.energy_price_usd_per_kwh, 2.25 / 280, rtol=1e-12)
+    assert_allclose(ds.energy_price_usd_per_kwh, TARIFF / 10 / FX, rtol=1e-12)
 
 
 def test_reserve_holds_what_is_not_sold():

@@ -38,7 +38,7 @@ FINANCED = f"financing={{tranches: [{LOAN}], min_dscr: 1.2}}"
 # 17.5 J/TH and USD 13.50 per TH/s; facilities for the 2,000 MW at USD 430k per MW
 PK_MACHINES_USD = 2000e6 / 1.1 / 17.5 * 13.5
 PK_FACILITIES_USD = 2000 * 430e3
-FX0, TARIFF = 280.0, 22.5  # PKR per USD; PKR/kWh
+FX0, TARIFF = 277.5, 22.98  # pk2000mw's PKR per USD and PKR/kWh
 GREGORIAN_YEAR_S = 365.2425 * 86400
 
 

@@ -87,9 +87,9 @@ def test_deep_nesting_and_huge_value_in_set():
 
 
 def test_a_few_aliases_are_fine(tmp_path):
-    text = GOOD.replace("energy_price_per_kwh: 22.5", "energy_price_per_kwh: &p 22.5", 1)
+    text = GOOD.replace("energy_price_per_kwh: 22.98", "energy_price_per_kwh: &p 22.98", 1)
     text = text.replace(
-        "alternative_energy_price_per_kwh: 22.5", "alternative_energy_price_per_kwh: *p"
+        "alternative_energy_price_per_kwh: 22.98", "alternative_energy_price_per_kwh: *p"
     )
     assert "*p" in text
     assert invoke("validate", str(scenario(tmp_path, text))).exit_code == 0
@@ -208,7 +208,7 @@ def test_description_keeps_tabs_and_newlines():
             "network.hashrate_eh_s",
         ),
         ("capacity_mw: 2000 ", "capacity_mw: 1e300 ", "site.capacity_mw"),
-        ("btc_price_usd: 63400", "btc_price_usd: 1e300", "market.btc_price_usd"),
+        ("btc_price_usd: 65137", "btc_price_usd: 1e300", "market.btc_price_usd"),
         ("difficulty: 127450789715843.1", "difficulty: 1e300", "network.difficulty"),
         ("horizon_months: 60", "horizon_months: 100000", "horizon_months"),
     ],

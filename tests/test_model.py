@@ -54,7 +54,7 @@ def test_fleet_hashrate_by_hand(ds):
 
 def test_accounting_is_consistent(ds):
     assert_allclose(ds.fleet_btc, ds.fleet_subsidy_btc + ds.fleet_fees_btc, rtol=1e-12)
-    assert_allclose(ds.fleet_fees_btc, ds.fleet_blocks * 0.03, rtol=1e-12)
+    assert_allclose(ds.fleet_fees_btc, ds.fleet_blocks * 0.0216, rtol=1e-12)  # pk2000mw's fees
     assert_allclose(ds.btc_total, ds.fleet_btc.sum(), rtol=1e-12)
     assert_allclose(ds.btc_by_year.sum(), ds.btc_total, rtol=1e-12)
     assert_allclose(ds.fleet_btc_cumulative[-1], ds.btc_total, rtol=1e-12)
@@ -63,7 +63,7 @@ def test_accounting_is_consistent(ds):
     # Hashprice of the fleet's own revenue: BTC per day per PH/s times price.
     per_ph = ds.fleet_btc_per_day / (ds.fleet_hashrate_eh_s * 1000)
     assert_allclose(ds.hashvalue_btc_per_ph_day, per_ph, rtol=1e-12)
-    assert_allclose(ds.hashprice_usd_per_ph_day, per_ph * 63_400, rtol=1e-12)
+    assert_allclose(ds.hashprice_usd_per_ph_day, per_ph * 65_137, rtol=1e-12)
 
 
 def test_halving_date_and_subsidy(ds):

@@ -12,7 +12,9 @@ else); the comparison again when its fiscal summary took state mining's peak FX 
 the imported fuel (peak_fx_need_usd and its month change, nothing else); the two Monte
 Carlo cases with issue 16 (the joint bootstrap with the other miners' response became the
 default, and each block of paths draws from its own stream of the seed; Monte Carlo runs
-keep no fleet-free comparison groups, which the response once brought in). Every variable
+keep no fleet-free comparison groups, which the response once brought in); every case
+again when the packaged scenarios took current inputs (issue 16: fees, network growth, BTC
+price, exchange rate and tariff). Every variable
 must still agree to 1e-12 relative. A deliberate change of numbers regenerates the fixture
 and says why in the commit: ``python tests/test_regression.py [CASE ...]`` (all cases by
 default).

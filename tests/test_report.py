@@ -155,7 +155,7 @@ def test_pdf_has_its_text_pages_then_one_page_per_figure(written, layout):
     assert len(layout.first) >= 2  # the key figures go on to a further page
     first = layout.first[0]
     assert "Pakistan 2,000 MW" in first and "In brief" in first and "Fiscal summary" in first
-    assert "38,439 BTC" in first  # the packaged scenario's BTC over 60 months
+    assert "38,696 BTC" in first  # the packaged scenario's BTC over 60 months
     assert "2,000 MW of mining" in first and "104 EH/s" in first and "bn USD" in first
     text = "\n".join(layout.first)
     order = ("In brief", "Fiscal summary", "Key figures", "Monte Carlo: 200 paths (seed 4)")
@@ -255,18 +255,20 @@ def test_run_plots_needs_an_output_folder():
 def test_report_ranges_straddle_the_scenario():
     scenario = load_config(PK)
     base = {
-        "tariff.energy_price_per_kwh": 22.5,
-        "market.btc_price_usd": 63400.0,
+        "tariff.energy_price_per_kwh": 22.98,
+        "market.btc_price_usd": 65137.0,
         "site.pue": 1.10,
         "finance.discount_rate": 0.10,
-        "network.hashrate_growth.per_year": 0.20,
+        "network.hashrate_growth.per_year": 0.192,
     }
     ranges = report.tornado_ranges(scenario)
     for field, value in base.items():
         low, high = ranges[field]
         assert low < value < high, field
     assert ranges["site.pue"][0] >= 1.0
-    np.testing.assert_allclose(ranges["network.hashrate_growth.per_year"], (0.0, 0.4), atol=1e-9)
+    np.testing.assert_allclose(
+        ranges["network.hashrate_growth.per_year"], (-0.008, 0.392), atol=1e-9
+    )
 
 
 def test_a_response_run_reports_what_the_other_miners_give_back():
@@ -361,14 +363,14 @@ def test_the_dispatch_map_is_drawn_only_when_it_varies():
 def test_the_tornado_page_states_each_inputs_low_and_high_values(layout):
     page = layout.pages[layout.text + FIGURES.index("tornado")].replace("\n", " ")
     ranges = report.tornado_ranges(load_config(PK))
-    assert "Energy price in the tariff currency 16.9 to 28.1 PKR/kWh" in page
+    assert "Energy price in the tariff currency 17.2 to 28.7 PKR/kWh" in page
     assert "Discount rate per year 6 to 14 %" in page
     for field, (low, high) in ranges.items():
         name, _, factor = plotting.field_label(field, "PKR")
         assert f"{name} {sig(low * factor)} to {sig(high * factor)}" in page, field
     assert "tariff.energy_price_per_kwh" not in page and "site.pue" not in page
     first = flat(" ".join(layout.first))  # the key figures, on whichever page they reach
-    assert flat("Energy price in the tariff currency, 16.9 to 28.1 PKR/kWh: NPV swings") in first
+    assert flat("Energy price in the tariff currency, 17.2 to 28.7 PKR/kWh: NPV swings") in first
 
 
 def test_report_skips_files_it_will_not_write_and_tells_its_progress(small):
