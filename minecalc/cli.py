@@ -119,6 +119,27 @@ set_option = click.option(
     help="Override a field of the scenario, e.g. --set site.pue=1.05 (repeatable; validated "
     "like the file).",
 )
+
+
+def _names(ctx, param, value):
+    """``base,bear,bull`` as a tuple of names; None when the option is not given."""
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    if not names:
+        raise click.BadParameter(f"expected names separated by commas, got {value!r}")
+    return names
+
+
+sets_option = click.option(
+    "--sets",
+    "set_names",
+    default=None,
+    metavar="NAME[,NAME...]",
+    callback=_names,
+    help="Named scenario sets side by side, --paths each: base, bear, bull and the "
+    "scenario's scenario_sets.",
+)
 range_option = click.option(
     "--range",
     "ranges",
@@ -294,15 +315,29 @@ def main(debug, quiet):
     "--plots", is_flag=True, help="Also write the run's figures (PNG and SVG) into --out."
 )
 @force_option
+@sets_option
+@click.option(
+    "--paths",
+    "n_paths",
+    type=Bounded(int, 1, 10**6),
+    default=1000,
+    show_default=True,
+    help="With --sets: random paths per set.",
+)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="With --sets: seed.")
+@memory_option
 @_friendly_errors
 @_says_data
-def run(config, overrides, fmt, out, plots, force):
+def run(config, overrides, fmt, out, plots, force, set_names, n_paths, seed, max_memory):
     """Run a scenario and print its summary (json: the summary; csv: the monthly table).
+
+    With --sets, the named scenario sets follow, side by side (json: scenario_sets).
 
     \b
     Example:
       minecalc run pk2000mw --set market.btc_price_usd=90000
       minecalc run pk2000mw --out results/pk --format json
+      minecalc run pk2000mw --sets base,bear,bull
     """
     from .model import run as run_model
     from .output import monthly_table, write_results
@@ -310,9 +345,18 @@ def run(config, overrides, fmt, out, plots, force):
 
     if plots and out is None:
         raise click.UsageError("--plots: expected --out FOLDER to write the figures into, got none")
+    if set_names is not None and fmt == "csv":
+        raise click.UsageError("--sets: expected --format table or json, got csv")
     from .history import data_line, data_status
 
-    ds = run_model(_load(config, overrides))
+    scenario = _load(config, overrides)
+    sets = None
+    if set_names is not None:
+        from . import scenario_sets
+
+        _check_paths(len(set_names) * n_paths, None, scenario.horizon_months, max_memory)
+        sets = scenario_sets.run(scenario, set_names, n_paths, seed)
+    ds = run_model(scenario)
     # which history the run read, and how old it was: in the files and the JSON too
     statuses = data_status()
     ds.attrs["data"] = data_line(statuses)
@@ -327,11 +371,14 @@ def run(config, overrides, fmt, out, plots, force):
     if fmt == "csv":
         click.echo(monthly_table(ds).to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(strict_json(summary))
+        extra = {} if sets is None else {"scenario_sets": scenario_sets.summary(sets)}
+        click.echo(strict_json(summary | extra))
     else:
         from .results import summary_text
 
         click.echo(summary_text(summary, ds))
+        if sets is not None:
+            click.echo("\n" + scenario_sets.text(sets.assign_attrs(title=clean(ds.attrs["title"]))))
 
 
 @main.command()
@@ -715,18 +762,45 @@ def _headline(ds, names):
     metavar="A,B,...",
     help="Write only these result variables to --out.",
 )
+@sets_option
+@click.option(
+    "--paths",
+    "n_paths",
+    type=Bounded(int, 1, 10**6),
+    default=200,
+    show_default=True,
+    help="With --sets: random paths per set and grid point.",
+)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="With --sets: seed.")
 @memory_option
 @_friendly_errors
 @_says_data
 def sweep(
-    config, varies, zipped, overrides, fmt, out, force, chunks, scheduler, variables, max_memory
+    config,
+    varies,
+    zipped,
+    overrides,
+    fmt,
+    out,
+    force,
+    chunks,
+    scheduler,
+    variables,
+    set_names,
+    n_paths,
+    seed,
+    max_memory,
 ):
     """Run a grid of scenarios in one vectorized call and print their headline figures.
+
+    With --sets, every grid point runs every named scenario set over --paths random paths
+    and prints P(NPV < 0) and the NPV quantiles.
 
     \b
     Example:
       minecalc sweep pk2000mw --vary tariff.energy_price_per_kwh=15:35:21 \\
           --vary market.btc_price_usd=40000,60000,90000,120000 --out sweep.nc
+      minecalc sweep pk2000mw --vary tariff.energy_price_per_kwh=10.7,22.98 --sets bear,bull
     """
     from .sweep import lazy_sweep, write_lazy
     from .sweep import sweep as sweep_model
@@ -739,6 +813,9 @@ def sweep(
             f"{variables} and no --out"
         )
     scenario = _load(config, overrides)
+    if set_names is not None:
+        _sweep_sets(scenario, fields, zipped, set_names, n_paths, seed, max_memory, fmt, out, force)
+        return
     _check_sweep_size(fields, zipped, chunks, scenario.horizon_months, max_memory)
     progress = _progress(click.get_current_context())
     if chunks is not None:
@@ -769,6 +846,23 @@ def sweep(
     if len(table) > MAX_ROWS and fmt == "table":
         click.echo(f"{len(table):,} scenarios; quantiles of the headline figures:")
         table = table.drop(columns="irr_reason").quantile([0.0, 0.1, 0.5, 0.9, 1.0])
+    _echo_frame(table, fmt, units)
+
+
+def _sweep_sets(scenario, fields, zipped, names, n_paths, seed, max_memory, fmt, out, force):
+    """``sweep --sets``: every grid point over every named set's paths, in one call."""
+    from . import scenario_sets
+    from .sweep import parameters
+
+    sizes = [values.size for values in fields.values()]
+    points = max(sizes) if zipped else math.prod(sizes)
+    _check_paths(points * len(names) * n_paths, None, scenario.horizon_months, max_memory, "")
+    scenario, params = parameters(scenario, None if zipped else fields, fields if zipped else None)
+    progress = _progress(click.get_current_context())
+    ds = scenario_sets.run(scenario, names, n_paths, seed, params=params, progress=progress)
+    _write_optional(ds, out, force)
+    progress.close()
+    table, units = scenario_sets.risk_table(ds)
     _echo_frame(table, fmt, units)
 
 
@@ -1011,6 +1105,7 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
 )
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @path_model_options
+@sets_option
 @set_option
 @format_option("table", "json", "csv")
 @out_option("Write every path (netCDF).")
@@ -1036,6 +1131,7 @@ def montecarlo(
     n_paths,
     seed,
     path_model,
+    set_names,
     overrides,
     fmt,
     out,
@@ -1046,15 +1142,23 @@ def montecarlo(
 ):
     """Risk: the distribution of NPV, BTC mined and payback over random paths.
 
-    json: the summary (quantiles as npv_usd_q10 ...); csv: one row per path.
+    json: the summary (quantiles as npv_usd_q10 ...); csv: one row per path. With --sets,
+    each named scenario set side by side (json: by set; csv: one row per set and path).
 
     \b
     Example:
       minecalc montecarlo pk2000mw --paths 10000 --seed 1 --format json
+      minecalc montecarlo pk2000mw --sets base,bear,bull
     """
     from .uncertainty import monte_carlo, monte_carlo_summary
 
     scenario = _load(config, overrides)
+    if set_names is not None:
+        if chunks is not None:
+            raise click.UsageError("--sets: expected no --chunks (the sets run in memory)")
+        _check_paths(len(set_names) * n_paths, None, scenario.horizon_months, max_memory)
+        _print_sets(scenario, set_names, n_paths, seed, path_model, fmt, out, force)
+        return
     _check_paths(n_paths, chunks, scenario.horizon_months, max_memory)
     progress = _progress(click.get_current_context())
     ds = monte_carlo(
@@ -1081,6 +1185,23 @@ def montecarlo(
         click.echo("\n" + "\n".join(fiscal.text(ds)))
 
 
+def _print_sets(scenario, names, n_paths, seed, path_model, fmt, out, force) -> None:
+    """Run named scenario sets side by side and print them (``--sets``)."""
+    from . import scenario_sets
+
+    progress = _progress(click.get_current_context())
+    ds = scenario_sets.run(scenario, names, n_paths, seed, base=path_model, progress=progress)
+    _write_optional(ds, out, force)
+    progress.close()
+    if fmt == "csv":
+        columns = ["npv_usd", "btc_total", "payback_months"]
+        click.echo(ds[columns].to_dataframe()[columns].to_csv(), nl=False)
+    elif fmt == "json":
+        click.echo(strict_json(scenario_sets.summary(ds)))
+    else:
+        click.echo(scenario_sets.text(ds.assign_attrs(title=clean(ds.attrs.get("title")))))
+
+
 @main.command("compare")
 @config_argument
 @click.option(
@@ -1092,6 +1213,7 @@ def montecarlo(
 )
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @path_model_options
+@sets_option
 @set_option
 @format_option("table", "json", "csv")
 @out_option("Also write the comparison (netCDF).")
@@ -1099,7 +1221,9 @@ def montecarlo(
 @memory_option
 @_friendly_errors
 @_says_data
-def compare_command(config, n_paths, seed, path_model, overrides, fmt, out, force, max_memory):
+def compare_command(
+    config, n_paths, seed, path_model, set_names, overrides, fmt, out, force, max_memory
+):
     """The state's question: idle, sell the power, mine, buy BTC or sell elsewhere?
 
     Every option in the scenario's options block, on the same network, price and fee
@@ -1110,11 +1234,25 @@ def compare_command(config, n_paths, seed, path_model, overrides, fmt, out, forc
     Example:
       minecalc compare pk2000mw_options
       minecalc compare pk2000mw_options --paths 10000 --seed 1
+      minecalc compare pk2000mw_options --sets base,bear,bull --paths 1000
     """
     from .compare import compare, compare_paths
     from .decision import frame, summary, text
 
     scenario = _load(config, overrides)
+    if set_names is not None:
+        from . import scenario_sets
+
+        if fmt == "csv" or out is not None:
+            raise click.UsageError("--sets: expected --format table or json and no --out")
+        n_paths = n_paths or 1000
+        _check_paths(2 * n_paths, None, scenario.horizon_months, max_memory, hint="")
+        results = scenario_sets.compare(scenario, set_names, n_paths, seed, base=path_model)
+        if fmt == "json":
+            click.echo(strict_json({name: summary(ds) for name, ds in results.items()}))
+        else:
+            click.echo(scenario_sets.compare_text(results))
+        return
     if n_paths is None:
         ds = compare(scenario)
     else:  # two mining runs over the paths

@@ -38,6 +38,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -124,6 +125,7 @@ UNITS = frozenset(
         "1/epoch",
         "1/month",
         "1/year",
+        "1/sqrt(year)",
         "blocks",
         "epochs",
         "months",
@@ -1402,6 +1404,63 @@ class Options(_Model):
         return tuple(k for k in OPTION_KINDS if described.get(k, True) is not None)
 
 
+class ScenarioSet(_Model):
+    """A named set of Monte Carlo paths: how its paths differ from the command's.
+
+    Every field left out (null) keeps the command's setting (``minecalc montecarlo
+    --help``); the paths are :func:`minecalc.uncertainty.draw_paths`'."""
+
+    description: str = Field("", description="What the set stands for, in words.")
+    price: Literal["joint", "gbm"] | None = Field(
+        None, description="joint: price and network resampled together; gbm: apart."
+    )
+    median_growth_per_year: float | None = Field(
+        None,
+        ge=-0.95,
+        le=5,
+        description="Growth of the median BTC price; 0 keeps it flat [1/year].",
+        json_schema_extra=_units("1/year", "Median BTC price growth"),
+    )
+    volatility_per_year: float | None = Field(
+        None,
+        ge=0,
+        le=5,
+        description="GBM volatility of the BTC price [1/sqrt(year)].",
+        json_schema_extra=_units("1/sqrt(year)", "BTC price volatility"),
+    )
+    block_months: float | None = Field(
+        None,
+        ge=1,
+        le=120,
+        description="Mean block length of the joint bootstrap [months].",
+        json_schema_extra=_units("months", "Mean block length"),
+    )
+    window_start: str | None = Field(
+        None, pattern=r"^\d{4}-\d{2}$", description="First month of the calibration window."
+    )
+    window_end: str | None = Field(
+        None, pattern=r"^\d{4}-\d{2}$", description="Last month of the calibration window."
+    )
+    fees_sigma: float | None = Field(
+        None,
+        ge=0,
+        le=5,
+        description="Log standard deviation of monthly fees [1].",
+        json_schema_extra=_units("1", "Fees' log standard deviation"),
+    )
+    network_growth_per_year: float | None = Field(
+        None,
+        ge=-0.95,
+        le=5,
+        description="The network's trend; null = the scenario's growth [1/year].",
+        json_schema_extra=_units("1/year", "Network growth"),
+    )
+
+
+SET_NAME = r"^[a-z][a-z0-9_]{0,31}$"
+"""A scenario set's name: a lower-case word (it labels a dimension and a table column)."""
+
+
 class Scenario(_Model):
     """A complete scenario: the top level of a config file."""
 
@@ -1440,6 +1499,11 @@ class Scenario(_Model):
     )
     fx: Fx | None = Field(
         None, description="Foreign reserves and imports, for import cover; null = not reported."
+    )
+    scenario_sets: dict[Annotated[str, StringConstraints(pattern=SET_NAME)], ScenarioSet] = Field(
+        {},
+        description="Named sets of Monte Carlo paths beside base, bear and bull (which a set "
+        "of the same name replaces): montecarlo, run and compare take them by --sets.",
     )
     options: Options | None = Field(
         None,
@@ -1602,7 +1666,8 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
         default = "required" if info.is_required() else info.default
         if isinstance(default, BaseModel):
             default = "see below"
-        items = _item_constraints(info.annotation)
+        keyed = get_origin(info.annotation) is dict  # named entries: scenario_sets.<name>.x
+        items = [] if keyed else _item_constraints(info.annotation)
         bounds = ("each " if items else "") + ", ".join(
             f"{op} {getattr(m, attr):g}"
             for m in items or info.metadata
@@ -1613,7 +1678,7 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
         rows.append(
             {
                 "field": path,
-                "type": _type_name(info.annotation),
+                "type": f"<name>: {sub.__name__}" if keyed and sub else _type_name(info.annotation),
                 "units": units,
                 "default": default,
                 "range": bounds,
@@ -1621,7 +1686,7 @@ def schema_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[
             }
         )
         if sub is not None:
-            rows += schema_rows(sub, f"{path}.")
+            rows += schema_rows(sub, f"{path}.<name>." if keyed else f"{path}.")
     return rows
 
 
@@ -1651,6 +1716,8 @@ def field_metadata(path: str) -> dict | None:
     model: type[BaseModel] | None = Scenario
     info = None
     for key in path.split("."):
+        if key == "<name>":  # an entry of a mapping field (scenario_sets.<name>.x)
+            continue
         if model is None or key not in model.model_fields:
             return None
         info = model.model_fields[key]
@@ -1718,6 +1785,7 @@ _EXPECTED = {
     "bool_type": "true or false",
     "string_type": "a string",
     "string_too_short": "a string of at least {min_length} character(s)",
+    "string_pattern_mismatch": "text matching {pattern}",
     "model_type": "a mapping",
     "model_attributes_type": "a mapping",
     "dict_type": "a mapping",
@@ -1760,11 +1828,17 @@ def _unknown_key(model: type[BaseModel] | None, key: Any) -> str:
 
 
 def _model_at(loc: Iterable[str | int]) -> type[BaseModel] | None:
-    """The config model found at ``loc`` from :class:`Scenario`; list indices skipped."""
+    """The config model found at ``loc`` from :class:`Scenario`; list indices and the keys
+    of a mapping field (``scenario_sets.<name>``) skipped."""
     model: type[BaseModel] | None = Scenario
+    keyed = False
     for key in loc:
-        if not isinstance(key, int):
-            model = _field_model(model, key)
+        if isinstance(key, int) or keyed:
+            keyed = False
+            continue
+        field = model.model_fields.get(key) if model and isinstance(key, str) else None
+        keyed = field is not None and get_origin(field.annotation) is dict
+        model = _field_model(model, key)
     return model
 
 

@@ -263,17 +263,12 @@ def write_outputs(
                     old = _set_aside(final)
                     if old is not None:
                         aside.append((final, old))
-            taken = []
             for final, tmp in zip(finals, temps, strict=True):
                 st = os.lstat(tmp)
-                try:
-                    _claim(tmp, final)
-                except OutputExistsError:
-                    taken.append(final)
-                    continue
+                # the first name taken ends the claim: two runs claiming in the same order
+                # cannot each hold some of the other's names, so one of them gets all
+                _claim(tmp, final)
                 claimed.append((final, (st.st_dev, st.st_ino)))
-            if taken:
-                raise OutputExistsError(taken)
             done = True
         finally:
             if not done:  # whole or not at all: give back what this call had claimed

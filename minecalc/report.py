@@ -22,7 +22,7 @@ import xarray as xr
 from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
-from . import decision, fiscal, model, plotting
+from . import decision, fiscal, model, plotting, scenario_sets
 from .compare import compare_paths
 from .config import Scenario
 from .formatting import clean, exceedance, markdown, mathtext_literal, money, percent, quantity, sig
@@ -123,6 +123,9 @@ class Analysis(NamedTuple):
     options: xr.Dataset | None = None
     """The state's options over the Monte Carlo's paths (:func:`minecalc.compare.compare_paths`),
     when the scenario has an options block."""
+    sets: xr.Dataset | None = None
+    """Every named scenario set over the same number of paths
+    (:func:`minecalc.scenario_sets.run`)."""
 
 
 def _npv_map_caption(a: Analysis) -> str:
@@ -403,6 +406,8 @@ def analyse(
     sobol_ds = sobol(scenario, ranges, "npv_usd", n=sobol_n, seed=seed)
     tell(progress, f"Monte Carlo, {sig(paths)} paths")
     mc = monte_carlo(scenario, paths=paths, seed=seed)
+    tell(progress, "Scenario sets")
+    sets = scenario_sets.run(scenario, scenario_sets.available(scenario), paths, seed)
     options = None
     if scenario.options is not None:
         tell(progress, f"The state's options, {sig(paths)} paths")
@@ -415,6 +420,7 @@ def analyse(
         base_point=(tariff, price),
         ranges=ranges,
         options=options,
+        sets=sets,
     )
 
 
@@ -472,6 +478,35 @@ def _risk_rows(mc: xr.Dataset) -> list[tuple[str, str]]:
         ("  NPV P50 (the median)", npv[0.5]),
         (f"  NPV {exceedance(0.9)}", npv[0.9]),
     ]
+
+
+def set_rows(sets: xr.Dataset) -> list[tuple[str, str]]:
+    """Each named scenario set in a row: P(loss), the median NPV and where the median price
+    ends."""
+    return [
+        (
+            name,
+            f"P(NPV < 0) {percent(s['prob_npv_negative'])}; NPV P50 "
+            f"{money(s['npv_usd_q50'])}; median price at the end "
+            f"{sig(s['median_price_ratio_at_horizon'])} x today's",
+        )
+        for name, s in scenario_sets.summary(sets).items()
+    ]
+
+
+def set_meanings(sets: xr.Dataset) -> str:
+    """What each named scenario set stands for, in one paragraph."""
+    said = [
+        f"{name}: {meaning}"
+        for name, meaning in zip(
+            sets.scenario_set.values, sets.scenario_set_description.values, strict=True
+        )
+        if meaning
+    ]
+    return (
+        f"Each set over {sig(sets.sizes['path'])} paths with the same seed, changing only what "
+        "it names (minecalc montecarlo --sets). " + "; ".join(said) + "."
+    )
 
 
 def brief(scenario: Scenario, ds: xr.Dataset, analysis: Analysis | None = None) -> str:
@@ -937,6 +972,8 @@ def summary_pages(
     ]
     if analysis is not None:
         key.append((None, "Monte Carlo: " + describe(analysis.monte_carlo)))
+        if analysis.sets is not None:
+            key += [("Scenario sets", set_rows(analysis.sets)), (None, set_meanings(analysis.sets))]
     first = _text_pages(clean(scenario.name), intro, key)
 
     def second(first_chart: int) -> list[plt.Figure]:
@@ -989,6 +1026,9 @@ def summary_markdown(
     ]
     if analysis is not None:
         parts += ["Monte Carlo: " + describe(analysis.monte_carlo), ""]
+        if analysis.sets is not None:
+            sets = analysis.sets
+            parts += ["## Scenario sets", "", _table(set_rows(sets)), "", set_meanings(sets), ""]
     parts += ["## Assumptions", "", _table(assumptions(scenario)), "", METHOD, "", "## Figures", ""]
     for name in figure_names:
         parts += [f"![{name}]({name}.png)", "", _caption_text(CHARTS[name], analysis), ""]

@@ -247,6 +247,9 @@ class PathModel:
         The other miners answer the fleet's effect on hashprice inside each path: the
         scenario's ``network.response``, or the law calibrated on history
         (:func:`minecalc.response.calibrate`) when it has none.
+    network_growth_per_year : float or None
+        The network's trend [fraction per year] (the joint draw's and the lognormal
+        walk's); None takes the scenario's growth.
     """
 
     price: str = "joint"
@@ -260,6 +263,7 @@ class PathModel:
     window_start: str = moves.WINDOW_START
     window_end: str | None = None
     response: bool = True
+    network_growth_per_year: float | None = None
 
 
 PATH_MODEL_BOUNDS = (
@@ -269,6 +273,7 @@ PATH_MODEL_BOUNDS = (
     ("fees_sigma", 0.0, 5.0),
     ("correlation", -1.0, 1.0),
     ("block_months", 1.0, 120.0),
+    ("network_growth_per_year", -0.95, 5.0),
 )
 """The finite range of each number of :class:`PathModel` (the command line's too)."""
 
@@ -356,9 +361,11 @@ def _draw(scenario, rng, paths, path_model: PathModel, edges_years):
     dt = np.diff(edges_years)
     n = dt.size
     start_price = scenario.market.btc_price_usd
+    growth = path_model.network_growth_per_year
+    growth = model.growth_per_year(scenario) if growth is None else growth
     if path_model.price == "joint":
         window = _window(path_model.window_start, path_model.window_end)
-        drift = np.log1p([[path_model.median_growth_per_year], [model.growth_per_year(scenario)]])
+        drift = np.log1p([[path_model.median_growth_per_year], [growth]])
         price_moves, network_moves = joint_paths(
             window.to_numpy(), rng, paths, drift * dt, path_model.block_months
         )
@@ -379,7 +386,7 @@ def _draw(scenario, rng, paths, path_model: PathModel, edges_years):
             factors = bootstrap_growth_factors(epoch_log_changes(), rng, paths, edges_years)
         else:
             factors = lognormal_growth_factors(
-                model.growth_per_year(scenario),
+                growth,
                 path_model.network_volatility_per_year,
                 edges_years,
                 z_network,
@@ -555,12 +562,15 @@ def describe(mc: xr.Dataset) -> str:
     months = mc.sizes["time"]
     window = f"{a['mc_window_start']} to {a['mc_window_end']}"
     growth = f"median price {percent(a['mc_median_growth_per_year'])}/yr"
+    trend = a.get("mc_network_growth_per_year", "")
+    network = (
+        "the scenario's network growth" if trend == "" else f"network growth {percent(trend)}/yr"
+    )
     if a["mc_price"] == "joint":
         model_text = (
             f"BTC price and the rest of the network's hashrate drawn together: a stationary "
             f"bootstrap of their monthly moves {window} (mean block "
-            f"{sig(a['mc_block_months'])} months), recentred on a {growth} and the "
-            f"scenario's network growth"
+            f"{sig(a['mc_block_months'])} months), recentred on a {growth} and {network}"
         )
     else:
         if a["mc_network"] == "bootstrap":

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from minecalc import history, model
+from minecalc import history, model, scenario_sets
 from minecalc.cli import main
 from minecalc.compare import compare
 from minecalc.config import ConfigError, Scenario, _submodel, load_config, schema_rows
@@ -88,7 +88,8 @@ def numeric_bounds(schema: type[BaseModel] = Scenario, prefix: str = "") -> list
                     found.append(Bound(path, op, bound, _inside(op, bound)))
         sub = _submodel(info.annotation)
         if sub is not None:
-            found += numeric_bounds(sub, f"{path}.")
+            keyed = get_origin(info.annotation) is dict
+            found += numeric_bounds(sub, f"{path}.<name>." if keyed else f"{path}.")
     return found
 
 
@@ -169,6 +170,8 @@ def overrides(b: Bound) -> list[str]:
         sets.append(f"network.height={height_for(value)}")
     elif path == "network.height":
         sets.append(f"network.difficulty={difficulty_at(value)!r}")
+    if path.startswith("scenario_sets.<name>."):  # one set, named s, with the value
+        path, value = "scenario_sets", {"s": {path.rpartition(".")[2]: value}}
     if path in LISTS:
         value = _filled(LISTS[path], value)
     elif path.rpartition(".")[0] in LISTS:
@@ -318,6 +321,9 @@ def test_outputs_are_finite_at_the_bound(b):
         assert b.field.startswith(where) and b.field.rpartition(".")[2] in line, line
         return
     scenario = load_config("pk2000mw", sets)
+    if b.field.startswith("scenario_sets."):  # the set's paths through the model
+        check_outputs(scenario_sets.run(scenario, ["s"], paths=5).isel(scenario_set=0, path=0))
+        return
     check_outputs(model.run(scenario))
     if b.field.startswith(("options.", "finance.")):
         check_compare_outputs(compare(scenario))

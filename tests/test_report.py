@@ -505,3 +505,15 @@ def test_a_long_first_text_part_continues_and_nothing_is_drawn_below_bottom(fina
         at = inputs.index(flat(f"{label} {value}"), at) + 1
     for row in ("Loans 60 % of capex in USD at 9 %/yr", "Profit tax 29 %", "Paid in USD: "):
         assert flat(row) in inputs
+
+
+def test_the_scenario_sets_are_reported_with_what_they_stand_for(written, layout):
+    out, _ = written
+    text = (out / "summary.md").read_text()
+    sets = text.split("## Scenario sets")[1].split("## Assumptions")[0]
+    rows = [line for line in sets.splitlines() if line.startswith("| ") and "P(NPV < 0)" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| base", "| bear", "| bull"]
+    assert "bear: the median price falling 25 % a year" in sets
+    pages = flat(" ".join(layout.pages))
+    assert flat("Scenario sets") in pages
+    assert flat("bull: the median price rising 25 % a year") in pages

@@ -144,6 +144,7 @@ def test_summary_md_opens_with_the_options_one_column_each(written, options):
         "## In brief",
         "## Fiscal summary",
         "## Key figures",
+        "## Scenario sets",
         "## Assumptions",
         "## Figures",
     ]
