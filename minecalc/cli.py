@@ -140,6 +140,32 @@ sets_option = click.option(
     help="Named scenario sets side by side, --paths each: base, bear, bull and the "
     "scenario's scenario_sets.",
 )
+
+
+def sets_options(default_paths: int, per: str):
+    """``--sets`` with the ``--paths`` and ``--seed`` its Monte Carlo takes, for commands
+    that otherwise draw no paths (``run``, ``sweep``)."""
+    options = [
+        sets_option,
+        click.option(
+            "--paths",
+            "n_paths",
+            type=Bounded(int, 1, 10**6),
+            default=default_paths,
+            show_default=True,
+            help=f"With --sets: random paths per {per}.",
+        ),
+        click.option("--seed", type=SEED, default=0, show_default=True, help="With --sets: seed."),
+    ]
+
+    def apply(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 range_option = click.option(
     "--range",
     "ranges",
@@ -315,16 +341,7 @@ def main(debug, quiet):
     "--plots", is_flag=True, help="Also write the run's figures (PNG and SVG) into --out."
 )
 @force_option
-@sets_option
-@click.option(
-    "--paths",
-    "n_paths",
-    type=Bounded(int, 1, 10**6),
-    default=1000,
-    show_default=True,
-    help="With --sets: random paths per set.",
-)
-@click.option("--seed", type=SEED, default=0, show_default=True, help="With --sets: seed.")
+@sets_options(1000, "set")
 @memory_option
 @_friendly_errors
 @_says_data
@@ -762,16 +779,7 @@ def _headline(ds, names):
     metavar="A,B,...",
     help="Write only these result variables to --out.",
 )
-@sets_option
-@click.option(
-    "--paths",
-    "n_paths",
-    type=Bounded(int, 1, 10**6),
-    default=200,
-    show_default=True,
-    help="With --sets: random paths per set and grid point.",
-)
-@click.option("--seed", type=SEED, default=0, show_default=True, help="With --sets: seed.")
+@sets_options(200, "set and grid point")
 @memory_option
 @_friendly_errors
 @_says_data
