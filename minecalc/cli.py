@@ -287,6 +287,13 @@ def _says_data(command):
     return wrapper
 
 
+def _data_used() -> list[dict]:
+    """Which copy of each history table a command read, and how old it is, for its JSON."""
+    from .history import data_status
+
+    return [s.as_dict() for s in data_status()]
+
+
 def _debug(ctx) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
@@ -375,9 +382,8 @@ def run(config, overrides, fmt, out, plots, force, set_names, n_paths, seed, max
         sets = scenario_sets.run(scenario, set_names, n_paths, seed)
     ds = run_model(scenario)
     # which history the run read, and how old it was: in the files and the JSON too
-    statuses = data_status()
-    ds.attrs["data"] = data_line(statuses)
-    summary = summary_dict(ds) | {"data": [s.as_dict() for s in statuses]}
+    ds.attrs["data"] = data_line(data_status())
+    summary = summary_dict(ds) | {"data": _data_used()}
     if out is not None and plots:
         from . import report  # matplotlib is imported only when figures are asked for
 
@@ -1185,7 +1191,11 @@ def montecarlo(
     if fmt == "csv":
         click.echo(ds[["npv_usd", "btc_total", "payback_months"]].to_dataframe().to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(strict_json({**monte_carlo_summary(ds), "fiscal": fiscal.as_dict(ds)}))
+        click.echo(
+            strict_json(
+                {**monte_carlo_summary(ds), "fiscal": fiscal.as_dict(ds), "data": _data_used()}
+            )
+        )
     else:
         from .uncertainty import monte_carlo_text
 
@@ -1205,7 +1215,7 @@ def _print_sets(scenario, names, n_paths, seed, path_model, fmt, out, force) -> 
         columns = ["npv_usd", "btc_total", "payback_months"]
         click.echo(ds[columns].to_dataframe()[columns].to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(strict_json(scenario_sets.summary(ds)))
+        click.echo(strict_json({"sets": scenario_sets.summary(ds), "data": _data_used()}))
     else:
         click.echo(scenario_sets.text(ds.assign_attrs(title=clean(ds.attrs.get("title")))))
 
@@ -1257,7 +1267,8 @@ def compare_command(
         _check_paths(2 * n_paths, None, scenario.horizon_months, max_memory, hint="")
         results = scenario_sets.compare(scenario, set_names, n_paths, seed, base=path_model)
         if fmt == "json":
-            click.echo(strict_json({name: summary(ds) for name, ds in results.items()}))
+            sets = {name: summary(ds) for name, ds in results.items()}
+            click.echo(strict_json({"sets": sets, "data": _data_used()}))
         else:
             click.echo(scenario_sets.compare_text(results))
         return
@@ -1270,7 +1281,7 @@ def compare_command(
     if fmt == "csv":
         click.echo(frame(ds).to_csv(), nl=False)
     elif fmt == "json":
-        click.echo(strict_json(summary(ds)))
+        click.echo(strict_json(summary(ds) | {"data": _data_used()}))
     else:
         click.echo(text(ds))
 

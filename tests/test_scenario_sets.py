@@ -111,14 +111,15 @@ def test_the_commands_take_sets():
     raw = invoke(
         "montecarlo", "pk2000mw", "--sets", "bear,bull", "--paths", "20", "--format", "json"
     )
-    assert set(json.loads(raw.output)) == {"bear", "bull"}
+    assert set(json.loads(raw.output)["sets"]) == {"bear", "bull"}
+    assert json.loads(raw.output)["data"][0]["source"] == "packaged"  # the history it read
     ran = invoke("run", "pk2000mw", "--sets", "bull", "--paths", "20", "--format", "json")
     assert json.loads(ran.output)["scenario_sets"]["bull"]["paths"] == 20
     compared = invoke(
         "compare", "pk2000mw_options", "--sets", "base,bear", "--paths", "20", "--format", "json"
     )
     assert compared.exit_code == 0, compared.output
-    assert set(json.loads(compared.output)) == {"base", "bear"}
+    assert set(json.loads(compared.output)["sets"]) == {"base", "bear"}
     wrong = invoke("montecarlo", "pk2000mw", "--sets", "base,nope", "--paths", "3")
     assert (
         wrong.exit_code == 2
