@@ -110,7 +110,7 @@ def stationary_bootstrap_indices(rng, n_obs, paths, n, mean_block):
     if mean_block <= 1:
         return fresh
     jump = rng.random((paths, n)) < 1.0 / mean_block
-    idx = fresh
+    idx = fresh  # filled in place: month j of the fresh draws is read before it is replaced
     for j in range(1, n):
         idx[:, j] = np.where(jump[:, j], fresh[:, j], (idx[:, j - 1] + 1) % n_obs)
     return idx
