@@ -287,11 +287,12 @@ def _says_data(command):
     return wrapper
 
 
-def _data_used() -> list[dict]:
-    """Which copy of each history table a command read, and how old it is, for its JSON."""
+def _data_used(statuses=None) -> list[dict]:
+    """Which copy of each history table a command read, and how old it is, for its JSON
+    (``statuses`` of :func:`minecalc.history.data_status` when the caller has them)."""
     from .history import data_status
 
-    return [s.as_dict() for s in data_status()]
+    return [s.as_dict() for s in statuses or data_status()]
 
 
 def _debug(ctx) -> bool:
@@ -382,8 +383,9 @@ def run(config, overrides, fmt, out, plots, force, set_names, n_paths, seed, max
         sets = scenario_sets.run(scenario, set_names, n_paths, seed)
     ds = run_model(scenario)
     # which history the run read, and how old it was: in the files and the JSON too
-    ds.attrs["data"] = data_line(data_status())
-    summary = summary_dict(ds) | {"data": _data_used()}
+    statuses = data_status()
+    ds.attrs["data"] = data_line(statuses)
+    summary = summary_dict(ds) | {"data": _data_used(statuses)}
     if out is not None and plots:
         from . import report  # matplotlib is imported only when figures are asked for
 
@@ -868,8 +870,7 @@ def _sweep_sets(scenario, fields, zipped, names, n_paths, seed, max_memory, fmt,
     from . import scenario_sets
     from .sweep import parameters
 
-    sizes = [values.size for values in fields.values()]
-    points = max(sizes) if zipped else math.prod(sizes)
+    points = _points(fields, zipped)
     _check_paths(points * len(names) * n_paths, None, scenario.horizon_months, max_memory, "")
     scenario, params = parameters(scenario, None if zipped else fields, fields if zipped else None)
     progress = _progress(click.get_current_context())
@@ -880,10 +881,16 @@ def _sweep_sets(scenario, fields, zipped, names, n_paths, seed, max_memory, fmt,
     _echo_frame(table, fmt, units)
 
 
+def _points(fields, zipped) -> int:
+    """Scenarios of a sweep: one per zipped position, or the grid's product."""
+    sizes = [values.size for values in fields.values()]
+    return max(sizes) if zipped else math.prod(sizes)
+
+
 def _check_sweep_size(fields, zipped, chunks, months, max_memory) -> None:
     """Refuse at once a sweep too large for memory (or, chunked, for :data:`MAX_GRID`)."""
     sizes = [values.size for values in fields.values()]
-    points = max(sizes) if zipped else math.prod(sizes)
+    points = _points(fields, zipped)
     if chunks is None:
         _check_memory(
             "--vary",

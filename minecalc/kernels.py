@@ -4,9 +4,9 @@ each scenario's months.
 The tax's carry-forward is a running maximum of a running sum; Newton's method on it
 needs, at every step, one pass along the months of every scenario still moving. In numpy
 each pass is several full-size temporaries; compiled, it is one loop that keeps a
-scenario's months in registers. The loop over scenarios is
-machine code, not Python. Kernels are serial: callers may already run in several threads
-(dask), and numba's default thread pool must not be entered from two at once.
+scenario's months in registers. The loop over scenarios is machine code, not Python.
+Kernels are serial: callers may already run in several threads (dask), and numba's default
+thread pool must not be entered from two at once.
 
 Imported on use (numba costs about 0.2 s to import), so runs without profit tax never pay
 for it.

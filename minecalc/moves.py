@@ -40,8 +40,7 @@ def monthly_hashrate() -> pd.Series:
     themselves estimates.
     """
     table = history.load_difficulty_history()
-    t = (table["start_time"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-    t = t.to_numpy(dtype=np.float64)
+    t = history._start_time_s(table)
     log_d = np.log(table["difficulty"].to_numpy(dtype=np.float64))
     known = ~np.isnan(log_d)
     idx = np.arange(log_d.size)

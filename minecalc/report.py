@@ -371,8 +371,9 @@ def analyse(
     sobol_n: int = 256,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Run the report's analyses: NPV map, tornado, Sobol indices and Monte Carlo, and with
-    an options block the state's options over the Monte Carlo's paths.
+    """Run the report's analyses: NPV map, tornado, Sobol indices, Monte Carlo and every
+    named scenario set, and with an options block the state's options over the Monte
+    Carlo's paths.
 
     Parameters
     ----------

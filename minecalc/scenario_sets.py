@@ -22,13 +22,14 @@ from .errors import InputError
 from .formatting import exceedance, money, percent, sig
 from .progress import Progress, tell
 from .uncertainty import (
+    OVER_PATHS,
     PathModel,
-    _risk,
     checked,
     draw_paths,
     monte_carlo_summary,
     path_attrs,
     responding,
+    risk,
 )
 
 BUILT_IN = {
@@ -110,8 +111,7 @@ def run(
     sets = chosen(scenario, names)
     names = list(sets)
     base = checked(base or PathModel())
-    models = {n: checked(dataclasses.replace(path_model(s, base), response=base.response))
-              for n, s in sets.items()}  # fmt: skip
+    models = {n: checked(path_model(s, base)) for n, s in sets.items()}  # base's response
     drawn = xr.concat(
         [draw_paths(scenario, paths=paths, seed=seed, path_model=m) for m in models.values()],
         dim=pd.Index(names, name="scenario_set"),
@@ -119,16 +119,9 @@ def run(
     drawn = _swept_starts(scenario, drawn, params or {})
     answering = responding(scenario, base)
     tell(progress, f"Monte Carlo, {len(names)} scenario sets x {paths:,} paths")
-    ds = model.run(
-        answering,
-        params,
-        paths=dict(drawn.data_vars),
-        solve_breakevens=False,
-        detail=(),
-        without_fleet=False,
-    )
+    ds = model.run(answering, params, paths=dict(drawn.data_vars), **OVER_PATHS)
     return (
-        ds.assign(_risk(ds))
+        ds.assign(risk(ds))
         .assign_coords(
             scenario_set_description=("scenario_set", [s.description for s in sets.values()])
         )

@@ -16,6 +16,7 @@ import functools
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -211,6 +212,10 @@ def lognormal_fees(mean_btc, sigma, rng, paths, n):
 
 
 QUANTILES = (0.1, 0.5, 0.9)
+
+OVER_PATHS: dict[str, Any] = {"solve_breakevens": False, "detail": (), "without_fleet": False}
+"""How :func:`minecalc.model.run` runs over random paths: no breakevens solved per path, no
+per-path detail, no fleet-free comparison."""
 
 
 @dataclass(frozen=True)
@@ -457,7 +462,7 @@ def monte_carlo(
     path_model = checked(path_model)
     drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model)
     scenario = responding(scenario, path_model)
-    run_options = {"solve_breakevens": False, "detail": (), "without_fleet": False, **options}
+    run_options = {**OVER_PATHS, **options}
     message = f"Monte Carlo, {paths:,} paths"
     if chunks is None:
         tell(progress, message)
@@ -470,7 +475,7 @@ def monte_carlo(
             run_options=run_options,
             compute_options={"scheduler": scheduler, "progress": progress, "message": message},
         )
-    return ds.assign(_risk(ds)).assign_attrs(
+    return ds.assign(risk(ds)).assign_attrs(
         monte_carlo=f"paths={paths} seed={seed} price={path_model.price}"
         f" network={path_model.network or 'joint'}",
         **path_attrs(scenario, paths=paths, seed=seed, path_model=path_model),
@@ -522,8 +527,9 @@ def _chunked(
     return computed.merge(two.drop_vars([*varying, "path"]))
 
 
-def _risk(ds: xr.Dataset) -> dict:
-    """The registry's ``monte_carlo`` group: probabilities, quantiles and bands."""
+def risk(ds: xr.Dataset) -> dict:
+    """The registry's ``monte_carlo`` group over a run's ``path`` dimension: probabilities,
+    quantiles and bands (any other scenario dimensions kept)."""
     q = list(QUANTILES)
     over_paths = {
         "prob_npv_negative": (ds.npv_usd < 0).mean("path"),
