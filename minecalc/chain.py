@@ -21,13 +21,14 @@ the only loops are over months and over the events inside a month.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+from . import kernels
 from .protocol import (
     HALVING_INTERVAL,
     HASHES_PER_DIFFICULTY,
@@ -35,14 +36,9 @@ from .protocol import (
     SECONDS_PER_YEAR,
     TARGET_BLOCK_TIME_S,
     TARGET_TIMESPAN_S,
-    block_subsidy_btc,
-    retarget_difficulty,
 )
 
 _K = HASHES_PER_DIFFICULTY
-_HALLEY_TRUST = 1e-4
-_TIME_ATOL_S = 1e-9
-_MAX_ITER = 50
 
 GROWTH_PERIOD_S = {
     "per_epoch": float(TARGET_TIMESPAN_S),
@@ -54,12 +50,6 @@ epoch of 2016 x 600 s, a twelfth of a year, a year of 365.2425 days."""
 
 MonthHook = Callable[[int, np.ndarray, np.ndarray], "npt.ArrayLike"]
 """A hook of :func:`project`: ``f(j, difficulty, subsidy_btc)`` -> a factor, scenario-shaped."""
-
-
-def _exprel(x: np.ndarray) -> np.ndarray:
-    """``expm1(x) / x``, 1 at 0: the growth integral, without importing scipy.special."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))
 
 
 def growth_rate_per_s(growth: npt.ArrayLike, period: str) -> np.ndarray | float:
@@ -183,65 +173,14 @@ RECORD_FIELDS = (
 """Fields of :class:`Projection` that are None when ``record_epochs`` is off."""
 
 
-class _Records:
-    """Per-scenario values indexed by an event counter, widened as events occur."""
-
-    def __init__(self, size: int, fields: Iterable[str], width: int) -> None:
-        self._data = {f: np.full((size, width), np.nan) for f in fields}
-        self.used = 0
-
-    def put(self, field: str, rows: np.ndarray, cols: np.ndarray, values: npt.ArrayLike) -> None:
-        width = next(iter(self._data.values())).shape[1]
-        if cols.max() >= width:
-            # every field together, as ``get`` reads them all to the same width; scenarios
-            # far apart in height need more than one doubling at the start
-            width = max(2 * width, int(cols.max()) + 1)
-            for name, data in self._data.items():
-                wider = np.full((data.shape[0], width), np.nan)
-                wider[:, : data.shape[1]] = data
-                self._data[name] = wider
-        self._data[field][rows, cols] = values
-        self.used = max(self.used, int(cols.max()) + 1)
-
-    def get(self, field: str, shape: tuple[int, ...]) -> np.ndarray:
-        return self._data[field][:, : self.used].reshape(*shape, self.used)
-
-
-def _segment_duration(
-    other: np.ndarray, rate: np.ndarray, fleet: np.ndarray, work: np.ndarray
-) -> np.ndarray:
-    """Time for a hashrate ``other * exp(rate t) + fleet`` to do ``work`` hashes.
-
-    Solves ``G(t) = other * expm1(rate t) / rate + fleet * t = work`` for ``t``
-    [s]: the root of G's second-order expansion, then Halley steps on the exact
-    form. Halley converges cubically, so once the relative residual is below
-    1e-4 the step taken leaves it below about 1e-12; in a plausible month
-    (``rate * t`` of a few percent) one step is enough.
-    """
-    h = other + fleet
-    t = 2 * work / (h + np.sqrt(np.maximum(h * h + 2 * other * rate * work, 0.0)))
-    for _ in range(_MAX_ITER):
-        x = rate * t
-        em1 = np.expm1(x)
-        # G(t) = t * other * expm1(x) / x + fleet * t, with expm1(x)/x -> 1 as x -> 0.
-        rel = np.divide(em1, x, out=np.ones_like(x), where=x != 0)
-        resid = t * (other * rel + fleet) - work
-        slope = other * (1 + em1) + fleet
-        curve = rate * (slope - fleet)
-        t = t - 2 * resid * slope / (2 * slope * slope - resid * curve)
-        if np.all(np.abs(resid) <= _HALLEY_TRUST * work + _TIME_ATOL_S * h):
-            break
-    return t
-
-
 class _State:
-    """Every scenario's place on the chain, flat over scenarios, advanced in place.
+    """Every scenario's place on the chain, flat over scenarios, advanced in place by
+    :func:`minecalc.kernels.chain_month`.
 
     The scenario shape broadcasts ``time_shapes`` (the leading shapes of the
     hashrate inputs) with the start state's; ``record_width`` > 0 keeps epoch and
-    halving records, that many epochs wide to begin with. The tip height is
-    implicit in the block counters ``to_retarget`` and ``to_halving``; ``clock``
-    is the time since the current epoch's first block [s].
+    halving records, that many epochs wide to begin with (widened as needed). The tip
+    height is implicit in the block counters to the next retarget and halving.
     """
 
     def __init__(
@@ -266,58 +205,82 @@ class _State:
         )
         self.size = int(np.prod(self.shape))
         tip = self.flat(height, np.int64)
-        self.epoch = tip // RETARGET_INTERVAL
-        self.era = tip // HALVING_INTERVAL
-        self.to_retarget = (RETARGET_INTERVAL * (self.epoch + 1) - 1 - tip).astype(np.float64)
-        self.to_halving = (HALVING_INTERVAL * (self.era + 1) - 1 - tip).astype(np.float64)
-        self.subsidy = cast("np.ndarray", block_subsidy_btc(self.era * HALVING_INTERVAL))
-        self.d = self.flat(difficulty)
-        self.work_per_block = self.d * _K
-        self.clock = self.flat(epoch_elapsed_s)
+        epoch, era = tip // RETARGET_INTERVAL, tip // HALVING_INTERVAL
+        # rows as kernels.chain_month reads them
+        self.counters = np.stack([epoch, era])
+        self.values = np.stack(
+            [
+                self.flat(difficulty),
+                self.flat(epoch_elapsed_s),  # time since the epoch's first block [s]
+                RETARGET_INTERVAL * (epoch + 1) - 1 - tip,  # blocks to the epoch's last
+                HALVING_INTERVAL * (era + 1) - 1 - tip,  # blocks to the era's last
+                np.zeros(self.size),  # blocks since the start
+            ]
+        )
         self.in_network = self.flat(include, bool)
-        self.epochs: _Records | None = None
-        self.halvings: _Records | None = None
+        self.first = np.array([epoch.min(), era.min()]) if self.size else np.zeros(2, np.int64)
+        if record_width:  # start heights far apart need their own columns
+            record_width += int(epoch.max() - self.first[0])
+        self.records = np.full((4, self.size, record_width), np.nan)
         if record_width:
-            self.first_epoch, self.first_era = int(self.epoch.min()), int(self.era.min())
-            self.epochs = _Records(self.size, ("start", "difficulty", "interval"), record_width)
-            self.halvings = _Records(self.size, ("time",), 2)
-            all_rows, col = np.arange(self.size), self.epoch - self.first_epoch
-            self.epochs.put("start", all_rows, col, -self.clock)
-            self.epochs.put("difficulty", all_rows, col, self.d)
+            rows, col = np.arange(self.size), epoch - self.first[0]
+            self.records[0, rows, col] = -self.values[1]
+            self.records[1, rows, col] = self.values[0]
+
+    @property
+    def d(self) -> np.ndarray:
+        """Difficulty in force [-], flat."""
+        return self.values[0]
+
+    @property
+    def subsidy(self) -> np.ndarray:
+        """Block subsidy in force [BTC], flat."""
+        return kernels.SUBSIDY_BY_ERA_BTC[np.minimum(self.counters[1], 64)]
 
     def flat(self, x: npt.ArrayLike, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
         """``x`` broadcast to the scenario shape, as a fresh flat array."""
         return np.broadcast_to(x, self.shape).reshape(self.size).astype(dtype)
 
-    def retarget(self, rows: np.ndarray, hashrate_now: np.ndarray, time_s: np.ndarray) -> None:
-        """Start the next epoch in ``rows``, whose tip is an epoch's last block.
+    def advance(
+        self, month_start_s: float, span_s: float, hashrate: np.ndarray, sums: np.ndarray
+    ) -> None:
+        """Step every scenario through one month (:func:`minecalc.kernels.chain_month`),
+        widening the records for scenarios that outrun them."""
+        rows = np.arange(self.size)
+        while rows.size:
+            rows = kernels.chain_month(
+                rows,
+                span_s,
+                month_start_s,
+                hashrate,
+                self.values,
+                self.counters,
+                sums,
+                self.records,
+                self.first,
+                loops=rows.size,
+            )
+            if rows.size:
+                width = self.records.shape[2]
+                wider = np.full((*self.records.shape[:2], 2 * width), np.nan)
+                wider[..., :width] = self.records
+                self.records = wider
 
-        ``hashrate_now`` [H/s] mines at that block, found at ``time_s`` [s from start].
-        """
-        new_d = retarget_difficulty(self.d[rows], self.clock[rows])
-        first_block_s = new_d * _K / hashrate_now[rows]
-        if self.epochs is not None:
-            col = self.epoch[rows] - self.first_epoch
-            self.epochs.put("interval", rows, col, self.clock[rows] / (RETARGET_INTERVAL - 1))
-            self.epochs.put("start", rows, col + 1, time_s + first_block_s)
-            self.epochs.put("difficulty", rows, col + 1, new_d)
-        self.epoch[rows] += 1
-        self.d[rows] = new_d
-        self.work_per_block[rows] = new_d * _K
-        self.clock[rows] = -first_block_s
-        self.to_retarget[rows] = RETARGET_INTERVAL
-
-    def halve(self, rows: np.ndarray, hashrate_now: np.ndarray, time_s: np.ndarray) -> None:
-        """Start the next halving era in ``rows``, whose tip is an era's last block.
-
-        Call after :meth:`retarget`: the era's first block is mined at the new difficulty.
-        """
-        self.era[rows] += 1
-        self.subsidy[rows] = block_subsidy_btc(self.era[rows] * HALVING_INTERVAL)
-        if self.halvings is not None:
-            block_s = self.work_per_block[rows] / hashrate_now[rows]
-            self.halvings.put("time", rows, self.era[rows] - self.first_era - 1, time_s + block_s)
-        self.to_halving[rows] = HALVING_INTERVAL
+    def recorded(self) -> dict[str, Any]:
+        """The epoch and halving fields of :class:`Projection` (None without records)."""
+        if not self.records.shape[2]:
+            return dict.fromkeys(RECORD_FIELDS)
+        epochs = int(self.counters[0].max() - self.first[0]) + 1
+        halvings = int(self.counters[1].max() - self.first[1])
+        start, difficulty, interval, halving = (r.reshape(*self.shape, -1) for r in self.records)
+        return dict(
+            first_epoch=int(self.first[0]),
+            epoch_start_s=start[..., :epochs],
+            epoch_difficulty=difficulty[..., :epochs],
+            epoch_block_interval_s=interval[..., :epochs],
+            first_halving=int(self.first[1]) + 1,
+            halving_time_s=halving[..., :halvings],
+        )
 
 
 def _time_axes(
@@ -338,138 +301,30 @@ def _time_axes(
     return edges, other, fleet
 
 
-class _Month(NamedTuple):
-    """One month's hashrates, flat over scenarios, as the callbacks left them."""
-
-    span_s: float
-    """Length of the month [s]."""
-    other_start_h_s: np.ndarray
-    """The rest of the network at the month's start [H/s]."""
-    other_end_h_s: np.ndarray
-    """The rest of the network at the month's end [H/s]."""
-    rate_per_s: np.ndarray
-    """Its continuous growth rate within the month [1/s]."""
-    fleet_h_s: np.ndarray
-    """The fleet's mean hashrate, after ``run_fraction`` [H/s]."""
-    counted_h_s: np.ndarray
-    """The part of the fleet's hashrate that sets the block rate [H/s]."""
-    work_h: np.ndarray
-    """Hashes the counted network does in the month [-]."""
-
-
 def _month(
     state: _State,
     j: int,
-    edges: np.ndarray,
     other: np.ndarray,
     fleet: np.ndarray,
     run_fraction: MonthHook | None,
     other_factor: MonthHook | None,
-) -> _Month:
-    """Month ``j``'s hashrates from the inputs and the callbacks' answers, as a :class:`_Month`.
+    hashrate: np.ndarray,
+) -> None:
+    """Month ``j``'s hashrates from the inputs and the callbacks' answers, into
+    ``hashrate`` (4, scenarios): the rest of the network at the month's start and end,
+    the fleet's mean after ``run_fraction``, and the part of it that sets the block rate.
 
     The callbacks see the difficulty and subsidy in force as the month starts.
     """
-    span = edges[j + 1] - edges[j]
-    other_now = state.flat(other[..., j])
-    other_next = state.flat(other[..., j + 1])
+    other_now, other_end, fleet_j, counted = (row.reshape(state.shape) for row in hashrate)
+    other_now[...], other_end[...], fleet_j[...] = other[..., j], other[..., j + 1], fleet[..., j]
     if other_factor is not None:
-        scale = state.flat(
-            other_factor(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
-        )
-        other_now, other_next = other_now * scale, other_next * scale
-    rate = np.log(other_next / other_now) / span
-    fleet_j = state.flat(fleet[..., j])
+        scale = other_factor(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
+        other_now *= scale
+        other_end *= scale
     if run_fraction is not None:
-        fleet_j *= state.flat(
-            run_fraction(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
-        )
-    f = np.where(state.in_network, fleet_j, 0.0)
-    work = span * (other_now * _exprel(rate * span) + f)
-    return _Month(span, other_now, other_next, rate, fleet_j, f, work)
-
-
-def _month_events(
-    state: _State, month_start_s: float, month: _Month
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Step every scenario through one month, from event to event.
-
-    ``month_start_s`` is the month's start [s from start]. Returns the month's
-    blocks [-], subsidy [BTC], ``integral dt / D`` [s] and
-    ``integral subsidy dt / D`` [BTC s].
-    """
-    span, other_now, other_next, rate, _, f, work_left = month
-    work_left = work_left.copy()  # hashes to the month's end, used up pass by pass
-    t = np.zeros(state.size)
-    blocks, issued, tod, stod = (np.zeros(state.size) for _ in range(4))  # cache-friendly sums
-    # Each pass takes every scenario to its next retarget, halving or the month's
-    # end; scenarios already at the month's end pass through with zero work.
-    while True:
-        room = work_left / state.work_per_block  # blocks left in the month
-        step = np.minimum(state.to_retarget, state.to_halving)
-        event = step <= room
-        mined = np.where(event, step, room)
-        work = mined * state.work_per_block
-        if event.all():
-            dt = _segment_duration(other_now, rate, f, work)
-        else:  # late passes: few scenarios still have an event this month
-            dt = span - t
-            ev = np.flatnonzero(event)
-            dt[ev] = _segment_duration(other_now[ev], rate[ev], f[ev], work[ev])
-        q = dt / state.d
-        blocks += mined
-        issued += mined * state.subsidy
-        tod += q
-        stod += q * state.subsidy
-        state.clock += dt
-        t += dt
-        state.to_retarget -= mined
-        state.to_halving -= mined
-        work_left -= work
-        other_now = np.where(event, other_now * np.exp(rate * dt), other_next)
-        if not event.any():
-            return blocks, issued, tod, stod
-        # The tip has reached the last block of an epoch and/or of an era.
-        hashrate_now = other_now + f
-        ret = np.flatnonzero(event & (state.to_retarget <= 0))
-        if ret.size:
-            state.retarget(ret, hashrate_now, month_start_s + t[ret])
-        hal = np.flatnonzero(event & (state.to_halving <= 0))
-        if hal.size:
-            state.halve(hal, hashrate_now, month_start_s + t[hal])
-
-
-def _projection(out: dict[str, np.ndarray], state: _State) -> Projection:
-    """The :class:`Projection` from the monthly sums ``out`` (month, scenario) and the records."""
-    shape, n = state.shape, out["blocks"].shape[0]
-
-    def months(x: np.ndarray) -> np.ndarray:
-        return np.moveaxis(x, 0, -1).reshape(*shape, n)
-
-    records: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
-    if state.epochs is not None and state.halvings is not None:  # kept together
-        records = dict(
-            first_epoch=state.first_epoch,
-            epoch_start_s=state.epochs.get("start", shape),
-            epoch_difficulty=state.epochs.get("difficulty", shape),
-            epoch_block_interval_s=state.epochs.get("interval", shape),
-            first_halving=state.first_era + 1,
-            halving_time_s=state.halvings.get("time", shape),
-        )
-    return Projection(
-        blocks=months(out["blocks"]),
-        subsidy_btc=months(out["subsidy"]),
-        time_over_difficulty_s=months(out["tod"]),
-        subsidy_time_over_difficulty_btc_s=months(out["stod"]),
-        mined_hashrate_h_s=months(out["mined"]),
-        fleet_hashrate_h_s=months(out["fleet"]),
-        difficulty_end=months(out["d_end"]),
-        height_end=(
-            np.broadcast_to(state.height, shape)[..., None]
-            + months(np.cumsum(out["blocks"], axis=0))
-        ),
-        **records,
-    )
+        fleet_j *= run_fraction(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
+    np.multiply(fleet_j, state.in_network.reshape(state.shape), out=counted)
 
 
 def project(  # noqa: PLR0913 - the start state and two hooks, all keyword-only
@@ -537,20 +392,29 @@ def project(  # noqa: PLR0913 - the start state and two hooks, all keyword-only
         include_fleet_in_network,
         record_width=3 * n if record_epochs else 0,
     )
-    out = {
-        k: np.zeros((n, state.size))
-        for k in ("blocks", "subsidy", "tod", "stod", "mined", "d_end", "fleet")
-    }
+    hashrate = np.empty((4, state.size))
+    # month by month, each month's sums contiguous as the kernel writes them (a scenario's
+    # months side by side would take a cache line per value written), turned at the end
+    sums = np.empty((n, len(kernels.MONTH_SUMS), state.size))
     for j in range(n):
-        month = _month(state, j, edges, other, fleet, run_fraction, other_factor)
-        out["fleet"][j] = month.fleet_h_s
-        out["mined"][j] = month.work_h / month.span_s + np.where(
-            state.in_network, 0.0, month.fleet_h_s
-        )
-        sums = _month_events(state, edges[j], month)
-        out["blocks"][j], out["subsidy"][j], out["tod"][j], out["stod"][j] = sums
-        out["d_end"][j] = state.d
-    return _projection(out, state)
+        _month(state, j, other, fleet, run_fraction, other_factor, hashrate)
+        state.advance(edges[j], edges[j + 1] - edges[j], hashrate, sums[j])
+    out = {
+        name: np.ascontiguousarray(sums[:, k].T).reshape(*state.shape, n)
+        for k, name in enumerate(kernels.MONTH_SUMS)
+    }
+    return Projection(
+        blocks=out["blocks"],
+        subsidy_btc=out["subsidy"],
+        time_over_difficulty_s=out["tod"],
+        subsidy_time_over_difficulty_btc_s=out["stod"],
+        mined_hashrate_h_s=out["mined"],
+        fleet_hashrate_h_s=out["fleet"],
+        difficulty_end=out["d_end"],
+        height_end=np.broadcast_to(state.height, state.shape)[..., None]
+        + out["blocks_since_start"],
+        **state.recorded(),
+    )
 
 
 def fleet_yield(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from functools import wraps
 from pathlib import Path
@@ -33,8 +34,11 @@ variables and their temporaries. Measured with ``resource.getrusage`` peak RSS: 
 40,000-point capacity sweep of pk2000mw (60 months) ~600 B, 4,096 Sobol runs ~980 B
 (with the fixed overhead), Monte Carlo ~300-800 B."""
 BYTES_PER_PATH_MONTH_DRAWN = 100
-"""Monte Carlo draws every path's price, network factor and fees before running (even
-with --chunks): three float64 arrays and their temporaries."""
+"""A path's drawn price, network factor and fees: three float64 arrays and their
+temporaries."""
+BYTES_PER_PATH_KEPT = 600
+"""What a Monte Carlo keeps of each path: about 35 figures (NPV, IRR, payback, BTC by
+year ...) as float64, twice while the blocks are joined."""
 MAX_GRID = 10**9
 """The most scenarios a chunked (streamed) sweep may have."""
 MAX_VALUES = 10**6
@@ -379,7 +383,7 @@ def run(config, overrides, fmt, out, plots, force, set_names, n_paths, seed, max
     if set_names is not None:
         from . import scenario_sets
 
-        _check_paths(len(set_names) * n_paths, None, scenario.horizon_months, max_memory)
+        _check_paths(len(set_names) * n_paths, scenario.horizon_months, max_memory)
         sets = scenario_sets.run(scenario, set_names, n_paths, seed)
     ds = run_model(scenario)
     # which history the run read, and how old it was: in the files and the JSON too
@@ -871,7 +875,7 @@ def _sweep_sets(scenario, fields, zipped, names, n_paths, seed, max_memory, fmt,
     from .sweep import parameters
 
     points = _points(fields, zipped)
-    _check_paths(points * len(names) * n_paths, None, scenario.horizon_months, max_memory, "")
+    _check_paths(points * len(names) * n_paths, scenario.horizon_months, max_memory, "")
     scenario, params = parameters(scenario, None if zipped else fields, fields if zipped else None)
     progress = _progress(click.get_current_context())
     ds = scenario_sets.run(scenario, names, n_paths, seed, params=params, progress=progress)
@@ -912,27 +916,30 @@ def _check_sweep_size(fields, zipped, chunks, months, max_memory) -> None:
     )
 
 
-def _check_paths(
-    n_paths, chunks, months, max_memory, hint="; use --chunks N to run them in chunks"
-) -> None:
-    """Refuse at once a Monte Carlo too large for memory."""
-    drawn = n_paths * months * BYTES_PER_PATH_MONTH_DRAWN
-    if chunks is None:
-        _check_memory(
-            "--paths",
-            f"{n_paths:,} paths x {months} months in memory",
-            n_paths * months * BYTES_PER_SCENARIO_MONTH + drawn,
-            max_memory,
-            hint,
-        )
-        return
+def _check_paths(n_paths, months, max_memory, hint="; use fewer --paths") -> None:
+    """Refuse at once runs over paths in memory (sets, options) too large for it."""
     _check_memory(
         "--paths",
-        f"{n_paths:,} paths x {months} months drawn up front and {min(chunks, n_paths):,} "
-        "paths per chunk",
-        min(chunks, n_paths) * months * BYTES_PER_SCENARIO_MONTH + drawn,
+        f"{n_paths:,} paths x {months} months in memory",
+        n_paths * months * (BYTES_PER_SCENARIO_MONTH + BYTES_PER_PATH_MONTH_DRAWN),
         max_memory,
-        "; use fewer --paths or a smaller --chunks",
+        hint,
+    )
+
+
+def _check_monte_carlo(n_paths, chunks, months, max_memory) -> None:
+    """Refuse at once a Monte Carlo too large for memory: the paths run at once on each
+    core, and what is kept of every path (:func:`minecalc.uncertainty.monte_carlo`)."""
+    from .uncertainty import BAND_PATHS, BANDED, DRAW_BLOCK
+
+    at_once = min(chunks or DRAW_BLOCK, n_paths) * (os.cpu_count() or 1)
+    kept = n_paths * BYTES_PER_PATH_KEPT + min(n_paths, BAND_PATHS) * months * len(BANDED) * 16
+    _check_memory(
+        "--paths",
+        f"{n_paths:,} paths x {months} months, {at_once:,} at once",
+        at_once * months * (BYTES_PER_SCENARIO_MONTH + BYTES_PER_PATH_MONTH_DRAWN) + kept,
+        max_memory,
+        "; use fewer --paths",
     )
 
 
@@ -1129,20 +1136,22 @@ def tornado(config, ranges, variable, overrides, fmt, out, force):
 @sets_option
 @set_option
 @format_option("table", "json", "csv")
-@out_option("Write every path (netCDF).")
+@out_option("Write every path's figures and the bands (netCDF).")
 @force_option
 @click.option(
     "--chunks",
-    type=Bounded(int, 2, 10**7),
+    type=Bounded(int, 1, 10_000),
     default=None,
-    help="Run through dask in chunks of this many paths (same numbers).",
+    help="Paths run at once, on each core (default and most 10,000; fewer use less "
+    "memory; same numbers).",
 )
 @click.option(
     "--scheduler",
     default=None,
     metavar="NAME|ADDRESS",
-    help="With --chunks: threads (default), processes, or the address of a "
-    "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]).",
+    help="Run the blocks of paths as dask tasks: threads, processes, or the address of a "
+    "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs minecalc[scale]). "
+    "Default: this machine's cores, without dask.",
 )
 @memory_option
 @_friendly_errors
@@ -1175,12 +1184,14 @@ def montecarlo(
 
     scenario = _load(config, overrides)
     if set_names is not None:
-        if chunks is not None:
-            raise click.UsageError("--sets: expected no --chunks (the sets run in memory)")
-        _check_paths(len(set_names) * n_paths, None, scenario.horizon_months, max_memory)
+        if chunks is not None or scheduler is not None:
+            raise click.UsageError(
+                "--sets: expected no --chunks or --scheduler (the sets run in memory)"
+            )
+        _check_paths(len(set_names) * n_paths, scenario.horizon_months, max_memory)
         _print_sets(scenario, set_names, n_paths, seed, path_model, fmt, out, force)
         return
-    _check_paths(n_paths, chunks, scenario.horizon_months, max_memory)
+    _check_monte_carlo(n_paths, chunks, scenario.horizon_months, max_memory)
     progress = _progress(click.get_current_context())
     ds = monte_carlo(
         scenario,
@@ -1271,7 +1282,7 @@ def compare_command(
         if fmt == "csv" or out is not None:
             raise click.UsageError("--sets: expected --format table or json and no --out")
         n_paths = n_paths or 1000
-        _check_paths(2 * n_paths, None, scenario.horizon_months, max_memory, hint="")
+        _check_paths(2 * n_paths, scenario.horizon_months, max_memory, hint="")
         results = scenario_sets.compare(scenario, set_names, n_paths, seed, base=path_model)
         if fmt == "json":
             sets = {name: summary(ds) for name, ds in results.items()}
@@ -1282,7 +1293,7 @@ def compare_command(
     if n_paths is None:
         ds = compare(scenario)
     else:  # two mining runs over the paths
-        _check_paths(2 * n_paths, None, scenario.horizon_months, max_memory, hint="")
+        _check_paths(2 * n_paths, scenario.horizon_months, max_memory, hint="")
         ds = compare_paths(scenario, n_paths, seed, path_model=path_model)
     _write_optional(ds, out, force)
     if fmt == "csv":
@@ -1377,7 +1388,7 @@ def report_command(config, overrides, out, n_paths, seed, force, max_memory):
 
     scenario = _load(config, overrides)
     runs = 3 if scenario.options is not None else 1  # + the options' two mining runs
-    _check_paths(runs * n_paths, None, scenario.horizon_months, max_memory, "; use fewer --paths")
+    _check_paths(runs * n_paths, scenario.horizon_months, max_memory)
     progress = _progress(click.get_current_context())
     written = report.write_report(
         scenario, out, force=force, paths=n_paths, seed=seed, progress=progress

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from . import kernels
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -833,14 +835,12 @@ def profit_tax(earnings: npt.ArrayLike, rate: npt.ArrayLike) -> np.ndarray:
     (the project's domain notes, section 9), in one compiled pass over each scenario's
     months (:func:`minecalc.kernels.profit_tax`): in numpy it is five passes over memory.
     """
-    from minecalc import kernels  # imported on use: numba costs 0.2 s at start-up
-
     e = np.asarray(earnings, dtype=np.float64)
     if e.ndim == 0:
         raise ValueError(f"earnings: expected a time axis, got shape {e.shape}")
     shape = np.broadcast_shapes(e.shape[:-1], np.shape(rate))  # a swept rate adds its axes
     grid = _Rows(shape or (1,))
-    tax = kernels.profit_tax(*grid.own(e), grid.each(rate))
+    tax = kernels.profit_tax(*grid.own(e), grid.each(rate), loops=grid.size)
     return tax.reshape(*shape, e.shape[-1])
 
 
@@ -921,8 +921,6 @@ def taxed_breakevens(
     )
     grid = _Rows(shape or (1,))  # one scenario still has a scenario axis to index
 
-    from minecalc import kernels  # imported on use: numba costs 0.2 s at start-up
-
     # sum_t (B_t - B_t-1) d_t = sum_t B_t (d_t - d_t+1), B the taxable base
     d = np.asarray(factors, dtype=np.float64)
     w = d - np.concatenate([d[..., 1:], np.zeros_like(d[..., :1])], axis=-1)
@@ -930,7 +928,9 @@ def taxed_breakevens(
     earnings, weights = grid.own(earnings_usd), grid.own(w)
     out = []
     for s, g in directions:
-        k = kernels.taxed_newton(n0, grid.each(s), r, *earnings, *grid.own(g), *weights, max_steps)
+        k = kernels.taxed_newton(
+            n0, grid.each(s), r, *earnings, *grid.own(g), *weights, max_steps, loops=grid.size
+        )
         out.append(k.reshape(shape)[()])
     return tuple(out)
 

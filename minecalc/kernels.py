@@ -1,36 +1,103 @@
-"""Compiled loops (numba) for the running maxima of the profit tax, which step through
-each scenario's months.
+"""Loops that step through each scenario's months or events, written once and run two ways.
 
-The tax's carry-forward is a running maximum of a running sum; Newton's method on it
-needs, at every step, one pass along the months of every scenario still moving. In numpy
-each pass is several full-size temporaries; compiled, it is one loop that keeps a
-scenario's months in registers. The loop over scenarios is machine code, not Python.
-Kernels are serial: callers may already run in several threads (dask), and numba's default
-thread pool must not be entered from two at once.
+Some work is sequential within a scenario: the chain's events inside a month (each
+retarget changes the block rate that times the next), and the running maxima of the
+profit tax. In numpy each step is several passes over every scenario's memory; here it is
+one loop per scenario that keeps its values in registers.
 
-Imported on use (numba costs about 0.2 s to import), so runs without profit tax never pay
-for it.
+A :class:`Kernel` runs its loop as plain Python for a few scenarios, and compiled by numba
+for many. The source is the same; the compiled form pays numba's import and cache load
+(about 0.5 s, once per process; about 1 s more the first time on a machine, to compile),
+which a single run must not pay (the CLI's start-up budget), and which a large run earns
+back many times over. Compiled kernels are serial and release the GIL: callers run them
+in several threads (dask) where that pays; numba's own thread pool must not be entered from
+two threads at once.
+
+Kernels follow numpy's floating-point rules in both forms: NaN and inf propagate, nothing
+raises (``error_model="numpy"`` compiled; numpy scalars with warnings silenced in Python).
 """
 
+import os
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from .protocol import (
+    HALVING_INTERVAL,
+    HASHES_PER_DIFFICULTY,
+    RETARGET_INTERVAL,
+    block_subsidy_btc,
+    retarget_difficulty,
+)
+
+COMPILE_FROM = 256
+"""Scenarios from which a kernel runs compiled [-]: below, the interpreter is faster than
+loading numba (a loop of 256 scenarios x 60 months takes about 0.3 s interpreted)."""
 
 
-def _compiled(function: Callable[..., Any]) -> Any:
-    """``function`` compiled on its first call, and cached on disk where numba finds a
-    writable place (beside the package, or the user's cache). Where it finds none (a
-    read-only install run by an account without a home, as a server may be) it compiles
+class Kernel:
+    """A loop run by the interpreter for fewer than :data:`COMPILE_FROM` scenarios and
+    compiled by numba (on first use, cached on disk) from then on.
+
+    ``helpers`` are names of the module's plain functions the loop calls; the compiled
+    loop calls their compiled forms.
+    """
+
+    def __init__(self, function: Callable[..., Any], helpers: tuple[str, ...] = ()) -> None:
+        self.python = function
+        self.helpers = helpers
+        self._compiled: Any = None
+        self.__doc__ = function.__doc__
+        self.__name__ = function.__name__
+
+    def __call__(self, *args: Any, loops: int) -> Any:
+        """Run on ``args`` (positional, as numba takes them); ``loops`` is the number of
+        scenarios the loop runs over, which chooses the form."""
+        if loops < COMPILE_FROM:
+            with np.errstate(all="ignore"):
+                return self.python(*args)
+        return self.compiled(*args)
+
+    @property
+    def compiled(self) -> Any:
+        """The numba-compiled loop (compiled, or read from numba's cache, on first use)."""
+        if self._compiled is None:
+            self._compiled = _compile(self.python, self.helpers)
+        return self._compiled
+
+
+def _compile(function: Callable[..., Any], helpers: tuple[str, ...]) -> Any:
+    """``function`` compiled, calling compiled ``helpers``; cached on disk where numba
+    finds a writable place (beside the package, or the user's cache). Where it finds none
+    (a read-only install run by an account without a home, as a server may be) it compiles
     afresh in each process instead of failing."""
+    # numba colours its error messages through colorama where that is installed, whose
+    # exit handler then writes an escape sequence after our output on a terminal (JSON)
+    os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
+    from numba import njit  # imported on use: numba costs about 0.5 s
+
+    def jit(f: Callable[..., Any], cache: bool) -> Any:
+        return njit(cache=cache, nogil=True, error_model="numpy")(f)
+
+    namespace = dict(function.__globals__)
+    for name in helpers:
+        namespace[name] = jit(namespace[name], cache=False)
+    twin = types.FunctionType(function.__code__, namespace, function.__name__)
+    twin.__qualname__, twin.__module__ = function.__qualname__, function.__module__
     try:
-        return njit(cache=True, nogil=True)(function)
+        return jit(twin, cache=True)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return njit(nogil=True)(function)
+        return jit(twin, cache=False)
 
 
-@_compiled
+def kernel(*helpers: str) -> Callable[[Callable[..., Any]], Kernel]:
+    """Decorator: the function as a :class:`Kernel` calling ``helpers``."""
+    return lambda function: Kernel(function, helpers)
+
+
+@kernel()
 def taxed_newton(  # noqa: PLR0913, PLR0917  (compiled: positional only; each array with its row)
     n0: np.ndarray,
     s0: np.ndarray,
@@ -107,7 +174,7 @@ def taxed_newton(  # noqa: PLR0913, PLR0917  (compiled: positional only; each ar
     return out
 
 
-@_compiled
+@kernel()
 def profit_tax(earnings: np.ndarray, earnings_row: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Tax with losses carried forward, each scenario's months in one pass.
 
@@ -137,3 +204,178 @@ def profit_tax(earnings: np.ndarray, earnings_row: np.ndarray, rate: np.ndarray)
             out[i, t] = rate[i] * (top - base)
             base = top
     return out
+
+
+SUBSIDY_BY_ERA_BTC = np.asarray(block_subsidy_btc(np.arange(65) * HALVING_INTERVAL))
+"""Block subsidy of each halving era [BTC]; the last, 0, serves every era from 64 on."""
+MONTH_SUMS = ("blocks", "subsidy", "tod", "stod", "mined", "fleet", "blocks_since_start", "d_end")
+"""The rows of :func:`chain_month`'s ``sums``."""
+_K = HASHES_PER_DIFFICULTY
+_HALLEY_TRUST = 1e-4
+_TIME_ATOL_S = 1e-9
+_MAX_ITER = 50
+
+
+def segment_duration(other: float, rate: float, fleet: float, work: float) -> tuple[float, float]:
+    """Time for a hashrate ``other * exp(rate t) + fleet`` to do ``work`` hashes [s], and
+    ``exp(rate t)`` [1] at that time.
+
+    Solves ``G(t) = other * expm1(rate t) / rate + fleet * t = work`` for ``t``: the root of
+    G's second-order expansion, then Halley steps on the exact form. Halley converges
+    cubically, so once the relative residual is below 1e-4 the step taken leaves it below
+    about 1e-12; in a plausible month (``rate * t`` of a few percent) one step is enough.
+    """
+    h = other + fleet
+    t = 2.0 * work / (h + np.sqrt(max(h * h + 2.0 * other * rate * work, 0.0)))
+    em1 = step = 0.0
+    for _ in range(_MAX_ITER):
+        x = rate * t
+        em1 = np.expm1(x)
+        relative = em1 / x if x != 0.0 else 1.0  # expm1(x) / x -> 1 as x -> 0
+        resid = t * (other * relative + fleet) - work
+        slope = other * (1.0 + em1) + fleet
+        curve = rate * (slope - fleet)
+        step = 2.0 * resid * slope / (2.0 * slope * slope - resid * curve)
+        t -= step
+        if abs(resid) <= _HALLEY_TRUST * work + _TIME_ATOL_S * h:
+            break
+    # exp(rate t) from the last expm1, taken before that last step: the step is within
+    # Halley's trust region (1e-4 of t), so three terms of exp(-rate step) are exact to
+    # rounding, and no exp is needed
+    y = rate * step
+    return t, (1.0 + em1) * (1.0 - y * (1.0 - y * (0.5 - y / 6.0)))
+
+
+@kernel("retarget_difficulty", "segment_duration")
+def chain_month(  # noqa: PLR0913, PLR0917, PLR0915  (compiled: positional only)
+    rows: np.ndarray,
+    span_s: float,
+    month_start_s: float,
+    hashrate: np.ndarray,
+    state: np.ndarray,
+    counters: np.ndarray,
+    sums: np.ndarray,
+    records: np.ndarray,
+    first: np.ndarray,
+) -> np.ndarray:
+    """Step scenarios ``rows`` through one month of the chain, event to event, in place.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray of int64, shape (r,)
+        The scenarios to step.
+    span_s, month_start_s : float
+        The month's length and start [s; s from start].
+    hashrate : numpy.ndarray, shape (4, m)
+        By scenario: the rest of the network at the month's start and end, the fleet's
+        mean hashrate and the part of it that sets the block rate [H/s].
+    state : numpy.ndarray, shape (5, m)
+        Difficulty [-], time since the epoch's first block [s], blocks to the epoch's last
+        block and to the era's last block [-], blocks since the start [-]; advanced to the
+        month's end.
+    counters : numpy.ndarray of int64, shape (2, m)
+        Epoch and halving era [-]; advanced.
+    sums : numpy.ndarray, shape (8, m)
+        Written, the month's: blocks [-], subsidy [BTC], ``integral dt / D`` [s],
+        ``integral subsidy dt / D`` [BTC s], the mean hashrate mining and the fleet's [H/s]
+        (:data:`MONTH_SUMS`), and at its end the blocks since the start [-] and the
+        difficulty in force [-].
+    records : numpy.ndarray, shape (4, m, w)
+        Written when ``w`` > 0, at column epoch - ``first[0]`` (the epoch) or era -
+        ``first[1]`` - 1 (the halving): each epoch's start [s from start], difficulty [-]
+        and mean block interval [s], and each halving's time [s from start].
+    first : numpy.ndarray of int64, shape (2,)
+        The first epoch and era recorded.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The rows whose records would run past ``w`` columns, left as they were: record
+        them again, wider.
+
+    Notes
+    -----
+    Within the month the rest of the network grows at the constant rate that joins its
+    edge values, and the fleet mines at its mean; an event's time solves the closed form
+    of cumulative work by Halley's method (:func:`segment_duration`).
+    """
+    width = records.shape[2]
+    undone = np.empty(rows.size, dtype=np.int64)
+    n_undone = 0
+    for i in rows:
+        other_now, other_end, fleet, counted = (
+            hashrate[0, i],
+            hashrate[1, i],
+            hashrate[2, i],
+            hashrate[3, i],
+        )
+        d, clock, to_retarget, to_halving = state[0, i], state[1, i], state[2, i], state[3, i]
+        epoch, era = counters[0, i], counters[1, i]
+        subsidy = SUBSIDY_BY_ERA_BTC[min(era, 64)]
+        rate = np.log(other_end / other_now) / span_s
+        x = rate * span_s
+        work_left = span_s * (other_now * (np.expm1(x) / x if x != 0.0 else 1.0) + counted)
+        mined_h_s = work_left / span_s + (fleet - counted)
+        t = blocks = issued = tod = stod = 0.0
+        overflow = False
+        while True:
+            work_per_block = d * _K
+            room = work_left / work_per_block  # blocks left in the month
+            step = min(to_retarget, to_halving)
+            if not step <= room:  # no event left this month (or NaN: stop)
+                dt = span_s - t
+                mined, work = room, work_left
+            else:
+                mined = step
+                work = mined * work_per_block
+                dt, growth = segment_duration(other_now, rate, counted, work)
+            q = dt / d
+            blocks += mined
+            issued += mined * subsidy
+            tod += q
+            stod += q * subsidy
+            clock += dt
+            t += dt
+            to_retarget -= mined
+            to_halving -= mined
+            work_left -= work
+            if not step <= room:
+                break
+            # The tip has reached the last block of an epoch and/or of an era.
+            other_now *= growth
+            hashrate_now = other_now + counted
+            if to_retarget <= 0:
+                new_d = retarget_difficulty(d, clock)
+                first_block_s = new_d * _K / hashrate_now
+                if width:
+                    col = epoch - first[0]
+                    if col + 1 >= width:
+                        overflow = True
+                        break
+                    records[2, i, col] = clock / (RETARGET_INTERVAL - 1)
+                    records[0, i, col + 1] = month_start_s + t + first_block_s
+                    records[1, i, col + 1] = new_d
+                epoch += 1
+                d = new_d
+                clock = -first_block_s
+                to_retarget = float(RETARGET_INTERVAL)
+            if to_halving <= 0:
+                era += 1
+                subsidy = SUBSIDY_BY_ERA_BTC[min(era, 64)]
+                if width:  # the era's first block is mined at the new difficulty
+                    col = era - first[1] - 1
+                    if col >= width:
+                        overflow = True
+                        break
+                    records[3, i, col] = month_start_s + t + d * _K / hashrate_now
+                to_halving = float(HALVING_INTERVAL)
+        if overflow:
+            undone[n_undone] = i
+            n_undone += 1
+            continue
+        state[0, i], state[1, i], state[2, i], state[3, i] = d, clock, to_retarget, to_halving
+        state[4, i] += blocks
+        counters[0, i], counters[1, i] = epoch, era
+        sums[0, i], sums[1, i], sums[2, i], sums[3, i] = blocks, issued, tod, stod
+        sums[4, i], sums[5, i], sums[6, i], sums[7, i] = mined_h_s, fleet, state[4, i], d
+    return undone[:n_undone]

@@ -13,10 +13,13 @@ after the caller has removed its temporaries.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import suppress
+from typing import Any
 
 from .errors import InputError, require
 from .progress import Progress, dask_progress, tell
@@ -97,6 +100,43 @@ def compute(
         # dask's own pools outlive an exception in the waiting thread: their running tasks
         # would go on writing after the caller has cleaned up.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def each(
+    function: Callable[[Any], Any],
+    items: Iterable[Any],
+    *,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    message: str = "computing",
+) -> list[Any]:
+    """``function(item)`` for every item, on every core, in the items' order.
+
+    Without ``scheduler``, a thread per core of this machine (no dask needed): the work
+    must release the GIL (numpy, the compiled kernels) to gain from it. With one, the items
+    are dask tasks on it (:func:`compute`). A failure or an interruption cancels the items
+    not started and waits for the running ones.
+    """
+    items = list(items)
+    if scheduler is not None:
+        dask = require("dask", extra="scale", feature="scheduler")
+        tasks = [dask.delayed(function)(item) for item in items]
+        return list(compute(*tasks, scheduler=scheduler, progress=progress, message=message))
+    from threadpoolctl import threadpool_limits
+
+    results: list[Any] = [None] * len(items)
+    pool = ThreadPoolExecutor(max(1, min(len(items), os.cpu_count() or 1)))
+    # the workers take the cores: BLAS's own threads (a matrix product in the IRR) would
+    # only contend with them
+    with threadpool_limits(1, user_api="blas"):
+        try:
+            futures = {pool.submit(function, item): i for i, item in enumerate(items)}
+            for done, future in enumerate(as_completed(futures), 1):
+                results[futures[future]] = future.result()
+                tell(progress, message, done / len(items))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return results
 
 
 def _pool(scheduler: str) -> Executor:

@@ -24,6 +24,7 @@ from .config import field_attrs, field_metadata
 from .decision import LABELS
 from .errors import InputError
 from .formatting import clean, exceedance, mathtext_literal, money, percent, sig
+from .model import variables
 from .model.timeline import month_edges
 from .results import SCENARIO_FREE_DIMS
 
@@ -684,11 +685,12 @@ def plot_fan(mc: xr.Dataset, var: str = "cumulative_cash_usd", *, ax=None, **kwa
     )
     if var.endswith("_usd") and float(np.nanmin(low)) < 0 < float(np.nanmax(high)):
         ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel(label(mc[var], unit))
+    described = xr.DataArray(name=var, attrs=variables.attrs(var))  # by path, if kept
+    ax.set_ylabel(label(described, unit))
     return _finish(
         ax,
         mc,
-        f"{mc[var].attrs.get('long_name', var)}: {mc.sizes['path']:,} Monte Carlo paths",
+        f"{described.attrs['long_name']}: {mc.sizes['path']:,} Monte Carlo paths",
         "best",
     )
 

@@ -186,7 +186,8 @@ def retarget_difficulty(difficulty: npt.ArrayLike, timespan_s: npt.ArrayLike) ->
     ``D' = max(D * 1209600 / clamp(timespan, 302400, 4838400), 1)``: at most x4 or /4
     per epoch. Unlike the integer form, no compact truncation (<= 2**-15 relative).
     """
-    clamped = np.clip(timespan_s, MIN_TIMESPAN_S, MAX_TIMESPAN_S)
+    # minimum/maximum rather than clip: numba compiles this for the chain's loop on scalars
+    clamped = np.minimum(np.maximum(timespan_s, MIN_TIMESPAN_S), MAX_TIMESPAN_S)
     return np.maximum(np.multiply(difficulty, TARGET_TIMESPAN_S / clamped), 1.0)
 
 

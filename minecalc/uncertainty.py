@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +22,11 @@ import xarray as xr
 
 from . import history, model, moves, response
 from .config import Response
-from .errors import InputError, require
+from .errors import InputError
 from .formatting import exceedance, money, percent, sig
 from .model import variables
-from .parallel import compute
-from .progress import Progress, tell
+from .parallel import each
+from .progress import Progress
 from .protocol import SECONDS_PER_YEAR, TARGET_TIMESPAN_S
 
 HALVING_2024_EPOCH = 840_672
@@ -36,7 +35,16 @@ network draws resample."""
 
 DRAW_BLOCK = 10_000
 """Paths per random stream: path ``i`` draws from stream ``i // DRAW_BLOCK`` of the seed,
-so its numbers do not depend on how many paths are drawn or how they are chunked."""
+so its numbers do not depend on how the paths are chunked (nor, for whole blocks, on how
+many are drawn). A Monte Carlo evaluates at most this many paths at once."""
+
+BAND_PATHS = 100_000
+"""Paths whose monthly series of :data:`BANDED` give a Monte Carlo's bands: beyond, memory
+would grow with the paths (1.4 KB each). Every path's own figures (NPV, BTC mined,
+payback ...) are kept whatever the number."""
+
+BANDED = ("fleet_btc_cumulative", "cumulative_cash_usd", "btc_price_usd")
+"""The monthly series whose quantiles over the paths are the bands ``{name}_band``."""
 
 
 def correlated_normals(rng, paths, n, rho):
@@ -326,13 +334,6 @@ def _window(start: str, end: str | None):
     return moves.monthly_moves(start, end)
 
 
-def _streams(seed: int, paths: int) -> Iterator[tuple[np.random.Generator, int]]:
-    """One generator per :data:`DRAW_BLOCK` paths, each with its own stream of ``seed``."""
-    for block in range(-(-paths // DRAW_BLOCK)):
-        count = min(DRAW_BLOCK, paths - block * DRAW_BLOCK)
-        yield np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,))), count
-
-
 def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.Dataset:
     """The random inputs of a Monte Carlo: BTC price, network factor and fees by path.
 
@@ -342,22 +343,39 @@ def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.
         ``btc_price_usd`` (path, time) [USD], ``other_hashrate_factor`` (path, edge) [1],
         ``fees_btc_per_block`` (path, time) [BTC/block]: the model's ``paths``.
     """
+    _check_paths(paths)
+    path_model = checked(path_model)
+    return xr.concat(
+        [_drawn_block(scenario, seed, block, paths, path_model) for block in _blocks(paths)],
+        "path",
+    )
+
+
+def _check_paths(paths) -> None:
     if isinstance(paths, bool) or not isinstance(paths, int | np.integer) or paths < 1:
         raise InputError(f"paths: expected a whole number of at least 1, got {paths!r}")
-    path_model = checked(path_model)
+
+
+def _blocks(paths: int) -> range:
+    """The random streams ``paths`` paths draw from (:data:`DRAW_BLOCK`)."""
+    return range(-(-paths // DRAW_BLOCK))
+
+
+def _drawn_block(scenario, seed: int, block: int, paths: int, path_model: PathModel) -> xr.Dataset:
+    """The paths of stream ``block`` of ``paths`` paths, labelled as :func:`draw_paths`."""
+    first = block * DRAW_BLOCK
+    count = min(DRAW_BLOCK, paths - first)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
     edges = model.month_edges(scenario.start_date, scenario.horizon_months)
     edges_years = (edges - edges[0]).total_seconds().to_numpy() / SECONDS_PER_YEAR
-    drawn = [
-        _draw(scenario, rng, count, path_model, edges_years) for rng, count in _streams(seed, paths)
-    ]
-    price, factors, fees = (np.concatenate(part) for part in zip(*drawn, strict=True))
+    price, factors, fees = _draw(scenario, rng, count, path_model, edges_years)
     return xr.Dataset(
         {
             "btc_price_usd": (("path", "time"), price),
             "other_hashrate_factor": (("path", "edge"), factors),
             "fees_btc_per_block": (("path", "time"), fees),
         },
-        coords={"path": np.arange(paths)},
+        coords={"path": np.arange(first, first + count)},
     )
 
 
@@ -425,6 +443,10 @@ def monte_carlo(
 ):
     """Run a scenario over random paths of BTC price, network growth and fees.
 
+    The paths are drawn and run a block at a time (:data:`DRAW_BLOCK`), on every core, and
+    of each run only what the result holds is kept: memory stays bounded whatever the
+    number of paths, and the numbers do not depend on the chunking.
+
     Parameters
     ----------
     scenario : Scenario
@@ -437,10 +459,10 @@ def monte_carlo(
     path_model : PathModel, optional
         How the paths are drawn; its fields may also be given by name (``price="gbm"``).
     chunks : int, optional
-        Run through dask in chunks of this many paths (same numbers as in memory: the
-        paths are drawn first).
+        Paths run at once (default and most: :data:`DRAW_BLOCK`); fewer use less memory.
     scheduler : str, optional
-        With ``chunks``: see :func:`minecalc.parallel.compute`.
+        Run the blocks as dask tasks there (:func:`minecalc.parallel.compute`) rather than
+        on this machine's threads.
     progress : callable, optional
         ``progress(message, fraction)`` (:mod:`minecalc.progress`).
     **options
@@ -450,36 +472,96 @@ def monte_carlo(
     Returns
     -------
     xarray.Dataset
-        The run with a ``path`` dimension, plus the ``monte_carlo`` group of the
-        registry (:mod:`minecalc.model.variables`): probabilities, quantiles of NPV and
-        BTC mined, and 10th/50th/90th percentile bands per month; the path model in
-        ``attrs`` (``mc_*``).
+        Every path's own figures (the run's variables without a time axis) on ``path``;
+        what does not vary by path; the ``monte_carlo`` group of the registry
+        (:mod:`minecalc.model.variables`): probabilities, quantiles of NPV and BTC mined,
+        and 10th/50th/90th percentile bands per month (of the first :data:`BAND_PATHS`
+        paths); the path model in ``attrs`` (``mc_*``). Monthly series by path are not
+        kept: for those, run :func:`minecalc.model.run` on :func:`draw_paths`.
     """
     fields = {f.name for f in dataclasses.fields(PathModel)}
     path_model = dataclasses.replace(
         path_model or PathModel(), **{k: options.pop(k) for k in list(options) if k in fields}
     )
     path_model = checked(path_model)
-    drawn = draw_paths(scenario, paths=paths, seed=seed, path_model=path_model)
-    scenario = responding(scenario, path_model)
+    _check_paths(paths)
+    if chunks is not None and (
+        isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks < 1
+    ):
+        raise InputError(f"chunks: expected a whole number of at least 1, got {chunks!r}")
+    step = min(chunks or DRAW_BLOCK, DRAW_BLOCK)
+    answering = responding(scenario, path_model)
     run_options = {**OVER_PATHS, **options}
-    message = f"Monte Carlo, {paths:,} paths"
-    if chunks is None:
-        tell(progress, message)
-        ds = model.run(scenario, paths=dict(drawn.data_vars), **run_options)
-    else:
-        ds = _chunked(
-            scenario,
-            drawn,
-            chunks=chunks,
-            run_options=run_options,
-            compute_options={"scheduler": scheduler, "progress": progress, "message": message},
-        )
-    return ds.assign(risk(ds)).assign_attrs(
-        monte_carlo=f"paths={paths} seed={seed} price={path_model.price}"
-        f" network={path_model.network or 'joint'}",
-        **path_attrs(scenario, paths=paths, seed=seed, path_model=path_model),
+
+    def block_runs(block: int) -> list[tuple[xr.Dataset, np.ndarray | None]]:
+        drawn = _drawn_block(scenario, seed, block, paths, path_model)
+        return [
+            _kept(model.run(answering, paths=dict(part.data_vars), **run_options))
+            for part in (
+                drawn.isel(path=slice(a, a + step)) for a in range(0, drawn.sizes["path"], step)
+            )
+        ]
+
+    runs = each(
+        block_runs,
+        _blocks(paths),
+        scheduler=scheduler,
+        progress=progress,
+        message=f"Monte Carlo, {paths:,} paths",
     )
+    ds = _joined([kept for block in runs for kept, _ in block])
+    banded = [series for block in runs for _, series in block if series is not None]
+
+    def band(k: int) -> xr.DataArray:
+        values = np.concatenate([series[k] for series in banded], axis=-1)
+        return xr.DataArray(
+            _quantiles(values), coords={"quantile": list(QUANTILES), "time": ds.time}
+        ).assign_attrs(variables.attrs(f"{BANDED[k]}_band"))
+
+    bands = dict(zip([f"{v}_band" for v in BANDED], each(band, range(len(BANDED))), strict=True))
+    return (
+        ds.assign(risk(ds))
+        .assign(bands)
+        .assign_attrs(
+            monte_carlo=f"paths={paths} seed={seed} price={path_model.price}"
+            f" network={path_model.network or 'joint'}",
+            **path_attrs(answering, paths=paths, seed=seed, path_model=path_model),
+        )
+    )
+
+
+def _kept(ds: xr.Dataset) -> tuple[xr.Dataset, np.ndarray | None]:
+    """What a Monte Carlo keeps of a run over paths: all but the monthly series by path;
+    and of the first :data:`BAND_PATHS` paths, those of :data:`BANDED` (series, time,
+    path), for the bands."""
+    monthly = [v for v, da in ds.data_vars.items() if {"path", "time"} <= set(da.dims)]
+    banded = None
+    if ds.path[0] < BAND_PATHS:
+        banded = np.stack([ds[v].transpose("time", "path").values for v in BANDED])
+    return ds.drop_vars(monthly), banded
+
+
+def _joined(runs: list[xr.Dataset]) -> xr.Dataset:
+    """The runs of consecutive paths as one Dataset on ``path``."""
+    if len(runs) == 1:
+        return runs[0]
+    first = runs[0]
+    by_path = [v for v, da in first.data_vars.items() if "path" in da.dims]
+    return xr.merge(
+        [first.drop_vars([*by_path, "path"]), xr.concat([run[by_path] for run in runs], "path")],
+        combine_attrs="override",
+    )
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    """:data:`QUANTILES` of each row of ``values`` (rows, paths), in place (the paths'
+    order is lost): shape (quantiles, rows). NaN-aware only where there is a NaN."""
+    if np.isnan(values).any():
+        return np.nanquantile(values, QUANTILES, axis=-1, overwrite_input=True)
+    # the same numbers; numpy sorts (vectorized) faster than it selects three quantiles
+    # (each two order statistics) from unsorted rows, and then selects from sorted ones fast
+    values.sort(axis=-1)
+    return np.quantile(values, QUANTILES, axis=-1, overwrite_input=True)
 
 
 def path_attrs(scenario, *, paths: int, seed: int, path_model: PathModel) -> dict:
@@ -497,48 +579,22 @@ def path_attrs(scenario, *, paths: int, seed: int, path_model: PathModel) -> dic
     }
 
 
-def _chunked(
-    scenario, drawn: xr.Dataset, *, chunks: int, run_options: dict, compute_options: dict
-) -> xr.Dataset:
-    """The runs through dask, each chunk of paths one vectorized run (same numbers)."""
-    require("dask", extra="scale", feature="chunks")
-
-    def run(block):
-        return model.run(scenario, paths=dict(block.data_vars), **run_options)
-
-    two = run(drawn.isel(path=slice(0, 2)))  # what varies by path, and what does not
-    varying = [v for v in two.data_vars if "path" in two[v].dims]
-
-    def run_paths(block):
-        out = run(block)
-        return xr.Dataset(
-            {v: out[v].broadcast_like(block.path).transpose(*two[v].dims) for v in varying}
-        )
-
-    template = (
-        two[varying]
-        .isel(path=np.zeros(drawn.sizes["path"], dtype=int))
-        .assign_coords(path=drawn.path)
-    )
-    lazy = xr.map_blocks(
-        run_paths, drawn.chunk({"path": chunks}), template=template.chunk({"path": chunks})
-    )
-    (computed,) = compute(lazy, **compute_options)
-    return computed.merge(two.drop_vars([*varying, "path"]))
-
-
 def risk(ds: xr.Dataset) -> dict:
     """The registry's ``monte_carlo`` group over a run's ``path`` dimension: probabilities,
-    quantiles and bands (any other scenario dimensions kept)."""
+    quantiles, and the bands of the :data:`BANDED` series it holds (any other scenario
+    dimensions kept)."""
     q = list(QUANTILES)
+
+    def quantiles(da: xr.DataArray) -> xr.DataArray:
+        # the NaN-aware quantile steps through each month in Python: only where needed
+        return da.quantile(q, dim="path", skipna=bool(da.isnull().any()))
+
     over_paths = {
         "prob_npv_negative": (ds.npv_usd < 0).mean("path"),
         "prob_no_payback": np.isnan(ds.payback_months).mean("path"),
-        "npv_usd_quantiles": ds.npv_usd.quantile(q, dim="path"),
-        "btc_total_quantiles": ds.btc_total.quantile(q, dim="path"),
-        "fleet_btc_cumulative_band": ds.fleet_btc_cumulative.quantile(q, dim="path"),
-        "cumulative_cash_usd_band": ds.cumulative_cash_usd.quantile(q, dim="path"),
-        "btc_price_usd_band": ds.btc_price_usd.quantile(q, dim="path"),
+        "npv_usd_quantiles": quantiles(ds.npv_usd),
+        "btc_total_quantiles": quantiles(ds.btc_total),
+        **{f"{v}_band": quantiles(ds[v]) for v in BANDED if v in ds},
     }
     return {name: value.assign_attrs(variables.attrs(name)) for name, value in over_paths.items()}
 

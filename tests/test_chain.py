@@ -243,16 +243,3 @@ def test_run_fraction_scales_the_fleet_and_sees_the_current_difficulty():
     assert 0 < np.count_nonzero(proj.fleet_hashrate_h_s) < 12
 
 
-def test_records_widen_every_field_together():
-    """A record written one epoch ahead of the others (an epoch's start before its
-    interval is known) still reads back at one width (found by the fuzz test)."""
-    from minecalc.chain import _Records
-
-    records = _Records(2, ("start", "interval"), 2)
-    rows = np.array([0, 1])
-    records.put("interval", rows, np.array([0, 1]), [1.0, 2.0])
-    records.put("start", rows, np.array([1, 4]), [3.0, 4.0])
-    start, interval = records.get("start", (2,)), records.get("interval", (2,))
-    assert start.shape == interval.shape == (2, 5)
-    np.testing.assert_array_equal(interval[:, :2], [[1.0, np.nan], [np.nan, 2.0]])
-    np.testing.assert_array_equal(start[[0, 1], [1, 4]], [3.0, 4.0])

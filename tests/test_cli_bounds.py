@@ -92,10 +92,13 @@ def test_huge_chunked_sweep_is_capped(tmp_path):
     assert result.exit_code == 2 and "1,000,000,000" in result.output
 
 
-def test_many_paths_need_chunks_or_more_memory():
+def test_many_paths_need_more_memory():
+    """10^7 paths keep 10^7 paths' figures (about 6 GB): refused at once under the default
+    limit, with what it would take."""
     result = invoke("montecarlo", "pk2000mw", "--paths", "10000000")
     assert result.exit_code == 2
-    assert result.output.startswith("error: --paths:") and "--chunks" in result.output
+    assert result.output.startswith("error: --paths:") and "use fewer --paths" in result.output
+    assert "10,000,000 paths x 60 months" in result.output
 
 
 def test_large_sobol_is_refused():

@@ -235,11 +235,10 @@ def test_taxed_breakevens_are_the_same_scenario_by_scenario():
             assert together[i, j] == alone
 
 
-def test_taxed_breakevens_without_a_writable_cache(monkeypatch):
+def test_kernels_compile_without_a_writable_cache(monkeypatch):
     """Where numba finds no place to cache compiled code (a read-only install run by an
-    account without a home), the loop is compiled in the process instead of failing."""
-    import importlib
-
+    account without a home), a kernel is compiled in the process instead of failing, and
+    computes what the interpreter computes."""
     from numba.core.dispatcher import Dispatcher
 
     from minecalc import kernels
@@ -248,20 +247,12 @@ def test_taxed_breakevens_without_a_writable_cache(monkeypatch):
         raise RuntimeError("cannot cache function 'x': no locator available for file 'y'")
 
     monkeypatch.setattr(Dispatcher, "enable_caching", refuse)
-    try:
-        uncached = importlib.reload(kernels)
-        assert uncached.taxed_newton._cache.__class__.__name__ == "NullCache"
-        (k,) = finance.taxed_breakevens(
-            npv_untaxed=-50.0,
-            earnings_usd=np.array([-100.0, 30.0, 30.0, 30.0]),
-            directions=[(100.0, np.array([0.0, 25.0, 25.0, 25.0]))],
-            rate=0.0,
-            factors=np.ones(4),
-        )
-        assert k == 1.5  # no tax: the root of -50 + (k - 1) 100
-    finally:
-        monkeypatch.undo()
-        importlib.reload(kernels)
+    fresh = kernels.Kernel(kernels.profit_tax.python)
+    assert fresh.compiled._cache.__class__.__name__ == "NullCache"
+    earnings = np.array([[-100.0, 30.0, 80.0, -5.0, 40.0]])
+    args = (earnings, np.zeros(1, dtype=np.int64), np.array([0.25]))
+    np.testing.assert_array_equal(fresh.compiled(*args), fresh(*args, loops=1))
+    np.testing.assert_array_equal(fresh(*args, loops=1), [[0.0, 0.0, 2.5, 0.0, 8.75]])
 
 
 @settings(max_examples=60, deadline=None)

@@ -50,7 +50,9 @@ def test_zero_volatility_reproduces_the_deterministic_run(pk):
     )
     det = minecalc.run(pk)
     assert_allclose(flat.npv_usd, det.npv_usd, rtol=1e-9)
-    assert_allclose(flat.fleet_btc.isel(path=0), det.fleet_btc, rtol=1e-9)
+    assert_allclose(flat.btc_by_year.isel(path=0), det.btc_by_year, rtol=1e-9)
+    band = flat.fleet_btc_cumulative_band  # every path the same: every quantile the run
+    assert_allclose(band, np.broadcast_to(det.fleet_btc_cumulative, band.shape), rtol=1e-9)
 
 
 def test_gbm_has_the_stated_median_growth_and_volatility():
@@ -193,7 +195,7 @@ def test_the_response_inside_the_paths(pk):
         }
     )
     zero = u.monte_carlo(still, paths=30, seed=1)  # the scenario's own law: elasticity 0
-    for name in ("npv_usd", "fleet_btc", "difficulty"):
+    for name in ("npv_usd", "btc_by_year", "final_difficulty"):
         assert np.array_equal(none[name], zero[name]), name
     fitted = u.monte_carlo(pk, paths=30, seed=1)  # the calibrated law
     assert fitted.attrs["mc_response_elasticity"] > 0 == zero.attrs["mc_response_elasticity"]
