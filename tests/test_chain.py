@@ -241,5 +241,3 @@ def test_run_fraction_scales_the_fleet_and_sees_the_current_difficulty():
     assert_allclose(seen, np.concatenate([[D0], proj.difficulty_end[:-1]]))
     assert_allclose(proj.fleet_hashrate_h_s, np.where(np.array(seen) < limit, h, 0.0))
     assert 0 < np.count_nonzero(proj.fleet_hashrate_h_s) < 12
-
-

@@ -18,9 +18,9 @@ price, exchange rate and tariff); the two Monte Carlo cases again with issue 17 
 Carlo keeps every path's own figures but no longer its monthly series: those variables
 left, every other one unchanged). Every variable must still agree to 1e-12 relative, and
 every date to a microsecond (issue 17's compiled chain solves each scenario's events on its
-own: dates move by up to 32 ns, numbers by up to 1e-14 of their scale). A deliberate change of numbers regenerates the fixture
-and says why in the commit: ``python tests/test_regression.py [CASE ...]`` (all cases by
-default).
+own: dates move by up to 32 ns, numbers by up to 1e-14 of their scale). A deliberate
+change of numbers regenerates the fixture and says why in the commit:
+``python tests/test_regression.py [CASE ...]`` (all cases by default).
 """
 
 from pathlib import Path
