@@ -14,7 +14,9 @@ from minecalc.uncertainty import monte_carlo
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=100_000)
-    parser.add_argument("--chunks", type=int, default=None, help="paths per dask chunk")
+    parser.add_argument(
+        "--chunks", type=int, default=None, help="paths run at once on each core (at most 10,000)"
+    )
     args = parser.parse_args()
     scenario = load_config("configs/pk2000mw.yaml")
     start = time.perf_counter()

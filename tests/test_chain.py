@@ -187,6 +187,26 @@ def test_records_hold_start_heights_many_epochs_apart():
         assert_allclose(both.blocks[i], one.blocks, rtol=1e-13)
 
 
+def test_records_widen_when_a_month_holds_more_epochs_than_they_have_room_for():
+    # a thousand times the hashrate at once: epochs of minutes until the difficulty has
+    # caught up (x4 per epoch), more than the 3 a month the records start with
+    months = 2
+    e = np.array([0.0, 1.0, *(1.0 + MONTH_S * np.arange(1, 5))])
+    other = np.array([H0, *([1000 * H0] * 5)])
+    short = chain.project(
+        e[: months + 1], other[: months + 1], np.zeros(months), difficulty=D0, height=HEIGHT
+    )
+    long = chain.project(e, other, np.zeros(5), difficulty=D0, height=HEIGHT)
+    assert short.epoch_difficulty.shape[-1] > 3 * months  # widened
+    found = ~np.isnan(short.epoch_block_interval_s)
+    for field in ("epoch_start_s", "epoch_difficulty", "epoch_block_interval_s"):
+        a, b = getattr(short, field), getattr(long, field)
+        np.testing.assert_array_equal(a[found], b[: a.size][found], err_msg=field)
+    np.testing.assert_array_equal(short.blocks, long.blocks[:months])
+    d = short.epoch_difficulty[~np.isnan(short.epoch_difficulty)]
+    assert_allclose(d[1:5] / d[:4], 4, rtol=1e-12)  # the clamp, epoch after epoch
+
+
 def test_log_linear_path_is_exponential_between_knots():
     knots = np.array([0.0, 10.0, 20.0])
     h = np.array([[1.0, 4.0, 4.0], [2.0, 2.0, 8.0]])

@@ -83,15 +83,37 @@ def test_correlated_normals():
     assert_allclose(np.corrcoef(z1[:, 0], z2[:, 0])[0, 1], 0.7, atol=0.01)
 
 
-def test_monte_carlo_through_dask_equals_in_memory(pk):
+def test_monte_carlo_is_the_same_whatever_the_chunking(pk, monkeypatch):
+    """Blocks of 100 paths (4 for 301), run whole, in chunks of 7 or 100, on this machine's
+    threads or through dask: the very same numbers (each scenario's chain is solved on its
+    own, so no scenario's numbers depend on which others run beside it)."""
     import xarray as xr
 
+    monkeypatch.setattr(u, "DRAW_BLOCK", 100)
     a = u.monte_carlo(pk, paths=301, seed=3)
-    b = u.monte_carlo(pk, paths=301, seed=3, chunks=100)
-    assert set(a.data_vars) == set(b.data_vars)
-    xr.testing.assert_allclose(a.npv_usd, b.npv_usd, rtol=1e-12)
-    xr.testing.assert_allclose(a.cumulative_cash_usd_band, b.cumulative_cash_usd_band, rtol=1e-12)
-    assert float(a.prob_npv_negative) == float(b.prob_npv_negative)
+    for options in ({"chunks": 7}, {"chunks": 100}, {"chunks": 50, "scheduler": "threads"}):
+        b = u.monte_carlo(pk, paths=301, seed=3, **options)
+        xr.testing.assert_identical(a, b)
+
+
+def test_the_bands_are_of_the_first_band_paths(pk, monkeypatch):
+    """Beyond BAND_PATHS paths only the first ones' monthly series are kept, for the bands;
+    every path's own figures are kept. Both as one run over the drawn paths gives them."""
+    monkeypatch.setattr(u, "DRAW_BLOCK", 10)
+    monkeypatch.setattr(u, "BAND_PATHS", 20)
+    mc = u.monte_carlo(pk, paths=35, seed=4)
+    model = u.checked(u.PathModel())
+    drawn = u.draw_paths(pk, paths=35, seed=4, path_model=model)
+    whole = minecalc.model.run(u.responding(pk, model), paths=dict(drawn.data_vars), **u.OVER_PATHS)
+    assert mc.sizes["path"] == 35 and "cumulative_cash_usd" not in mc
+    np.testing.assert_array_equal(mc.npv_usd, whole.npv_usd)
+    first = whole.cumulative_cash_usd.isel(path=slice(0, 20))
+    np.testing.assert_array_equal(
+        mc.cumulative_cash_usd_band, first.quantile(list(u.QUANTILES), "path")
+    )
+    assert not np.array_equal(
+        mc.cumulative_cash_usd_band, whole.cumulative_cash_usd.quantile(list(u.QUANTILES), "path")
+    )
 
 
 def test_monte_carlo_on_a_local_cluster_by_address(pk, dashboard_port_taken):

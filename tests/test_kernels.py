@@ -1,0 +1,98 @@
+"""Kernels: one loop, run interpreted for a few scenarios and compiled for many, with the
+same numbers; and the parallel map the Monte Carlo runs its blocks on."""
+
+import threading
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from minecalc import chain, kernels, parallel
+from minecalc.protocol import HALVING_INTERVAL, SECONDS_PER_YEAR, hashrate_from_difficulty
+
+D0 = 127.45e12
+
+
+def _random_chain(count, months, seed):
+    """``count`` scenarios of their own growth, fleet and start height (a third of them a
+    few hundred blocks before a halving), with records."""
+    rng = np.random.default_rng(seed)
+    edges = np.arange(months + 1) * SECONDS_PER_YEAR / 12
+    rate = chain.growth_rate_per_s(rng.uniform(-0.3, 1.5, count), "per_year")
+    other = chain.exponential_path(hashrate_from_difficulty(D0), rate, edges)
+    fleet = np.repeat(rng.uniform(0, 300e18, (count, 1)), months, axis=1)
+    height = np.where(
+        rng.random(count) < 1 / 3,
+        5 * HALVING_INTERVAL - rng.integers(1, 2000, count),
+        965_664 + rng.integers(0, 2016, count),
+    )
+    return chain.project(
+        edges,
+        other,
+        fleet,
+        difficulty=D0 * rng.uniform(0.9, 1.1, count),
+        height=height,
+        include_fleet_in_network=rng.random(count) < 0.8,
+    )
+
+
+def test_the_chain_loop_interpreted_and_compiled_give_the_same_numbers(monkeypatch):
+    monkeypatch.setattr(kernels, "COMPILE_FROM", 10**9)
+    interpreted = _random_chain(300, 14, seed=11)
+    monkeypatch.setattr(kernels, "COMPILE_FROM", 0)
+    compiled = _random_chain(300, 14, seed=11)
+    assert np.isfinite(compiled.halving_time_s).sum() >= 50  # halvings were crossed
+    for field, a, b in zip(compiled._fields, interpreted, compiled, strict=True):
+        if isinstance(a, np.ndarray):
+            assert a.shape == b.shape, field
+            assert_allclose(b, a, rtol=1e-13, atol=0, equal_nan=True, err_msg=field)
+        else:
+            assert a == b, field
+
+
+def test_the_tax_loops_interpreted_and_compiled_give_the_same_numbers():
+    rng = np.random.default_rng(3)
+    earnings = rng.normal(0, 100, (400, 24))
+    rows, rate = np.arange(400), rng.uniform(0, 0.5, 400)
+    tax = kernels.profit_tax
+    assert_allclose(
+        tax.compiled(earnings, rows, rate), tax.python(earnings, rows, rate), rtol=1e-14
+    )
+
+
+def test_a_chain_month_that_runs_past_its_records_is_left_as_it_was():
+    # a thousand times the hashrate the difficulty was set for: epochs of minutes until the
+    # difficulty catches up, four times at most per epoch
+    other = np.full((1, 2), 1000 * hashrate_from_difficulty(D0))
+    state = chain._State([(1,)], D0, 965_664, None, True, record_width=2)
+    before = state.values.copy(), state.counters.copy()
+    hashrate = np.array([[other[0, 0]], [other[0, 1]], [0.0], [0.0]])
+    sums = np.full((len(kernels.MONTH_SUMS), 1), -1.0)
+    undone = kernels.chain_month.python(
+        np.arange(1), SECONDS_PER_YEAR / 12, 0.0, hashrate, state.values, state.counters,
+        sums, state.records, state.first,
+    )  # fmt: skip
+    assert undone.tolist() == [0]
+    np.testing.assert_array_equal(state.values, before[0])
+    np.testing.assert_array_equal(state.counters, before[1])
+    assert (sums == -1.0).all()
+
+
+def test_each_keeps_the_order_reports_progress_and_passes_errors_on():
+    seen, threads = [], set()
+
+    def square(x):
+        threads.add(threading.get_ident())
+        return x * x
+
+    out = parallel.each(square, range(7), progress=lambda m, f: seen.append(f), message="sq")
+    assert out == [x * x for x in range(7)]
+    assert seen[-1] == 1.0 and len(seen) == 7
+
+    def fail(x):
+        if x == 3:
+            raise ValueError("three")
+        return x
+
+    with pytest.raises(ValueError, match="three"):
+        parallel.each(fail, range(6))
