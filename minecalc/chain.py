@@ -14,8 +14,10 @@ its monthly mean hashrate. Cumulative work then has the closed form
 method on that closed form to a relative error of about 1e-12, so no sub-steps
 are needed.
 
-Every function broadcasts over any number of leading scenario dimensions;
-the only loops are over months and over the events inside a month.
+Every function broadcasts over any number of leading scenario dimensions. Python loops
+only over months; the events inside a month, which follow one another, are stepped for
+every scenario by one compiled loop (:func:`minecalc.kernels.chain_month`), so no
+scenario's numbers depend on which others run beside it.
 """
 
 from __future__ import annotations
