@@ -572,8 +572,12 @@ def path_attrs(scenario, *, paths: int, seed: int, path_model: PathModel) -> dic
         "mc_paths": paths,
         "mc_seed": seed,
         "mc_start_price_usd": scenario.market.btc_price_usd,
-        # netCDF attributes hold no None: "" for no network model of its own
-        **{f"mc_{k}": "" if v is None else v for k, v in dataclasses.asdict(path_model).items()},
+        # netCDF attributes hold no None and no bool: "" for no network model of its own, 0
+        # or 1 for a switch
+        **{
+            f"mc_{k}": "" if v is None else int(v) if isinstance(v, bool) else v
+            for k, v in dataclasses.asdict(path_model).items()
+        },
         "mc_response_elasticity": 0.0 if law is None else law.elasticity,
         "mc_response_lag_months": 0.0 if law is None else law.lag_months,
     }

@@ -424,6 +424,22 @@ def test_chunked_sweep_streams_to_zarr(tmp_path):
     assert invoke("sweep", PK, "--vary", "site.pue=1.1,1.2", "--chunks", "1").exit_code == 2
 
 
+def test_montecarlo_out_writes_the_paths_figures_and_bands(tmp_path):
+    """--out writes a netCDF that opens again: every path's figures, the bands, and the path
+    model in attributes (the response switch as 0 or 1: netCDF holds no booleans)."""
+    import xarray as xr
+
+    out = tmp_path / "mc.nc"
+    args = ("montecarlo", PK, "--paths", "50", "--set", "horizon_months=12", "--out", str(out))
+    result = invoke(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    with xr.open_dataset(out) as ds:
+        assert ds.sizes["path"] == 50 and ds.npv_usd.dims == ("path",)
+        assert ds.cumulative_cash_usd_band.dims == ("quantile", "time")
+        assert ds.attrs["mc_response"] == 1 and ds.attrs["mc_paths"] == 50
+        assert float(ds.prob_npv_negative) == json.loads(result.output)["prob_npv_negative"]
+
+
 def test_montecarlo_table_names_p_figures_in_the_lenders_convention():
     args = ("montecarlo", PK, "--paths", "200", "--seed", "1", "--set", "horizon_months=24")
     text = invoke(*args).output
