@@ -224,11 +224,15 @@ def segment_duration(other: float, rate: float, fleet: float, work: float) -> tu
     """Time for a hashrate ``other * exp(rate t) + fleet`` to do ``work`` hashes [s], and
     ``exp(rate t)`` [1] at that time.
 
-    Solves ``G(t) = other * expm1(rate t) / rate + fleet * t = work`` for ``t``: the root of
-    G's second-order expansion, then Halley steps on the exact form. Halley converges
+    Solves ``G(t) = other * expm1(rate t) / rate + fleet * t = work`` for ``t``: without a
+    fleet, ``log1p(rate work / other) / rate``; else the root of G's second-order expansion,
+    then Halley steps on the exact form. Halley converges
     cubically, so once the relative residual is below 1e-4 the step taken leaves it below
     about 1e-12; in a plausible month (``rate * t`` of a few percent) one step is enough.
     """
+    if fleet == 0.0:  # nothing mines at a constant rate: G(t) = work is solved exactly
+        y = rate * work / other  # = expm1(rate t)
+        return (np.log1p(y) / rate if rate != 0.0 else work / other), 1.0 + y
     h = other + fleet
     t = 2.0 * work / (h + np.sqrt(max(h * h + 2.0 * other * rate * work, 0.0)))
     em1 = step = 0.0
