@@ -18,6 +18,7 @@ raises (``error_model="numpy"`` compiled; numpy scalars with warnings silenced i
 """
 
 import os
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
@@ -49,6 +50,7 @@ class Kernel:
         self.python = function
         self.helpers = helpers
         self._compiled: Any = None
+        self._compiling = threading.Lock()  # Monte Carlo's workers may ask at once
         self.__doc__ = function.__doc__
         self.__name__ = function.__name__
 
@@ -63,8 +65,9 @@ class Kernel:
     @property
     def compiled(self) -> Any:
         """The numba-compiled loop (compiled, or read from numba's cache, on first use)."""
-        if self._compiled is None:
-            self._compiled = _compile(self.python, self.helpers)
+        with self._compiling:
+            if self._compiled is None:
+                self._compiled = _compile(self.python, self.helpers)
         return self._compiled
 
 
