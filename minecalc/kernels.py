@@ -6,21 +6,24 @@ profit tax. In numpy each step is several passes over every scenario's memory; h
 one loop per scenario that keeps its values in registers.
 
 A :class:`Kernel` runs its loop as plain Python for a few scenarios, and compiled by numba
-for many. The source is the same; the compiled form pays numba's import and cache load
-(about 0.5 s, once per process; about 1 s more the first time on a machine, to compile),
-which a single run must not pay (the CLI's start-up budget), and which a large run earns
-back many times over. Compiled kernels are serial and release the GIL: callers run them
-in several threads (dask) where that pays; numba's own thread pool must not be entered from
-two threads at once.
+for many (or for a few many times over: :func:`repeated`). The source is the same; the
+compiled form pays numba's import and cache load (about 0.5 s, once per process; a few
+seconds more the first time on a machine, to compile), which a single run must not pay (the
+CLI's start-up budget), and which a large run earns back many times over. Compiled kernels
+are serial and release the GIL: callers run them in several threads (Monte Carlo's blocks,
+dask) where that pays; numba's own thread pool must not be entered from two threads at
+once.
 
 Kernels follow numpy's floating-point rules in both forms: NaN and inf propagate, nothing
 raises (``error_model="numpy"`` compiled; numpy scalars with warnings silenced in Python).
 """
 
+import contextlib
+import contextvars
 import os
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -33,14 +36,34 @@ from .protocol import (
     retarget_difficulty,
 )
 
-COMPILE_FROM = 256
+COMPILE_FROM = 64
 """Scenarios from which a kernel runs compiled [-]: below, the interpreter is faster than
-loading numba (a loop of 256 scenarios x 60 months takes about 0.3 s interpreted)."""
+loading numba (the chain's loop takes about 40 us a scenario-month interpreted: 0.15 s for
+63 scenarios x 60 months)."""
+
+_numba_loaded = False
+"""Whether a kernel has been compiled in this process: from then on every kernel runs
+compiled whatever its size, numba's load being paid (the two forms agree to about 1e-15)."""
+
+_REPEATS: contextvars.ContextVar[int] = contextvars.ContextVar("repeats", default=1)
+
+
+@contextlib.contextmanager
+def repeated(times: int) -> Iterator[None]:
+    """Inside, every kernel call counts as ``times`` calls in choosing its form: a run that
+    will be repeated (economic dispatch's breakevens, some 40 runs) loads numba once rather
+    than interpreting every time. Nested, the counts multiply."""
+    token = _REPEATS.set(_REPEATS.get() * times)
+    try:
+        yield
+    finally:
+        _REPEATS.reset(token)
 
 
 class Kernel:
-    """A loop run by the interpreter for fewer than :data:`COMPILE_FROM` scenarios and
-    compiled by numba (on first use, cached on disk) from then on.
+    """A loop run by the interpreter for fewer than :data:`COMPILE_FROM` scenarios (until
+    numba is loaded in the process) and compiled by numba (on first use, cached on disk)
+    otherwise.
 
     ``helpers`` are names of the module's plain functions the loop calls; the compiled
     loop calls their compiled forms.
@@ -57,7 +80,7 @@ class Kernel:
     def __call__(self, *args: Any, loops: int) -> Any:
         """Run on ``args`` (positional, as numba takes them); ``loops`` is the number of
         scenarios the loop runs over, which chooses the form."""
-        if loops < COMPILE_FROM:
+        if not _numba_loaded and loops * _REPEATS.get() < COMPILE_FROM:
             with np.errstate(all="ignore"):
                 return self.python(*args)
         return self.compiled(*args)
@@ -65,9 +88,11 @@ class Kernel:
     @property
     def compiled(self) -> Any:
         """The numba-compiled loop (compiled, or read from numba's cache, on first use)."""
+        global _numba_loaded  # once per process: what every kernel chooses by
         with self._compiling:
             if self._compiled is None:
                 self._compiled = _compile(self.python, self.helpers)
+        _numba_loaded = True
         return self._compiled
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "xarray", "scipy", "numpy", "matplotlib", "dask")
+HEAVY = ("pandas", "xarray", "scipy", "numpy", "matplotlib", "dask", "numba")
 
 
 def imported_by(*args) -> set:
@@ -32,6 +32,13 @@ def test_help_and_version_import_nothing_heavy(args):
 
 def test_validate_needs_no_pandas_xarray_or_scipy():
     assert imported_by("validate", "pk2000mw") & {"pandas", "xarray", "scipy"} == set()
+
+
+@pytest.mark.parametrize("name", ["pk2000mw", "pk2000mw_fiscal"])
+def test_a_single_run_never_loads_numba(name):
+    """One scenario interprets the loops (minecalc.kernels): numba's load would cost more
+    than the whole run (issue 11's start-up budget); with a profit tax too."""
+    assert "numba" not in imported_by("run", name, "--format", "json")
 
 
 def test_python_m_minecalc_is_the_same_command():

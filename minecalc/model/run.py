@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .. import state
+from .. import kernels, state
 from ..config import Scenario
 from ..errors import InputError
 from . import breakevens, dataset, outputs
@@ -73,6 +73,24 @@ def run(
         options ask for; the scenario and package version in ``attrs``.
     """
     detail = _detail(detail, record_epochs)
+    solving = solve_breakevens and scenario.tariff.dispatch == "economic"
+    with kernels.repeated(BREAKEVEN_RUNS if solving else 1):
+        return _run(scenario, params, paths, detail, without_fleet, solve_breakevens)
+
+
+BREAKEVEN_RUNS = 40
+"""About how many runs the breakevens of an economic dispatch take (two root findings): the
+kernels choose their form for all of them (:func:`minecalc.kernels.repeated`)."""
+
+
+def _run(
+    scenario: Scenario,
+    params: dict | None,
+    paths: dict | None,
+    detail: frozenset[str],
+    without_fleet: bool,
+    solve_breakevens: bool,
+) -> xr.Dataset:
     given = inputs(scenario, params=params, paths=paths)
     months = timeline(start_date=scenario.start_date, horizon_months=scenario.horizon_months)
     machines = fleet(inputs=given, timeline=months)
