@@ -38,6 +38,7 @@ from .protocol import (
     SECONDS_PER_YEAR,
     TARGET_BLOCK_TIME_S,
     TARGET_TIMESPAN_S,
+    block_subsidy_btc,
 )
 
 _K = HASHES_PER_DIFFICULTY
@@ -237,7 +238,7 @@ class _State:
     @property
     def subsidy(self) -> np.ndarray:
         """Block subsidy in force [BTC], flat."""
-        return kernels.SUBSIDY_BY_ERA_BTC[np.minimum(self.counters[1], 64)]
+        return np.asarray(block_subsidy_btc(self.counters[1] * HALVING_INTERVAL))
 
     def flat(self, x: npt.ArrayLike, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
         """``x`` broadcast to the scenario shape, as a fresh flat array."""
@@ -320,12 +321,14 @@ def _month(
     """
     other_now, other_end, fleet_j, counted = (row.reshape(state.shape) for row in hashrate)
     other_now[...], other_end[...], fleet_j[...] = other[..., j], other[..., j + 1], fleet[..., j]
+    hooked = other_factor is not None or run_fraction is not None
+    in_force = (state.d.reshape(state.shape), state.subsidy.reshape(state.shape)) if hooked else ()
     if other_factor is not None:
-        scale = other_factor(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
+        scale = other_factor(j, *in_force)
         other_now *= scale
         other_end *= scale
     if run_fraction is not None:
-        fleet_j *= run_fraction(j, state.d.reshape(state.shape), state.subsidy.reshape(state.shape))
+        fleet_j *= run_fraction(j, *in_force)
     np.multiply(fleet_j, state.in_network.reshape(state.shape), out=counted)
 
 

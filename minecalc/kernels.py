@@ -234,7 +234,8 @@ def profit_tax(earnings: np.ndarray, earnings_row: np.ndarray, rate: np.ndarray)
     return out
 
 
-SUBSIDY_BY_ERA_BTC = np.asarray(block_subsidy_btc(np.arange(65) * HALVING_INTERVAL))
+_LAST_ERA = 64
+SUBSIDY_BY_ERA_BTC = np.asarray(block_subsidy_btc(np.arange(_LAST_ERA + 1) * HALVING_INTERVAL))
 """Block subsidy of each halving era [BTC]; the last, 0, serves every era from 64 on."""
 MONTH_SUMS = ("blocks", "subsidy", "tod", "stod", "mined", "fleet", "blocks_since_start", "d_end")
 """The rows of :func:`chain_month`'s ``sums``."""
@@ -254,9 +255,9 @@ def segment_duration(other: float, rate: float, fleet: float, work: float) -> tu
 
     Solves ``G(t) = other * expm1(rate t) / rate + fleet * t = work`` for ``t``: without a
     fleet, ``log1p(rate work / other) / rate``; else the root of G's second-order expansion,
-    then Halley steps on the exact form. Halley converges
-    cubically, so once the relative residual is below 1e-4 the step taken leaves it below
-    about 1e-12; in a plausible month (``rate * t`` of a few percent) one step is enough.
+    then Halley steps on the exact form. Halley converges cubically, so once the relative
+    residual is below 1e-4 the step taken leaves it below about 1e-12; in a plausible month
+    (``rate * t`` of a few percent) one step is enough.
     """
     if fleet == 0.0:  # nothing mines at a constant rate: G(t) = work is solved exactly
         y = rate * work / other  # = expm1(rate t)
@@ -379,7 +380,7 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
         for a in range(n_active):  # what it changes
             k = active[a]
             d, mined, dt = v[_D, k], v[_MINED, k], v[_DT, k]
-            subsidy = SUBSIDY_BY_ERA_BTC[min(era[k], 64)]
+            subsidy = SUBSIDY_BY_ERA_BTC[min(era[k], _LAST_ERA)]
             q = dt / d
             v[_BLOCKS, k] += mined
             v[_ISSUED, k] += mined * subsidy

@@ -343,7 +343,7 @@ def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.
         ``btc_price_usd`` (path, time) [USD], ``other_hashrate_factor`` (path, edge) [1],
         ``fees_btc_per_block`` (path, time) [BTC/block]: the model's ``paths``.
     """
-    _check_paths(paths)
+    _whole("paths", paths)
     path_model = checked(path_model)
     return xr.concat(
         [_drawn_block(scenario, seed, block, paths, path_model) for block in _blocks(paths)],
@@ -351,9 +351,10 @@ def draw_paths(scenario, *, paths: int, seed: int, path_model: PathModel) -> xr.
     )
 
 
-def _check_paths(paths) -> None:
-    if isinstance(paths, bool) or not isinstance(paths, int | np.integer) or paths < 1:
-        raise InputError(f"paths: expected a whole number of at least 1, got {paths!r}")
+def _whole(name: str, value) -> None:
+    """Refuse a count (of paths, of paths at once) that is not a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InputError(f"{name}: expected a whole number of at least 1, got {value!r}")
 
 
 def _blocks(paths: int) -> range:
@@ -484,11 +485,9 @@ def monte_carlo(
         path_model or PathModel(), **{k: options.pop(k) for k in list(options) if k in fields}
     )
     path_model = checked(path_model)
-    _check_paths(paths)
-    if chunks is not None and (
-        isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks < 1
-    ):
-        raise InputError(f"chunks: expected a whole number of at least 1, got {chunks!r}")
+    _whole("paths", paths)
+    if chunks is not None:
+        _whole("chunks", chunks)
     step = min(chunks or DRAW_BLOCK, DRAW_BLOCK)
     answering = responding(scenario, path_model)
     run_options = {**OVER_PATHS, **options}
