@@ -411,6 +411,50 @@ def run(config, overrides, fmt, out, plots, force, set_names, n_paths, seed, max
 
 
 @main.command()
+@click.argument("config", required=False, default="pk2000mw")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 serves other machines (see the README).",
+)
+@click.option(
+    "--port",
+    type=Bounded(int, 0, 65535),
+    default=5006,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option("--open", "show", is_flag=True, help="Open the page in a browser.")
+@_friendly_errors
+def serve(config, host, port, show):
+    """Serve the local web page for CONFIG (a scenario file or packaged example).
+
+    \b
+    Example:
+      minecalc serve pk2000mw --open
+    """
+    from .errors import require
+
+    require("panel", extra="app", feature="minecalc serve")
+    from . import examples
+    from .app import serve as serve_app
+
+    scenario = _load(config, ())
+    named = config.removesuffix(".yaml") in examples.names() and not Path(config).exists()
+    start_data = None if named else scenario.to_dict()
+    start = config.removesuffix(".yaml") if named else scenario.name
+    serve_app(
+        start,
+        start_data,
+        host=host,
+        port=port,
+        show=show,
+        ready=lambda address: click.echo(f"minecalc serve: {address} (Ctrl-C stops it)"),
+    )
+
+
+@main.command()
 @config_argument
 @set_option
 @format_option("table", "json")

@@ -2016,6 +2016,11 @@ def _read_text(path: Path) -> str:
             raw = file.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise ConfigError([f"{name}: cannot read ({err.strerror})"]) from None
+    return _decoded(raw, name)
+
+
+def _decoded(raw: bytes, name: str) -> str:
+    """A file's bytes as text: at most :data:`MAX_FILE_BYTES`, UTF-8."""
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(
             [f"{name}: expected a file of at most {MAX_FILE_BYTES:,} bytes (1 MB), got more"]
@@ -2038,7 +2043,11 @@ def _read_mapping(path: Path) -> dict:
     Errors name the file and the line, never its content, so that pointing ``extends:``
     at a file that is not a scenario does not print what is in it.
     """
-    text, name = _read_text(path), _shown(path)
+    return _parsed_mapping(_read_text(path), _shown(path))
+
+
+def _parsed_mapping(text: str, name: str) -> dict:
+    """The YAML ``text`` of the file ``name``, whose top level must be a mapping."""
     try:
         data = _yaml_load(text)
     except YAMLError as err:
@@ -2194,6 +2203,49 @@ def config_from_dict(data: Mapping, overrides: Iterable[str] = ()) -> Scenario:
     if problems:
         raise ConfigError(problems)
     return scenario
+
+
+def config_from_text(
+    raw: bytes, name: str = "upload.yaml", overrides: Iterable[str] = ()
+) -> Scenario:
+    """Validate a scenario given as the bytes of a YAML file that is not on disk (an upload).
+
+    The same limits and rules as :func:`load_config` (size, UTF-8, YAML nesting and alias
+    expansion, the schema), except that ``extends:`` may only name a packaged example: a
+    file that came from elsewhere names no folder, so nothing is read from disk but the
+    packaged examples.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's content.
+    name : str
+        What to call it in messages.
+    overrides : iterable of str
+        As for :func:`load_config`.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ConfigError
+        One line per problem.
+    """
+    data = _parsed_mapping(_decoded(raw, name), name)
+    base = data.pop("extends", None)
+    if base is not None:
+        stem = base.removesuffix(".yaml") if isinstance(base, str) else None
+        if stem not in examples.names():
+            raise ConfigError(
+                [
+                    f"{name}: extends: expected the name of a packaged example "
+                    f"({', '.join(examples.names())}), got {_show(base)}"
+                ]
+            )
+        data = _merge(_read_scenario(examples.path(stem)), data, Scenario)
+    return config_from_dict(data, overrides)
 
 
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:

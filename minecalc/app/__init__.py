@@ -1,0 +1,66 @@
+"""The local web page, ``minecalc serve``: a scenario's figures, charts, Monte Carlo and
+downloads for people who do not write Python (Panel, the ``app`` extra).
+
+:mod:`.fields` maps the page's controls to scenario fields; :mod:`.page` is one browser
+session's page; :func:`serve` starts the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+MAX_UPLOAD_BYTES = 1_000_000
+"""The largest message the server accepts from a browser [bytes]: an uploaded scenario is
+refused above the loader's own limit (1 MB) by the loader, and anything much larger by the
+websocket before it reaches Python."""
+
+
+def serve(
+    start: str,
+    start_data: dict | None = None,
+    *,
+    host: str,
+    port: int,
+    show: bool,
+    ready: Any = None,
+) -> None:
+    """Serve the page until interrupted.
+
+    Parameters
+    ----------
+    start : str
+        The packaged example the page starts from, or the name of ``start_data``.
+    start_data : dict, optional
+        A scenario read by the command line (a file the operator named), as a mapping.
+    host, port : str, int
+        Where to listen; ``port`` 0 picks a free one.
+    show : bool
+        Open a browser on the page.
+    ready : callable, optional
+        ``ready(address)`` once the server listens.
+    """
+    import panel as pn
+
+    from .page import page
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    def session() -> Any:  # a function (not a partial): Panel calls it once per session
+        return page(start, start_data)
+
+    server = pn.serve(
+        session,
+        address=host,
+        port=port,
+        show=show,
+        start=False,
+        title="minecalc",
+        websocket_max_message_size=2 * MAX_UPLOAD_BYTES + 100_000,
+        websocket_origin=["*"] if host not in ("127.0.0.1", "localhost") else None,
+    )
+    address = f"http://{host}:{server.port}/"
+    if ready is not None:
+        ready(address)
+    server.start()
+    server.io_loop.start()
