@@ -99,6 +99,8 @@ def override(control: Control, shown: Any, scale: float) -> str:
         value = shown / scale
     else:
         value = shown
+    if isinstance(value, float) and value.is_integer():  # as typed: "-5", not "-5.0"
+        value = int(value)
     if control.path == "network.hashrate_growth.per_year":  # a one-of mapping: replaced whole
         return f"network.hashrate_growth={json.dumps({'per_year': value})}"
     return f"{control.path}={json.dumps(value)}"

@@ -89,13 +89,13 @@ class Page:
 
         names = examples.names()
         self.pick = pn.widgets.Select(
-            name="Scenario",
+            label="Scenario",
             options=names,
             value=start if start in names else None,
             css_classes=["mc-pick"],
         )
         self.upload = pn.widgets.FileInput(
-            name="Upload a scenario (YAML)",
+            label="Upload a scenario (YAML)",
             accept=".yaml,.yml",
             multiple=False,
             css_classes=["mc-upload"],
@@ -116,17 +116,15 @@ class Page:
             *self.chart_panes, sizing_mode="stretch_width", css_classes=["mc-charts"]
         )
         self.mc_paths = pn.widgets.IntInput(
-            name=f"Paths [count, at most {MAX_PATHS:,}]",
+            label=f"Paths [count, at most {MAX_PATHS:,}]",
             value=2000,
             start=1,
             end=MAX_PATHS,
             css_classes=["mc-mc-paths"],
         )
-        self.mc_run = pn.widgets.Button(
-            name="Run Monte Carlo", button_type="primary", css_classes=["mc-mc-run"]
-        )
+        self.mc_run = pn.widgets.Button(label="Run Monte Carlo", css_classes=["mc-mc-run"])
         self.mc_cancel = pn.widgets.Button(
-            name="Cancel", disabled=True, css_classes=["mc-mc-cancel"]
+            label="Cancel", disabled=True, css_classes=["mc-mc-cancel"]
         )
         self.mc_progress = pn.indicators.Progress(
             value=0, max=100, active=False, css_classes=["mc-mc-progress"], width=200
@@ -204,7 +202,7 @@ class Page:
     def _widget(self, control: fields.Control, text: str, shown: Any) -> Any:
         css = [f"mc-field-{control.css}"]
         if control.kind == "flag":
-            return pn.widgets.Checkbox(name=text, value=bool(shown), css_classes=css)
+            return pn.widgets.Checkbox(label=text, value=bool(shown), css_classes=css)
         if control.kind in ("choice", "machine"):
             options = list(control.choices or self.machines)
             if shown is not None and shown not in options:
@@ -212,12 +210,12 @@ class Page:
             if shown is None:  # the scenario sets it otherwise: leave it as it is
                 options.insert(0, "as in the scenario")
                 shown = "as in the scenario"
-            return pn.widgets.Select(name=text, options=options, value=shown, css_classes=css)
+            return pn.widgets.Select(label=text, options=options, value=shown, css_classes=css)
         if control.kind == "text":
-            return pn.widgets.TextInput(name=text, value=shown or "", css_classes=css)
+            return pn.widgets.TextInput(label=text, value=shown or "", css_classes=css)
         if control.kind == "integer":
-            return pn.widgets.IntInput(name=text, value=shown, css_classes=css)
-        return pn.widgets.FloatInput(name=text, value=shown, css_classes=css)
+            return pn.widgets.IntInput(label=text, value=shown, css_classes=css)
+        return pn.widgets.FloatInput(label=text, value=shown, css_classes=css)
 
     def _download(self, label: str, filename: str, make: Callable[[], Any], css: str) -> Any:
         return pn.widgets.FileDownload(
@@ -226,7 +224,6 @@ class Page:
             callback=self._guarded(make),
             embed=False,
             css_classes=[f"mc-download-{css}"],
-            button_type="default",
         )
 
     # ------------------------------------------------------------------ scenario in

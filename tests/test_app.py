@@ -1,0 +1,127 @@
+"""The web page's logic without a browser: uploads, the controls' overrides, the YAML it
+offers, and one session's page driven through its widgets (tests/test_app_browser.py drives
+the same page in a real browser)."""
+
+import pytest
+from click.testing import CliRunner
+
+from minecalc.cli import main
+from minecalc.config import ConfigError, config_from_dict, config_from_text, load_config
+
+pn = pytest.importorskip("panel")
+
+from minecalc.app import fields  # noqa: E402  (needs the app extra)
+from minecalc.app.page import Page  # noqa: E402
+
+BOMB = b"".join(  # each level ten aliases of the one before: 10**7 values once expanded
+    [b"a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n".encode() for i in range(1, 7)]
+)
+
+
+def test_upload_extends_only_a_packaged_example():
+    """An upload may build on a packaged example by name, never on a path of the server."""
+    scenario = config_from_text(b"extends: pk2000mw\nsite:\n  capacity_mw: 100\n")
+    assert scenario.site.capacity_mw == 100
+    assert scenario.tariff == load_config("pk2000mw").tariff
+    with pytest.raises(ConfigError, match="extends: expected the name of a packaged example"):
+        config_from_text(b"extends: ../../etc/passwd\n")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"# padding\n" * 200_000, "expected a file of at most 1,000,000 bytes"),
+        (BOMB, "expected at most 100,000 values (aliases expanded)"),
+        (b"- a list\n", "expected a mapping at the top level, got a list"),
+        (b"name: \xff\n", "expected UTF-8 text, got byte 0xff on line 1"),
+    ],
+)
+def test_bad_uploads_are_refused_with_the_loaders_words(raw, message):
+    """Uploads go through the command line's limits: size, alias expansion, shape, UTF-8."""
+    with pytest.raises(ConfigError) as err:
+        config_from_text(raw, name="up.yaml")
+    assert str(err.value).startswith("up.yaml: ") and message in str(err.value)
+
+
+def test_a_controls_message_is_the_command_lines():
+    """A negative capacity set on the page gives the line ``minecalc run --set`` prints."""
+    control = next(c for c in fields.CONTROLS if c.path == "site.capacity_mw")
+    cli = CliRunner().invoke(main, ["run", "pk2000mw", "--set", "site.capacity_mw=-5"])
+    assert cli.exit_code == 2
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(load_config("pk2000mw").to_dict(), [fields.override(control, -5.0, 1)])
+    assert cli.output.strip() == f"error: {err.value}"
+    assert fields.owner(str(err.value)) is control
+
+
+def test_percent_controls_set_the_fraction():
+    """A growth shown as 30 % sets 0.3, and the one-of growth mapping is replaced whole."""
+    growth = next(c for c in fields.CONTROLS if c.path == "network.hashrate_growth.per_year")
+    text, scale = fields.label(growth, "PKR")
+    assert scale == 100 and text.endswith("[%]")
+    line = fields.override(growth, 30.0, scale)
+    assert line == 'network.hashrate_growth={"per_year": 0.3}'
+    scenario = config_from_dict(load_config("pk2000mw").to_dict(), [line])
+    assert scenario.network.hashrate_growth.per_year == pytest.approx(0.3)
+
+
+@pytest.fixture
+def page():
+    return Page("pk2000mw")
+
+
+def _set(page, path, value):
+    page.widgets[path].value = value
+
+
+def test_page_starts_with_the_command_lines_figures(page):
+    """The page's first run is ``minecalc run pk2000mw``'s."""
+    from minecalc.model import run
+    from minecalc.results import summary_dict
+
+    cli = summary_dict(run(load_config("pk2000mw")))
+    assert page.runs == 1
+    assert page.summary["npv_usd"] == pytest.approx(cli["npv_usd"], rel=1e-12)
+    assert f'data-value="{float(cli["btc_total"])!r}"' in page.figures.object
+
+
+def test_a_dearer_tariff_lowers_npv_and_a_bad_value_is_shown_at_its_field(page):
+    """Tariff up, NPV down; a negative capacity shows its message and the page goes on."""
+    npv = page.summary["npv_usd"]
+    _set(page, "tariff.energy_price_per_kwh", 30.0)
+    assert page.runs == 2 and page.summary["npv_usd"] < npv
+    _set(page, "site.capacity_mw", -5.0)
+    assert page.runs == 2
+    assert "site.capacity_mw: expected a number &gt; 0, got -5" in page.errors[
+        "site.capacity_mw"
+    ].object
+    _set(page, "site.capacity_mw", 1000.0)
+    assert page.runs == 3 and page.errors["site.capacity_mw"].object == ""
+
+
+def test_the_pages_yaml_reproduces_its_numbers(page, tmp_path):
+    """The YAML download names the example and carries the page's changes; ``minecalc run``
+    on it gives the page's figures."""
+    _set(page, "tariff.energy_price_per_kwh", 30.0)
+    _set(page, "market.btc_price_growth_per_year", 20.0)
+    text = page._yaml().getvalue()
+    assert "extends: pk2000mw" in text and "energy_price_per_kwh: 30\n" in text
+    (tmp_path / "page.yaml").write_text(text)
+    cli = CliRunner().invoke(main, ["run", str(tmp_path / "page.yaml"), "--format", "json"])
+    assert cli.exit_code == 0, cli.output
+    import json
+
+    assert json.loads(cli.output)["npv_usd"] == pytest.approx(page.summary["npv_usd"], rel=1e-12)
+
+
+def test_a_long_horizon_is_refused_on_the_page(page):
+    """The page bounds its work per change: at most 360 months."""
+    _set(page, "horizon_months", 600)
+    assert "horizon_months: expected at most 360 months" in page.errors["horizon_months"].object
+
+
+def test_serve_names_a_bad_scenario_and_exits_2(tmp_path):
+    """``minecalc serve`` checks its scenario before it listens."""
+    result = CliRunner().invoke(main, ["serve", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2 and "file not found" in result.output
