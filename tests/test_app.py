@@ -93,9 +93,10 @@ def test_a_dearer_tariff_lowers_npv_and_a_bad_value_is_shown_at_its_field(page):
     assert page.runs == 2 and page.summary["npv_usd"] < npv
     _set(page, "site.capacity_mw", -5.0)
     assert page.runs == 2
-    assert "site.capacity_mw: expected a number &gt; 0, got -5" in page.errors[
-        "site.capacity_mw"
-    ].object
+    assert (
+        "site.capacity_mw: expected a number &gt; 0, got -5"
+        in page.errors["site.capacity_mw"].object
+    )
     _set(page, "site.capacity_mw", 1000.0)
     assert page.runs == 3 and page.errors["site.capacity_mw"].object == ""
 
@@ -125,3 +126,22 @@ def test_serve_names_a_bad_scenario_and_exits_2(tmp_path):
     """``minecalc serve`` checks its scenario before it listens."""
     result = CliRunner().invoke(main, ["serve", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 2 and "file not found" in result.output
+
+
+def test_a_scenario_with_options_shows_them_side_by_side_with_the_subsidy_test():
+    """pk2000mw_options: the options table (``minecalc compare``'s) and the fiscal summary
+    with its subsidy test; unticking options removes their columns."""
+    page = Page("pk2000mw_options")
+    assert page.options_section.visible
+    assert (
+        "NPV to the state" in page.options.object and "<th>sell power</th>" in page.options.object
+    )
+    assert "Subsidy test" in page.fiscal.object
+    _set(page, "options.compare", ["buy_btc"])
+    assert "<th>sell power</th>" not in page.options.object
+    assert "<th>buy BTC</th>" in page.options.object
+
+
+def test_a_scenario_without_options_has_no_options_control(page):
+    """pk2000mw has no options block: no control for it, no options section."""
+    assert "options.compare" not in page.widgets and not page.options_section.visible

@@ -29,7 +29,9 @@ class Control:
     path: str
     """The field, as ``--set`` names it."""
     kind: str
-    """``number``, ``integer``, ``text``, ``choice``, ``flag`` or ``machine``."""
+    """``number``, ``integer``, ``text``, ``choice``, ``flag``, ``machine`` (one machine of
+    the catalogue) or ``options`` (the state's options besides idle; only for a scenario
+    with an options block)."""
     group: str
     """The heading the control sits under."""
     label: str = ""
@@ -62,6 +64,7 @@ CONTROLS = (
     ),
     Control("horizon_months", "integer", "Plan"),
     Control("finance.btc_held_fraction", "number", "Plan"),
+    Control("options.compare", "options", "The state's options", "Options to compare"),
 )
 """The controls, in the order the page shows them."""
 
@@ -78,9 +81,12 @@ def label(control: Control, currency: str) -> tuple[str, float]:
     return (f"{text} [{units}]" if units and units != "1" else text), scale
 
 
-def value_of(scenario: Scenario, control: Control) -> Any:
-    """The scenario's value of a control's field (None where it has none: a growth given
-    another way, a fleet given by its efficiency)."""
+def shown(scenario: Scenario, control: Control, scale: float) -> Any:
+    """What a control shows for the scenario: its field's value (times ``scale``), or None
+    where the field is set another way (a growth path, a fleet given by its efficiency)."""
+    if control.kind == "options":
+        assert scenario.options is not None
+        return [k for k in scenario.options.kinds if k != "idle"]
     data: Any = scenario.to_dict()
     for key in control.path.split("."):
         if not isinstance(data, Mapping) or key not in data:
@@ -88,7 +94,12 @@ def value_of(scenario: Scenario, control: Control) -> Any:
         data = data[key]
     if control.kind == "machine":
         return data[0]["model"] if len(data) == 1 else None
-    return data
+    return data * scale if isinstance(data, float) and scale != 1.0 else data
+
+
+def applies(scenario: Scenario, control: Control) -> bool:
+    """Whether the scenario has the control's field."""
+    return control.kind != "options" or scenario.options is not None
 
 
 def override(control: Control, shown: Any, scale: float) -> str:

@@ -21,8 +21,9 @@ from typing import Any
 import panel as pn
 from matplotlib.figure import Figure
 
-from .. import examples, plotting, uncertainty
-from ..config import ConfigError, Scenario, config_from_dict, config_from_text
+from .. import decision, examples, fiscal, plotting, uncertainty
+from ..compare import compare
+from ..config import OPTION_KINDS, ConfigError, Scenario, config_from_dict, config_from_text
 from ..errors import InputError
 from ..formatting import money, percent
 from ..hardware import load_hardware
@@ -43,6 +44,10 @@ CHARTS: dict[str, Callable[..., Any]] = {
     "Network share, with and without the fleet": plotting.plot_network_share,
 }
 """The run's charts, by title (each ``plot_x(ds, ax=...)`` of :mod:`minecalc.plotting`)."""
+OPTION_CHARTS: dict[str, Callable[..., Any]] = {
+    "NPV to the state by option": plotting.plot_options_npv,
+    "Cumulative cash by option": plotting.plot_options_cash,
+}
 HEADLINE = {  # figure of results.headline -> the summary value it shows
     "npv": "npv_usd",
     "irr": "irr",
@@ -64,6 +69,10 @@ CSS = """
 .mc-card .label { font-size: 0.85em; color: #555; }
 .mc-card .value { font-size: 1.3em; font-weight: 600; }
 .mc-card .note { font-size: 0.8em; color: #555; }
+.mc-table { border-collapse: collapse; font-size: 0.9em; }
+.mc-table td, .mc-table th { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em;
+  text-align: right; }
+.mc-table td:first-child { text-align: left; }
 :host(.mc-verdict) { font-size: 1.15em; }
 """
 
@@ -84,6 +93,7 @@ class Page:
         self.ds: Any = None
         self.summary: dict = {}
         self.runs = 0
+        self.run_scenario: Scenario | None = None
         self.cancel = threading.Event()
         self.machines = load_hardware()["model"].tolist()
 
@@ -114,6 +124,20 @@ class Page:
         self.chart_panes = [pn.pane.Matplotlib(name=t, dpi=96, tight=True) for t in CHARTS]
         self.charts = pn.Tabs(
             *self.chart_panes, sizing_mode="stretch_width", css_classes=["mc-charts"]
+        )
+        self.fiscal = pn.pane.HTML(
+            "", css_classes=["mc-fiscal"], stylesheets=[CSS], sizing_mode="stretch_width"
+        )
+        self.options = pn.pane.HTML(
+            "", css_classes=["mc-options"], stylesheets=[CSS], sizing_mode="stretch_width"
+        )
+        self.option_panes = [pn.pane.Matplotlib(name=t, dpi=96, tight=True) for t in OPTION_CHARTS]
+        self.options_section = pn.Column(
+            pn.pane.Markdown("### The state's options, side by side"),
+            self.options,
+            pn.Tabs(*self.option_panes, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+            visible=False,
         )
         self.mc_paths = pn.widgets.IntInput(
             label=f"Paths [count, at most {MAX_PATHS:,}]",
@@ -162,6 +186,11 @@ class Page:
                     self.problems,
                     self.figures,
                     self.charts,
+                    pn.pane.Markdown(
+                        "### Fiscal summary: what the state funds, and the IMF's subsidy test"
+                    ),
+                    self.fiscal,
+                    self.options_section,
                     pn.pane.Markdown("### Uncertainty: Monte Carlo over price, network and fees"),
                     pn.Row(self.mc_paths, self.mc_run, self.mc_cancel, self.mc_progress),
                     self.mc_result,
@@ -180,11 +209,9 @@ class Page:
         currency = self.scenario.tariff.currency
         groups: dict[str, list] = {}
         self.widgets, self.errors, self.scales = {}, {}, {}
-        for control in fields.CONTROLS:
+        for control in self.controls_shown():
             text, scale = fields.label(control, currency)
-            value = fields.value_of(self.scenario, control)
-            shown = value * scale if isinstance(value, float) and scale != 1.0 else value
-            widget = self._widget(control, text, shown)
+            widget = self._widget(control, text, fields.shown(self.scenario, control, scale))
             widget.param.watch(self._changed, "value")
             self.widgets[control.path], self.scales[control.path] = widget, scale
             self.errors[control.path] = pn.pane.HTML(
@@ -201,6 +228,9 @@ class Page:
 
     def _widget(self, control: fields.Control, text: str, shown: Any) -> Any:
         css = [f"mc-field-{control.css}"]
+        if control.kind == "options":
+            choices = [k for k in OPTION_KINDS if k != "idle"]
+            return pn.widgets.MultiChoice(label=text, options=choices, value=shown, css_classes=css)
         if control.kind == "flag":
             return pn.widgets.Checkbox(label=text, value=bool(shown), css_classes=css)
         if control.kind in ("choice", "machine"):
@@ -262,16 +292,18 @@ class Page:
         """The ``--set`` overrides of the controls that differ from the scenario."""
         assert self.scenario is not None
         out = {}
-        for control in fields.CONTROLS:
-            shown, scale = self.widgets[control.path].value, self.scales[control.path]
-            start = fields.value_of(self.scenario, control)
-            start_shown = start * scale if isinstance(start, float) and scale != 1.0 else start
-            if shown in ("as in the scenario", start_shown):
+        for control in self.controls_shown():
+            value, scale = self.widgets[control.path].value, self.scales[control.path]
+            start = fields.shown(self.scenario, control, scale)
+            if value in ("as in the scenario", start) or (value == "" and start is None):
                 continue
-            if control.kind == "text" and shown == "" and start is None:
-                continue
-            out[control.path] = fields.override(control, shown, scale)
+            out[control.path] = fields.override(control, value, scale)
         return out
+
+    def controls_shown(self) -> list[fields.Control]:
+        """The controls the current scenario has."""
+        assert self.scenario is not None
+        return [c for c in fields.CONTROLS if fields.applies(self.scenario, c)]
 
     def current(self) -> Scenario:
         """The scenario the controls describe; :class:`ConfigError` if they are invalid."""
@@ -300,10 +332,11 @@ class Page:
             self._show_problems(err.problems)
             return
         ds = run(scenario)
-        self.ds, self.summary = ds, summary_dict(ds)
+        self.ds, self.summary, self.run_scenario = ds, summary_dict(ds), scenario
         self.runs += 1
         self.verdict.object = _verdict(self.summary, scenario)
         self.figures.object = _figures(self.summary, self.runs)
+        self.fiscal.object = _cards(fiscal.figures(ds))
         self.mc_result.object, self.mc_chart.object = "", None
         self.doc.add_next_tick_callback(self._guarded(self._draw)) if self.doc else self._draw()
 
@@ -325,6 +358,14 @@ class Page:
     def _draw(self) -> None:
         for pane, plot in zip(self.chart_panes, CHARTS.values(), strict=True):
             pane.object = _chart(plot, self.ds)
+        scenario = self.run_scenario
+        assert scenario is not None
+        self.options_section.visible = scenario.options is not None
+        if scenario.options is not None:
+            opts = compare(scenario)
+            self.options.object = _options_html(opts)
+            for pane, plot in zip(self.option_panes, OPTION_CHARTS.values(), strict=True):
+                pane.object = _chart(plot, opts)
 
     # ------------------------------------------------------------------ Monte Carlo
     def _start_monte_carlo(self, _event) -> None:
@@ -459,6 +500,32 @@ def _figures(summary: dict, runs: int) -> str:
     return (
         f'<div class="mc-figures">{"".join(cards)}</div>'
         f'<span data-name="runs" data-value="{runs}" hidden></span>'
+    )
+
+
+def _cards(figures: list) -> str:
+    """Figures (label, value, note) as cards."""
+    cards = "".join(
+        f'<div class="mc-card"><div class="label">{html.escape(f.label)}</div>'
+        f'<div class="value">{html.escape(f.value)}</div>'
+        + (f'<div class="note">{html.escape(f.note)}</div>' if f.note else "")
+        + "</div>"
+        for f in figures
+    )
+    return f'<div class="mc-figures">{cards}</div>'
+
+
+def _options_html(opts: Any) -> str:
+    """The options side by side (the table of ``minecalc compare``) and its answer."""
+    head = "".join(f"<th>{html.escape(decision.LABELS[str(o)])}</th>" for o in opts.option.values)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+        for row in decision.rows(opts)
+    )
+    answer = "".join(f"<p>{html.escape(line)}</p>" for line in decision.answer(opts))
+    return (
+        f'<div class="mc-answer">{answer}</div><table class="mc-table">'
+        f"<tr><th></th>{head}</tr>{body}</table>"
     )
 
 
