@@ -426,8 +426,16 @@ def run(config, overrides, fmt, out, plots, force, set_names, n_paths, seed, max
     help="Port to listen on; 0 picks a free one.",
 )
 @click.option("--open", "show", is_flag=True, help="Open the page in a browser.")
+@click.option(
+    "--allow-origin",
+    "origins",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Another address browsers reach the page by (behind a reverse proxy); repeatable.",
+)
+@click.option("--prefix", default="", help="Serve under this path, e.g. /minecalc (a proxy's).")
 @_friendly_errors
-def serve(config, host, port, show):
+def serve(config, host, port, show, origins, prefix):
     """Serve the local web page for CONFIG (a scenario file or packaged example).
 
     \b

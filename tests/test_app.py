@@ -145,3 +145,32 @@ def test_a_scenario_with_options_shows_them_side_by_side_with_the_subsidy_test()
 def test_a_scenario_without_options_has_no_options_control(page):
     """pk2000mw has no options block: no control for it, no options section."""
     assert "options.compare" not in page.widgets and not page.options_section.visible
+
+
+def test_a_failure_is_shown_and_logged_and_the_page_goes_on(page, monkeypatch, caplog):
+    """A bug in a run shows a message on the page and in the server's log; the next change
+    works again."""
+    import minecalc.app.page as module
+
+    real = module.run
+
+    def broken(scenario):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(module, "run", broken)
+    with caplog.at_level("ERROR", logger="minecalc.app"):
+        _set(page, "market.btc_price_usd", 90_000.0)
+    assert "internal error: RuntimeError: boom" in page.problems.object
+    assert "boom" in caplog.text
+    monkeypatch.setattr(module, "run", real)
+    _set(page, "market.btc_price_usd", 95_000.0)
+    assert page.runs == 2 and page.problems.object == ""
+
+
+def test_sessions_do_not_share_a_scenario():
+    """Two sessions' pages: a change in one leaves the other as it was."""
+    first, second = Page("pk2000mw"), Page("pk2000mw")
+    npv = second.summary["npv_usd"]
+    _set(first, "tariff.energy_price_per_kwh", 40.0)
+    assert first.summary["npv_usd"] < npv
+    assert second.summary["npv_usd"] == npv and second.overrides() == {}

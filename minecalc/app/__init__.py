@@ -8,6 +8,7 @@ session's page; :func:`serve` starts the server.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 MAX_UPLOAD_BYTES = 1_000_000
@@ -16,13 +17,15 @@ refused above the loader's own limit (1 MB) by the loader, and anything much lar
 websocket before it reaches Python."""
 
 
-def serve(
+def serve(  # noqa: PLR0913 - where and how to listen, all keyword-only
     start: str,
     start_data: dict | None = None,
     *,
     host: str,
     port: int,
     show: bool,
+    origins: tuple[str, ...] = (),
+    prefix: str = "",
     ready: Any = None,
 ) -> None:
     """Serve the page until interrupted.
@@ -37,6 +40,12 @@ def serve(
         Where to listen; ``port`` 0 picks a free one.
     show : bool
         Open a browser on the page.
+    origins : tuple of str
+        ``host[:port]`` of the addresses browsers use to reach the page, besides the one it
+        listens on (the public name behind a reverse proxy); pages from anywhere else cannot
+        open a session.
+    prefix : str
+        The path the page is served under (``/minecalc`` behind a proxy).
     ready : callable, optional
         ``ready(address)`` once the server listens.
     """
@@ -45,6 +54,11 @@ def serve(
     from .page import page
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    if port == 0:  # a free port, known before the server starts: its origin must be allowed
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
 
     def session() -> Any:  # a function (not a partial): Panel calls it once per session
         return page(start, start_data)
@@ -57,9 +71,11 @@ def serve(
         start=False,
         title="minecalc",
         websocket_max_message_size=2 * MAX_UPLOAD_BYTES + 100_000,
-        websocket_origin=["*"] if host not in ("127.0.0.1", "localhost") else None,
+        websocket_origin=[f"{host}:{port}", f"localhost:{port}", *origins],
+        prefix=prefix,
+        use_xheaders=bool(origins),  # behind a proxy: the client's address from its headers
     )
-    address = f"http://{host}:{server.port}/"
+    address = f"http://{host}:{server.port}{prefix.rstrip('/')}/"
     if ready is not None:
         ready(address)
     server.start()

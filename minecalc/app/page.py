@@ -123,7 +123,10 @@ class Page:
         )
         self.chart_panes = [pn.pane.Matplotlib(name=t, dpi=96, tight=True) for t in CHARTS]
         self.charts = pn.Tabs(
-            *self.chart_panes, sizing_mode="stretch_width", css_classes=["mc-charts"]
+            *self.chart_panes,
+            sizing_mode="stretch_width",
+            css_classes=["mc-charts"],
+            dynamic=True,  # only the tab in view is drawn and sent
         )
         self.fiscal = pn.pane.HTML(
             "", css_classes=["mc-fiscal"], stylesheets=[CSS], sizing_mode="stretch_width"
@@ -135,7 +138,7 @@ class Page:
         self.options_section = pn.Column(
             pn.pane.Markdown("### The state's options, side by side"),
             self.options,
-            pn.Tabs(*self.option_panes, sizing_mode="stretch_width"),
+            pn.Tabs(*self.option_panes, sizing_mode="stretch_width", dynamic=True),
             sizing_mode="stretch_width",
             visible=False,
         )
