@@ -76,6 +76,16 @@ CSS = """
 :host(.mc-verdict) { font-size: 1.15em; }
 """
 
+PHONE = """
+@media (max-width: 700px) {
+  #content { flex-direction: column; height: auto; overflow: visible; }
+  #sidebar { min-width: 100%; max-width: 100%; height: auto; overflow: visible; }
+  #main { width: 100%; height: auto; overflow: visible; }
+  .app-header .title { font-size: 1.1em; }
+}
+"""
+"""On a phone, the controls above the results rather than beside them."""
+
 
 class Cancelled(Exception):
     """Monte Carlo stopped by the user."""
@@ -182,6 +192,9 @@ class Page:
         """The page's layout: the controls in the sidebar, the results in the main area."""
         template = pn.template.FastListTemplate(
             title="minecalc: Bitcoin mining at national scale",
+            raw_css=[PHONE],
+            meta_viewport="width=device-width, initial-scale=1",
+            meta_description="minecalc: Bitcoin mining at national scale",
             sidebar=[self.pick, self.upload, self.upload_message, self.controls],
             main=[
                 pn.Column(
