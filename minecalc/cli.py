@@ -458,6 +458,8 @@ def serve(config, host, port, show, origins, prefix):
         host=host,
         port=port,
         show=show,
+        origins=origins,
+        prefix="/" + prefix.strip("/") if prefix.strip("/") else "",
         ready=lambda address: click.echo(f"minecalc serve: {address} (Ctrl-C stops it)"),
     )
 

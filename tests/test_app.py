@@ -174,3 +174,15 @@ def test_sessions_do_not_share_a_scenario():
     _set(first, "tariff.energy_price_per_kwh", 40.0)
     assert first.summary["npv_usd"] < npv
     assert second.summary["npv_usd"] == npv and second.overrides() == {}
+
+
+def test_serve_passes_where_to_listen(monkeypatch):
+    """``serve``'s options reach the server: loopback by default, a proxy's origin and path."""
+    import minecalc.app
+
+    seen = {}
+    monkeypatch.setattr(minecalc.app, "serve", lambda *args, **kwargs: seen.update(kwargs))
+    args = ["serve", "pk2000mw", "--prefix", "minecalc/", "--allow-origin", "models.example.org"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert seen["host"] == "127.0.0.1" and seen["prefix"] == "/minecalc"
+    assert seen["origins"] == ("models.example.org",)
