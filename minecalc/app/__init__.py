@@ -11,10 +11,11 @@ import logging
 import socket
 from typing import Any
 
-MAX_UPLOAD_BYTES = 1_000_000
-"""The largest message the server accepts from a browser [bytes]: an uploaded scenario is
-refused above the loader's own limit (1 MB) by the loader, and anything much larger by the
-websocket before it reaches Python."""
+MAX_MESSAGE_BYTES = 25_000_000
+"""The largest message the server takes from a browser [bytes]. An upload arrives as one
+message, in base64 (4/3 of its size): up to about 18 MB it reaches the loader, which refuses
+anything over 1 MB with its message; beyond, the websocket closes that session's
+connection (the page then asks to reload), and the server goes on."""
 
 
 def serve(  # noqa: PLR0913 - where and how to listen, all keyword-only
@@ -53,7 +54,13 @@ def serve(  # noqa: PLR0913 - where and how to listen, all keyword-only
 
     from .page import page
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.disable(logging.NOTSET)  # the command line quiets libraries' logs; a server keeps one
+    log = logging.getLogger("minecalc.app")  # each run and every error, on stderr
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
 
     if port == 0:  # a free port, known before the server starts: its origin must be allowed
         with socket.socket() as probe:
@@ -70,7 +77,7 @@ def serve(  # noqa: PLR0913 - where and how to listen, all keyword-only
         show=show,
         start=False,
         title="minecalc",
-        websocket_max_message_size=2 * MAX_UPLOAD_BYTES + 100_000,
+        websocket_max_message_size=MAX_MESSAGE_BYTES,
         websocket_origin=[f"{host}:{port}", f"localhost:{port}", *origins],
         prefix=prefix,
         use_xheaders=bool(origins),  # behind a proxy: the client's address from its headers

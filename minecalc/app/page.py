@@ -78,13 +78,14 @@ CSS = """
 
 PHONE = """
 @media (max-width: 700px) {
-  #content { flex-direction: column; height: auto; overflow: visible; }
-  #sidebar { min-width: 100%; max-width: 100%; height: auto; overflow: visible; }
-  #main { width: 100%; height: auto; overflow: visible; }
-  .app-header .title { font-size: 1.1em; }
+  #container, #content { height: auto !important; overflow: visible !important; }
+  #content { flex-direction: column; flex-wrap: nowrap; }
+  #sidebar { width: 100% !important; min-width: 100%; max-width: 100%; height: auto; }
+  #main { width: 100%; max-height: none !important; overflow: visible !important; }
 }
 """
-"""On a phone, the controls above the results rather than beside them."""
+"""On a phone, the controls above the results rather than beside them, the page scrolling as
+one."""
 
 
 class Cancelled(Exception):
@@ -115,7 +116,7 @@ class Page:
             css_classes=["mc-pick"],
         )
         self.upload = pn.widgets.FileInput(
-            label="Upload a scenario (YAML)",
+            label="Upload a scenario (YAML, at most 1 MB)",
             accept=".yaml,.yml",
             multiple=False,
             css_classes=["mc-upload"],
@@ -190,10 +191,10 @@ class Page:
     # ------------------------------------------------------------------ layout
     def view(self) -> pn.template.BaseTemplate:
         """The page's layout: the controls in the sidebar, the results in the main area."""
-        template = pn.template.FastListTemplate(
-            title="minecalc: Bitcoin mining at national scale",
-            raw_css=[PHONE],
+        template = pn.template.BootstrapTemplate(
+            title="minecalc",
             meta_viewport="width=device-width, initial-scale=1",
+            raw_css=[PHONE],
             meta_description="minecalc: Bitcoin mining at national scale",
             sidebar=[self.pick, self.upload, self.upload_message, self.controls],
             main=[
@@ -286,7 +287,8 @@ class Page:
         self._recompute()
 
     def _picked(self, event) -> None:
-        if event.new is not None and event.new != self.example:
+        if event.new in examples.names() and event.new != self.example:
+            self.pick.options = examples.names()  # an upload's entry goes
             self._guarded(lambda: self._load(event.new, None))()
 
     def _uploaded(self, event) -> None:
@@ -300,7 +302,10 @@ class Page:
             self.upload_message.object = _lines(str(err), error=True)
             return
         self.upload_message.object = f"Loaded {name}: {html.escape(scenario.name)}"
-        self.pick.value = None
+        # the upload becomes the picked entry: a value the browser's list lacks would be
+        # replaced there by its first entry, and that example loaded over the upload
+        uploaded = f"uploaded: {self.upload.filename or 'upload.yaml'}"
+        self.pick.param.update(options=[uploaded, *examples.names()], value=uploaded)
         self._guarded(lambda: self._load(None, scenario.to_dict()))()
 
     # ------------------------------------------------------------------ recompute
@@ -347,6 +352,9 @@ class Page:
         except ConfigError as err:
             self._show_problems(err.problems)
             return
+        LOG.info(
+            "run %s with %s", scenario.name, "; ".join(self.overrides().values()) or "no change"
+        )
         ds = run(scenario)
         self.ds, self.summary, self.run_scenario = ds, summary_dict(ds), scenario
         self.runs += 1
@@ -552,7 +560,8 @@ def _verdict(s: dict, scenario: Scenario) -> str:
     pays = "earns" if npv >= 0 else "loses"
     rate = percent(scenario.finance.discount_rate, 2)
     text = (
-        f"At {tariff} and BTC at {money(scenario.market.btc_price_usd)}, mining {pays} "
+        f"<b>{html.escape(scenario.name)}</b>. At {tariff} and BTC at "
+        f"{money(scenario.market.btc_price_usd)}, mining {pays} "
         f"<b>{money(abs(npv))}</b> over {months} months (NPV at {rate})."
     )
     mining, selling = s["mining_value_usd_per_mwh_mean"], s["alternative_value_usd_per_mwh_mean"]
