@@ -186,3 +186,23 @@ def test_serve_passes_where_to_listen(monkeypatch):
     assert CliRunner().invoke(main, args).exit_code == 0
     assert seen["host"] == "127.0.0.1" and seen["prefix"] == "/minecalc"
     assert seen["origins"] == ("models.example.org",)
+
+
+def test_monte_carlo_is_cancelled_between_blocks(page):
+    """Cancel stops Monte Carlo at its next block of paths, says so, and frees the button."""
+    page.cancel.set()
+    page._monte_carlo(page.current(), 20_000)  # two blocks: stopped after the first
+    assert page.mc_result.object == "Cancelled."
+    assert not page.mc_run.disabled and page.mc_cancel.disabled and page.mc_chart.object is None
+
+
+def test_monte_carlo_shows_the_lenders_figures(page):
+    """A small Monte Carlo: P(loss), and NPV's P90 (exceeded on 90 % of paths) below its
+    P50, each tagged with its value."""
+    import re
+
+    page._monte_carlo(page.current(), 200)
+    shown = dict(re.findall(r'data-name="(\w+)" data-value="([^"]*)"', page.mc_result.object))
+    assert 0 <= float(shown["prob_npv_negative"]) <= 1
+    assert float(shown["npv_p90_usd"]) <= float(shown["npv_p50_usd"])
+    assert page.mc_chart.object is not None
