@@ -567,8 +567,10 @@ def _verdict(s: dict, scenario: Scenario) -> str:
     mining, selling = s["mining_value_usd_per_mwh_mean"], s["alternative_value_usd_per_mwh_mean"]
     if mining is not None and selling is not None:
         better = "mining beats selling it" if mining > selling else "selling it beats mining"
+        sold_at = scenario.finance.alternative_energy_price_per_kwh
         text += (
-            f" Each MWh earns {money(mining)} mined against {money(selling)} sold: <b>{better}</b>."
+            f" Each MWh earns {money(mining)} mined against {money(selling)} sold at "
+            f"{sold_at:g} {scenario.tariff.currency}/kWh: <b>{better}</b>."
         )
     return f"<div>{text}</div>"
 
@@ -597,8 +599,8 @@ def _monte_carlo_html(mc: Any) -> str:
         for name, value, label, text in rows
     )
     return (
-        f'<div class="mc-figures">{cells}</div><div class="note">{out["paths"]:,} paths, '
-        f"seed {out['seed']}; {html.escape(out['price_model'])}</div>"
+        f'<div class="mc-figures">{cells}</div>'
+        f'<div class="note">{html.escape(out["price_model"])}</div>'
     )
 
 
