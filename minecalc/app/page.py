@@ -126,12 +126,8 @@ class Page:
         self.widgets: dict[str, Any] = {}
         self.errors: dict[str, pn.pane.HTML] = {}
         self.scales: dict[str, float] = {}
-        self.verdict = pn.pane.HTML(
-            "", css_classes=["mc-verdict"], stylesheets=[CSS], sizing_mode="stretch_width"
-        )
-        self.figures = pn.pane.HTML(
-            "", css_classes=["mc-headline"], stylesheets=[CSS], sizing_mode="stretch_width"
-        )
+        self.verdict = _html("mc-verdict")
+        self.figures = _html("mc-headline")
         self.chart_panes = [pn.pane.Matplotlib(name=t, dpi=96, tight=True) for t in CHARTS]
         self.charts = pn.Tabs(
             *self.chart_panes,
@@ -139,12 +135,8 @@ class Page:
             css_classes=["mc-charts"],
             dynamic=True,  # only the tab in view is drawn and sent
         )
-        self.fiscal = pn.pane.HTML(
-            "", css_classes=["mc-fiscal"], stylesheets=[CSS], sizing_mode="stretch_width"
-        )
-        self.options = pn.pane.HTML(
-            "", css_classes=["mc-options"], stylesheets=[CSS], sizing_mode="stretch_width"
-        )
+        self.fiscal = _html("mc-fiscal")
+        self.options = _html("mc-options")
         self.option_panes = [pn.pane.Matplotlib(name=t, dpi=96, tight=True) for t in OPTION_CHARTS]
         self.options_section = pn.Column(
             pn.pane.Markdown("### The state's options, side by side"),
@@ -167,9 +159,7 @@ class Page:
         self.mc_progress = pn.indicators.Progress(
             value=0, max=100, active=False, css_classes=["mc-mc-progress"], width=200
         )
-        self.mc_result = pn.pane.HTML(
-            "", css_classes=["mc-mc-result"], stylesheets=[CSS], sizing_mode="stretch_width"
-        )
+        self.mc_result = _html("mc-mc-result")
         self.mc_chart = pn.pane.Matplotlib(dpi=96, sizing_mode="stretch_width")
         self.mc_run.on_click(self._start_monte_carlo)
         self.mc_cancel.on_click(lambda _: self.cancel.set())
@@ -482,6 +472,11 @@ class Page:
             return None
 
         return guarded
+
+
+def _html(css: str) -> pn.pane.HTML:
+    """An empty HTML pane of the page's style, named ``css`` in the page."""
+    return pn.pane.HTML("", css_classes=[css], stylesheets=[CSS], sizing_mode="stretch_width")
 
 
 def _chart(plot: Callable[..., Any], ds: Any) -> Figure:
