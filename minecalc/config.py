@@ -2248,6 +2248,22 @@ def config_from_text(
     return config_from_dict(data, overrides)
 
 
+def read_scenario(path: str | Path) -> dict:
+    """The settings a scenario file holds, its ``extends:`` resolved, not yet validated.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A scenario file, or a packaged example's name, as for :func:`load_config`.
+
+    Returns
+    -------
+    dict
+        What :func:`config_from_dict` validates.
+    """
+    return _read_scenario(examples.resolve(path))
+
+
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Load and validate a scenario file.
 
@@ -2278,4 +2294,4 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         If the file cannot be read or parsed, an override names no config field,
         or the result is invalid; one line per problem.
     """
-    return config_from_dict(_read_scenario(examples.resolve(path)), overrides)
+    return config_from_dict(read_scenario(path), overrides)

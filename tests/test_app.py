@@ -50,7 +50,10 @@ def test_a_controls_message_is_the_command_lines():
     cli = CliRunner().invoke(main, ["run", "pk2000mw", "--set", "site.capacity_mw=-5"])
     assert cli.exit_code == 2
     with pytest.raises(ConfigError) as err:
-        config_from_dict(load_config("pk2000mw").to_dict(), [fields.override(control, -5.0, 1)])
+        config_from_dict(
+            load_config("pk2000mw").to_dict(),
+            [fields.override(control.path, fields.value(control, -5.0, 1))],
+        )
     assert cli.output.strip() == f"error: {err.value}"
     assert fields.owner(str(err.value)) is control
 
@@ -60,7 +63,7 @@ def test_percent_controls_set_the_fraction():
     growth = next(c for c in fields.CONTROLS if c.path == "network.hashrate_growth.per_year")
     text, scale = fields.label(growth, "PKR")
     assert scale == 100 and text.endswith("[%]")
-    line = fields.override(growth, 30.0, scale)
+    line = fields.override(growth.path, fields.value(growth, 30.0, scale))
     assert line == 'network.hashrate_growth={"per_year": 0.3}'
     scenario = config_from_dict(load_config("pk2000mw").to_dict(), [line])
     assert scenario.network.hashrate_growth.per_year == pytest.approx(0.3)
@@ -173,7 +176,7 @@ def test_sessions_do_not_share_a_scenario():
     npv = second.summary["npv_usd"]
     _set(first, "tariff.energy_price_per_kwh", 40.0)
     assert first.summary["npv_usd"] < npv
-    assert second.summary["npv_usd"] == npv and second.overrides() == {}
+    assert second.summary["npv_usd"] == npv and second.changes() == {}
 
 
 def test_serve_passes_where_to_listen(monkeypatch):

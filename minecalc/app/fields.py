@@ -102,19 +102,23 @@ def applies(scenario: Scenario, control: Control) -> bool:
     return control.kind != "options" or scenario.options is not None
 
 
-def override(control: Control, shown: Any, scale: float) -> str:
-    """The ``--set`` override of a control's shown value (YAML, as the CLI parses it)."""
+def value(control: Control, shown: Any, scale: float) -> Any:
+    """The field's value for a control's shown one: a fraction for a percentage, the fleet
+    of one catalogue machine, a whole number as typed ("-5", not "-5.0")."""
     if control.kind == "machine":
-        value: Any = [{"model": shown, "share": 1.0}]
-    elif control.kind == "number" and isinstance(shown, int | float) and scale != 1.0:
-        value = shown / scale
-    else:
-        value = shown
-    if isinstance(value, float) and value.is_integer():  # as typed: "-5", not "-5.0"
-        value = int(value)
-    if control.path == "network.hashrate_growth.per_year":  # a one-of mapping: replaced whole
+        return [{"model": shown, "share": 1.0}]
+    if control.kind == "number" and isinstance(shown, int | float) and scale != 1.0:
+        shown = shown / scale
+    if isinstance(shown, float) and shown.is_integer():
+        return int(shown)
+    return shown
+
+
+def override(path: str, value: Any) -> str:
+    """The ``--set`` override giving a field a value (JSON, which the CLI parses as YAML)."""
+    if path == "network.hashrate_growth.per_year":  # a one-of mapping: replaced whole
         return f"network.hashrate_growth={json.dumps({'per_year': value})}"
-    return f"{control.path}={json.dumps(value)}"
+    return f"{path}={json.dumps(value)}"
 
 
 def owner(line: str, controls: Iterable[Control] = CONTROLS) -> Control | None:
@@ -128,9 +132,7 @@ def owner(line: str, controls: Iterable[Control] = CONTROLS) -> Control | None:
     return None
 
 
-def scenario_yaml(
-    example: str | None, base: Mapping, overrides: Mapping[str, Any], scenario: Scenario
-) -> str:
+def scenario_yaml(example: str | None, changes: Mapping[str, Any], scenario: Scenario) -> str:
     """The page's scenario as a YAML file ``minecalc run`` reproduces it from.
 
     A packaged example is named by ``extends:`` with the page's changes below it, so the
@@ -142,7 +144,7 @@ def scenario_yaml(
     head = f"# Written by minecalc {__version__} serve on {stamp}.\n# Run it: minecalc run "
     if example is not None:
         data: dict[str, Any] = {"extends": example}
-        for path, value in overrides.items():
+        for path, value in changes.items():
             _nest(data, path.split("."), value)
         head += f"this.yaml (the packaged example {example} with the page's changes)\n"
     else:

@@ -23,7 +23,14 @@ from matplotlib.figure import Figure
 
 from .. import decision, examples, fiscal, plotting, uncertainty
 from ..compare import compare
-from ..config import OPTION_KINDS, ConfigError, Scenario, config_from_dict, config_from_text
+from ..config import (
+    OPTION_KINDS,
+    ConfigError,
+    Scenario,
+    config_from_dict,
+    config_from_text,
+    read_scenario,
+)
 from ..errors import InputError
 from ..formatting import money, percent
 from ..hardware import load_hardware
@@ -267,9 +274,7 @@ class Page:
     def _load(self, example: str | None, data: dict | None) -> None:
         """Start from a packaged example or a mapping (an upload, the served file)."""
         if example is not None:
-            from ..config import _read_scenario  # the example's file, read as the CLI does
-
-            data = _read_scenario(examples.path(example))
+            data = read_scenario(examples.path(example))
         assert data is not None
         self.example, self.base = example, data
         self.scenario = config_from_dict(data)
@@ -299,8 +304,8 @@ class Page:
         self._guarded(lambda: self._load(None, scenario.to_dict()))()
 
     # ------------------------------------------------------------------ recompute
-    def overrides(self) -> dict[str, str]:
-        """The ``--set`` overrides of the controls that differ from the scenario."""
+    def changes(self) -> dict[str, Any]:
+        """The fields whose controls differ from the scenario, and their values."""
         assert self.scenario is not None
         out = {}
         for control in self.controls_shown():
@@ -308,7 +313,7 @@ class Page:
             start = fields.shown(self.scenario, control, scale)
             if value in ("as in the scenario", start) or (value == "" and start is None):
                 continue
-            out[control.path] = fields.override(control, value, scale)
+            out[control.path] = fields.value(control, value, scale)
         return out
 
     def controls_shown(self) -> list[fields.Control]:
@@ -316,10 +321,12 @@ class Page:
         assert self.scenario is not None
         return [c for c in fields.CONTROLS if fields.applies(self.scenario, c)]
 
-    def current(self) -> Scenario:
-        """The scenario the controls describe; :class:`ConfigError` if they are invalid."""
-        changes = self.overrides()
-        scenario = config_from_dict(self.base, changes.values())
+    def current(self, changes: dict[str, Any] | None = None) -> Scenario:
+        """The scenario the controls describe (or ``changes`` of the scenario), validated
+        as ``--set`` overrides are; :class:`ConfigError` if they are invalid."""
+        changes = self.changes() if changes is None else changes
+        overrides = [fields.override(path, value) for path, value in changes.items()]
+        scenario = config_from_dict(self.base, overrides)
         scenario.check_priced()
         if scenario.horizon_months > fields.MAX_HORIZON_MONTHS:
             raise ConfigError(
@@ -337,14 +344,13 @@ class Page:
         for pane in self.errors.values():
             pane.object = ""
         self.problems.object = ""
+        changes = self.changes()
         try:
-            scenario = self.current()
+            scenario = self.current(changes)
         except ConfigError as err:
             self._show_problems(err.problems)
             return
-        LOG.info(
-            "run %s with %s", scenario.name, "; ".join(self.overrides().values()) or "no change"
-        )
+        LOG.info("run %s with %s", scenario.name, changes or "no change")
         ds = run(scenario)
         self.ds, self.summary, self.run_scenario = ds, summary_dict(ds), scenario
         self.runs += 1
@@ -435,9 +441,8 @@ class Page:
 
     # ------------------------------------------------------------------ downloads
     def _yaml(self) -> io.StringIO:
-        scenario = self.current()
-        changes = {path: _value(text) for path, text in self.overrides().items()}
-        return io.StringIO(fields.scenario_yaml(self.example, self.base, changes, scenario))
+        changes = self.changes()
+        return io.StringIO(fields.scenario_yaml(self.example, changes, self.current(changes)))
 
     def _netcdf(self) -> io.BytesIO:
         with tempfile.TemporaryDirectory() as tmp:  # the server's own folder, never the browser's
@@ -485,13 +490,6 @@ def _chart(plot: Callable[..., Any], ds: Any) -> Figure:
         fig = Figure(figsize=(8, 4.2), layout="constrained")
         plot(ds, ax=fig.subplots())
     return fig
-
-
-def _value(override: str) -> Any:
-    """The value of a ``--set`` override, as the CLI parses it."""
-    from ..config import _yaml_load
-
-    return _yaml_load(override.split("=", 1)[1])
 
 
 def _lines(text: str, *, error: bool = False) -> str:
