@@ -5,6 +5,7 @@ the same page in a real browser)."""
 import pytest
 from click.testing import CliRunner
 
+from minecalc import examples
 from minecalc.cli import main
 from minecalc.config import ConfigError, config_from_dict, config_from_text, load_config
 
@@ -209,3 +210,11 @@ def test_monte_carlo_shows_the_lenders_figures(page):
     assert 0 <= float(shown["prob_npv_negative"]) <= 1
     assert float(shown["npv_p90_usd"]) <= float(shown["npv_p50_usd"])
     assert page.mc_chart.object is not None
+
+
+@pytest.mark.parametrize("example", examples.names())
+def test_every_packaged_example_opens_cleanly(example):
+    """Each packaged scenario opens on the page with its figures and no problem shown."""
+    page = Page(example)
+    assert page.runs == 1 and page.problems.object == ""
+    assert 'data-name="npv_usd"' in page.figures.object and page.verdict.object

@@ -195,3 +195,19 @@ def test_unknown_parameter_keys_are_refused(pk):
         ValueError, match=r"params: expected keys among model\.PARAMETERS, got site\.capacity"
     ):
         model.run(pk, {"site.capacity": xr.DataArray([1.0, 2.0], dims="c")})
+
+
+def test_a_run_builds_only_the_monthly_series_asked_for(pk, ds):
+    """``monthly`` leaves out the core series not asked for (and not read by the summary);
+    every figure it keeps is the full run's, to the bit."""
+    from minecalc.errors import InputError
+    from minecalc.model import variables
+    from minecalc.model.summary import SUMMARY_READS
+
+    few = model.run(pk, monthly=["btc_price_usd"])
+    core = set(variables.names("core"))
+    assert core & set(few.data_vars) == {"btc_price_usd", *SUMMARY_READS}
+    for name in few.data_vars:
+        xr.testing.assert_identical(few[name], ds[name])
+    with pytest.raises(InputError, match="monthly: expected variables of the core group"):
+        model.run(pk, monthly=["npv_usd"])

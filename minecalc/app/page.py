@@ -546,10 +546,19 @@ def _options_html(opts: Any) -> str:
     )
 
 
+def _per_kwh(scenario: Scenario, price: float | None) -> str:
+    """A price of energy in words; None is the scenario's tariff (flat or by hour)."""
+    if price is None:
+        price = scenario.tariff.energy_price_per_kwh
+    if price is None:
+        return "the time-of-use tariff"
+    return f"{price:g} {scenario.tariff.currency}/kWh"
+
+
 def _verdict(s: dict, scenario: Scenario) -> str:
     """One sentence on whether mining pays, and whether it beats selling the energy."""
     npv, months = s["npv_usd"], s["horizon_months"]
-    tariff = f"{scenario.tariff.energy_price_per_kwh:g} {scenario.tariff.currency}/kWh"
+    tariff = _per_kwh(scenario, scenario.tariff.energy_price_per_kwh)
     pays = "earns" if npv >= 0 else "loses"
     rate = percent(scenario.finance.discount_rate, 2)
     text = (
@@ -563,7 +572,7 @@ def _verdict(s: dict, scenario: Scenario) -> str:
         sold_at = scenario.finance.alternative_energy_price_per_kwh
         text += (
             f" Each MWh earns {money(mining)} mined against {money(selling)} sold at "
-            f"{sold_at:g} {scenario.tariff.currency}/kWh: <b>{better}</b>."
+            f"{_per_kwh(scenario, sold_at)}: <b>{better}</b>."
         )
     return f"<div>{text}</div>"
 

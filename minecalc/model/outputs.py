@@ -6,7 +6,8 @@ labels them with the registry's dimensions, units and long names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Collection
 from typing import Any, cast
 
 import numpy as np
@@ -36,64 +37,74 @@ def hashvalue_btc_per_ph_day(
 
 
 def core(
-    *, timeline: Timeline, fleet: Fleet, prices: Prices, network: Network, money: Money
+    *,
+    timeline: Timeline,
+    fleet: Fleet,
+    prices: Prices,
+    network: Network,
+    money: Money,
+    only: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The chain, the fleet's yield and the money, month by month."""
+    """The chain, the fleet's yield and the money, month by month: each variable built
+    only when asked for (``only``; None: all), as Monte Carlo keeps few of them."""
     proj, period_s, days = network.projection, timeline.period_s, timeline.days
-    mine, other = proj.fleet_hashrate_h_s, proj.mined_hashrate_h_s - proj.fleet_hashrate_h_s
+    mine = proj.fleet_hashrate_h_s
     btc, bill, reserve = network.fleet_btc, money.bill, money.flows.reserve
-    hashvalue = hashvalue_btc_per_ph_day(proj, prices.fees_btc, period_s)
-    return {
-        "period_days": days,
-        "fleet_hashrate_eh_s": mine / EH,
-        "other_hashrate_eh_s": other / EH,
-        "network_hashrate_eh_s": (other + mine) / EH,
-        "difficulty": period_s / proj.time_over_difficulty_s,
-        "difficulty_end": proj.difficulty_end,
-        "network_blocks": proj.blocks,
-        "block_interval_s": period_s / proj.blocks,
-        "height_end": proj.height_end,
-        "subsidy_btc_per_block": proj.subsidy_btc / proj.blocks,
-        "fleet_blocks": network.fleet_blocks,
-        "network_share": network.fleet_blocks / proj.blocks,
-        "fleet_subsidy_btc": network.fleet_subsidy_btc,
-        "fleet_fees_btc": btc - network.fleet_subsidy_btc,
-        "fleet_btc": btc,
-        "fleet_btc_per_day": btc / days,
-        "fleet_btc_cumulative": np.cumsum(btc, axis=-1),
+    # what several variables share, computed once if any of them is asked for
+    other = functools.cache(lambda: proj.mined_hashrate_h_s - mine)
+    hashvalue = functools.cache(lambda: hashvalue_btc_per_ph_day(proj, prices.fees_btc, period_s))
+    build: dict[str, Callable[[], Any]] = {
+        "period_days": lambda: days,
+        "fleet_hashrate_eh_s": lambda: mine / EH,
+        "other_hashrate_eh_s": lambda: other() / EH,
+        "network_hashrate_eh_s": lambda: (other() + mine) / EH,
+        "difficulty": lambda: period_s / proj.time_over_difficulty_s,
+        "difficulty_end": lambda: proj.difficulty_end,
+        "network_blocks": lambda: proj.blocks,
+        "block_interval_s": lambda: period_s / proj.blocks,
+        "height_end": lambda: proj.height_end,
+        "subsidy_btc_per_block": lambda: proj.subsidy_btc / proj.blocks,
+        "fleet_blocks": lambda: network.fleet_blocks,
+        "network_share": lambda: network.fleet_blocks / proj.blocks,
+        "fleet_subsidy_btc": lambda: network.fleet_subsidy_btc,
+        "fleet_fees_btc": lambda: btc - network.fleet_subsidy_btc,
+        "fleet_btc": lambda: btc,
+        "fleet_btc_per_day": lambda: btc / days,
+        "fleet_btc_cumulative": lambda: np.cumsum(btc, axis=-1),
         "hashvalue_btc_per_ph_day": hashvalue,
-        "hashprice_usd_per_ph_day": hashvalue * prices.btc_usd,
-        "energy_mwh": bill.used_mwh,
-        "energy_billed_mwh": bill.billed_mwh,
-        "energy_price_usd_per_kwh": network.paid_usd,
-        "energy_cost_usd": bill.cost_usd,
-        "energy_cost_local": bill.cost_usd * prices.fx,
-        "run_fraction": fleet.up * network.run_share,
-        "site_mw": fleet.site_mw,
-        "usd_price_level": prices.usd_level,
-        "local_price_level": prices.local_level,
-        "btc_price_usd": prices.btc_usd,
-        "usd_fx_rate": prices.fx,
-        "pool_fee_btc": btc - money.btc_net,
-        "btc_net": money.btc_net,
-        "btc_held": money.btc_net - reserve.btc_sold,
-        "reserve_btc": reserve.reserve_btc,
-        "reserve_value_usd": reserve.reserve_value_usd,
-        "sales_usd": reserve.sales_usd,
-        "capex_hardware_usd": money.capital.hardware_usd,
-        "capex_usd_by_month": money.capital.capex_usd,
-        "opex_usd": money.opex_usd,
-        "depreciation_usd": money.capital.depreciation_usd,
-        "cash_flow_usd": money.flows.cash_usd,
-        "cumulative_cash_usd": money.cumulative_cash_usd,
-        "hashcost_usd_per_ph_day": plant.hashcost_usd_per_ph_day(
+        "hashprice_usd_per_ph_day": lambda: hashvalue() * prices.btc_usd,
+        "energy_mwh": lambda: bill.used_mwh,
+        "energy_billed_mwh": lambda: bill.billed_mwh,
+        "energy_price_usd_per_kwh": lambda: network.paid_usd,
+        "energy_cost_usd": lambda: bill.cost_usd,
+        "energy_cost_local": lambda: bill.cost_usd * prices.fx,
+        "run_fraction": lambda: fleet.up * network.run_share,
+        "site_mw": lambda: fleet.site_mw,
+        "usd_price_level": lambda: prices.usd_level,
+        "local_price_level": lambda: prices.local_level,
+        "btc_price_usd": lambda: prices.btc_usd,
+        "usd_fx_rate": lambda: prices.fx,
+        "pool_fee_btc": lambda: btc - money.btc_net,
+        "btc_net": lambda: money.btc_net,
+        "btc_held": lambda: money.btc_net - reserve.btc_sold,
+        "reserve_btc": lambda: reserve.reserve_btc,
+        "reserve_value_usd": lambda: reserve.reserve_value_usd,
+        "sales_usd": lambda: reserve.sales_usd,
+        "capex_hardware_usd": lambda: money.capital.hardware_usd,
+        "capex_usd_by_month": lambda: money.capital.capex_usd,
+        "opex_usd": lambda: money.opex_usd,
+        "depreciation_usd": lambda: money.capital.depreciation_usd,
+        "cash_flow_usd": lambda: money.flows.cash_usd,
+        "cumulative_cash_usd": lambda: money.cumulative_cash_usd,
+        "hashcost_usd_per_ph_day": lambda: plant.hashcost_usd_per_ph_day(
             fleet.vintages.effective_efficiency_j_per_th, network.paid_usd, fleet.pue
         ),
-        "mining_value_usd_per_mwh": finance.cost_per_btc(
+        "mining_value_usd_per_mwh": lambda: finance.cost_per_btc(
             money.btc_net * prices.btc_usd, bill.used_mwh
         ),
-        "alternative_value_usd_per_mwh": 1000 * prices.alternative_per_kwh / prices.fx,
+        "alternative_value_usd_per_mwh": lambda: 1000 * prices.alternative_per_kwh / prices.fx,
     }
+    return {name: make() for name, make in build.items() if only is None or name in only}
 
 
 def economics(

@@ -12,7 +12,7 @@ import xarray as xr
 from .. import kernels, state
 from ..config import Scenario
 from ..errors import InputError
-from . import breakevens, dataset, outputs
+from . import breakevens, dataset, outputs, variables
 from .financing import financing
 from .fleet import Fleet, fleet
 from .fx_ledger import fx_ledger
@@ -20,7 +20,7 @@ from .inputs import Inputs, inputs
 from .money import Money, money
 from .network import Network, network
 from .prices import Prices, prices
-from .summary import summarize
+from .summary import SUMMARY_READS, summarize
 from .timeline import Timeline, timeline
 
 DETAIL = ("epochs", "hourly", "dollars")
@@ -28,7 +28,7 @@ DETAIL = ("epochs", "hourly", "dollars")
 and in by month (always there with an ``fx`` block)."""
 
 
-def run(
+def run(  # noqa: PLR0913 - the scenario, its dimensions, then keyword-only options
     scenario: Scenario,
     params: dict | None = None,
     *,
@@ -37,6 +37,7 @@ def run(
     without_fleet: bool = True,
     solve_breakevens: bool = True,
     record_epochs: bool | None = None,
+    monthly: Collection[str] | None = None,
 ) -> xr.Dataset:
     """Run a scenario through the model's stages and label the results.
 
@@ -65,6 +66,10 @@ def run(
         finding over whole runs (about 20 runs each); False leaves them NaN.
     record_epochs : bool, optional
         The old name of ``detail``: False means ``detail=()``, True all detail.
+    monthly : collection of str, optional
+        The ``core`` group's monthly variables to build (with those the summary reads);
+        None builds them all. Monte Carlo keeps few of its paths' series and saves the
+        building of the rest.
 
     Returns
     -------
@@ -73,9 +78,10 @@ def run(
         options ask for; the scenario and package version in ``attrs``.
     """
     detail = _detail(detail, record_epochs)
+    only = None if monthly is None else _monthly(monthly)
     solving = solve_breakevens and scenario.tariff.dispatch == "economic"
     with kernels.repeated(BREAKEVEN_RUNS if solving else 1):
-        return _run(scenario, params, paths, detail, without_fleet, solve_breakevens)
+        return _run(scenario, params, paths, detail, without_fleet, solve_breakevens, only)
 
 
 BREAKEVEN_RUNS = 40
@@ -90,6 +96,7 @@ def _run(
     detail: frozenset[str],
     without_fleet: bool,
     solve_breakevens: bool,
+    only: frozenset[str] | None,
 ) -> xr.Dataset:
     given = inputs(scenario, params=params, paths=paths)
     months = timeline(start_date=scenario.start_date, horizon_months=scenario.horizon_months)
@@ -113,7 +120,7 @@ def _run(
     )
     if solve_breakevens and scenario.tariff.dispatch == "economic":
         cash = _breakevens(cash, given, params, paths)
-    groups = _groups(given, months, machines, priced, chain_run, cash, detail)
+    groups = _groups(given, months, machines, priced, chain_run, cash, detail, only=only)
     ds = dataset.build(
         inputs=given, timeline=months, groups=groups, coords=_coords(months, chain_run, detail)
     )
@@ -131,7 +138,17 @@ def _detail(detail: Collection[str], record_epochs: bool | None) -> frozenset[st
     return frozenset(detail)
 
 
-def _groups(
+def _monthly(monthly: Collection[str]) -> frozenset[str]:
+    """The core variables to build: those asked for and those the summary reads."""
+    unknown = set(monthly) - set(variables.names("core"))
+    if unknown:
+        raise InputError(
+            f"monthly: expected variables of the core group, got {', '.join(sorted(unknown))}"
+        )
+    return frozenset({*monthly, *SUMMARY_READS})
+
+
+def _groups(  # noqa: PLR0913 - the stages' results, one each
     given: Inputs,
     months: Timeline,
     machines: Fleet,
@@ -139,6 +156,8 @@ def _groups(
     chain_run: Network,
     cash: Money,
     detail: frozenset[str],
+    *,
+    only: frozenset[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The registry groups this run has, as arrays."""
     common: dict[str, Any] = {"timeline": months, "prices": priced, "network": chain_run}
@@ -150,7 +169,7 @@ def _groups(
     )
     dollars = fx_ledger(money=cash, financed=financed, reserves=scenario.fx)
     groups = {
-        "core": outputs.core(**common, fleet=machines, money=cash),
+        "core": outputs.core(**common, fleet=machines, money=cash, only=only),
         "economics": outputs.economics(
             fleet=machines,
             prices=priced,

@@ -8,6 +8,15 @@ import xarray as xr
 from ..results import project_year
 from . import variables
 
+SUMMARY_READS = (
+    "fleet_btc",
+    "fleet_hashrate_eh_s",
+    "network_share",
+    "fleet_btc_per_day",
+    "difficulty_end",
+)
+"""The monthly variables :func:`summarize` reads: every run builds them."""
+
 
 def summarize(ds: xr.Dataset) -> xr.Dataset:
     """Add the headline figures of a run as variables without ``time``.
