@@ -449,9 +449,10 @@ def serve(config, host, port, show, origins, prefix):
     from .app import serve as serve_app
 
     scenario = _load(config, ())
-    named = config.removesuffix(".yaml") in examples.names() and not Path(config).exists()
+    path = examples.resolve(config)  # as the run read it: a file given wins over a name
+    named = path.resolve().parent == examples.folder().resolve()
     start_data = None if named else scenario.to_dict()
-    start = config.removesuffix(".yaml") if named else scenario.name
+    start = path.stem if named else scenario.name
     serve_app(
         start,
         start_data,
@@ -459,7 +460,7 @@ def serve(config, host, port, show, origins, prefix):
         port=port,
         show=show,
         origins=origins,
-        prefix="/" + prefix.strip("/") if prefix.strip("/") else "",
+        prefix=prefix,
         ready=lambda address: click.echo(f"minecalc serve: {address} (Ctrl-C stops it)"),
     )
 

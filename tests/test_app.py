@@ -181,15 +181,23 @@ def test_sessions_do_not_share_a_scenario():
 
 
 def test_serve_passes_where_to_listen(monkeypatch):
-    """``serve``'s options reach the server: loopback by default, a proxy's origin and path."""
-    import minecalc.app
+    """``serve``'s options reach the server: loopback by default, a proxy's origin and path
+    (its slashes normalised), and the address printed is the page's."""
 
     seen = {}
-    monkeypatch.setattr(minecalc.app, "serve", lambda *args, **kwargs: seen.update(kwargs))
+
+    class Server:  # stands for Panel's: records nothing, serves nothing
+        port = 5006
+        start = staticmethod(lambda: None)
+        io_loop = type("Loop", (), {"start": staticmethod(lambda: None)})
+
+    monkeypatch.setattr(pn, "serve", lambda session, **kwargs: seen.update(kwargs) or Server)
     args = ["serve", "pk2000mw", "--prefix", "minecalc/", "--allow-origin", "models.example.org"]
-    assert CliRunner().invoke(main, args).exit_code == 0
-    assert seen["host"] == "127.0.0.1" and seen["prefix"] == "/minecalc"
-    assert seen["origins"] == ("models.example.org",)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert seen["address"] == "127.0.0.1" and seen["prefix"] == "/minecalc"
+    assert "models.example.org" in seen["websocket_origin"]
+    assert "minecalc serve: http://127.0.0.1:5006/minecalc/" in result.output
 
 
 def test_monte_carlo_is_cancelled_between_blocks(page):

@@ -46,7 +46,8 @@ def serve(  # noqa: PLR0913 - where and how to listen, all keyword-only
         listens on (the public name behind a reverse proxy); pages from anywhere else cannot
         open a session.
     prefix : str
-        The path the page is served under (``/minecalc`` behind a proxy).
+        The path the page is served under (``/minecalc`` behind a proxy; slashes around it
+        optional).
     ready : callable, optional
         ``ready(address)`` once the server listens.
     """
@@ -62,6 +63,7 @@ def serve(  # noqa: PLR0913 - where and how to listen, all keyword-only
         log.addHandler(handler)
     log.setLevel(logging.INFO)
 
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     if port == 0:  # a free port, known before the server starts: its origin must be allowed
         with socket.socket() as probe:
             probe.bind((host, 0))
@@ -82,7 +84,7 @@ def serve(  # noqa: PLR0913 - where and how to listen, all keyword-only
         prefix=prefix,
         use_xheaders=bool(origins),  # behind a proxy: the client's address from its headers
     )
-    address = f"http://{host}:{server.port}{prefix.rstrip('/')}/"
+    address = f"http://{host}:{server.port}{prefix}/"
     if ready is not None:
         ready(address)
     server.start()

@@ -133,6 +133,7 @@ class Page:
         self.widgets: dict[str, Any] = {}
         self.errors: dict[str, pn.pane.HTML] = {}
         self.scales: dict[str, float] = {}
+        self.starts: dict[str, Any] = {}  # what each control showed for the scenario
         self.verdict = _html("mc-verdict")
         self.figures = _html("mc-headline")
         self.chart_panes = [pn.pane.Matplotlib(name=t, dpi=96, tight=True) for t in CHARTS]
@@ -222,12 +223,14 @@ class Page:
         assert self.scenario is not None
         currency = self.scenario.tariff.currency
         groups: dict[str, list] = {}
-        self.widgets, self.errors, self.scales = {}, {}, {}
+        self.widgets, self.errors, self.scales, self.starts = {}, {}, {}, {}
         for control in self.controls_shown():
             text, scale = fields.label(control, currency)
-            widget = self._widget(control, text, fields.shown(self.scenario, control, scale))
+            start = fields.shown(self.scenario, control, scale)
+            widget = self._widget(control, text, start)
             widget.param.watch(self._changed, "value")
             self.widgets[control.path], self.scales[control.path] = widget, scale
+            self.starts[control.path] = start
             self.errors[control.path] = pn.pane.HTML(
                 "",
                 css_classes=[f"mc-error-{control.css}"],
@@ -290,30 +293,28 @@ class Page:
         raw = event.new
         if raw is None:
             return
-        name = html.escape(str(self.upload.filename or "upload.yaml"))
+        filename = self.upload.filename or "upload.yaml"
         try:
-            scenario = config_from_text(raw, name=self.upload.filename or "upload.yaml")
+            scenario = config_from_text(raw, name=filename)
         except InputError as err:
             self.upload_message.object = _lines(str(err), error=True)
             return
-        self.upload_message.object = f"Loaded {name}: {html.escape(scenario.name)}"
+        self.upload_message.object = f"Loaded {html.escape(filename)}: {html.escape(scenario.name)}"
         # the upload becomes the picked entry: a value the browser's list lacks would be
         # replaced there by its first entry, and that example loaded over the upload
-        uploaded = f"uploaded: {self.upload.filename or 'upload.yaml'}"
+        uploaded = f"uploaded: {filename}"
         self.pick.param.update(options=[uploaded, *examples.names()], value=uploaded)
         self._guarded(lambda: self._load(None, scenario.to_dict()))()
 
     # ------------------------------------------------------------------ recompute
     def changes(self) -> dict[str, Any]:
         """The fields whose controls differ from the scenario, and their values."""
-        assert self.scenario is not None
         out = {}
         for control in self.controls_shown():
-            value, scale = self.widgets[control.path].value, self.scales[control.path]
-            start = fields.shown(self.scenario, control, scale)
+            value, start = self.widgets[control.path].value, self.starts[control.path]
             if value in ("as in the scenario", start) or (value == "" and start is None):
                 continue
-            out[control.path] = fields.value(control, value, scale)
+            out[control.path] = fields.value(control, value, self.scales[control.path])
         return out
 
     def controls_shown(self) -> list[fields.Control]:
@@ -357,8 +358,9 @@ class Page:
         self.verdict.object = _verdict(self.summary, scenario)
         self.figures.object = _figures(self.summary, self.runs)
         self.fiscal.object = _cards(fiscal.figures(ds))
+        self.figures.styles = {"opacity": "1"}
         self.mc_result.object, self.mc_chart.object = "", None
-        self.doc.add_next_tick_callback(self._guarded(self._draw)) if self.doc else self._draw()
+        self._later(self._draw)  # the charts after the figures reach the browser
 
     def _show_problems(self, lines: list[str]) -> None:
         rest = []
@@ -371,9 +373,7 @@ class Page:
                 pane.object = (pane.object + "<br>" if pane.object else "") + html.escape(line)
         if rest:
             self.problems.object = _lines("\n".join(rest), error=True)
-        self.figures.object = self.figures.object.replace(
-            'class="mc-figures"', 'class="mc-figures" style="opacity:0.4"'
-        )
+        self.figures.styles = {"opacity": "0.4"}  # the last good figures, greyed
 
     def _draw(self) -> None:
         for pane, plot in zip(self.chart_panes, CHARTS.values(), strict=True):
@@ -433,7 +433,8 @@ class Page:
             self.mc_chart.object = _chart(plotting.plot_fan, mc)
 
     def _later(self, work: Callable[[], None]) -> None:
-        """Run ``work`` on the session's own thread (widgets change only there)."""
+        """Run ``work`` at the session's next tick: on its own thread (widgets change only
+        there), once what has changed so far is on its way to the browser."""
         if self.doc is not None:
             self.doc.add_next_tick_callback(self._guarded(work))
         else:
