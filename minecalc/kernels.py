@@ -20,6 +20,7 @@ raises (``error_model="numpy"`` compiled; numpy scalars with warnings silenced i
 
 import contextlib
 import contextvars
+import math
 import os
 import threading
 import types
@@ -97,10 +98,10 @@ class Kernel:
 
 
 def _compile(function: Callable[..., Any], helpers: tuple[str, ...]) -> Any:
-    """``function`` compiled, calling compiled ``helpers``; cached on disk where numba
-    finds a writable place (beside the package, or the user's cache). Where it finds none
-    (a read-only install run by an account without a home, as a server may be) it compiles
-    afresh in each process instead of failing."""
+    """``function`` compiled, calling compiled ``helpers`` (which may call each other);
+    cached on disk where numba finds a writable place (beside the package, or the user's
+    cache). Where it finds none (a read-only install run by an account without a home, as
+    a server may be) it compiles afresh in each process instead of failing."""
     # numba colours its error messages through colorama where that is installed, whose
     # exit handler then writes an escape sequence after our output on a terminal (JSON)
     os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
@@ -110,14 +111,22 @@ def _compile(function: Callable[..., Any], helpers: tuple[str, ...]) -> Any:
         return njit(cache=cache, nogil=True, error_model="numpy")(f)
 
     namespace = dict(function.__globals__)
-    for name in helpers:
-        namespace[name] = jit(namespace[name], cache=False)
-    twin = types.FunctionType(function.__code__, namespace, function.__name__)
-    twin.__qualname__, twin.__module__ = function.__qualname__, function.__module__
+
+    def rebound(f: Callable[..., Any]) -> Callable[..., Any]:
+        """``f``, if of this module, reading its globals from ``namespace``: it calls the
+        compiled helpers."""
+        if f.__globals__ is not function.__globals__:
+            return f
+        twin = types.FunctionType(f.__code__, namespace, f.__name__)
+        twin.__qualname__, twin.__module__ = f.__qualname__, f.__module__
+        return twin
+
+    for name in helpers:  # helpers may call each other
+        namespace[name] = jit(rebound(namespace[name]), cache=False)
     try:
-        return jit(twin, cache=True)
+        return jit(rebound(function), cache=True)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return jit(twin, cache=False)
+        return jit(rebound(function), cache=False)
 
 
 def kernel(*helpers: str) -> Callable[[Callable[..., Any]], Kernel]:
@@ -240,13 +249,43 @@ SUBSIDY_BY_ERA_BTC = np.asarray(block_subsidy_btc(np.arange(_LAST_ERA + 1) * HAL
 MONTH_SUMS = ("blocks", "subsidy", "tod", "stod", "mined", "fleet", "blocks_since_start", "d_end")
 """The rows of :func:`chain_month`'s ``sums``."""
 _K = HASHES_PER_DIFFICULTY
-# the rows of chain_month's values of the month, by scenario
+# chain_month's values of the month, a row each, over the scenarios still stepping: the
+# first _KEEP rows are carried from pass to pass, the rest are each pass's own
 _OTHER, _RATE, _COUNTED, _LEFT0, _LEFT, _T, _D, _CLOCK, _TO_RETARGET, _TO_HALVING = range(10)
-_BLOCKS, _ISSUED, _TOD, _STOD, _MINED, _WORK, _DT, _GROWTH = range(10, 18)
-_V = 18
+_BLOCKS, _ISSUED, _TOD, _STOD, _SUBSIDY = range(10, 15)
+_KEEP = 15
+_MINED, _WORK, _DT, _GROWTH = range(_KEEP, _KEEP + 4)
+_V = _KEEP + 4
 _HALLEY_TRUST = 1e-4
 _TIME_ATOL_S = 1e-9
 _MAX_ITER = 50
+# Where the series below are exact to rounding: |x| <= 0.5 for exprel; growth by at most a
+# quarter for the logarithm (|s| <= 1/7). A month or event outside (or NaN) takes libm.
+_SERIES_X = 0.5
+_SERIES_Z = 0.25
+# the series' coefficients, highest power first (Horner's order)
+_EXPREL = tuple(1.0 / math.factorial(k + 1) for k in range(14, -1, -1))
+_ATANH = tuple(1.0 / (2 * k + 1) for k in range(10, -1, -1))
+
+
+def exprel_series(x: float) -> float:
+    """``expm1(x) / x`` (1 at 0) for |x| <= 0.5, by its Taylor series to x**14 (the next
+    term is below 2e-18): plain arithmetic, so a loop calling it runs on SIMD lanes, where
+    libm's ``expm1`` is a call per scenario."""
+    total = 0.0
+    for c in _EXPREL:
+        total = total * x + c
+    return total
+
+
+def atanh_series(u: float) -> float:
+    """``atanh(s) / s`` for ``u = s**2`` <= 1/49, by its series to s**20 (the next term is
+    below 2e-19), for SIMD lanes as :func:`exprel_series`: ``log(z) = 2 s atanh_series(s**2)``
+    with ``s = (z - 1) / (z + 1)``."""
+    total = 0.0
+    for c in _ATANH:
+        total = total * u + c
+    return total
 
 
 def segment_duration(other: float, rate: float, fleet: float, work: float) -> tuple[float, float]:
@@ -257,7 +296,8 @@ def segment_duration(other: float, rate: float, fleet: float, work: float) -> tu
     fleet, ``log1p(rate work / other) / rate``; else the root of G's second-order expansion,
     then Halley steps on the exact form. Halley converges cubically, so once the relative
     residual is below 1e-4 the step taken leaves it below about 1e-12; in a plausible month
-    (``rate * t`` of a few percent) one step is enough.
+    (``rate * t`` of a few percent) one step is enough. (:func:`chain_month` takes that
+    one step on SIMD lanes and calls this for the events it does not settle.)
     """
     if fleet == 0.0:  # nothing mines at a constant rate: G(t) = work is solved exactly
         y = rate * work / other  # = expm1(rate t)
@@ -276,14 +316,17 @@ def segment_duration(other: float, rate: float, fleet: float, work: float) -> tu
         t -= step
         if abs(resid) <= _HALLEY_TRUST * work + _TIME_ATOL_S * h:
             break
-    # exp(rate t) from the last expm1, taken before that last step: the step is within
-    # Halley's trust region (1e-4 of t), so three terms of exp(-rate step) are exact to
-    # rounding, and no exp is needed
-    y = rate * step
-    return t, (1.0 + em1) * (1.0 - y * (1.0 - y * (0.5 - y / 6.0)))
+    return t, _exp_back(em1, rate * step)
 
 
-@kernel("retarget_difficulty", "segment_duration")
+def _exp_back(em1: float, y: float) -> float:
+    """``(1 + em1) exp(-y)`` for |y| within Halley's trust region (1e-4), where three terms
+    of ``exp(-y)`` are exact to rounding: ``exp(rate t)`` after the last step from the
+    ``expm1`` taken before it, with no ``exp``."""
+    return (1.0 + em1) * (1.0 - y * (1.0 - y * (0.5 - y / 6.0)))
+
+
+@kernel("retarget_difficulty", "segment_duration", "exprel_series", "atanh_series", "_exp_back")
 def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positional only)
     rows: np.ndarray,
     span_s: float,
@@ -336,107 +379,156 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
     edge values, and the fleet mines at its mean; an event's time solves the closed form
     of cumulative work by Halley's method (:func:`segment_duration`).
     """
-    # All scenarios go through their month together, one event each per pass, and each
-    # pass in three sweeps over them (what each mines next, when, then what it changes).
-    # A scenario's events wait on each other's results; different scenarios' do not, so
-    # the processor overlaps those (a scenario's month at a time: ~25 % slower).
+    # All scenarios go through their month together, one event each per pass. The month's
+    # values sit in rows over "lanes", the scenarios still stepping packed at the front, so
+    # that the arithmetic runs as branch-free loops over contiguous memory, which the
+    # compiler puts on SIMD lanes (a scenario's month at a time: over twice as slow); the
+    # few lanes the series or one Halley step do not settle, and the bookkeeping of
+    # retargets, halvings and finished months, are loops of their own.
     m, width = rows.size, records.shape[2]
-    v = np.empty((_V, m))  # the month's values by scenario, rows as named above
-    epoch = counters[0, rows]
-    era = counters[1, rows]
+    v = np.empty((_V, m))
+    other, rate, counted, left0, left = v[_OTHER], v[_RATE], v[_COUNTED], v[_LEFT0], v[_LEFT]
+    t_s, d, clock, to_retarget, to_halving = (
+        v[_T],
+        v[_D],
+        v[_CLOCK],
+        v[_TO_RETARGET],
+        v[_TO_HALVING],
+    )
+    blocks, issued, tod, stod, subsidy = v[_BLOCKS], v[_ISSUED], v[_TOD], v[_STOD], v[_SUBSIDY]
+    mined, work, dt, growth = v[_MINED], v[_WORK], v[_DT], v[_GROWTH]
+    lane = rows.copy()  # the scenario in each lane
+    epoch, era = counters[0, rows], counters[1, rows]
+    event = np.empty(m, dtype=np.bool_)
+    by_libm = np.empty(m, dtype=np.bool_)
+    end = v[_MINED]  # the month-end hashrate, until the passes take the row
+    any_free = False  # a scenario with no fleet mining (a fleet-free world, price-takers)
     for k in range(m):
         i = rows[k]
-        rate = np.log(hashrate[1, i] / hashrate[0, i]) / span_s
-        x = rate * span_s
-        v[_OTHER, k], v[_RATE, k], v[_COUNTED, k] = hashrate[0, i], rate, hashrate[3, i]
-        v[_LEFT0, k] = v[_LEFT, k] = span_s * (
-            hashrate[0, i] * (np.expm1(x) / x if x != 0.0 else 1.0) + hashrate[3, i]
+        other[k], end[k], counted[k] = hashrate[0, i], hashrate[1, i], hashrate[3, i]
+        d[k], clock[k], to_retarget[k], to_halving[k] = (
+            state[0, i],
+            state[1, i],
+            state[2, i],
+            state[3, i],
         )
-        v[_D, k], v[_CLOCK, k] = state[0, i], state[1, i]
-        v[_TO_RETARGET, k], v[_TO_HALVING, k] = state[2, i], state[3, i]
-        v[_T, k] = v[_BLOCKS, k] = v[_ISSUED, k] = v[_TOD, k] = v[_STOD, k] = 0.0
-    event = np.empty(m, dtype=np.bool_)
-    overflow = np.zeros(m, dtype=np.bool_)
-    active = np.arange(m)
-    n_active = m
-    while n_active:
-        for a in range(n_active):  # what each mines to its next event, or to the month's end
-            k = active[a]
-            work_per_block = v[_D, k] * _K
-            room = v[_LEFT, k] / work_per_block  # blocks left in the month
-            step = min(v[_TO_RETARGET, k], v[_TO_HALVING, k])
-            event[k] = step <= room  # False at the month's end (or NaN: stop)
-            v[_MINED, k] = step if event[k] else room
-            v[_WORK, k] = v[_MINED, k] * work_per_block if event[k] else v[_LEFT, k]
-        for a in range(n_active):  # when
-            k = active[a]
-            if event[k]:
-                v[_DT, k], v[_GROWTH, k] = segment_duration(
-                    v[_OTHER, k], v[_RATE, k], v[_COUNTED, k], v[_WORK, k]
-                )
-            else:
-                v[_DT, k] = span_s - v[_T, k]
+        subsidy[k] = SUBSIDY_BY_ERA_BTC[min(era[k], _LAST_ERA)]
+        any_free |= counted[k] == 0.0
+    for k in range(m):  # the month's growth rate and work to do
+        z = end[k] / other[k]
+        s = (z - 1.0) / (z + 1.0)
+        rate[k] = 2.0 * s * atanh_series(s * s) / span_s
+        x = rate[k] * span_s
+        left0[k] = left[k] = span_s * (other[k] * exprel_series(x) + counted[k])
+        t_s[k] = blocks[k] = issued[k] = tod[k] = stod[k] = 0.0
+        by_libm[k] = not abs(z - 1.0) <= _SERIES_Z
+    for k in range(m):
+        if by_libm[k]:
+            rate[k] = np.log(end[k] / other[k]) / span_s
+            x = rate[k] * span_s
+            left0[k] = left[k] = span_s * (
+                other[k] * (np.expm1(x) / x if x != 0.0 else 1.0) + counted[k]
+            )
+    undone = np.empty(m, dtype=np.int64)
+    n_undone = 0
+    n = m
+    while n:
+        for k in range(n):  # what each mines to its next event or the month's end, and when
+            work_per_block = d[k] * _K
+            room = left[k] / work_per_block  # blocks left in the month
+            step = min(to_retarget[k], to_halving[k])
+            ev = step <= room  # False at the month's end (or NaN: stop)
+            w = step * work_per_block if ev else left[k]
+            mined[k], work[k] = (step if ev else room), w
+            # segment_duration's first Halley step, with the series for expm1
+            o, r, f = other[k], rate[k], counted[k]
+            h = o + f
+            t = 2.0 * w / (h + np.sqrt(max(h * h + 2.0 * o * r * w, 0.0)))
+            x = r * t
+            relative = exprel_series(x)
+            em1 = x * relative
+            resid = t * (o * relative + f) - w
+            slope = o * (1.0 + em1) + f
+            halley = 2.0 * resid * slope / (2.0 * slope * slope - resid * r * (slope - f))
+            settled = (abs(x) <= _SERIES_X) & (abs(resid) <= _HALLEY_TRUST * w + _TIME_ATOL_S * h)
+            event[k] = ev
+            by_libm[k] = ev & (f != 0.0) & (not settled)
+            dt[k] = t - halley if ev else span_s - t_s[k]
+            growth[k] = _exp_back(em1, r * halley) if ev else 1.0
+        if any_free:  # with no fleet, G(t) = work is solved exactly: expm1(r t) = r work / o
+            for k in range(n):
+                if event[k] and counted[k] == 0.0:
+                    z = rate[k] * work[k] / other[k]
+                    s = z / (2.0 + z)  # log1p(z) = 2 atanh(s), and 2 s / z = 2 / (2 + z)
+                    dt[k] = work[k] / other[k] * (2.0 * atanh_series(s * s) / (2.0 + z))
+                    growth[k] = 1.0 + z
+                    by_libm[k] = not abs(z) <= _SERIES_Z
+        for k in range(n):
+            if by_libm[k]:
+                dt[k], growth[k] = segment_duration(other[k], rate[k], counted[k], work[k])
+        for k in range(n):  # what the step adds up to
+            q = dt[k] / d[k]
+            blocks[k] += mined[k]
+            issued[k] += mined[k] * subsidy[k]
+            tod[k] += q
+            stod[k] += q * subsidy[k]
+            clock[k] += dt[k]
+            t_s[k] += dt[k]
+            to_retarget[k] -= mined[k]
+            to_halving[k] -= mined[k]
+            left[k] -= work[k]
+            other[k] *= growth[k]
         n_next = 0
-        for a in range(n_active):  # what it changes
-            k = active[a]
-            d, mined, dt = v[_D, k], v[_MINED, k], v[_DT, k]
-            subsidy = SUBSIDY_BY_ERA_BTC[min(era[k], _LAST_ERA)]
-            q = dt / d
-            v[_BLOCKS, k] += mined
-            v[_ISSUED, k] += mined * subsidy
-            v[_TOD, k] += q
-            v[_STOD, k] += q * subsidy
-            v[_CLOCK, k] += dt
-            v[_T, k] += dt
-            v[_TO_RETARGET, k] -= mined
-            v[_TO_HALVING, k] -= mined
-            v[_LEFT, k] -= v[_WORK, k]
+        for k in range(n):  # what the events change; finished months written back
             if not event[k]:
+                i = lane[k]
+                state[0, i], state[1, i] = d[k], clock[k]
+                state[2, i], state[3, i] = to_retarget[k], to_halving[k]
+                state[4, i] += blocks[k]
+                counters[0, i], counters[1, i] = epoch[k], era[k]
+                sums[0, i], sums[1, i], sums[2, i], sums[3, i] = (
+                    blocks[k],
+                    issued[k],
+                    tod[k],
+                    stod[k],
+                )
+                sums[4, i] = left0[k] / span_s + (hashrate[2, i] - hashrate[3, i])
+                sums[5, i], sums[6, i], sums[7, i] = hashrate[2, i], state[4, i], d[k]
                 continue
             # The tip has reached the last block of an epoch and/or of an era.
-            v[_OTHER, k] *= v[_GROWTH, k]
-            hashrate_now = v[_OTHER, k] + v[_COUNTED, k]
-            at_s = month_start_s + v[_T, k]
-            if v[_TO_RETARGET, k] <= 0:
-                new_d = retarget_difficulty(d, v[_CLOCK, k])
+            hashrate_now = other[k] + counted[k]
+            at_s = month_start_s + t_s[k]
+            if to_retarget[k] <= 0:
+                new_d = retarget_difficulty(d[k], clock[k])
                 first_block_s = new_d * _K / hashrate_now
                 if width:
                     col = epoch[k] - first[0]
                     if col + 1 >= width:
-                        overflow[k] = True
+                        undone[n_undone] = lane[k]
+                        n_undone += 1
                         continue
-                    records[2, rows[k], col] = v[_CLOCK, k] / (RETARGET_INTERVAL - 1)
-                    records[0, rows[k], col + 1] = at_s + first_block_s
-                    records[1, rows[k], col + 1] = new_d
+                    records[2, lane[k], col] = clock[k] / (RETARGET_INTERVAL - 1)
+                    records[0, lane[k], col + 1] = at_s + first_block_s
+                    records[1, lane[k], col + 1] = new_d
                 epoch[k] += 1
-                v[_D, k] = new_d
-                v[_CLOCK, k] = -first_block_s
-                v[_TO_RETARGET, k] = RETARGET_INTERVAL
-            if v[_TO_HALVING, k] <= 0:
+                d[k] = new_d
+                clock[k] = -first_block_s
+                to_retarget[k] = RETARGET_INTERVAL
+            if to_halving[k] <= 0:
                 era[k] += 1
+                subsidy[k] = SUBSIDY_BY_ERA_BTC[min(era[k], _LAST_ERA)]
                 if width:  # the era's first block is mined at the new difficulty
                     col = era[k] - first[1] - 1
                     if col >= width:
-                        overflow[k] = True
+                        undone[n_undone] = lane[k]
+                        n_undone += 1
                         continue
-                    records[3, rows[k], col] = at_s + v[_D, k] * _K / hashrate_now
-                v[_TO_HALVING, k] = HALVING_INTERVAL
-            active[n_next] = k  # n_next <= a: the list shrinks in place
+                    records[3, lane[k], col] = at_s + d[k] * _K / hashrate_now
+                to_halving[k] = HALVING_INTERVAL
+            if n_next < k:  # packed: the lanes still stepping stay contiguous
+                for row in range(_KEEP):
+                    v[row, n_next] = v[row, k]
+                lane[n_next], epoch[n_next], era[n_next] = lane[k], epoch[k], era[k]
             n_next += 1
-        n_active = n_next
-    n_undone = 0
-    for k in range(m):
-        i = rows[k]
-        if overflow[k]:
-            active[n_undone] = i
-            n_undone += 1
-            continue
-        state[0, i], state[1, i] = v[_D, k], v[_CLOCK, k]
-        state[2, i], state[3, i] = v[_TO_RETARGET, k], v[_TO_HALVING, k]
-        state[4, i] += v[_BLOCKS, k]
-        counters[0, i], counters[1, i] = epoch[k], era[k]
-        sums[0, i], sums[1, i] = v[_BLOCKS, k], v[_ISSUED, k]
-        sums[2, i], sums[3, i] = v[_TOD, k], v[_STOD, k]
-        sums[4, i] = v[_LEFT0, k] / span_s + (hashrate[2, i] - hashrate[3, i])
-        sums[5, i], sums[6, i], sums[7, i] = hashrate[2, i], state[4, i], v[_D, k]
-    return active[:n_undone]
+        n = n_next
+    return undone[:n_undone]

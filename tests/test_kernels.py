@@ -53,6 +53,36 @@ def test_the_chain_loop_interpreted_and_compiled_give_the_same_numbers(monkeypat
             assert a == b, field
 
 
+def test_the_series_the_chain_loop_runs_on_simd_lanes_match_libm_where_it_uses_them():
+    x = np.linspace(-kernels._SERIES_X, kernels._SERIES_X, 100_001)
+    x = x[x != 0]
+    exprel = np.array([kernels.exprel_series(v) for v in x])
+    assert_allclose(exprel, np.expm1(x) / x, rtol=3e-16, atol=0)  # libm's own error is ~1 ulp
+    assert kernels.exprel_series(0.0) == 1.0
+    z = np.linspace(1 - kernels._SERIES_Z, 1 + kernels._SERIES_Z, 100_001)
+    s = (z - 1) / (z + 1)
+    log = 2 * s * np.array([kernels.atanh_series(v) for v in s * s])
+    assert_allclose(log, np.log(z), rtol=6e-16, atol=1e-300)
+    assert log[z == 1.0] == 0.0
+
+
+def test_the_chain_loop_with_its_series_matches_it_with_libm_alone(monkeypatch):
+    """Every month and event sent through libm (the series' ranges emptied) gives the same
+    chain as the series on SIMD lanes with libm for the rest."""
+    monkeypatch.setattr(kernels, "COMPILE_FROM", 10**9)
+    monkeypatch.setattr(kernels, "_numba_loaded", False)
+    series = _random_chain(300, 14, seed=5)
+    monkeypatch.setattr(kernels, "_SERIES_X", -1.0)
+    monkeypatch.setattr(kernels, "_SERIES_Z", -1.0)
+    libm = _random_chain(300, 14, seed=5)
+    assert np.isfinite(series.halving_time_s).sum() >= 50
+    for field, a, b in zip(series._fields, libm, series, strict=True):
+        if isinstance(a, np.ndarray):
+            assert_allclose(b, a, rtol=1e-13, atol=0, equal_nan=True, err_msg=field)
+        else:
+            assert a == b, field
+
+
 def test_the_tax_loops_interpreted_and_compiled_give_the_same_numbers():
     rng = np.random.default_rng(3)
     earnings = rng.normal(0, 100, (400, 24))
