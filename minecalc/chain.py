@@ -34,8 +34,10 @@ from . import kernels
 from .protocol import (
     HALVING_INTERVAL,
     HASHES_PER_DIFFICULTY,
+    LAST_ERA,
     RETARGET_INTERVAL,
     SECONDS_PER_YEAR,
+    SUBSIDY_BY_ERA_BTC,
     TARGET_BLOCK_TIME_S,
     TARGET_TIMESPAN_S,
 )
@@ -238,9 +240,8 @@ class _State:
     @property
     def subsidy(self) -> np.ndarray:
         """Block subsidy in force [BTC], flat."""
-        # the protocol's rule by era, tabulated (20x faster than by height, every month)
-        table = kernels.SUBSIDY_BY_ERA_BTC
-        return table[np.minimum(self.counters[1], table.size - 1)]
+        # by era, as the state holds it (no division of heights, every month)
+        return SUBSIDY_BY_ERA_BTC[np.minimum(self.counters[1], LAST_ERA)]
 
     def flat(self, x: npt.ArrayLike, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
         """``x`` broadcast to the scenario shape, as a fresh flat array."""

@@ -32,8 +32,9 @@ import numpy as np
 from .protocol import (
     HALVING_INTERVAL,
     HASHES_PER_DIFFICULTY,
+    LAST_ERA,
     RETARGET_INTERVAL,
-    block_subsidy_btc,
+    SUBSIDY_BY_ERA_BTC,
     retarget_difficulty,
 )
 
@@ -243,9 +244,6 @@ def profit_tax(earnings: np.ndarray, earnings_row: np.ndarray, rate: np.ndarray)
     return out
 
 
-_LAST_ERA = 64
-SUBSIDY_BY_ERA_BTC = np.asarray(block_subsidy_btc(np.arange(_LAST_ERA + 1) * HALVING_INTERVAL))
-"""Block subsidy of each halving era [BTC]; the last, 0, serves every era from 64 on."""
 MONTH_SUMS = ("blocks", "subsidy", "tod", "stod", "mined", "fleet", "blocks_since_start", "d_end")
 """The rows of :func:`chain_month`'s ``sums``."""
 _K = HASHES_PER_DIFFICULTY
@@ -412,7 +410,7 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
             state[2, i],
             state[3, i],
         )
-        subsidy[k] = SUBSIDY_BY_ERA_BTC[min(era[k], _LAST_ERA)]
+        subsidy[k] = SUBSIDY_BY_ERA_BTC[min(era[k], LAST_ERA)]
         any_free |= counted[k] == 0.0
     for k in range(m):  # the month's growth rate and work to do
         z = end[k] / other[k]
@@ -486,12 +484,8 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
                 state[2, i], state[3, i] = to_retarget[k], to_halving[k]
                 state[4, i] += blocks[k]
                 counters[0, i], counters[1, i] = epoch[k], era[k]
-                sums[0, i], sums[1, i], sums[2, i], sums[3, i] = (
-                    blocks[k],
-                    issued[k],
-                    tod[k],
-                    stod[k],
-                )
+                sums[0, i], sums[1, i] = blocks[k], issued[k]
+                sums[2, i], sums[3, i] = tod[k], stod[k]
                 sums[4, i] = left0[k] / span_s + (hashrate[2, i] - hashrate[3, i])
                 sums[5, i], sums[6, i], sums[7, i] = hashrate[2, i], state[4, i], d[k]
                 continue
@@ -516,7 +510,7 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
                 to_retarget[k] = RETARGET_INTERVAL
             if to_halving[k] <= 0:
                 era[k] += 1
-                subsidy[k] = SUBSIDY_BY_ERA_BTC[min(era[k], _LAST_ERA)]
+                subsidy[k] = SUBSIDY_BY_ERA_BTC[min(era[k], LAST_ERA)]
                 if width:  # the era's first block is mined at the new difficulty
                     col = era[k] - first[1] - 1
                     if col >= width:

@@ -1,5 +1,6 @@
 """Monte Carlo: reproducible by seed, ordered bands, paths with the right statistics."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -234,3 +235,19 @@ def test_bad_path_models_name_the_field():
         u.checked(u.PathModel(window_start="2026-01"))
     with pytest.raises(minecalc.errors.InputError, match="window: expected months"):
         u.checked(u.PathModel(window_start="July 2016"))
+
+
+@pytest.mark.parametrize("paths", [1, 2, 3, 10, 999, 10_000])
+def test_the_bands_quantiles_are_numpys(paths):
+    rng = np.random.default_rng(paths)
+    values = rng.lognormal(10, 2, (6, paths))
+    values[0] = 7.0  # ties
+    values[1, : paths // 2] = -values[1, : paths // 2]
+    expected = np.quantile(values, u.QUANTILES, axis=-1)
+    assert_allclose(u._quantiles(values.copy()), expected, rtol=1e-15, atol=0)
+    values[2, -1] = np.nan  # a NaN: numpy's NaN-aware quantiles (an all-NaN row with 1 path)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanquantile(values, u.QUANTILES, axis=-1)
+        got = u._quantiles(values.copy())
+    assert_allclose(got, expected, rtol=1e-15, atol=0, equal_nan=True)
