@@ -80,7 +80,9 @@ def _halvings(height: npt.ArrayLike) -> np.ndarray:
 
 LAST_ERA = 64
 """The first halving era that pays no subsidy [-]: Core's shift stops at 64 halvings."""
-SUBSIDY_BY_ERA_BTC = block_subsidy_sat(np.arange(LAST_ERA + 1) * HALVING_INTERVAL) / COIN_SAT
+SUBSIDY_BY_ERA_BTC = (
+    np.asarray(block_subsidy_sat(np.arange(LAST_ERA + 1) * HALVING_INTERVAL)) / COIN_SAT
+)
 """Block subsidy of each halving era [BTC]: :func:`block_subsidy_sat` at the era's first
 block; the last, 0, serves every era from :data:`LAST_ERA` on."""
 
