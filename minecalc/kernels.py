@@ -291,17 +291,17 @@ def segment_duration(other: float, rate: float, fleet: float, work: float) -> tu
     ``exp(rate t)`` [1] at that time.
 
     Solves ``G(t) = other * expm1(rate t) / rate + fleet * t = work`` for ``t``: without a
-    fleet, ``log1p(rate work / other) / rate``; else the root of G's second-order expansion,
-    then Halley steps on the exact form. Halley converges cubically, so once the relative
-    residual is below 1e-4 the step taken leaves it below about 1e-12; in a plausible month
-    (``rate * t`` of a few percent) one step is enough. (:func:`chain_month` takes that
-    one step on SIMD lanes and calls this for the events it does not settle.)
+    fleet, ``log1p(rate work / other) / rate``; else Halley steps on the exact form from
+    :func:`_cubic_start`. Halley converges cubically, so once the relative residual is below
+    1e-4 the step taken leaves it below about 1e-12; in a plausible month (``rate * t`` of a
+    few percent, up to about 15 %) one step is enough. (:func:`chain_month` takes that step on
+    SIMD lanes and calls this for the events it does not settle.)
     """
     if fleet == 0.0:  # nothing mines at a constant rate: G(t) = work is solved exactly
         y = rate * work / other  # = expm1(rate t)
         return (np.log1p(y) / rate if rate != 0.0 else work / other), 1.0 + y
     h = other + fleet
-    t = 2.0 * work / (h + np.sqrt(max(h * h + 2.0 * other * rate * work, 0.0)))
+    t = _cubic_start(other, rate, h, work)
     em1 = step = 0.0
     for _ in range(_MAX_ITER):
         x = rate * t
@@ -317,6 +317,29 @@ def segment_duration(other: float, rate: float, fleet: float, work: float) -> tu
     return t, _exp_back(em1, rate * step)
 
 
+def _next_event(
+    difficulty: float, left: float, to_retarget: float, to_halving: float
+) -> tuple[bool, float, float]:
+    """What a scenario mines next, in :func:`chain_month`: to its next event (a retarget or
+    a halving) if the month's work ``left`` [H] reaches it, else to the month's end: (an
+    event?, blocks [-], work [H])."""
+    work_per_block = difficulty * _K
+    room = left / work_per_block  # blocks left in the month
+    step = min(to_retarget, to_halving)
+    event = step <= room  # False at the month's end (or NaN: stop)
+    return event, (step if event else room), (step * work_per_block if event else left)
+
+
+def _cubic_start(other: float, rate: float, h: float, work: float) -> float:
+    """A start for Halley's method on ``G(t) = work``: the root of G's second-order
+    expansion, moved by a Newton step on its third-order term (with G' taken at its mean
+    over the segment, which saves a division): Monte Carlo's large monthly moves then
+    start within the trust region, not one step outside it."""
+    inverse = 1.0 / (h + np.sqrt(max(h * h + 2.0 * other * rate * work, 0.0)))
+    t = 2.0 * work * inverse
+    return t - other * rate * rate * t * t * t * inverse / 3.0
+
+
 def _exp_back(em1: float, y: float) -> float:
     """``(1 + em1) exp(-y)`` for |y| within Halley's trust region (1e-4), where three terms
     of ``exp(-y)`` are exact to rounding: ``exp(rate t)`` after the last step from the
@@ -324,7 +347,15 @@ def _exp_back(em1: float, y: float) -> float:
     return (1.0 + em1) * (1.0 - y * (1.0 - y * (0.5 - y / 6.0)))
 
 
-@kernel("retarget_difficulty", "segment_duration", "exprel_series", "atanh_series", "_exp_back")
+@kernel(
+    "retarget_difficulty",
+    "segment_duration",
+    "exprel_series",
+    "atanh_series",
+    "_exp_back",
+    "_cubic_start",
+    "_next_event",
+)
 def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positional only)
     rows: np.ndarray,
     span_s: float,
@@ -386,13 +417,8 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
     m, width = rows.size, records.shape[2]
     v = np.empty((_V, m))
     other, rate, counted, left0, left = v[_OTHER], v[_RATE], v[_COUNTED], v[_LEFT0], v[_LEFT]
-    t_s, d, clock, to_retarget, to_halving = (
-        v[_T],
-        v[_D],
-        v[_CLOCK],
-        v[_TO_RETARGET],
-        v[_TO_HALVING],
-    )
+    t_s, d, clock = v[_T], v[_D], v[_CLOCK]
+    to_retarget, to_halving = v[_TO_RETARGET], v[_TO_HALVING]
     blocks, issued, tod, stod, subsidy = v[_BLOCKS], v[_ISSUED], v[_TOD], v[_STOD], v[_SUBSIDY]
     mined, work, dt, growth = v[_MINED], v[_WORK], v[_DT], v[_GROWTH]
     lane = rows.copy()  # the scenario in each lane
@@ -400,18 +426,16 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
     event = np.empty(m, dtype=np.bool_)
     by_libm = np.empty(m, dtype=np.bool_)
     end = v[_MINED]  # the month-end hashrate, until the passes take the row
-    any_free = False  # a scenario with no fleet mining (a fleet-free world, price-takers)
+    # scenarios with no fleet mining (a fleet-free world, price-takers) and with one
+    any_free = any_fleet = False
     for k in range(m):
         i = rows[k]
         other[k], end[k], counted[k] = hashrate[0, i], hashrate[1, i], hashrate[3, i]
-        d[k], clock[k], to_retarget[k], to_halving[k] = (
-            state[0, i],
-            state[1, i],
-            state[2, i],
-            state[3, i],
-        )
+        d[k], clock[k] = state[0, i], state[1, i]
+        to_retarget[k], to_halving[k] = state[2, i], state[3, i]
         subsidy[k] = SUBSIDY_BY_ERA_BTC[min(era[k], LAST_ERA)]
         any_free |= counted[k] == 0.0
+        any_fleet |= counted[k] != 0.0
     for k in range(m):  # the month's growth rate and work to do
         z = end[k] / other[k]
         s = (z - 1.0) / (z + 1.0)
@@ -431,28 +455,31 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
     n_undone = 0
     n = m
     while n:
-        for k in range(n):  # what each mines to its next event or the month's end, and when
-            work_per_block = d[k] * _K
-            room = left[k] / work_per_block  # blocks left in the month
-            step = min(to_retarget[k], to_halving[k])
-            ev = step <= room  # False at the month's end (or NaN: stop)
-            w = step * work_per_block if ev else left[k]
-            mined[k], work[k] = (step if ev else room), w
-            # segment_duration's first Halley step, with the series for expm1
-            o, r, f = other[k], rate[k], counted[k]
-            h = o + f
-            t = 2.0 * w / (h + np.sqrt(max(h * h + 2.0 * o * r * w, 0.0)))
-            x = r * t
-            relative = exprel_series(x)
-            em1 = x * relative
-            resid = t * (o * relative + f) - w
-            slope = o * (1.0 + em1) + f
-            halley = 2.0 * resid * slope / (2.0 * slope * slope - resid * r * (slope - f))
-            settled = (abs(x) <= _SERIES_X) & (abs(resid) <= _HALLEY_TRUST * w + _TIME_ATOL_S * h)
-            event[k] = ev
-            by_libm[k] = ev & (f != 0.0) & (not settled)
-            dt[k] = t - halley if ev else span_s - t_s[k]
-            growth[k] = _exp_back(em1, r * halley) if ev else 1.0
+        if any_fleet:
+            for k in range(n):  # what each mines to its next event or the month's end, and when
+                ev, mined[k], w = _next_event(d[k], left[k], to_retarget[k], to_halving[k])
+                event[k], work[k] = ev, w
+                # segment_duration's first Halley step, with the series for expm1
+                o, r, f = other[k], rate[k], counted[k]
+                h = o + f
+                t = _cubic_start(o, r, h, w)
+                x = r * t
+                relative = exprel_series(x)
+                em1 = x * relative
+                resid = t * (o * relative + f) - w
+                slope = o * (1.0 + em1) + f
+                halley = 2.0 * resid * slope / (2.0 * slope * slope - resid * r * (slope - f))
+                trust = _HALLEY_TRUST * w + _TIME_ATOL_S * h
+                settled = (abs(x) <= _SERIES_X) & (abs(resid) <= trust)
+                by_libm[k] = ev & (f != 0.0) & (not settled)
+                dt[k] = t - halley if ev else span_s - t_s[k]
+                growth[k] = _exp_back(em1, r * halley) if ev else 1.0
+        else:  # a fleet-free world: no event needs Halley's method (one loop each: the
+            # compiler does not split one on a flag, and Halley's step on every lane costs)
+            for k in range(n):
+                ev, mined[k], work[k] = _next_event(d[k], left[k], to_retarget[k], to_halving[k])
+                event[k], by_libm[k] = ev, False
+                dt[k], growth[k] = span_s - t_s[k], 1.0
         if any_free:  # with no fleet, G(t) = work is solved exactly: expm1(r t) = r work / o
             for k in range(n):
                 if event[k] and counted[k] == 0.0:

@@ -5,6 +5,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from minecalc import chain, kernels, parallel
@@ -129,3 +131,22 @@ def test_each_keeps_the_order_reports_progress_and_passes_errors_on():
 
     with pytest.raises(ValueError, match="three"):
         parallel.each(fail, range(6))
+
+
+@given(
+    other=st.floats(1e17, 1e22),
+    fleet_share=st.floats(0.0, 0.5),
+    # growth over the segment [1]: none, or from 1e-9 (rates far below the smallest
+    # plausible, 1e-16 /s, still normal numbers) to 80 % either way
+    x=st.just(0.0) | st.floats(1e-9, 0.6) | st.floats(-0.6, -1e-9),
+    days=st.floats(0.01, 31.0),
+)
+def test_an_event_time_solves_cumulative_work_to_rounding(other, fleet_share, x, days):
+    """``segment_duration`` (and the start it takes) inverts ``G(t) = o expm1(r t) / r + f t``
+    over growth of up to 80 % in a segment, with and without a fleet."""
+    t_true = days * 86_400.0
+    rate, fleet = x / t_true, other * fleet_share
+    work = other * np.expm1(x) / rate + fleet * t_true if x else (other + fleet) * t_true
+    t, growth = kernels.segment_duration(other, rate, fleet, work)
+    assert t == pytest.approx(t_true, rel=1e-11)
+    assert growth == pytest.approx(np.exp(rate * t), rel=1e-12)
