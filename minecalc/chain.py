@@ -447,8 +447,11 @@ def fleet_yield(
     ``blocks = h / K * integral dt / D``;
     ``btc = h / K * (integral subsidy dt / D + fees * integral dt / D)``.
     """
+    # no temporaries beyond h, whose memory the subsidy takes over: each new array is a pass
+    # over fresh memory
     h = projection.fleet_hashrate_h_s / _K
-    fees = np.asarray(fees_btc_per_block, dtype=np.float64)
     blocks = h * projection.time_over_difficulty_s
-    subsidy = h * projection.subsidy_time_over_difficulty_btc_s
-    return blocks, subsidy, subsidy + fees * blocks
+    subsidy = np.multiply(h, projection.subsidy_time_over_difficulty_btc_s, out=h)
+    btc = np.asarray(fees_btc_per_block, dtype=np.float64) * blocks
+    btc += subsidy
+    return blocks, subsidy, btc
