@@ -4,7 +4,7 @@ Some work is sequential within a scenario: the chain's events inside a month (ea
 retarget changes the block rate that times the next), and the running maxima of the
 profit tax. In numpy each step is several passes over every scenario's memory; here the
 tax is one loop per scenario that keeps its values in registers, and the chain one pass
-per event over a month's values packed in cache, on SIMD lanes.
+per event over the month's values, packed in contiguous rows, on SIMD lanes.
 
 A :class:`Kernel` runs its loop as plain Python for a few scenarios, and compiled by numba
 for many (or for a few many times over: :func:`repeated`). The source is the same; the
