@@ -311,14 +311,25 @@ def segment_duration(other: float, rate: float, fleet: float, work: float) -> tu
         x = rate * t
         em1 = np.expm1(x)
         relative = em1 / x if x != 0.0 else 1.0  # expm1(x) / x -> 1 as x -> 0
-        resid = t * (other * relative + fleet) - work
-        slope = other * (1.0 + em1) + fleet
-        curve = rate * (slope - fleet)
-        step = 2.0 * resid * slope / (2.0 * slope * slope - resid * curve)
+        step, settled = _halley_step(other, rate, fleet, work, t, em1, relative)
         t -= step
-        if abs(resid) <= _HALLEY_TRUST * work + _TIME_ATOL_S * h:
+        if settled:
             break
     return t, _exp_back(em1, rate * step)
+
+
+def _halley_step(
+    other: float, rate: float, fleet: float, work: float, t: float, em1: float, relative: float
+) -> tuple[float, bool]:
+    """Halley's step on ``G(t) = work`` at ``t`` [s], given ``expm1(rate t)`` and
+    ``expm1(rate t) / (rate t)`` there [1]: the step [s] to subtract, and whether ``t`` was
+    within the trust region (relative residual below 1e-4), so that the step lands about
+    1e-12 from the root."""
+    resid = t * (other * relative + fleet) - work
+    slope = other * (1.0 + em1) + fleet
+    curve = rate * (slope - fleet)
+    step = 2.0 * resid * slope / (2.0 * slope * slope - resid * curve)
+    return step, abs(resid) <= _HALLEY_TRUST * work + _TIME_ATOL_S * (other + fleet)
 
 
 def _next_event(
@@ -359,6 +370,7 @@ def _exp_back(em1: float, y: float) -> float:
     "_exp_back",
     "_cubic_start",
     "_next_event",
+    "_halley_step",
 )
 def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positional only)
     rows: np.ndarray,
@@ -465,17 +477,12 @@ def chain_month(  # noqa: PLR0912, PLR0913, PLR0915, PLR0917  (compiled: positio
                 event[k], work[k] = ev, w
                 # segment_duration's first Halley step, with the series for expm1
                 o, r, f = other[k], rate[k], counted[k]
-                h = o + f
-                t = _cubic_start(o, r, h, w)
+                t = _cubic_start(o, r, o + f, w)
                 x = r * t
                 relative = exprel_series(x)
                 em1 = x * relative
-                resid = t * (o * relative + f) - w
-                slope = o * (1.0 + em1) + f
-                halley = 2.0 * resid * slope / (2.0 * slope * slope - resid * r * (slope - f))
-                trust = _HALLEY_TRUST * w + _TIME_ATOL_S * h
-                settled = (abs(x) <= _SERIES_X) & (abs(resid) <= trust)
-                by_libm[k] = ev & (f != 0.0) & (not settled)
+                halley, settled = _halley_step(o, r, f, w, t, em1, relative)
+                by_libm[k] = ev & (f != 0.0) & (not (settled & (abs(x) <= _SERIES_X)))
                 dt[k] = t - halley if ev else span_s - t_s[k]
                 growth[k] = _exp_back(em1, r * halley) if ev else 1.0
         else:  # a fleet-free world: no event needs Halley's method (one loop each: the

@@ -38,6 +38,16 @@ def _random_chain(count, months, seed, part=slice(None)):
     )
 
 
+def _assert_same_chain(actual, desired):
+    """Two projections agree: every array field to 1e-13 relative, the rest exactly."""
+    for field, a, b in zip(actual._fields, desired, actual, strict=True):
+        if isinstance(a, np.ndarray):
+            assert a.shape == b.shape, field
+            assert_allclose(b, a, rtol=1e-13, atol=0, equal_nan=True, err_msg=field)
+        else:
+            assert a == b, field
+
+
 def test_the_chain_loop_interpreted_and_compiled_give_the_same_numbers(monkeypatch):
     monkeypatch.setattr(kernels, "COMPILE_FROM", 10**9)
     monkeypatch.setattr(kernels, "_numba_loaded", False)
@@ -45,14 +55,9 @@ def test_the_chain_loop_interpreted_and_compiled_give_the_same_numbers(monkeypat
     monkeypatch.setattr(kernels, "COMPILE_FROM", 0)
     compiled = _random_chain(300, 14, seed=11)
     assert np.isfinite(compiled.halving_time_s).sum() >= 50  # halvings were crossed
-    for field, a, b in zip(compiled._fields, interpreted, compiled, strict=True):
-        if isinstance(a, np.ndarray):
-            assert a.shape == b.shape, field
-            # the compiled loop's libm calls and the interpreter's numpy ones differ in the
-            # last digit now and then
-            assert_allclose(b, a, rtol=1e-13, atol=0, equal_nan=True, err_msg=field)
-        else:
-            assert a == b, field
+    # the compiled loop's libm calls and FMAs and the interpreter's numpy differ in the last
+    # digit now and then
+    _assert_same_chain(compiled, interpreted)
 
 
 def test_the_series_the_chain_loop_runs_on_simd_lanes_match_libm_where_it_uses_them():
@@ -78,11 +83,7 @@ def test_the_chain_loop_with_its_series_matches_it_with_libm_alone(monkeypatch):
     monkeypatch.setattr(kernels, "_SERIES_Z", -1.0)
     libm = _random_chain(300, 14, seed=5)
     assert np.isfinite(series.halving_time_s).sum() >= 50
-    for field, a, b in zip(series._fields, libm, series, strict=True):
-        if isinstance(a, np.ndarray):
-            assert_allclose(b, a, rtol=1e-13, atol=0, equal_nan=True, err_msg=field)
-        else:
-            assert a == b, field
+    _assert_same_chain(series, libm)
 
 
 def test_a_scenario_s_chain_does_not_depend_on_the_scenarios_beside_it(monkeypatch):

@@ -19,7 +19,8 @@ Carlo keeps every path's own figures but no longer its monthly series: those var
 left, every other one unchanged). Every variable must still agree to 1e-12 relative, and
 every date to a microsecond (issue 17's compiled chain solves each scenario's events on its
 own: dates move by up to 32 ns, numbers by up to 1e-14 of their scale; its SIMD series for
-expm1 and log move numbers by a few 1e-15). A deliberate
+expm1 and log, fused multiply-adds and better Halley start move numbers by up to 1e-13 of
+themselves, in differences that cancel such as a month's cash flow). A deliberate
 change of numbers regenerates the fixture and says why in the commit:
 ``python tests/test_regression.py [CASE ...]`` (all cases by default).
 """
